@@ -1,0 +1,29 @@
+"""The `aiom` command line."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.commands import chat, db, policy, serve, start
+
+COMMANDS = [start, serve, chat, db, policy]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aiom", description="Run your AI operating model from Slack and Teams.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        module.add(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

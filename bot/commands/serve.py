@@ -1,0 +1,34 @@
+"""`aiom serve`: the HTTP server with Slack and Teams mounted when configured."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.commands.common import app_or_exit, settings_or_exit
+
+log = logging.getLogger(__name__)
+
+
+def add(sub) -> None:
+    p = sub.add_parser("serve", help="run the HTTP server (Slack, Teams, health, metrics)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    settings = settings_or_exit()
+    return asyncio.run(_serve(settings))
+
+
+async def _serve(settings) -> int:
+    from bot.platforms import attach_platforms
+    from bot.server import make_web_app, serve
+
+    app = app_or_exit(settings)
+    web_app = make_web_app(app)
+    attach_platforms(app, web_app)
+    await app.start()
+    try:
+        await serve(web_app, settings.AIOM_HOST, settings.AIOM_PORT)
+    finally:
+        await app.stop()
+    return 0

@@ -1,0 +1,76 @@
+"""Neutral messages as terminal text; buttons become numbered choices."""
+from __future__ import annotations
+
+import re
+import textwrap
+
+from conversations.messages import (
+    Buttons,
+    Context,
+    Divider,
+    Facts,
+    Header,
+    Image,
+    Link,
+    Mention,
+    Message,
+    Strong,
+    Text,
+)
+
+WIDTH = 88
+
+
+_EMPH = re.compile(r"\*([^*\n]{1,60})\*")
+
+
+def _plain(text: str) -> str:
+    """The flows mark a few words *like this*; a terminal shows them as they are."""
+    return _EMPH.sub(r"\1", text)
+
+
+def inline(parts) -> str:
+    out = []
+    for p in parts:
+        if isinstance(p, str):
+            out.append(_plain(p))
+        elif isinstance(p, Strong):
+            out.append(p.text.upper() if len(p.text) < 40 else p.text)
+        elif isinstance(p, Mention):
+            out.append(f"@{p.name}")
+        elif isinstance(p, Link):
+            out.append(f"{p.label} ({p.url})")
+    return "".join(out)
+
+
+def render(message: Message, *, numbered_from: int = 1, indent: str = "") -> tuple[str, list]:
+    """Return (text, buttons in the order they were numbered)."""
+    lines: list[str] = []
+    buttons = []
+    n = numbered_from
+    for b in message.blocks:
+        if isinstance(b, Header):
+            lines.append(f"== {b.text} ==")
+        elif isinstance(b, Text):
+            for para in inline(b.parts).split("\n"):
+                lines.extend(textwrap.wrap(para, WIDTH) or [""])
+        elif isinstance(b, Facts):
+            width = min(28, max((len(k) for k, _ in b.items), default=0))
+            for k, v in b.items:
+                wrapped = textwrap.wrap(str(v), WIDTH - width - 4) or [""]
+                lines.append(f"  {k.ljust(width)}  {wrapped[0]}")
+                lines.extend(f"  {' ' * width}  {w}" for w in wrapped[1:])
+        elif isinstance(b, Buttons):
+            row = []
+            for btn in b.buttons:
+                row.append(f"[{n}] {btn.label}")
+                buttons.append(btn)
+                n += 1
+            lines.append("  " + "   ".join(row))
+        elif isinstance(b, Context):
+            lines.extend("  · " + w for w in (textwrap.wrap(_plain(b.text), WIDTH - 4) or [""]))
+        elif isinstance(b, Divider):
+            lines.append("  " + "-" * 40)
+        elif isinstance(b, Image):
+            lines.append(f"  [picture: {b.alt}]")
+    return "\n".join(indent + line for line in lines), buttons

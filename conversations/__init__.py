@@ -1,0 +1,1 @@
+"""Platform-neutral conversations and the operating-model rules. Imports no platform SDK."""

@@ -1,0 +1,119 @@
+"""The context a handler works in: one inbound, one transaction, the ops it answers with."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.interaction import (
+    FormErrors,
+    Inbound,
+    Op,
+    OpenForm,
+    Replace,
+    ReplaceSource,
+    Say,
+    SendFile,
+    Whisper,
+)
+from conversations.messages import Form, Message, say
+from conversations.policy import Policy
+from notifications import outbox as notify
+from storage import audit
+from storage.tables import ConversationState, Person
+
+if TYPE_CHECKING:  # pragma: no cover
+    from conversations.engine import Engine
+
+
+class Refusal(Exception):
+    """A polite 'no' for the actor only (not allowed, stale button, bad payload). The transaction still commits."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+@dataclass
+class Ctx:
+    engine: "Engine"
+    session: AsyncSession
+    inbound: Inbound
+    person: Person
+    now: datetime
+    ops: list[Op] = field(default_factory=list)
+    state: ConversationState | None = None
+    outbox_written: bool = False
+
+    # -- convenience ---------------------------------------------------------
+    @property
+    def policy(self) -> Policy:
+        return self.engine.policy
+
+    @property
+    def platform(self) -> str:
+        return self.inbound.where.platform
+
+    @property
+    def platforms(self) -> set[str]:
+        return self.engine.platforms
+
+    # -- replies in this conversation ----------------------------------------
+    def say(self, message: Message | str, **kw: Any) -> None:
+        self.ops.append(Say(message=say(message) if isinstance(message, str) else message, **kw))
+
+    def whisper(self, message: Message | str) -> None:
+        self.ops.append(Whisper(message=say(message) if isinstance(message, str) else message))
+
+    def replace_source(self, message: Message) -> None:
+        if self.inbound.source_message_id or self.inbound.action:
+            self.ops.append(ReplaceSource(message=message))
+
+    def replace(self, message_id: str | None, message: Message) -> None:
+        if message_id:
+            self.ops.append(Replace(message_id=message_id, message=message))
+
+    def open_form(self, form: Form) -> None:
+        self.ops.append(OpenForm(form=form))
+
+    def form_errors(self, form: Form, errors: dict[str, str]) -> None:
+        self.ops.append(FormErrors(form=form, errors=errors))
+
+    def send_file(self, filename: str, content: bytes, title: str = "") -> None:
+        self.ops.append(SendFile(filename=filename, content=content, title=title))
+
+    # -- audit ----------------------------------------------------------------
+    async def audit(self, action: str, *, entity: str = "", entity_id: str | int = "",
+                    use_case_id: int | None = None, data: dict | None = None) -> None:
+        await audit.append(self.session, action=action, actor_id=self.person.id,
+                           actor_label=self.person.email or self.person.display_name,
+                           platform=self.platform, entity=entity, entity_id=entity_id, use_case_id=use_case_id,
+                           data=data, message_ref=self.inbound.message_ref, at=self.now)
+
+    # -- notifications to others (outbox, same transaction) --------------------
+    async def notify_person(self, person_id: int, message: Message, *, key: str, use_case_id: int | None = None,
+                            purpose: str = "notice", subject: str = "") -> None:
+        new = await notify.to_person(self.session, person_id=person_id, message=message, key=key,
+                                     platforms=self.platforms, purpose=purpose, subject=subject,
+                                     use_case_id=use_case_id)
+        self.outbox_written = self.outbox_written or bool(new)
+
+    async def notify_group(self, group_key: str, message: Message, *, key: str, use_case_id: int | None = None,
+                           remember_as: str = "", subject: str = "", purpose: str = "notice") -> None:
+        new = await notify.to_group(self.session, policy=self.policy, group_key=group_key, platforms=self.platforms,
+                                    message=message, key=key, remember_as=remember_as, subject=subject,
+                                    use_case_id=use_case_id, purpose=purpose)
+        self.outbox_written = self.outbox_written or bool(new)
+
+    async def update_everywhere(self, purpose: str, message: Message, *, key: str,
+                                targets: list[tuple[str, str]] = (), use_case_id: int | None = None) -> None:
+        new = await notify.update_everywhere(self.session, purpose=purpose, message=message, key=key,
+                                             platforms=self.platforms, targets=list(targets),
+                                             use_case_id=use_case_id)
+        self.outbox_written = self.outbox_written or bool(new)
+
+    # -- flows ------------------------------------------------------------------
+    async def start_flow(self, name: str, data: dict | None = None) -> None:
+        await self.engine.start_flow(self, name, data or {})

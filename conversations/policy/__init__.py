@@ -1,0 +1,48 @@
+"""The operating-model policy: typed schema, built-in default and loader."""
+from .loader import (
+    PolicyError,
+    Problem,
+    check_policy_file,
+    default_policy,
+    load_policy,
+    policy_from_data,
+)
+from .models import (
+    TIERS,
+    Band,
+    Checklist,
+    Choice,
+    DigestSchedule,
+    Gate,
+    IncidentPolicy,
+    Intake,
+    InstrumentItem,
+    KpiLayer,
+    KpiPolicy,
+    PilotSelection,
+    Policy,
+    PolicyReferenceError,
+    Readiness,
+    ReminderPolicy,
+    ReviewGroup,
+    ReviewPolicy,
+    RiskArea,
+    RiskOption,
+    RiskQuestion,
+    RiskRegister,
+    ScoredInstrument,
+    Severity,
+    StageDef,
+    Tier,
+    TierRule,
+    WorkingHours,
+)
+
+__all__ = [
+    "Band", "Checklist", "Choice", "DigestSchedule", "Gate", "IncidentPolicy", "Intake",
+    "InstrumentItem", "KpiLayer", "KpiPolicy", "PilotSelection", "Policy", "PolicyError",
+    "PolicyReferenceError", "Problem", "Readiness", "ReminderPolicy", "ReviewGroup", "ReviewPolicy",
+    "RiskArea", "RiskOption", "RiskQuestion", "RiskRegister", "ScoredInstrument", "Severity",
+    "StageDef", "TIERS", "Tier", "TierRule", "WorkingHours", "check_policy_file", "default_policy",
+    "load_policy", "policy_from_data",
+]

@@ -1,0 +1,18 @@
+"""Builds the engine with every flow, command and button registered (once, at start-up)."""
+from __future__ import annotations
+
+from typing import Callable
+
+from conversations.engine import Engine
+from conversations.flows import intake, start
+from conversations.policy import Policy
+from storage.db import Database
+from storage.types import utcnow
+
+
+def build_engine(db: Database, policy: Policy, *, platforms: set[str], clock: Callable = utcnow,
+                 on_outbox: Callable[[], None] | None = None) -> Engine:
+    engine = Engine(db, policy, platforms=platforms, clock=clock, on_outbox=on_outbox)
+    engine.add_flow(intake.IntakeFlow())
+    start.register(engine)
+    return engine

@@ -1,0 +1,1 @@
+"""Pure operating-model rules: plain functions over plain data, driven by the policy."""

@@ -1,0 +1,1 @@
+"""Outgoing notifications: the outbox, its dispatcher, reminders, digests and the scheduler."""

@@ -1,0 +1,141 @@
+"""Delivers outbox rows: claim in the database, send, stamp the platform's message id.
+
+Several processes may run one each: a row is claimed with a lease (row locks
+skipped on Postgres), so it is sent by one of them; a process that dies after
+claiming lets the lease expire and another sends it. A send that keeps failing
+is marked failed with its error, never dropped.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+from datetime import datetime, timedelta
+from typing import Callable
+
+from conversations.messages import Message
+from notifications.delivery import Deliverer, DeliveryError, Recipient
+from storage.db import Database
+from storage.repo import message_refs, outbox, people
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+
+class Dispatcher:
+    def __init__(self, db: Database, deliverers: dict[str, Deliverer], *, worker: str | None = None,
+                 clock: Callable[[], datetime] = utcnow, lease_seconds: float = 120, max_attempts: int = 8,
+                 poll_seconds: float = 2.0):
+        self.db = db
+        self.deliverers = deliverers
+        self.worker = worker or worker_name()
+        self.clock = clock
+        self.lease = timedelta(seconds=lease_seconds)
+        self.max_attempts = max_attempts
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    @property
+    def platforms(self) -> set[str]:
+        return set(self.deliverers)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run_once(self, limit: int = 20) -> int:
+        """Claim one batch and send it. Returns how many rows were attempted."""
+        async with self.db.write() as s:
+            rows = await outbox.claim(s, worker=self.worker, now=self.clock(), lease=self.lease, limit=limit)
+        for row in rows:
+            await self._send(row)
+        return len(rows)
+
+    async def drain(self, max_rounds: int = 100) -> None:
+        for _ in range(max_rounds):
+            if not await self.run_once():
+                return
+
+    async def run_forever(self) -> None:
+        while not self._stopping:
+            try:
+                while await self.run_once():
+                    pass
+            except Exception:  # keep delivering after a database hiccup
+                log.exception("outbox dispatch round failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def _send(self, row) -> None:
+        deliverer = self.deliverers.get(row.platform)
+        message = Message.from_dict(row.message)
+        try:
+            if deliverer is None:
+                raise DeliveryError(f"{row.platform} is not configured in this process", retry=True)
+            message_id, channel = await self._deliver(deliverer, row, message)
+        except DeliveryError as e:
+            await self._failed(row, str(e), e.retry, e.retry_after)
+            return
+        except Exception as e:  # a bug or an unexpected platform answer: record it, keep the row
+            log.exception("outbox row %s failed", row.id)
+            await self._failed(row, f"{type(e).__name__}: {e}", True, None)
+            return
+        async with self.db.write() as s:
+            await outbox.mark_sent(s, row.id, worker=self.worker, message_id=message_id, at=self.clock())
+            if row.ref_purpose and row.kind in ("post", "dm") and message_id:
+                await message_refs.remember(s, platform=row.platform, purpose=row.ref_purpose, channel=channel,
+                                            message_id=message_id)
+
+    async def _deliver(self, deliverer: Deliverer, row, message: Message) -> tuple[str | None, str]:
+        if row.kind == "dm":
+            async with self.db.read() as s:
+                recipient = await recipient_for(s, int(row.target))
+            channel, mid = await deliverer.dm(recipient, message)
+            return mid, channel
+        thread = row.thread_id
+        if row.kind == "update" or thread.startswith("ref:"):
+            purpose = row.ref_purpose if row.kind == "update" else thread[4:]
+            async with self.db.read() as s:
+                ref = await message_refs.find(s, row.platform, purpose, row.target)
+            if row.kind == "update":
+                if ref is not None:
+                    await deliverer.update(row.target, ref.message_id, message)
+                    return ref.message_id, row.target
+                # Never posted here yet (or its post failed): post the current version instead.
+                mid = await deliverer.post(row.target, message)
+                async with self.db.write() as s:
+                    await message_refs.remember(s, platform=row.platform, purpose=purpose, channel=row.target,
+                                                message_id=mid)
+                return mid, row.target
+            thread = ref.message_id if ref is not None else ""
+        return await deliverer.post(row.target, message, thread), row.target
+
+    async def _failed(self, row, error: str, retry: bool, retry_after: float | None) -> None:
+        give_up = (not retry) or row.attempts >= self.max_attempts
+        delay = retry_after if retry_after is not None else min(3600.0, 2 ** row.attempts) * (0.5 + random.random())
+        log.warning("outbox row %s (%s to %s) failed on attempt %s: %s%s", row.id, row.kind, row.platform,
+                    row.attempts, error, " - giving up" if give_up else "")
+        async with self.db.write() as s:
+            await outbox.mark_retry(s, row.id, worker=self.worker, error=error,
+                                    not_before=self.clock() + timedelta(seconds=delay), give_up=give_up)
+
+
+async def recipient_for(session, person_id: int) -> Recipient:
+    person = await people.get(session, person_id)
+    idents = await people.identities_of(session, person_id)
+    return Recipient(person_id=person_id, email=person.email if person else None,
+                     name=person.display_name if person else "",
+                     identities=tuple((i.platform, i.tenant, i.external_id, dict(i.extra)) for i in idents))

@@ -1,0 +1,87 @@
+"""Routing notifications into the outbox, inside the caller's transaction.
+
+Nothing is sent here: rows are written with a dedupe key so a retried request
+or a second process adds nothing twice, and the dispatcher delivers them.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.messages import Message
+from conversations.policy import Policy
+from storage.repo import message_refs, outbox, people
+
+PLATFORM_PREFERENCE = ("slack", "teams", "console")
+CONSOLE_GROUP_PREFIX = "#"
+
+
+async def to_person(session: AsyncSession, *, person_id: int, message: Message, key: str, platforms: set[str],
+                    purpose: str = "notice", subject: str = "", use_case_id: int | None = None,
+                    not_before: datetime | None = None, late: bool = False) -> int | None:
+    """DM a person on the platform they were last active on (or any platform that can find them)."""
+    platform = await choose_platform(session, person_id, platforms)
+    if platform is None:
+        return None
+    return await outbox.enqueue(session, dedupe_key=key, platform=platform, kind="dm", target=str(person_id),
+                                message=message.to_dict(), purpose=purpose, subject=subject,
+                                use_case_id=use_case_id, person_id=person_id, not_before=not_before, late=late)
+
+
+async def choose_platform(session: AsyncSession, person_id: int, platforms: set[str]) -> str | None:
+    for ident in await people.identities_of(session, person_id):
+        if ident.platform in platforms:
+            return ident.platform
+    # Slack can find a person by email; the console prints for anyone.
+    for p in PLATFORM_PREFERENCE:
+        if p in platforms and p != "teams":
+            return p
+    return None
+
+
+def group_targets(policy: Policy, group_key: str, platforms: set[str]) -> list[tuple[str, str]]:
+    """(platform, channel) pairs where a review group reads its messages."""
+    group = policy.review.group(group_key)
+    out = [(p, ch) for p, chans in group.channels.items() if p in platforms for ch in chans]
+    if "console" in platforms:
+        out.append(("console", CONSOLE_GROUP_PREFIX + group_key))
+    return out
+
+
+async def to_channels(session: AsyncSession, *, targets: list[tuple[str, str]], message: Message, key: str,
+                      remember_as: str = "", thread_of: str = "", purpose: str = "notice", subject: str = "",
+                      use_case_id: int | None = None, late: bool = False) -> list[int]:
+    """Post to each (platform, channel); `remember_as` records the posted id for later updates."""
+    ids = []
+    for platform, channel in targets:
+        new = await outbox.enqueue(session, dedupe_key=f"{key}:{platform}:{channel}", platform=platform,
+                                   kind="post", target=channel, thread_id=f"ref:{thread_of}" if thread_of else "",
+                                   ref_purpose=remember_as, message=message.to_dict(), purpose=purpose,
+                                   subject=subject, use_case_id=use_case_id, late=late)
+        if new:
+            ids.append(new)
+    return ids
+
+
+async def to_group(session: AsyncSession, *, policy: Policy, group_key: str, platforms: set[str],
+                   message: Message, key: str, **kw) -> list[int]:
+    return await to_channels(session, targets=group_targets(policy, group_key, platforms), message=message,
+                             key=key, **kw)
+
+
+async def update_everywhere(session: AsyncSession, *, purpose: str, message: Message, key: str,
+                            platforms: set[str], targets: list[tuple[str, str]] = (),
+                            use_case_id: int | None = None) -> list[int]:
+    """Update every copy of a remembered message (and post where it was meant to be but is not yet)."""
+    seen = {(r.platform, r.channel) for r in await message_refs.all_for(session, purpose)}
+    ids = []
+    for platform, channel in sorted(seen | set(targets)):
+        if platform not in platforms:
+            continue
+        new = await outbox.enqueue(session, dedupe_key=f"{key}:{platform}:{channel}", platform=platform,
+                                   kind="update", target=channel, ref_purpose=purpose, message=message.to_dict(),
+                                   purpose="update", subject=purpose, use_case_id=use_case_id)
+        if new:
+            ids.append(new)
+    return ids

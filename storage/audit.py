@@ -1,0 +1,104 @@
+"""Append-only, hash-chained audit log.
+
+Only `append` writes; nothing in aiom updates or deletes an entry (and the
+database refuses to: triggers from the first migration). Each entry's hash
+covers its content and the previous entry's hash. The chain tip lives in the
+single `audit_head` row, which every writer locks inside its own transaction,
+so concurrent writers on Postgres queue instead of forking the chain.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, AsyncIterator
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables.audit import GENESIS_HASH, AuditEntry
+from storage.types import utcnow
+
+
+def _canonical(seq: int, at: datetime, prev: str, fields: dict[str, Any]) -> bytes:
+    body = {"seq": seq, "at": at.isoformat(timespec="microseconds"), "prev": prev, **fields}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def entry_hash(seq: int, at: datetime, prev: str, fields: dict[str, Any]) -> str:
+    return hashlib.sha256(_canonical(seq, at, prev, fields)).hexdigest()
+
+
+def _fields(e: AuditEntry) -> dict[str, Any]:
+    return {"actor_id": e.actor_id, "actor_label": e.actor_label, "platform": e.platform,
+            "action": e.action, "entity": e.entity, "entity_id": e.entity_id,
+            "use_case_id": e.use_case_id, "data": e.data, "message_ref": e.message_ref}
+
+
+async def append(session: AsyncSession, *, action: str, actor_id: int | None = None, actor_label: str = "",
+                 platform: str = "", entity: str = "", entity_id: str | int = "",
+                 use_case_id: int | None = None, data: dict | None = None, message_ref: str = "",
+                 at: datetime | None = None) -> AuditEntry:
+    """Add one entry at the end of the chain, inside the caller's transaction."""
+    lock = " FOR UPDATE" if session.bind.dialect.name == "postgresql" else ""
+    row = (await session.execute(text(f"SELECT seq, hash FROM audit_head WHERE id = 1{lock}"))).one()
+    seq, prev = row[0] + 1, row[1]
+    entry = AuditEntry(seq=seq, at=at or utcnow(),
+                       actor_id=actor_id, actor_label=actor_label, platform=platform, action=action,
+                       entity=entity, entity_id=str(entity_id), use_case_id=use_case_id,
+                       data=json.loads(json.dumps(data or {}, default=str)), message_ref=message_ref,
+                       prev_hash=prev, hash="")
+    entry.hash = entry_hash(seq, entry.at, prev, _fields(entry))
+    session.add(entry)
+    await session.flush()
+    await session.execute(text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"),
+                          {"s": seq, "h": entry.hash})
+    return entry
+
+
+async def entries(session: AsyncSession, *, use_case_id: int | None = None,
+                  batch: int = 2000) -> AsyncIterator[AuditEntry]:
+    """Entries in chain order, read in batches (bounded memory on a long log)."""
+    last = 0
+    while True:
+        q = select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
+        if use_case_id is not None:
+            q = q.where(AuditEntry.use_case_id == use_case_id)
+        rows = (await session.execute(q)).scalars().all()
+        if not rows:
+            return
+        for r in rows:
+            yield r
+        last = rows[-1].seq
+
+
+@dataclass
+class ChainProblem:
+    seq: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"entry {self.seq}: {self.message}"
+
+
+async def verify(session: AsyncSession) -> tuple[int, list[ChainProblem]]:
+    """Walk the whole chain; return (entries checked, problems)."""
+    problems: list[ChainProblem] = []
+    expected_seq, prev = 1, GENESIS_HASH
+    count = 0
+    async for e in entries(session):
+        count += 1
+        if e.seq != expected_seq:
+            missing = f"{expected_seq}" if e.seq == expected_seq + 1 else f"{expected_seq}–{e.seq - 1}"
+            problems.append(ChainProblem(expected_seq, f"missing (deleted?): entries {missing} are not in the log"))
+        if e.prev_hash != prev:
+            problems.append(ChainProblem(e.seq, "does not follow the entry before it (deleted or reordered entries)"))
+        if entry_hash(e.seq, e.at, e.prev_hash, _fields(e)) != e.hash:
+            problems.append(ChainProblem(e.seq, "was edited: its content no longer matches its hash"))
+        prev, expected_seq = e.hash, e.seq + 1
+    head = (await session.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1"))).one()
+    if head[0] != expected_seq - 1 or head[1] != prev:
+        problems.append(ChainProblem(head[0], "the chain's recorded tip does not match the last entry "
+                                              "(entries removed from the end?)"))
+    return count, problems

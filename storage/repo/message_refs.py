@@ -1,0 +1,30 @@
+"""Messages aiom posted and may update in place or thread under."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.repo._sql import upsert
+from storage.tables import MessageRef
+from storage.types import utcnow
+
+
+async def remember(session: AsyncSession, *, platform: str, purpose: str, channel: str, message_id: str,
+                   thread_id: str = "", extra: dict | None = None) -> None:
+    now = utcnow()
+    await upsert(session, MessageRef.__table__,
+                 {"platform": platform, "purpose": purpose, "channel": channel, "message_id": message_id,
+                  "thread_id": thread_id, "extra": extra or {}, "updated_at": now},
+                 ["platform", "purpose", "channel"],
+                 {"message_id": message_id, "thread_id": thread_id, "extra": extra or {}, "updated_at": now})
+
+
+async def find(session: AsyncSession, platform: str, purpose: str, channel: str) -> MessageRef | None:
+    q = select(MessageRef).where(MessageRef.platform == platform, MessageRef.purpose == purpose,
+                                 MessageRef.channel == channel)
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def all_for(session: AsyncSession, purpose: str) -> list[MessageRef]:
+    q = select(MessageRef).where(MessageRef.purpose == purpose)
+    return list((await session.execute(q)).scalars().all())

@@ -1,0 +1,84 @@
+"""The outbox: outgoing notifications recorded before sending and stamped after."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.repo._sql import dialect, insert_ignore
+from storage.tables import Outbox
+from storage.types import utcnow
+
+
+async def enqueue(session: AsyncSession, *, dedupe_key: str, platform: str, target: str, message: dict,
+                  kind: str = "post", thread_id: str = "", ref_purpose: str = "", purpose: str = "notice",
+                  subject: str = "", use_case_id: int | None = None, person_id: int | None = None,
+                  not_before: datetime | None = None, late: bool = False) -> int | None:
+    """Add a row unless one with the same dedupe key exists; returns the new id or None."""
+    now = utcnow()
+    return await insert_ignore(session, Outbox.__table__, {
+        "dedupe_key": dedupe_key[:256], "platform": platform, "kind": kind, "target": target,
+        "thread_id": thread_id, "ref_purpose": ref_purpose, "message": message, "purpose": purpose,
+        "subject": subject, "use_case_id": use_case_id, "person_id": person_id, "status": "pending",
+        "attempts": 0, "not_before": not_before or now, "created_at": now, "late": late, "error": "",
+    }, ["dedupe_key"])
+
+
+async def claim(session: AsyncSession, *, worker: str, now: datetime, lease: timedelta,
+                limit: int = 20) -> list[Outbox]:
+    """Claim ready rows (pending, or sending with an expired lease) for this worker."""
+    ready = and_(Outbox.not_before <= now,
+                 or_(Outbox.status == "pending",
+                     and_(Outbox.status == "sending", Outbox.claimed_until < now)))
+    q = select(Outbox.id).where(ready).order_by(Outbox.id).limit(limit)
+    if dialect(session) == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    ids = list((await session.execute(q)).scalars().all())
+    if not ids:
+        return []
+    await session.execute(update(Outbox).where(Outbox.id.in_(ids), ready)
+                          .values(status="sending", claimed_by=worker, claimed_until=now + lease,
+                                  attempts=Outbox.attempts + 1))
+    rows = (await session.execute(select(Outbox).where(Outbox.id.in_(ids), Outbox.claimed_by == worker,
+                                                       Outbox.status == "sending")
+                                  .order_by(Outbox.id).execution_options(populate_existing=True))).scalars().all()
+    return list(rows)
+
+
+async def mark_sent(session: AsyncSession, outbox_id: int, *, worker: str, message_id: str | None,
+                    at: datetime) -> bool:
+    res = await session.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.claimed_by == worker)
+                                .values(status="sent", sent_at=at, platform_message_id=message_id,
+                                        claimed_until=None, error=""))
+    return bool(res.rowcount)
+
+
+async def mark_retry(session: AsyncSession, outbox_id: int, *, worker: str, error: str, not_before: datetime,
+                     give_up: bool) -> None:
+    await session.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.claimed_by == worker)
+                          .values(status="failed" if give_up else "pending", error=error[:2000],
+                                  not_before=not_before, claimed_until=None))
+
+
+async def get(session: AsyncSession, outbox_id: int) -> Outbox | None:
+    return await session.get(Outbox, outbox_id)
+
+
+async def for_subject(session: AsyncSession, subject: str) -> list[Outbox]:
+    q = select(Outbox).where(Outbox.subject == subject).order_by(Outbox.id)
+    return list((await session.execute(q)).scalars().all())
+
+
+async def for_use_case(session: AsyncSession, use_case_id: int, purpose: str | None = None) -> list[Outbox]:
+    q = select(Outbox).where(Outbox.use_case_id == use_case_id)
+    if purpose:
+        q = q.where(Outbox.purpose == purpose)
+    return list((await session.execute(q.order_by(Outbox.id))).scalars().all())
+
+
+async def pending_count(session: AsyncSession) -> int:
+    from sqlalchemy import func
+
+    q = select(func.count()).select_from(Outbox).where(Outbox.status.in_(("pending", "sending")))
+    return (await session.execute(q)).scalar_one()

@@ -1,0 +1,85 @@
+"""People and platform identities."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.repo._sql import insert_ignore
+from storage.tables import PlatformIdentity, Person
+from storage.types import utcnow
+
+
+def normalise_email(email: str | None) -> str | None:
+    if not email:
+        return None
+    email = email.strip().lower()
+    return email or None
+
+
+async def get(session: AsyncSession, person_id: int) -> Person | None:
+    return await session.get(Person, person_id)
+
+
+async def get_many(session: AsyncSession, ids: list[int]) -> dict[int, Person]:
+    if not ids:
+        return {}
+    rows = (await session.execute(select(Person).where(Person.id.in_(set(ids))))).scalars().all()
+    return {p.id: p for p in rows}
+
+
+async def by_email(session: AsyncSession, email: str) -> Person | None:
+    email = normalise_email(email)
+    if not email:
+        return None
+    return (await session.execute(select(Person).where(Person.email == email))).scalar_one_or_none()
+
+
+async def create(session: AsyncSession, *, email: str | None, display_name: str = "",
+                 timezone: str | None = None) -> Person:
+    p = Person(email=normalise_email(email), display_name=display_name[:200], timezone=timezone)
+    session.add(p)
+    await session.flush()
+    return p
+
+
+async def update_profile(session: AsyncSession, person_id: int, *, display_name: str | None = None,
+                         timezone: str | None = None, email: str | None = None) -> None:
+    values = {}
+    if display_name:
+        values["display_name"] = display_name[:200]
+    if timezone:
+        values["timezone"] = timezone
+    if email:
+        values["email"] = normalise_email(email)
+    if values:
+        values["updated_at"] = utcnow()
+        await session.execute(update(Person).where(Person.id == person_id).values(**values))
+
+
+async def identity(session: AsyncSession, platform: str, tenant: str, external_id: str) -> PlatformIdentity | None:
+    q = select(PlatformIdentity).where(PlatformIdentity.platform == platform,
+                                       PlatformIdentity.tenant == tenant,
+                                       PlatformIdentity.external_id == external_id)
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def identities_of(session: AsyncSession, person_id: int) -> list[PlatformIdentity]:
+    q = select(PlatformIdentity).where(PlatformIdentity.person_id == person_id) \
+        .order_by(PlatformIdentity.updated_at.desc())
+    return list((await session.execute(q)).scalars().all())
+
+
+async def link_identity(session: AsyncSession, *, person_id: int, platform: str, tenant: str, external_id: str,
+                        extra: dict | None = None, email_verified: bool = False) -> None:
+    await insert_ignore(session, PlatformIdentity.__table__,
+                        {"person_id": person_id, "platform": platform, "tenant": tenant,
+                         "external_id": external_id, "extra": extra or {}, "email_verified": email_verified,
+                         "updated_at": utcnow()},
+                        ["platform", "tenant", "external_id"], returning=None)
+
+
+async def touch_identity(session: AsyncSession, identity_id: int, extra: dict | None = None) -> None:
+    values: dict = {"updated_at": utcnow()}
+    if extra is not None:
+        values["extra"] = extra
+    await session.execute(update(PlatformIdentity).where(PlatformIdentity.id == identity_id).values(**values))
