@@ -26,6 +26,8 @@ class Actor:
     timezone: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     is_bot: bool = False
+    # From another Slack workspace / Teams tenant (a shared channel): may talk, may not decide.
+    guest: bool = False
 
 
 @dataclass(frozen=True)
