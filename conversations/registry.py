@@ -5,6 +5,7 @@ from typing import Callable
 
 from conversations.engine import Engine
 from conversations.flows import intake, start
+from conversations.flows import kpis as kpi_flows
 from conversations.policy import Policy
 from storage.db import Database
 from storage.types import utcnow
@@ -15,4 +16,5 @@ def build_engine(db: Database, policy: Policy, *, platforms: set[str], clock: Ca
     engine = Engine(db, policy, platforms=platforms, clock=clock, on_outbox=on_outbox)
     engine.add_flow(intake.IntakeFlow())
     start.register(engine)
+    kpi_flows.register(engine)
     return engine

@@ -28,6 +28,8 @@ class Kpi(SQLModel, table=True):
     last_value_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_prompt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     flagged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Why it is flagged (while flagged_at is set): moving_away | not_reported.
+    flag_reason: str = Field(default="", max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -63,8 +65,11 @@ class Incident(SQLModel, table=True):
     rollback_action: str | None = Field(default=None, max_length=16)  # pause | limit | reverse
     rollback_by_id: int | None = Field(default=None, foreign_key="person.id")
     rollback_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rollback_reason: str = Field(default="")
     cause: str = Field(default="")
     corrective_action: str = Field(default="")
     closed_by_id: int | None = Field(default=None, foreign_key="person.id")
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Bumped on every change (one change per concurrent click; unique keys for card updates).
+    version: int = 1

@@ -1,0 +1,44 @@
+"""Who may act on live operation: owners by person, policy groups by verified email."""
+from __future__ import annotations
+
+from conversations.context import Ctx
+from conversations.policy import Policy
+from storage.repo.people import normalise_email
+from storage.tables import UseCase
+
+
+def verified_email(ctx: Ctx) -> str | None:
+    """The actor's email when the platform verified it and they belong to this workspace / tenant."""
+    a = ctx.inbound.actor
+    if a.guest or not a.email_verified:
+        return None
+    return normalise_email(a.email)
+
+
+def group_members(policy: Policy, group_keys: list[str]) -> set[str]:
+    out: set[str] = set()
+    for key in group_keys:
+        try:
+            out |= {normalise_email(e) for e in policy.review.group(key).members}
+        except KeyError:
+            continue
+    return out
+
+
+def in_groups(ctx: Ctx, group_keys: list[str]) -> bool:
+    email = verified_email(ctx)
+    return bool(email) and email in group_members(ctx.policy, group_keys)
+
+
+def is_owner(ctx: Ctx, uc: UseCase) -> bool:
+    return ctx.person.id in (uc.business_owner_id, uc.delivery_owner_id)
+
+
+def group_names(policy: Policy, group_keys: list[str]) -> str:
+    names = []
+    for key in group_keys:
+        try:
+            names.append(policy.review.group(key).name)
+        except KeyError:
+            names.append(key)
+    return " or ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " or " + names[-1]
