@@ -5,6 +5,8 @@ from typing import Callable
 
 from conversations.engine import Engine
 from conversations.flows import intake, start
+from conversations.flows import export as export_flow
+from conversations.flows import incidents as incident_flows
 from conversations.flows import kpis as kpi_flows
 from conversations.policy import Policy
 from storage.db import Database
@@ -17,4 +19,6 @@ def build_engine(db: Database, policy: Policy, *, platforms: set[str], clock: Ca
     engine.add_flow(intake.IntakeFlow())
     start.register(engine)
     kpi_flows.register(engine)
+    incident_flows.register(engine)
+    export_flow.register(engine)
     return engine

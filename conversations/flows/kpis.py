@@ -4,7 +4,7 @@ from __future__ import annotations
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import kpi_values, kpi_views
-from conversations.flows.live_access import in_groups, is_owner
+from conversations.flows.live_access import is_owner, use_case_for
 from conversations.interaction import PersonHint
 from conversations.labels import parse_uc_id, uc_ref
 from conversations.messages import Button, Buttons, Context, Header, Message, Text
@@ -125,23 +125,6 @@ class KpiDefineFlow(StepFlow):
                       f"you for its value {every}; one reply records it."]),
                 Buttons([Button("See the KPIs", "kpi.list", {"uc": uc.id})])]),
                 key=f"kpi:{kpi.id}:owner:{owner_id}", use_case_id=uc.id)
-
-
-async def use_case_for(ctx: Ctx, uc_id: int | None, usage: str) -> UseCase:
-    if uc_id is None:
-        raise Refusal(f"Which use case? For example: {usage}")
-    uc = await use_cases.get(ctx.session, uc_id)
-    if uc is None or not can_see(ctx, uc):
-        raise Refusal(f"I could not find UC-{uc_id}. Type *my* to see your use cases.")
-    return uc
-
-
-def can_see(ctx: Ctx, uc: UseCase) -> bool:
-    if not uc.restricted:
-        return True
-    if ctx.person.id in (uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id, uc.sponsor_id):
-        return True
-    return in_groups(ctx, [g.key for g in ctx.policy.review.groups])
 
 
 async def start_define(ctx: Ctx, uc: UseCase) -> None:

@@ -1,8 +1,9 @@
 """Who may act on live operation: owners by person, policy groups by verified email."""
 from __future__ import annotations
 
-from conversations.context import Ctx
+from conversations.context import Ctx, Refusal
 from conversations.policy import Policy
+from storage.repo import use_cases
 from storage.repo.people import normalise_email
 from storage.tables import UseCase
 
@@ -42,3 +43,20 @@ def group_names(policy: Policy, group_keys: list[str]) -> str:
         except KeyError:
             names.append(key)
     return " or ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+async def use_case_for(ctx: Ctx, uc_id: int | None, usage: str) -> UseCase:
+    if uc_id is None:
+        raise Refusal(f"Which use case? For example: {usage}")
+    uc = await use_cases.get(ctx.session, uc_id)
+    if uc is None or not can_see(ctx, uc):
+        raise Refusal(f"I could not find UC-{uc_id}. Type *my* to see your use cases.")
+    return uc
+
+
+def can_see(ctx: Ctx, uc: UseCase) -> bool:
+    if not uc.restricted:
+        return True
+    if ctx.person.id in (uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id, uc.sponsor_id):
+        return True
+    return in_groups(ctx, [g.key for g in ctx.policy.review.groups])

@@ -1,0 +1,215 @@
+"""Incidents from report to closure: the right people told at once, the card updated everywhere, rollback
+only by the people the policy names (by verified email), closure needing cause and corrective action."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from conversations.interaction import Actor, OpenForm
+from conversations.messages import Message
+from storage import audit
+from storage.repo import use_cases
+from storage.tables import AuditEntry, Incident, UseCase
+from tests.support import factories
+from tests.support.harness import Harness, as_text
+
+ANNA, BOB, ZOE = "anna.owner@example.com", "bob.delivery@example.com", "zoe@example.com"
+SAM, LENA, PAT = "sam.security@example.com", "lena.lead@example.com", "pat.product@example.com"
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def live_use_case(h: Harness, stage: str = "controlled_rollout") -> int:
+    async with h.app.db.write() as s:
+        return (await factories.use_case(s, stage=stage, now=h.app.clock())).id
+
+
+async def report(h: Harness, uc_id: int, severity: str = "Critical", who: str = ZOE):
+    person = h.person(who)
+    seen = await person.say(f"incident UC-{uc_id}")
+    assert "What happened?" in seen.text, seen.text
+    await person.say("Since 10:00 the assistant marks every motor claim as low urgency.")
+    seen = await person.say(severity)
+    assert "Who is affected" in seen.text
+    await person.say("About 40 claims handlers and the customers whose claims wait")
+    return await person.click("Report the incident")
+
+
+def last_card(h: Harness, channel: str) -> Message:
+    return [m for c, m, _ in h.out.posts if c == channel and "Incident #" in m.fallback][-1]
+
+
+def button(message: Message, label: str):
+    return next(b for b in message.buttons if b.label == label)
+
+
+async def incident(h: Harness, incident_id: int = 1) -> Incident:
+    async with h.app.db.read() as s:
+        return await s.get(Incident, incident_id)
+
+
+async def form_of(person, card: Message, label: str):
+    seen = await person.press(button(card, label))
+    op = seen.op(OpenForm)
+    assert op is not None, seen.text
+    return op.form
+
+
+async def test_an_incident_from_report_to_closure(harness: Harness):
+    uc_id = await live_use_case(harness)
+    seen = await report(harness, uc_id)
+    assert "Incident #1 is recorded" in seen.text and "Incident #1 on UC-1" in seen.text
+
+    # told at once: the severity's review groups in their channels and the delivery owner directly
+    for channel in ("#security", "#risk", "#leadership"):
+        assert "Since 10:00 the assistant marks every motor claim" in harness.out.posts_in(channel)[-1]
+    assert "#product" not in {c for c, _, _ in harness.out.posts}
+    assert any("Incident #1 on UC-1" in t for t in harness.out.dms_to(BOB))
+
+    # someone outside the incident cannot act on it
+    card = last_card(harness, "#security")
+    seen = await harness.person(PAT).press(button(card, "Acknowledge"))
+    assert "handled by the owners of UC-1" in seen.text
+    assert (await incident(harness)).status == "open"
+
+    sam = harness.person(SAM)
+    seen = await sam.press(button(card, "Acknowledge"))
+    assert "You acknowledged incident #1" in seen.text
+    assert "Acknowledged by Sam.Security" in flat(seen.text)
+    updated = {c for c, _, m in harness.out.updates if "Acknowledged by Sam.Security" in flat(as_text(m))}
+    assert {"#security", "#risk", "#leadership", f"dm:{BOB}"} <= updated  # the card changed everywhere
+    seen = await harness.person(LENA).press(button(card, "Acknowledge"))
+    assert "already acknowledged by Sam.Security" in seen.text
+
+    form = await form_of(sam, card, "Assign responder")
+    seen = await sam.submit(form.form_id, form.payload, {"responder": "nobody"})
+    assert "[form errors] responder" in seen.text
+    seen = await sam.submit(form.form_id, form.payload, {"responder": BOB})
+    assert "Bob.Delivery now leads the response to incident #1" in seen.text
+    assert any("asked you to lead the response to incident #1" in t for t in harness.out.dms_to(BOB))
+
+    bob = harness.person(BOB)
+    form = await form_of(bob, card, "Record response")
+    seen = await bob.submit(form.form_id, form.payload, {"response": "Switched triage to manual; model rolled "
+                                                                    "back to last week's version in test."})
+    assert "Recorded on incident #1" in seen.text
+
+    # rollback: refused for the delivery owner (not in the policy's rollback groups) and for an unverified email
+    seen = await bob.press(button(card, "Roll back"))
+    assert "rolling back is reserved for members of Executive sponsors / leadership or Security" in flat(seen.text)
+    impostor = harness.person(LENA)
+    impostor.actor = Actor(platform="console", external_id="not-lena", email=LENA, email_verified=False,
+                           name="Lena?")
+    seen = await impostor.press(button(card, "Roll back"))
+    assert "reserved for members" in seen.text
+    guest = harness.person(LENA)
+    guest.actor = replace(guest.actor, guest=True)
+    seen = await guest.submit("incident.rollback", {"i": 1}, {"action": "pause", "reason": "Stop it now"})
+    assert "reserved for members" in seen.text
+    inc = await incident(harness)
+    assert inc.rollback_action is None
+
+    lena = harness.person(LENA)
+    form = await form_of(lena, card, "Roll back")
+    assert [k for k, _ in form.fields[0].options] == ["pause", "limit", "reverse"]
+    seen = await lena.submit(form.form_id, form.payload, {"action": "pause", "reason": "x"})
+    assert "[form errors] reason" in seen.text
+    seen = await lena.submit(form.form_id, form.payload,
+                             {"action": "pause", "reason": "Wrong urgencies put customers at risk"})
+    assert "UC-1 (Claims triage assistant) is paused for everyone" in flat(seen.text)
+    async with harness.app.db.read() as s:
+        uc = await s.get(UseCase, uc_id)
+        assert uc.status == "paused" and "incident #1" in uc.status_reason
+        history = await use_cases.stage_history(s, uc_id)
+        assert (history[-1].kind, history[-1].by_person_id is not None) == ("pause", True)
+    for email in (ANNA, BOB, ZOE):
+        assert any("is paused for everyone" in flat(t) for t in harness.out.dms_to(email)), email
+
+    # closing needs a cause and a corrective action
+    form = await form_of(sam, card, "Close")
+    seen = await sam.submit(form.form_id, form.payload, {"cause": "", "corrective_action": "More tests"})
+    assert "Closing needs the cause" in seen.text
+    seen = await sam.submit(form.form_id, form.payload,
+                            {"cause": "A feature pipeline sent empty claim descriptions after a schema change",
+                             "corrective_action": "Schema contract test on the pipeline; alert on empty inputs"})
+    assert "Incident #1 is closed" in seen.text
+    inc = await incident(harness)
+    assert inc.status == "closed" and inc.closed_at is not None and inc.cause.startswith("A feature pipeline")
+    seen = await sam.press(button(card, "Record response"))
+    assert "already closed by Sam.Security" in seen.text
+    closed_card = [m for c, _, m in harness.out.updates if c == "#security"][-1]
+    assert not closed_card.buttons and "Corrective action" in flat(as_text(closed_card))
+
+    async with harness.app.db.read() as s:
+        actions = [a for a in (await s.execute(select(AuditEntry.action).order_by(AuditEntry.seq))).scalars()
+                   if a.startswith(("incident.", "use_case.paused"))]
+        assert actions == ["incident.reported", "incident.acknowledged", "incident.responder_assigned",
+                           "incident.response_recorded", "incident.rolled_back", "use_case.paused",
+                           "incident.closed"]
+        assert (await audit.verify(s))[1] == []
+
+
+async def test_incidents_only_on_live_use_cases(harness: Harness):
+    uc_id = await live_use_case(harness, stage="pilot")
+    seen = await harness.person(ZOE).say(f"incident UC-{uc_id}")
+    assert "not live yet" in seen.text
+    seen = await harness.person(ZOE).say("incident UC-99")
+    assert "could not find UC-99" in seen.text
+
+
+async def test_open_incidents_listed_for_the_status_view(harness: Harness):
+    from conversations.flows.incident_cards import open_incident_lines
+
+    uc_id = await live_use_case(harness, stage="ongoing_operation")
+    await report(harness, uc_id, severity="Minor")
+    async with harness.app.db.read() as s:
+        lines = await open_incident_lines(s, uc_id, harness.app.policy)
+    assert [(ln.incident_id, ln.severity, ln.acknowledged) for ln in lines] == [(1, "sev3", False)]
+    assert "Minor (sev3)" in lines[0].text
+    assert harness.out.posts_in("#product") and not harness.out.posts_in("#security")
+    seen = await harness.person(ANNA).say(f"incidents UC-{uc_id}")
+    assert "Incident #1" in seen.text and "Minor (sev3)" in flat(seen.text)
+
+
+async def escalation_sweep(h: Harness) -> int:
+    from notifications import incident_escalation
+
+    n = await incident_escalation.sweep(h.app, h.app.clock())
+    await h.app.dispatcher.drain()
+    return n
+
+
+async def test_unacknowledged_critical_incident_escalates_once_after_the_allowed_time(harness: Harness, clock):
+    uc_id = await live_use_case(harness)
+    await report(harness, uc_id, severity="Critical")  # sev1: acknowledge within 60 minutes
+    clock.advance(minutes=59)
+    assert await escalation_sweep(harness) == 0
+    assert (await incident(harness)).escalated_at is None
+    clock.advance(minutes=1)
+    assert await escalation_sweep(harness) == 1
+    inc = await incident(harness)
+    assert inc.escalated_at == clock.now
+    posts = [(c, t) for c, m, t in harness.out.posts if m.fallback.startswith("Escalated")]
+    assert [c for c, _ in posts] == ["#leadership"]
+    assert posts[0][1]  # threaded under the incident card there
+    assert any("nobody has acknowledged it in the 60 minutes" in flat(t) for t in harness.out.dms_to(BOB))
+    assert any("Escalated" in as_text(m) for c, _, m in harness.out.updates if c == "#security")
+    clock.advance(hours=5)
+    assert await escalation_sweep(harness) == 0  # once
+    async with harness.app.db.read() as s:
+        n = (await s.execute(select(AuditEntry).where(AuditEntry.action == "incident.escalated"))).scalars().all()
+        assert len(n) == 1
+
+
+async def test_acknowledged_or_minor_incidents_do_not_escalate(harness: Harness, clock):
+    uc_id = await live_use_case(harness)
+    await report(harness, uc_id, severity="Major")  # sev2: 240 minutes
+    await report(harness, uc_id, severity="Minor")  # sev3: no acknowledgement time
+    card = last_card(harness, "#security")
+    await harness.person(SAM).press(button(card, "Acknowledge"))
+    clock.advance(days=2)
+    assert await escalation_sweep(harness) == 0
+    assert not [m for _, m, _ in harness.out.posts if m.fallback.startswith("Escalated")]
