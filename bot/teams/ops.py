@@ -1,0 +1,239 @@
+"""Carrying out the engine's ops inside one Teams turn, and answering a card click.
+
+Card clicks use Universal Actions (`Action.Execute`, invoke `adaptiveCard/action`).
+The answer to the invoke is the refreshed card, which Teams shows to the
+clicker at once; the same card is also written to the message itself
+(`updateActivity`), so everyone else - and the clicker's other devices - see
+it too and no stale button is left anywhere.
+
+- Say: a new message (in the thread of a remembered aiom message when asked);
+  its id goes to `engine.track_prompt` / message_refs when the flow asks.
+- ReplaceSource / Replace: update that message in place.
+- Whisper: in a personal chat, a reply. A click's whisper is the invoke's
+  message answer, which only the clicker sees. In a channel, Teams has no
+  ephemeral messages, so it goes to the actor's 1:1 chat with aiom (a reply
+  in the thread only if that chat cannot be opened).
+- OpenForm: the form card (replacing the clicked card, or as a new message);
+  FormErrors: the same form card, updated in place with the errors under each
+  field and the typed values kept. An accepted form becomes a read-only copy.
+- SendFile: the file-consent flow in the actor's personal chat (files.py).
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import TYPE_CHECKING, Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ConversationReference
+
+from bot.teams.activity import split_conversation, tenant_of
+from bot.teams.cards import render, render_form, render_submitted_form
+from bot.teams.proactive import card_activity
+from conversations.interaction import (
+    FormErrors,
+    Inbound,
+    OpenForm,
+    Outcome,
+    Replace,
+    ReplaceSource,
+    Say,
+    SendFile,
+    Whisper,
+)
+from conversations.messages import Form, FormField, Message, plain, Text
+from storage.repo import message_refs
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.teams.runtime import TeamsRuntime
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "teams"
+CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+
+
+def card_answer(card: dict) -> dict:
+    return {"statusCode": 200, "type": CARD_RESPONSE, "value": card}
+
+
+def message_answer(text: str) -> dict:
+    return {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": text}
+
+
+def _text_of(message: Message) -> str:
+    parts = [plain(b.parts) for b in message.blocks if isinstance(b, Text)]
+    return " ".join(parts) or message.fallback
+
+
+class TurnOps:
+    def __init__(self, rt: "TeamsRuntime", turn: TurnContext, inbound: Inbound, outcome: Outcome):
+        self.rt = rt
+        self.turn = turn
+        self.inbound = inbound
+        self.outcome = outcome
+        a = turn.activity
+        self.is_invoke = a.type == "invoke"
+        self.source_id = a.reply_to_id or inbound.source_message_id
+        self.conversation_id = a.conversation.id
+        self.base, self.thread = split_conversation(self.conversation_id)
+        self.card_response: dict | None = None
+        self.whispers: list[Message] = []
+
+    async def run(self) -> dict | None:
+        """Carry out every op in order; returns the invoke answer (None for a message turn)."""
+        replaced = False
+        for op in self.outcome.ops:
+            try:
+                if isinstance(op, Say):
+                    await self.say(op)
+                elif isinstance(op, ReplaceSource):
+                    replaced = await self.replace_source(render(op.message)) or replaced
+                elif isinstance(op, Replace):
+                    await self.update(op.message_id, render(op.message), op.message.fallback)
+                elif isinstance(op, Whisper):
+                    await self.whisper(op.message)
+                elif isinstance(op, OpenForm):
+                    await self.open_form(op.form)
+                    replaced = replaced or bool(self.is_invoke and self.source_id)
+                elif isinstance(op, FormErrors):
+                    await self.form_errors(op)
+                    replaced = True
+                elif isinstance(op, SendFile):
+                    await self.send_file(op)
+            except Exception:
+                log.exception("Teams: could not carry out %s in %s", type(op).__name__, self.base)
+        if self.inbound.kind == "form" and not replaced and self.source_id \
+                and any(isinstance(op, Say) for op in self.outcome.ops):
+            await self.close_form()
+        note = None
+        if self.is_invoke and self.card_response is None and len(self.whispers) == 1:
+            note = _text_of(self.whispers.pop())[:500]  # shown to the clicker only, on the card
+        for message in self.whispers:
+            try:
+                await self.deliver_whisper(message)
+            except Exception:
+                log.exception("Teams: could not deliver a private note in %s", self.base)
+        if not self.is_invoke:
+            return None
+        if self.card_response is not None:
+            return card_answer(self.card_response)
+        return message_answer(note or "Done.")
+
+    # -- sending -----------------------------------------------------------------------
+    async def send_here(self, card: dict, summary: str, conversation_id: str | None = None) -> str:
+        activity = card_activity(card, summary)
+        if conversation_id and conversation_id != self.conversation_id:
+            ref = TurnContext.get_conversation_reference(self.turn.activity)
+            ref.activity_id = None
+            return await self.rt.proactive.send(ref, conversation_id, activity)
+        response = await self.turn.send_activity(activity)
+        return response.id if response else ""
+
+    async def say(self, op: Say) -> None:
+        target = None
+        if op.thread_of and self.inbound.where.kind == "channel":
+            async with self.rt.app.db.read() as s:
+                root = await message_refs.find(s, PLATFORM, op.thread_of, self.base)
+            if root is not None:
+                target = f"{self.base};messageid={root.message_id}"
+        mid = await self.send_here(render(op.message), op.message.fallback, target)
+        if op.track and self.outcome.state_id and mid:
+            await self.rt.engine.track_prompt(self.outcome.state_id, mid)
+        if op.remember_as and mid:
+            async with self.rt.app.db.write() as s:
+                await message_refs.remember(s, platform=PLATFORM, purpose=op.remember_as, channel=self.base,
+                                            message_id=mid, thread_id=(target or self.conversation_id)
+                                            .partition(";messageid=")[2])
+
+    async def update(self, activity_id: str, card: dict, summary: str = "") -> None:
+        activity = card_activity(card, summary)
+        activity.id = activity_id
+        await self.turn.update_activity(activity)
+
+    async def replace_source(self, card: dict) -> bool:
+        if not self.source_id:
+            return False
+        if self.is_invoke:
+            self.card_response = card
+        await self.update(self.source_id, card)
+        return True
+
+    async def whisper(self, message: Message) -> None:
+        if self.is_invoke:
+            self.whispers.append(message)  # decided once every op is done (see run)
+            return
+        await self.deliver_whisper(message)
+
+    async def deliver_whisper(self, message: Message) -> None:
+        card = render(message)
+        if self.inbound.where.kind == "personal":
+            await self.send_here(card, message.fallback)
+            return
+        try:
+            ref = await self.personal_reference()
+            await self.rt.proactive.send(ref, ref.conversation.id, card_activity(card, message.fallback))
+        except Exception as e:
+            log.info("Teams: no 1:1 chat for a private note (%s); replying in the thread instead", e)
+            await self.send_here(card, message.fallback)
+
+    async def personal_reference(self) -> ConversationReference:
+        a = self.turn.activity
+        ref = await self.rt.proactive.open_personal(service_url=a.service_url, tenant=tenant_of(a),
+                                                    user_id=a.from_property.id, bot=a.recipient)
+        return ref
+
+    # -- forms -------------------------------------------------------------------------------
+    async def open_form(self, form: Form) -> None:
+        card = render_form(form)
+        if self.is_invoke and self.source_id:
+            await self.replace_source(card)
+            mid = self.source_id
+        else:
+            mid = await self.send_here(card, form.title)
+        await self.remember_form(mid, form)
+
+    async def form_errors(self, op: FormErrors) -> None:
+        card = render_form(op.form, values=self.inbound.values, errors=op.errors)
+        if self.source_id:
+            await self.replace_source(card)
+            await self.remember_form(self.source_id, op.form)
+        else:
+            mid = await self.send_here(card, op.form.title)
+            await self.remember_form(mid, op.form)
+
+    async def remember_form(self, message_id: str, form: Form) -> None:
+        """Keep the form's fields with its card, so the card can become a read-only copy once accepted."""
+        if not message_id:
+            return
+        async with self.rt.app.db.write() as s:
+            await message_refs.remember(s, platform=PLATFORM, purpose=f"form:{message_id}", channel=self.base,
+                                        message_id=message_id, extra={"form": dataclasses.asdict(form)})
+
+    async def close_form(self) -> None:
+        async with self.rt.app.db.read() as s:
+            ref = await message_refs.find(s, PLATFORM, f"form:{self.source_id}", self.base)
+        form = _form_from(ref.extra.get("form")) if ref is not None else None
+        if form is None:
+            return
+        await self.replace_source(render_submitted_form(form, self.inbound.values))
+
+    # -- files ---------------------------------------------------------------------------------
+    async def send_file(self, op: SendFile) -> None:
+        if self.inbound.where.kind == "personal":
+            ref = TurnContext.get_conversation_reference(self.turn.activity)
+            ref.activity_id = None
+        else:
+            ref = await self.personal_reference()
+        await self.rt.files.offer(ref, op)
+
+
+def _form_from(d: Any) -> Form | None:
+    if not isinstance(d, dict):
+        return None
+    try:
+        fields = [FormField(**{**f, "options": [tuple(o) for o in f.get("options", [])]}) for f in d["fields"]]
+        return Form(**{**d, "fields": fields})
+    except (TypeError, KeyError):
+        return None
