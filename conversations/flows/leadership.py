@@ -1,0 +1,187 @@
+"""Leadership decisions outside a review: pause, resume, redirect (back to an earlier stage), stop.
+
+Commands `pause UC-4 <reason>`, `resume UC-4`, `redirect UC-4 pilot <reason>`, `stop UC-4 <reason>`, and the
+Pause / Redirect / Resume buttons on leadership review cards. Only members of the policy's
+`review.leadership_actions_groups` (by verified email, not guests) may use them.
+"""
+from __future__ import annotations
+
+from conversations.context import Ctx, Refusal
+from conversations.engine import Engine
+from conversations.labels import parse_uc_id, stage_label, uc_ref
+from conversations.messages import Form, FormField
+from conversations.reviews import lifecycle, rules
+from conversations.reviews.acting import Acting, clicker
+from storage.repo import use_cases
+from storage.tables import UseCase
+
+REASON_MIN = 5
+
+
+def check_leader(ctx: Ctx) -> None:
+    who = clicker(ctx)
+    if who.guest:
+        raise Refusal("People from another workspace or organisation cannot take leadership decisions here.")
+    groups = [ctx.policy.review.group(k) for k in ctx.policy.review.leadership_actions_groups]
+    if not any(rules.member_of(who.email, g.members) for g in groups):
+        names = " or ".join(g.name for g in groups)
+        raise Refusal(f"Only members of {names} can pause, resume, redirect or stop a use case.")
+
+
+async def locked(ctx: Ctx, uc_id: int | None) -> UseCase:
+    check_leader(ctx)
+    if uc_id is None:
+        raise Refusal("Which use case? Name it like UC-4.")
+    uc = await use_cases.get_for_update(ctx.session, uc_id)
+    if uc is None:
+        raise Refusal(f"There is no UC-{uc_id}.")
+    await ctx.session.refresh(uc)
+    return uc
+
+
+def earlier_stages(ctx: Ctx, uc: UseCase) -> list[tuple[str, str]]:
+    keys = ctx.policy.stage_keys
+    return [(k, stage_label(ctx.policy, k)) for k in keys[: keys.index(uc.stage)]] if uc.stage in keys else []
+
+
+def match_stage(ctx: Ctx, text: str) -> tuple[str | None, str]:
+    """(stage key, rest of the text) for text starting with a stage key or label."""
+    low = text.strip().lower()
+    names = []
+    for s in ctx.policy.stages:
+        names += [(s.key.lower(), s.key), (s.key.replace("_", " ").lower(), s.key), (s.label.lower(), s.key)]
+    for name, key in sorted(names, key=lambda n: -len(n[0])):
+        if low.startswith(name) and (len(low) == len(name) or not low[len(name)].isalnum()):
+            return key, text.strip()[len(name):].strip(" :-,")
+    return None, text.strip()
+
+
+def reason_form(form_id: str, uc: UseCase, title: str, stages: list[tuple[str, str]] | None = None) -> Form:
+    fields = [FormField("reason", "Reason", type="multiline", max_length=1500,
+                        hint="Everyone involved will read it.")]
+    if stages is not None:
+        fields.insert(0, FormField("stage", "Back to which stage?", type="select", options=stages))
+    return Form(form_id=form_id, title=title[:60], fields=fields, submit_label=title.split(" ")[0],
+                payload={"uc": uc.id})
+
+
+async def pause(ctx: Ctx, uc: UseCase, reason: str) -> None:
+    if uc.status != "active":
+        raise Refusal(f"{uc_ref(uc)} is {uc.status}, so it cannot be paused.")
+    await lifecycle.change_status(Acting.of(ctx), uc, "pause", reason)
+    ctx.say(f"Paused {uc_ref(uc)}. Its reviews wait and their clocks stop until you type *resume {uc_ref(uc)}*.")
+
+
+async def resume(ctx: Ctx, uc: UseCase) -> None:
+    if uc.status != "paused":
+        raise Refusal(f"{uc_ref(uc)} is {uc.status}, not paused, so there is nothing to resume.")
+    await lifecycle.change_status(Acting.of(ctx), uc, "resume", "")
+    ctx.say(f"Resumed {uc_ref(uc)}. Its open reviews continue with their due dates moved by the paused time.")
+
+
+async def stop(ctx: Ctx, uc: UseCase, reason: str) -> None:
+    if uc.status not in ("active", "paused"):
+        raise Refusal(f"{uc_ref(uc)} is already {uc.status}.")
+    await lifecycle.change_status(Acting.of(ctx), uc, "stop", reason)
+    ctx.say(f"Stopped {uc_ref(uc)}. Its open reviews were cancelled and everyone involved was told why.")
+
+
+async def redirect(ctx: Ctx, uc: UseCase, stage: str | None, reason: str) -> None:
+    if uc.status not in ("active", "paused"):
+        raise Refusal(f"{uc_ref(uc)} is {uc.status}, so it cannot be redirected.")
+    allowed = earlier_stages(ctx, uc)
+    if stage not in [k for k, _ in allowed]:
+        names = ", ".join(label for _, label in allowed) or "none: it is in the first stage"
+        raise Refusal(f"A redirect sends {uc_ref(uc)} back to an earlier stage than "
+                      f"{stage_label(ctx.policy, uc.stage)}. Earlier stages: {names}.")
+    await lifecycle.redirect(Acting.of(ctx), uc, stage, reason)
+    ctx.say(f"Redirected {uc_ref(uc)} to {stage_label(ctx.policy, stage)}. Any review under way was cancelled "
+            "and everyone involved was told why.")
+
+
+def _uc(payload: dict) -> int:
+    try:
+        return int(payload.get("uc"))
+    except (TypeError, ValueError):
+        raise Refusal("I could not read that button.") from None
+
+
+def _reason(values: dict) -> str:
+    r = values.get("reason")
+    return r.strip() if isinstance(r, str) else ""
+
+
+def register(engine: Engine) -> None:
+    def split(args: str) -> tuple[int | None, str]:
+        first, _, rest = args.strip().partition(" ")
+        return parse_uc_id(first) if first else None, rest.strip()
+
+    @engine.command("pause", help="leadership: pause UC-4 <reason>")
+    async def pause_cmd(ctx: Ctx, args: str) -> None:
+        uc_id, reason = split(args)
+        uc = await locked(ctx, uc_id)
+        if len(reason) < REASON_MIN:
+            ctx.open_form(reason_form("leadership.pause", uc, f"Pause {uc_ref(uc)}"))
+            return
+        await pause(ctx, uc, reason)
+
+    @engine.command("resume", help="leadership: resume UC-4")
+    async def resume_cmd(ctx: Ctx, args: str) -> None:
+        uc_id, _ = split(args)
+        await resume(ctx, await locked(ctx, uc_id))
+
+    @engine.command("redirect", help="leadership: redirect UC-4 pilot <reason>")
+    async def redirect_cmd(ctx: Ctx, args: str) -> None:
+        uc_id, rest = split(args)
+        uc = await locked(ctx, uc_id)
+        stage, reason = match_stage(ctx, rest)
+        if stage is None or len(reason) < REASON_MIN:
+            ctx.open_form(reason_form("leadership.redirect", uc, f"Redirect {uc_ref(uc)}", earlier_stages(ctx, uc)))
+            return
+        await redirect(ctx, uc, stage, reason)
+
+    @engine.command("stop", help="leadership: stop UC-4 <reason>")
+    async def stop_cmd(ctx: Ctx, args: str) -> None:
+        uc_id, reason = split(args)
+        uc = await locked(ctx, uc_id)
+        if len(reason) < REASON_MIN:
+            ctx.open_form(reason_form("leadership.stop", uc, f"Stop {uc_ref(uc)}"))
+            return
+        await stop(ctx, uc, reason)
+
+    @engine.action("leadership.pause")
+    async def pause_btn(ctx: Ctx, payload: dict) -> None:
+        uc = await locked(ctx, _uc(payload))
+        ctx.open_form(reason_form("leadership.pause", uc, f"Pause {uc_ref(uc)}"))
+
+    @engine.action("leadership.resume")
+    async def resume_btn(ctx: Ctx, payload: dict) -> None:
+        await resume(ctx, await locked(ctx, _uc(payload)))
+
+    @engine.action("leadership.redirect")
+    async def redirect_btn(ctx: Ctx, payload: dict) -> None:
+        uc = await locked(ctx, _uc(payload))
+        ctx.open_form(reason_form("leadership.redirect", uc, f"Redirect {uc_ref(uc)}", earlier_stages(ctx, uc)))
+
+    for form_id in ("leadership.pause", "leadership.redirect", "leadership.stop"):
+        engine.form(form_id)(_form_handler(form_id))
+
+
+def _form_handler(form_id: str):
+    async def handle(ctx: Ctx, values: dict) -> None:
+        uc = await locked(ctx, _uc(ctx.inbound.payload))
+        reason = _reason(values)
+        kind = form_id.split(".")[1]
+        if len(reason) < REASON_MIN:
+            stages = earlier_stages(ctx, uc) if kind == "redirect" else None
+            ctx.form_errors(reason_form(form_id, uc, f"{kind.capitalize()} {uc_ref(uc)}", stages),
+                            {"reason": "Please give the reason; everyone involved will read it."})
+            return
+        if kind == "pause":
+            await pause(ctx, uc, reason)
+        elif kind == "stop":
+            await stop(ctx, uc, reason)
+        else:
+            stage = values.get("stage") if isinstance(values.get("stage"), str) else None
+            await redirect(ctx, uc, stage, reason)
+    return handle

@@ -1,0 +1,225 @@
+"""The buttons on a review card, the forms behind them, the reviewer's list, and the thread nudge."""
+from __future__ import annotations
+
+import re
+
+from conversations.context import Ctx, Refusal
+from conversations.engine import Engine
+from conversations.flows import review_cards
+from conversations.labels import uc_ref
+from conversations.messages import Form, FormField, Message, Text
+from conversations.reviews import deciding, questions, rules, tiering
+from conversations.reviews.acting import Acting, clicker
+from conversations.reviews.card_data import load
+from conversations.reviews.gating import tier_card
+from storage.repo import reviews, use_cases
+
+# A reviewer typing a decision instead of clicking (in the card's thread).
+DECISION_LIKE = re.compile(
+    r"^\s*(approved?|lgtm|looks good|ok(ay)?\b|ok to (proceed|go)|good to go|go ahead|\+1|👍|✅|signed? off|"
+    r"agreed?|fine by (me|us)|reject(ed)?|declined?|denied|stop(ped)?\b|no go|escalat)", re.I)
+NUDGE = ("Thanks! A typed reply is not recorded as a decision. Please use the buttons on the review card "
+         "(Approve, Approve with conditions, Ask for more information, Escalate or Stop) so who decided, when "
+         "and why is on record.")
+
+
+def review_id(payload: dict) -> int:
+    try:
+        return int(payload.get("r"))
+    except (TypeError, ValueError):
+        raise Refusal("I could not read that button. Please use the buttons on the latest review card.") from None
+
+
+async def precheck(ctx: Ctx, rid: int):
+    """Refuse early (before a form opens) when this person may not act on this review now."""
+    rr = await reviews.get_review(ctx.session, rid)
+    if rr is None:
+        raise Refusal("I could not find that review any more.")
+    uc = await use_cases.get(ctx.session, rr.use_case_id)
+    acting = Acting.of(ctx)
+    deciding.check_right(ctx.policy, clicker(ctx), rr, uc)
+    await deciding.check_open(acting, rr, uc)
+    return rr, uc
+
+
+def reason_form(form_id: str, rid: int, title: str, label: str, intro: str, submit: str,
+                extra: list[FormField] = ()) -> Form:
+    return Form(form_id=form_id, title=title, submit_label=submit, intro=intro, payload={"r": rid},
+                fields=[FormField("reason", label, type="multiline", max_length=1500), *extra])
+
+
+def read_text(values: dict, name: str = "reason", min_len: int = 5) -> str | None:
+    raw = values.get(name)
+    text = raw.strip() if isinstance(raw, str) else ""
+    return text if len(text) >= min_len else None
+
+
+async def _confirm(ctx: Ctx, rid: int, result: str | None, what: str) -> None:
+    rr = await reviews.get_review(ctx.session, rid)
+    uc = await use_cases.get(ctx.session, rr.use_case_id)
+    gname = review_cards.group_name(ctx.policy, rr.group_key)
+    tail = {None: f" {gname} needs {rr.quorum} approvals in all; the card shows the count.",
+            rules.ESCALATED: " The next level has the card now.",
+            rules.STOPPED: " Everyone involved has been told why."}.get(result, "")
+    ctx.whisper(f"Recorded: you {what} {uc_ref(uc)} for {gname}.{tail}")
+
+
+def register(engine: Engine) -> None:
+    @engine.action("review.approve")
+    async def approve(ctx: Ctx, payload: dict) -> None:
+        rid = review_id(payload)
+        result = await deciding.decide(Acting.of(ctx), rid, rules.APPROVE, clicker(ctx))
+        await _confirm(ctx, rid, result, "approved")
+
+    @engine.action("review.info")
+    async def info_button(ctx: Ctx, payload: dict) -> None:
+        rid = review_id(payload)
+        _, uc = await precheck(ctx, rid)
+        ctx.open_form(Form("review.info", f"Question about {uc_ref(uc)}", [
+            FormField("question", "Your question for the owners", type="multiline", max_length=1500,
+                      hint="The owners are asked in their chat; the review clock pauses until they answer.")],
+            submit_label="Ask the owners", payload={"r": rid}))
+
+    @engine.form("review.info")
+    async def info_form(ctx: Ctx, values: dict) -> None:
+        rid = review_id(ctx.inbound.payload)
+        question = read_text(values, "question")
+        if question is None:
+            ctx.form_errors(Form("review.info", "Question", [FormField("question", "Your question",
+                                                                          type="multiline")],
+                                 payload={"r": rid}), {"question": "Please write the question (a sentence is fine)."})
+            return
+        await questions.ask(Acting.of(ctx), rid, question, clicker(ctx))
+        ctx.whisper("Asked. The owners have your question and the review clock is paused until they answer; "
+                    "their answer will appear on the card.")
+
+    @engine.action("review.escalate")
+    async def escalate_button(ctx: Ctx, payload: dict) -> None:
+        rid = review_id(payload)
+        rr, uc = await precheck(ctx, rid)
+        to = ctx.policy.review.group(rr.group_key).escalates_to
+        if not to:
+            raise Refusal("This group is the last level of decision rights, so there is nowhere to escalate to.")
+        ctx.open_form(reason_form("review.escalate", rid, f"Escalate {uc_ref(uc)}", "Why escalate?",
+                                  f"The decision moves to {review_cards.group_name(ctx.policy, to)}.", "Escalate"))
+
+    @engine.form("review.escalate")
+    async def escalate_form(ctx: Ctx, values: dict) -> None:
+        rid = review_id(ctx.inbound.payload)
+        reason = read_text(values)
+        if reason is None:
+            ctx.form_errors(reason_form("review.escalate", rid, "Escalate", "Why escalate?", "", "Escalate"),
+                            {"reason": "Please give the reason for escalating."})
+            return
+        result = await deciding.decide(Acting.of(ctx), rid, rules.ESCALATE, clicker(ctx), reason=reason)
+        await _confirm(ctx, rid, result, "escalated")
+
+    @engine.action("review.stop")
+    async def stop_button(ctx: Ctx, payload: dict) -> None:
+        rid = review_id(payload)
+        _, uc = await precheck(ctx, rid)
+        ctx.open_form(stop_form_for(rid, uc))
+
+    @engine.form("review.stop")
+    async def stop_form(ctx: Ctx, values: dict) -> None:
+        rid = review_id(ctx.inbound.payload)
+        reason, errors = read_text(values), {}
+        if reason is None:
+            errors["reason"] = "Please give the reason for stopping; everyone involved will read it."
+        if values.get("confirm") != "stop":
+            errors["confirm"] = "Please confirm that the use case should stop."
+        if errors:
+            rr = await reviews.get_review(ctx.session, rid)
+            uc = await use_cases.get(ctx.session, rr.use_case_id) if rr else None
+            ctx.form_errors(stop_form_for(rid, uc), errors)
+            return
+        result = await deciding.decide(Acting.of(ctx), rid, rules.STOP, clicker(ctx), reason=reason)
+        await _confirm(ctx, rid, result, "stopped")
+
+    @engine.action("review.details")
+    async def details(ctx: Ctx, payload: dict) -> None:
+        rid = review_id(payload)
+        d = await load(ctx.session, ctx.policy, rid)
+        if d is None:
+            raise Refusal("I could not find that review any more.")
+        ctx.whisper(await review_cards.details(ctx, d))
+        group = ctx.policy.review.group(d.rr.group_key)
+        who = clicker(ctx)
+        if rules.member_of(who.email, group.members) and not who.guest and d.rr.seen_version < d.uc.version:
+            await reviews.set_review(ctx.session, rid, only_if=tuple(rules.OPEN), seen_version=d.uc.version)
+            acting = Acting.of(ctx)
+            await acting.audit("review.seen", entity="review", entity_id=rid, use_case_id=d.uc.id,
+                               data={"version": d.uc.version, "group": d.rr.group_key})
+            await review_cards.refresh(acting, rid)
+
+    @engine.action("tier.decide")
+    async def tier_decide(ctx: Ctx, payload: dict) -> None:
+        try:
+            uc_id, choice = int(payload.get("uc")), payload.get("c")
+        except (TypeError, ValueError):
+            raise Refusal("I could not read that button.") from None
+        if choice not in ("accept", "reject"):
+            raise Refusal("I could not read that button.")
+        status = await tiering.decide_tier(Acting.of(ctx), uc_id, choice == "accept", clicker(ctx))
+        ctx.whisper(f"Recorded: the requested tier for UC-{uc_id} is {status}.")
+
+    @engine.command("reviews", "inbox", help="the reviews waiting for your groups")
+    async def my_reviews(ctx: Ctx, args: str) -> None:
+        await show_my_reviews(ctx)
+
+    @engine.command("review", help="show a review card: review 12")
+    async def one_review(ctx: Ctx, args: str) -> None:
+        try:
+            rid = int(args.strip().lstrip("#"))
+        except ValueError:
+            await show_my_reviews(ctx)
+            return
+        d = await load(ctx.session, ctx.policy, rid)
+        if d is None:
+            ctx.say(f"There is no review {rid}. Type *reviews* to see the ones waiting for your groups.")
+            return
+        ctx.say(review_cards.card(ctx.policy, d))
+
+    previous = engine.fallback
+
+    async def fallback(ctx: Ctx, text: str) -> None:
+        w = ctx.inbound.where
+        if w.thread_id and w.kind != "personal":
+            rid = await reviews.review_for_thread(ctx.session, w.platform, w.conversation_id, w.thread_id)
+            if rid is not None:
+                if DECISION_LIKE.match(text or ""):
+                    ctx.whisper(NUDGE)
+                return  # discussion in a review thread is for people, not for the bot
+        if previous is not None:
+            await previous(ctx, text)
+
+    engine.fallback = fallback
+
+
+def stop_form_for(rid: int, uc) -> Form:
+    ref = uc_ref(uc) if uc is not None else "the use case"
+    return reason_form("review.stop", rid, f"Stop {ref}", "Why should it stop?",
+                       f"Stopping ends {ref} for good: its reviews close and everyone involved is told why.",
+                       "Stop it", extra=[FormField("confirm", "Confirm", type="select",
+                                                   options=[("stop", f"Yes, stop {ref}")])])
+
+
+async def show_my_reviews(ctx: Ctx) -> None:
+    who = clicker(ctx)
+    mine = [g for g in ctx.policy.review.groups if rules.member_of(who.email, g.members)]
+    if not mine:
+        ctx.say("You are not a member of any review group, so no reviews wait for you.")
+        return
+    shown = 0
+    for g in mine:
+        for rr in await reviews.open_for_group(ctx.session, g.key):
+            d = await load(ctx.session, ctx.policy, rr.id)
+            ctx.say(review_cards.card(ctx.policy, d))
+            shown += 1
+    if any(g.key == rules.tier_group(ctx.policy) for g in mine):
+        for uc in await reviews.pending_tier_requests(ctx.session):
+            ctx.say(tier_card(Acting.of(ctx), uc))
+            shown += 1
+    if not shown:
+        names = ", ".join(g.name for g in mine)
+        ctx.say(Message([Text([f"Nothing is waiting for {names} right now."])]))

@@ -1,0 +1,98 @@
+"""Everything a review card shows, read in one place (the card builder itself is pure)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.policy import Policy
+from storage.repo import conditions, people, reviews, use_cases
+from storage.tables import (
+    AuditEntry,
+    Condition,
+    GateRequest,
+    InfoRequest,
+    Person,
+    ReviewDecision,
+    ReviewRequest,
+    RiskEntry,
+    UseCase,
+)
+
+LEVELS = {"low": 1, "medium": 2, "high": 3}
+
+
+@dataclass
+class CardData:
+    uc: UseCase
+    rr: ReviewRequest
+    gate: GateRequest
+    decisions: list[ReviewDecision]
+    infos: list[InfoRequest]
+    # Conditions attached by this review, and every open condition of the use case.
+    own_conditions: list[Condition]
+    open_conditions: list[Condition]
+    scores: dict
+    risks: list[RiskEntry]
+    edits: list[AuditEntry]
+    people: dict[int, Person] = field(default_factory=dict)
+    escalated_from: ReviewRequest | None = None
+    # Who escalated to this review and why (from the audit entry of the escalation).
+    escalation: AuditEntry | None = None
+    escalated_to: ReviewRequest | None = None
+    needs_conditions: bool = False
+
+    def name(self, person_id: int | None) -> str:
+        p = self.people.get(person_id) if person_id else None
+        if p is None:
+            return "nobody yet" if person_id is None else f"person {person_id}"
+        return p.display_name or p.email or f"person {p.id}"
+
+
+def top_risks(risks: list[RiskEntry], n: int = 3) -> list[RiskEntry]:
+    def weight(r: RiskEntry) -> tuple:
+        return (-(LEVELS.get(r.impact, 2) * LEVELS.get(r.likelihood, 2)), -LEVELS.get(r.impact, 2), r.id)
+    return sorted(risks, key=weight)[:n]
+
+
+async def needs_conditions(session: AsyncSession, policy: Policy, uc: UseCase) -> bool:
+    """Whether the gate being reviewed passes only with conditions (a moderate readiness band)."""
+    try:
+        from conversations import gate_facts
+    except ImportError:  # the instruments are not installed in this build
+        return False
+    _gate, check = await gate_facts.next_gate_check(session, policy, uc)
+    return bool(check is not None and getattr(check, "needs_conditions", False))
+
+
+async def load(session: AsyncSession, policy: Policy, review_id: int) -> CardData | None:
+    rr = await reviews.get_review(session, review_id)
+    if rr is None:
+        return None
+    uc = await use_cases.get(session, rr.use_case_id)
+    await session.refresh(uc)
+    gate = await reviews.get_gate(session, rr.gate_request_id)
+    infos = await reviews.infos(session, [rr.id])
+    data = CardData(
+        uc=uc, rr=rr, gate=gate, decisions=await reviews.decisions(session, [rr.id]), infos=infos,
+        own_conditions=await conditions.for_reviews(session, [rr.id]),
+        open_conditions=await conditions.open_for(session, uc.id),
+        scores=await reviews.latest_scores(session, uc.id), risks=top_risks(await reviews.live_risks(session, uc.id)),
+        edits=await reviews.edits_since(session, uc.id, rr.seen_version))
+    if rr.escalated_from_id:
+        data.escalated_from = await reviews.get_review(session, rr.escalated_from_id)
+        data.escalation = await reviews.escalation_note(session, rr.escalated_from_id)
+    if rr.status == "escalated":
+        later = [r for r in await reviews.for_gate(session, gate.id) if r.escalated_from_id == rr.id]
+        data.escalated_to = later[0] if later else None
+    if gate.status == "pending" and gate.from_stage == uc.stage:
+        data.needs_conditions = await needs_conditions(session, policy, uc)
+    ids = {uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id, uc.sponsor_id}
+    ids |= {d.person_id for d in data.decisions}
+    ids |= {i.asked_by_id for i in infos} | {i.answered_by_id for i in infos}
+    ids |= {c.owner_id for c in data.open_conditions + data.own_conditions}
+    ids |= {c.closed_by_id for c in data.own_conditions}
+    ids |= {r.owner_id for r in data.risks}
+    ids |= {e.actor_id for e in data.edits}
+    data.people = await people.get_many(session, [i for i in ids if i])
+    return data

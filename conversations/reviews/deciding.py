@@ -1,0 +1,234 @@
+"""Recording a group's decision on a review: approve, approve with conditions, escalate, stop.
+
+Each call locks the use case row first, then re-reads the review, re-checks the
+decider's right to decide, and only then writes. The review part is closed
+with a conditional UPDATE (`… WHERE status IN ('pending', 'info_requested')`)
+before the decision row is inserted, and the decision row is unique per
+(review, person): two clicks at once — the same person twice, or two members
+where one suffices — leave exactly one decision.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from conversations.context import Refusal
+from conversations.labels import uc_ref
+from conversations.messages import Button, Buttons, Header, Message, Text
+from conversations.policy import Policy
+from conversations.reviews import gating, lifecycle, rules
+from conversations.reviews.acting import Acting
+from storage.repo import conditions, people, reviews, use_cases
+from storage.tables import ReviewRequest, UseCase
+
+WORDS = {rules.APPROVE: "approved", rules.APPROVE_WITH_CONDITIONS: "approved with conditions",
+         rules.ESCALATE: "escalated", rules.STOP: "stopped"}
+
+
+@dataclass(frozen=True)
+class NewCondition:
+    text: str
+    owner_id: int
+    due: date
+
+
+async def lock(acting: Acting, review_id: int) -> tuple[ReviewRequest, UseCase]:
+    """The review and its use case, with the use case row locked (Postgres) for the rest of the transaction."""
+    rr = await reviews.get_review(acting.session, review_id)
+    if rr is None:
+        raise Refusal("I could not find that review any more, so nothing was recorded.")
+    uc = await use_cases.get_for_update(acting.session, rr.use_case_id)
+    await acting.session.refresh(uc)
+    rr = await reviews.get_review(acting.session, review_id)  # as committed after the lock
+    return rr, uc
+
+
+async def closed_text(acting: Acting, rr: ReviewRequest) -> str:
+    """What a click on a card that is no longer open is told."""
+    from conversations.flows.review_cards import group_name, when
+
+    decs = await reviews.decisions(acting.session, [rr.id])
+    names = await people.get_many(acting.session, [d.person_id for d in decs])
+    who = ", ".join(dict.fromkeys((names[d.person_id].display_name or names[d.person_id].email or "someone")
+                                  for d in decs if d.person_id in names))
+    at = when(rr.decided_at)
+    if rr.status == rules.ESCALATED:
+        note = await reviews.escalation_note(acting.session, rr.id)
+        by = f" by {note.actor_label}" if note is not None and note.actor_id else " automatically"
+        return f"This review was already escalated{by} at {at}; the decision now lies with the next level."
+    if rr.status == rules.CANCELLED:
+        return f"This review was cancelled at {at}, so it no longer takes decisions."
+    word = {rules.APPROVED: "approved", rules.APPROVED_WITH_CONDITIONS: "approved with conditions",
+            rules.STOPPED: "stopped"}.get(rr.status, rr.status)
+    return f"This review was already decided by {who or 'someone'} at {at} ({word}). Nothing was changed."
+
+
+async def check_open(acting: Acting, rr: ReviewRequest, uc: UseCase) -> None:
+    if rr.status not in rules.OPEN:
+        raise Refusal(await closed_text(acting, rr))
+    if uc.status == "paused":
+        raise Refusal(f"{uc_ref(uc)} is paused by leadership, so its reviews wait until it is resumed.")
+    if uc.status != "active":
+        raise Refusal(f"{uc_ref(uc)} was {uc.status}, so this review no longer takes decisions.")
+
+
+def check_right(policy: Policy, clicker: rules.Clicker, rr: ReviewRequest, uc: UseCase) -> None:
+    group = policy.review.group(rr.group_key)
+    involved = {"proposer": uc.proposer_id, "business owner": uc.business_owner_id,
+                "delivery owner": uc.delivery_owner_id, "executive sponsor": uc.sponsor_id}
+    why = rules.decision_refusal(clicker, group.members, group.name, involved)
+    if why:
+        raise Refusal(why)
+
+
+async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.Clicker, *, reason: str = "",
+                 new_conditions: list[NewCondition] = (), needs_conditions: bool | None = None) -> str | None:
+    """Record one member's decision; returns the review part's new status, or None while it stays open."""
+    rr, uc = await lock(acting, review_id)
+    check_right(acting.policy, clicker, rr, uc)
+    await check_open(acting, rr, uc)
+    if decision == rules.ESCALATE and not acting.policy.review.group(rr.group_key).escalates_to:
+        raise Refusal("This group is the last level of decision rights, so there is nowhere to escalate to. "
+                      "Please approve, approve with conditions, or stop it.")
+    if decision == rules.APPROVE:
+        if needs_conditions is None:
+            from conversations.reviews.card_data import needs_conditions as needs
+
+            needs_conditions = await needs(acting.session, acting.policy, uc)
+        if needs_conditions:
+            raise Refusal("Readiness is in a band that passes this gate only with conditions, so a plain approval "
+                          "is not enough: use Approve with conditions and name the gaps to close.")
+    drafts = await conditions.drafts(acting.session, rr.id, clicker.person_id)
+    if decision == rules.APPROVE_WITH_CONDITIONS and not new_conditions and not drafts:
+        raise Refusal("Approving with conditions needs at least one condition.")
+    existing = await reviews.decisions(acting.session, [rr.id])
+    mine = next((d for d in existing if d.person_id == clicker.person_id), None)
+    if mine is not None:
+        from conversations.flows.review_cards import when
+
+        raise Refusal(f"You already {WORDS.get(mine.decision, mine.decision)} this review at {when(mine.at)}; "
+                      f"it counts once and needs {rr.quorum - 1} more member(s) of the group.")
+    votes = [rules.Vote(d.person_id, d.decision) for d in existing] + [rules.Vote(clicker.person_id, decision)]
+    result = rules.group_result(votes, rr.quorum)
+    if result is not None:
+        changed = await reviews.set_review(acting.session, rr.id, status=result, decided_at=acting.now,
+                                           seen_version=uc.version, next_reminder_at=None)
+        if not changed:
+            raise Refusal(await closed_text(acting, await reviews.get_review(acting.session, rr.id)))
+    else:
+        await reviews.set_review(acting.session, rr.id, seen_version=uc.version)
+    added = await reviews.add_decision(acting.session, review_id=rr.id, person_id=clicker.person_id,
+                                       decision=decision, reason=reason, platform=acting.platform,
+                                       message_ref=acting.message_ref, at=acting.now)
+    if added is None:  # only without the row lock: give up the whole transaction rather than count twice
+        raise RuntimeError(f"review {rr.id}: a concurrent decision by person {clicker.person_id}")
+    for c in new_conditions:
+        await conditions.create(acting.session, use_case_id=uc.id, review_id=rr.id, text=c.text,
+                                owner_id=c.owner_id, due_date=c.due, status=conditions.OPEN,
+                                created_by_id=clicker.person_id, created_at=acting.now)
+    await conditions.publish_drafts(acting.session, rr.id, clicker.person_id, acting.now)
+    made = [c for c in await conditions.for_reviews(acting.session, [rr.id]) if c.created_by_id == clicker.person_id
+            and c.status == conditions.OPEN]
+    await acting.audit("review.decided", entity="review", entity_id=rr.id, use_case_id=uc.id,
+                       data={"group": rr.group_key, "decision": decision, "reason": reason, "result": result,
+                             "gate_request": rr.gate_request_id,
+                             "conditions": [{"id": c.id, "text": c.text, "owner": c.owner_id, "due": c.due_date}
+                                            for c in made]})
+    for c in made:
+        await acting.audit("condition.opened", entity="condition", entity_id=c.id, use_case_id=uc.id,
+                           data={"review": rr.id, "text": c.text, "owner": c.owner_id, "due": c.due_date})
+        await tell_condition_owner(acting, uc, c)
+    await after_decision(acting, rr, uc, decision, result, reason)
+    return result
+
+
+async def after_decision(acting: Acting, rr: ReviewRequest, uc: UseCase, decision: str, result: str | None,
+                         reason: str) -> None:
+    from conversations.flows import review_cards
+
+    if result == rules.ESCALATED:
+        await escalate_part(acting, rr, uc, reason)
+    elif result == rules.STOPPED:  # closes the gate and cancels the other groups' open reviews
+        await lifecycle.change_status(acting, uc, "stop", reason, by_review=rr.id)
+    await review_cards.refresh(acting, rr.id)
+    if result in rules.APPROVALS:
+        await tell_owners(acting, uc, rr, decision, reason)
+        await gating.finish_if_decided(acting, uc, rr.gate_request_id)
+    elif result is None:
+        await tell_owners(acting, uc, rr, decision, reason)
+
+
+async def escalate_part(acting: Acting, rr: ReviewRequest, uc: UseCase, reason: str) -> ReviewRequest:
+    """The review part moved up: a new review for the group's `escalates_to`, one level higher."""
+    target = acting.policy.review.group(rr.group_key).escalates_to
+    gate = await reviews.get_gate(acting.session, rr.gate_request_id)
+    new = await gating.add_review(acting, uc, gate, target, level=rr.level + 1, escalated_from_id=rr.id)
+    await acting.audit("review.escalated", entity="review", entity_id=rr.id, use_case_id=uc.id,
+                       data={"from_group": rr.group_key, "to_group": target, "new_review": new.id, "reason": reason,
+                             "automatic": acting.person_id is None})
+    from conversations.flows import review_cards
+
+    await review_cards.post(acting, new.id)
+    await review_cards.refresh(acting, rr.id)
+    await tell_owners(acting, uc, rr, rules.ESCALATE, reason)
+    return new
+
+
+async def escalate_review(session, policy: Policy, review_id: int, *, reason: str, now, platforms: set[str],
+                          actor_id: int | None = None, actor_label: str = "aiom") -> int | None:
+    """Escalate an open review programmatically (the reminder sweep, when a review stays overdue).
+
+    Runs in the caller's transaction. Returns the new review's id, or None when the review is no longer open,
+    its use case is not active, or its group has nowhere to escalate to. Audited as `review.escalated` with
+    `automatic: true` when no actor is given.
+    """
+    acting = Acting(session=session, policy=policy, platforms=set(platforms), now=now, person_id=actor_id,
+                    label=actor_label, platform="")
+    rr = await reviews.get_review(session, review_id)
+    if rr is None:
+        return None
+    uc = await use_cases.get_for_update(session, rr.use_case_id)
+    await session.refresh(uc)
+    rr = await reviews.get_review(session, review_id)
+    if rr.status not in rules.OPEN or uc.status != "active":
+        return None
+    if not policy.review.group(rr.group_key).escalates_to:
+        return None
+    if not await reviews.set_review(session, rr.id, status=rules.ESCALATED, decided_at=now, next_reminder_at=None):
+        return None
+    new = await escalate_part(acting, rr, uc, reason)
+    return new.id
+
+
+async def tell_owners(acting: Acting, uc: UseCase, rr: ReviewRequest, decision: str, reason: str) -> None:
+    """The proposer and both owners hear about each decision in their own chat."""
+    from conversations.flows.review_cards import group_name
+
+    who = await lifecycle._actor_name(acting)
+    gname = group_name(acting.policy, rr.group_key)
+    what = f"the review of {uc_ref(uc)} “{uc.title}”"
+    if decision == rules.APPROVE_WITH_CONDITIONS:
+        conds = [c for c in await conditions.for_reviews(acting.session, [rr.id]) if c.status == conditions.OPEN]
+        listed = "\n".join(f"• #{c.id} {c.text} (due {c.due_date:%d %b %Y})" for c in conds)
+        text = (f"{gname}: {who} approved {what} with conditions. They must be closed before the next gate:"
+                f"\n{listed}")
+    elif decision == rules.ESCALATE:
+        to = group_name(acting.policy, acting.policy.review.group(rr.group_key).escalates_to or "")
+        text = f"{gname}: {who} escalated {what} to {to}." + (f" Reason: {reason}" if reason else "")
+    else:
+        text = f"{gname}: {who} {WORDS.get(decision, decision)} {what}." + (f" Note: {reason}" if reason else "")
+    msg = Message([Text([text]), Buttons([Button("Status", "status.show", {"uc": uc.id})])])
+    for pid in dict.fromkeys([uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id]):
+        if pid is None or pid == acting.person_id:
+            continue
+        await acting.notify_person(pid, msg, key=f"review:{rr.id}:told:{acting.last_seq}:{pid}", use_case_id=uc.id)
+
+
+async def tell_condition_owner(acting: Acting, uc: UseCase, c) -> None:
+    msg = Message([Header(f"A condition for {uc_ref(uc)} is yours"),
+                   Text([f"Condition #{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text}\nDue {c.due_date:%d %b %Y}. "
+                         "When it is done, close it with a short note on the evidence."]),
+                   Buttons([Button("Close condition", "condition.close", {"c": c.id}, style="primary"),
+                            Button("Status", "status.show", {"uc": uc.id})])],
+                  fallback=f"Condition #{c.id} on {uc_ref(uc)} is yours")
+    await acting.notify_person(c.owner_id, msg, key=f"condition:{c.id}:owner", use_case_id=uc.id)

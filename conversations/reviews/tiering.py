@@ -1,0 +1,44 @@
+"""The risk reviewers decide a requested tier change; an accepted tier re-routes the pending gate."""
+from __future__ import annotations
+
+from conversations.context import Refusal
+from conversations.labels import uc_ref
+from conversations.messages import Button, Buttons, Message, Text
+from conversations.reviews import gating, lifecycle, rules
+from conversations.reviews.acting import Acting
+from storage.repo import reviews, use_cases
+
+
+async def decide_tier(acting: Acting, use_case_id: int, accept: bool, clicker: rules.Clicker) -> str:
+    uc = await use_cases.get_for_update(acting.session, use_case_id)
+    if uc is None:
+        raise Refusal("I could not find that use case any more.")
+    await acting.session.refresh(uc)
+    group = acting.policy.review.group(rules.tier_group(acting.policy))
+    involved = {"proposer": uc.proposer_id, "business owner": uc.business_owner_id,
+                "delivery owner": uc.delivery_owner_id, "executive sponsor": uc.sponsor_id}
+    why = rules.decision_refusal(clicker, group.members, group.name, involved)
+    if why:
+        raise Refusal(why)
+    if uc.tier_override_status != "pending" or not uc.tier_requested:
+        raise Refusal(f"The tier of {uc_ref(uc)} was already decided ({uc.tier_override_status}); nothing changed.")
+    if uc.status not in ("active", "paused"):
+        raise Refusal(f"{uc_ref(uc)} was {uc.status}, so its tier no longer matters.")
+    before = uc.effective_tier
+    status = "accepted" if accept else "rejected"
+    await use_cases.update_fields(acting.session, uc.id, bump_version=False, tier_override_status=status)
+    await acting.session.refresh(uc)
+    await acting.audit("use_case.tier_override_decided", entity="use_case", entity_id=uc.id, use_case_id=uc.id,
+                       data={"requested": uc.tier_requested, "computed": uc.risk_tier, "decision": status,
+                             "effective_before": before, "effective_after": uc.effective_tier})
+    changed = await gating.reroute(acting, uc) if uc.effective_tier != before else []
+    await acting.update_everywhere(f"tier:{uc.id}", gating.tier_card(acting, uc),
+                                   key=f"tier:{uc.id}:card@{acting.last_seq}", use_case_id=uc.id)
+    open_ids = [r.id for r in await reviews.for_use_case(acting.session, uc.id, open_only=True)]
+    await lifecycle.refresh_cards(acting, [i for i in open_ids if i not in changed])
+    who = await lifecycle._actor_name(acting)
+    text = (f"{who} ({group.name}) {status} the requested {uc.tier_requested} risk tier for {uc_ref(uc)} "
+            f"“{uc.title}”. Its reviews now follow the {uc.effective_tier} tier.")
+    msg = Message([Text([text]), Buttons([Button("Status", "status.show", {"uc": uc.id})])])
+    await lifecycle.tell_involved(acting, uc, msg, "tier")
+    return status
