@@ -5,8 +5,9 @@ import argparse
 import sys
 
 from bot.commands import chat, db, policy, serve, start
+from bot.commands import export, import_
 
-COMMANDS = [start, serve, chat, db, policy]
+COMMANDS = [start, serve, chat, db, policy, export, import_]
 
 
 def parser() -> argparse.ArgumentParser:

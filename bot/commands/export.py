@@ -1,0 +1,61 @@
+"""`aiom export --format csv|xlsx|json [--out FILE]`: the portfolio, one row (or record) per use case."""
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.commands.common import app_or_exit, fail, settings_or_exit
+
+
+def add(sub) -> None:
+    p = sub.add_parser("export", help="write the portfolio as CSV, XLSX or JSON (streamed, any size)")
+    p.add_argument("--format", choices=("csv", "xlsx", "json"), default="csv", help="file format (default csv)")
+    p.add_argument("--out", metavar="FILE", help="where to write it; '-' for standard output (csv, json); "
+                                                 "default aiom-portfolio-<date>.<format> here")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def quiet_logs(settings) -> None:
+    """Keep the terminal for the command's own output (migration chatter only with AIOM_LOG_LEVEL=DEBUG)."""
+    import logging
+
+    if settings.AIOM_LOG_LEVEL != "DEBUG":
+        logging.getLogger().setLevel(logging.WARNING)
+
+
+def run(args) -> int:
+    settings = settings_or_exit()
+    quiet_logs(settings)
+    app = app_or_exit(settings)
+    return asyncio.run(_export(app, args))
+
+
+async def _export(app, args) -> int:
+    from storage.migrate import upgrade
+    from storage.portfolio_io.progress import ProgressBar
+    from storage.portfolio_io.writers import write
+
+    now = app.clock()
+    out_name = args.out or f"aiom-portfolio-{now:%Y-%m-%d}.{args.format}"
+    if out_name == "-" and args.format == "xlsx":
+        fail("An XLSX workbook cannot go to standard output; give --out FILE.")
+    progress = None if args.quiet else ProgressBar("Exporting")
+    try:
+        await upgrade(app.db)
+        if out_name == "-":
+            n = await write(args.format, app.db, app.policy, sys.stdout.buffer, now, progress=progress)
+            sys.stdout.buffer.flush()
+        else:
+            path = Path(out_name)
+            tmp = path.with_name(path.name + ".part")
+            with tmp.open("wb") as f:
+                n = await write(args.format, app.db, app.policy, f, now, progress=progress)
+            tmp.replace(path)
+            print(f"Wrote {n:,} use case{'s' if n != 1 else ''} to {path}", file=sys.stderr)
+    except OSError as e:
+        fail(f"Could not write the export: {e}", status=1)
+    finally:
+        await app.db.dispose()
+    return 0
