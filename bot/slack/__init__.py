@@ -1,0 +1,86 @@
+"""Slack: the slack-bolt app on aiom's aiohttp server (or Socket Mode), and the Slack deliverer.
+
+All Slack SDK code lives under this package; conversations/ never imports it.
+"""
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.api import SlackApi
+from bot.slack.deliverer import SlackDeliverer
+from bot.slack.runtime import SlackRuntime
+
+log = logging.getLogger(__name__)
+
+RUNTIME_KEY = web.AppKey("slack_runtime", SlackRuntime)
+SHUTDOWN_GRACE = 10.0
+
+
+def build_bolt(rt: SlackRuntime, signing_secret: str) -> AsyncApp:
+    async def authorize(**_kw) -> AuthorizeResult:
+        """One workspace: the bot token, with the auth.test answer fetched once (not on every request)."""
+        ws = await rt.directory.workspace()
+        return AuthorizeResult(enterprise_id=ws.enterprise_id or None, team_id=ws.team_id,
+                               bot_token=rt.api.client.token, bot_id=ws.bot_id, bot_user_id=ws.bot_user_id)
+
+    # bolt's own client carries no token (requests get it from `authorize`); aiom's calls go through rt.api.
+    client = AsyncWebClient(base_url=rt.api.client.base_url, timeout=rt.api.client.timeout)
+    bolt = AsyncApp(signing_secret=signing_secret, client=client, authorize=authorize,
+                    process_before_response=False, request_verification_enabled=True,
+                    name="aiom", logger=logging.getLogger("bot.slack.bolt"))
+    from bot.slack import listeners  # noqa: PLC0415
+
+    listeners.register(bolt, rt)
+    return bolt
+
+
+def attach(app, web_app: web.Application) -> SlackRuntime:
+    """Register the Slack deliverer and mount /slack/events (or Socket Mode). Called once, before app.start()."""
+    s = app.settings
+    api = SlackApi(s.SLACK_BOT_TOKEN.get_secret_value(), s.SLACK_API_URL)
+    rt = SlackRuntime(app, api)
+    secret = s.SLACK_SIGNING_SECRET.get_secret_value() if s.SLACK_SIGNING_SECRET else ""
+    bolt = build_bolt(rt, secret)
+    rt.bolt = bolt
+    app.add_deliverer(SlackDeliverer(rt))
+    web_app[RUNTIME_KEY] = rt
+
+    socket = None
+    if s.slack_socket_mode:
+        from bot.slack.socket_mode import SocketMode  # noqa: PLC0415
+
+        socket = SocketMode(bolt, s.SLACK_APP_TOKEN.get_secret_value())
+    else:
+        from bot.slack.http import mount  # noqa: PLC0415
+
+        mount(web_app, bolt)
+
+    async def on_startup(_web_app: web.Application) -> None:
+        api.ensure_session()
+        rt.spawn(_warm_up(rt))
+        if socket is not None:
+            socket.start()
+
+    async def on_cleanup(_web_app: web.Application) -> None:
+        if socket is not None:
+            await socket.stop()
+        await rt.idle(SHUTDOWN_GRACE)
+        await api.close()
+
+    web_app.on_startup.append(on_startup)
+    web_app.on_cleanup.append(on_cleanup)
+    log.info("Slack attached (%s)", "Socket Mode" if socket is not None else "POST /slack/events")
+    return rt
+
+
+async def _warm_up(rt: SlackRuntime) -> None:
+    """Learn the workspace (auth.test) at start-up, so no request waits for it before its ack."""
+    try:
+        await rt.directory.workspace()
+    except Exception as e:
+        log.warning("Slack auth.test failed at start-up (%s); it will be tried again on the first request", e)

@@ -1,0 +1,62 @@
+"""The App Home tab: the person's ideas with stage and next step, reviews waiting for them, scorecards they
+still owe — the same neutral "my" view the chat shows, rendered for a home tab (up to 100 blocks)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+from bot.slack.people import is_guest
+from bot.slack.render import mention_ids, render
+from bot.slack.render import limits as L
+from conversations.messages import Button, Buttons, Context, Header, Message, Text
+from storage.repo import people
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.slack.runtime import SlackRuntime
+
+MORE = "Send me *my* in a direct message to see everything."
+
+
+async def publish(rt: "SlackRuntime", user_id: str) -> None:
+    await rt.api.call("views.publish", user_id=user_id, view=await build(rt, user_id))
+
+
+def welcome() -> Message:
+    return Message([
+        Header("aiom: your AI ideas, reviews and scorecards"),
+        Text(["Nothing here yet. Propose an AI idea and it will appear here with its stage and next step; "
+              "reviews and scorecards waiting for you show up here too."]),
+        Buttons([Button("Propose an AI idea", "propose.start", style="primary"), Button("Help", "help.show")]),
+        Context("You can also message me directly, or use /aiom propose, /aiom my, /aiom help."),
+    ], fallback="aiom home")
+
+
+async def build(rt: "SlackRuntime", user_id: str) -> dict:
+    from conversations.flows import status, status_views  # noqa: PLC0415 (the flows load with the engine)
+    from storage.repo import status as repo  # noqa: PLC0415
+
+    app = rt.app
+    ws = await rt.directory.workspace()
+    u = await rt.directory.user(user_id)
+    team = (u.team_id if u else "") or ws.team_id
+    message = welcome()
+    async with app.db.read() as s:
+        person = None
+        ident = await people.identity(s, "slack", team, user_id)
+        if ident is not None:
+            person = await people.get(s, ident.person_id)
+        elif u is not None and u.email and not is_guest(ws, team, u.enterprise_id):
+            person = await people.by_email(s, u.email)
+        if person is not None:
+            ctx = SimpleNamespace(session=s, policy=app.policy)  # what next_step reads
+            ideas = await repo.ideas_for(s, person.id)
+            lines = [status_views.IdeaLine(i.use_case, i.roles, await status.next_step(ctx, i.use_case))
+                     for i in ideas[:status_views.MAX_IDEAS]]
+            email = None if (u is None or is_guest(ws, team, u.enterprise_id)) else person.email
+            waiting = [status.review_line(app.policy, w.review, w.use_case)
+                       for w in await repo.reviews_waiting_for(s, app.policy, email)]
+            owed = await repo.scorecards_owed(s, person.id)
+            if ideas or waiting or owed:
+                message = status_views.my_message(app.policy, lines, len(ideas), waiting, owed, app.clock().date())
+    r = render(message, await rt.slack_ids.of(mention_ids(message)), max_blocks=L.VIEW_BLOCKS, more_hint=MORE)
+    return {"type": "home", "blocks": r.blocks}

@@ -1,0 +1,148 @@
+"""Slack payloads as neutral `Inbound`s (wrapped in a `Turn` saying how to answer).
+
+Called after `ack()`: these may look users up (users.info, cached) and open
+the bot's DM with a user (conversations.open, cached).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING
+
+from bot.slack import people
+from bot.slack.render import decode_action, payload_of
+from bot.slack.turn import Turn
+from conversations.interaction import Inbound, Where
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.slack.runtime import SlackRuntime
+
+
+def kind_of(channel: str, channel_type: str = "") -> str:
+    if channel_type == "im" or channel.startswith("D"):
+        return "personal"
+    if channel_type == "mpim":
+        return "group"
+    return "channel"
+
+
+def _ref(channel: str, ts: str) -> str:
+    return f"slack:{channel}/{ts}" if channel and ts else ""
+
+
+async def message_turn(rt: "SlackRuntime", body: dict, event: dict, *, mention: bool = False) -> Turn:
+    """A DM, a reply in a channel thread, or an @mention (the bot's mention is removed from the text)."""
+    ws = await rt.directory.workspace()
+    user = event.get("user", "")
+    channel = event.get("channel", "")
+    kind = kind_of(channel, event.get("channel_type", ""))
+    if kind == "personal":
+        rt.directory.remember_dm(user, channel)
+        thread = event.get("thread_ts", "")
+    else:
+        # In channels the bot answers in a thread: under the mention, or in the thread it was mentioned in.
+        thread = event.get("thread_ts") or event.get("ts", "")
+    actor = await people.actor(rt.directory, user, team_hint=event.get("user_team") or event.get("team", ""),
+                               bot=bool(event.get("bot_id")))
+    text, mentions = await people.read_text(rt.directory, event.get("text") or "",
+                                            drop_user=ws.bot_user_id if mention else None)
+    where = Where(platform="slack", conversation_id=channel, thread_id=thread, kind=kind,
+                  tenant=body.get("team_id") or ws.team_id)
+    inbound = Inbound(actor=actor, where=where, text=text, mentions=mentions, event_id=body.get("event_id"),
+                      message_ref=_ref(channel, event.get("ts", "")))
+    return Turn(inbound=inbound, user_id=user, channel=channel, thread_ts=thread, personal=kind == "personal")
+
+
+async def dm_where(rt: "SlackRuntime", user_id: str, team: str) -> Where:
+    channel = await rt.directory.dm_channel(user_id)
+    return Where(platform="slack", conversation_id=channel, kind="personal", tenant=team)
+
+
+async def action_turn(rt: "SlackRuntime", body: dict, action: dict) -> Turn:
+    """A button click, on a message (in a channel, a thread, a DM, or ephemeral) or in App Home."""
+    ws = await rt.directory.workspace()
+    user = body.get("user") or {}
+    uid = user.get("id", "")
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    team = (body.get("team") or {}).get("id") or ws.team_id
+    actor = await people.actor(rt.directory, uid, team_hint=user.get("team_id", ""),
+                               name_hint=user.get("name", ""))
+    source_channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
+    source_ts = container.get("message_ts", "")
+    from_view = container.get("type") == "view"
+    if from_view or not source_channel:
+        where = await dm_where(rt, uid, team)
+        thread = ""
+    else:
+        channel_name = (body.get("channel") or {}).get("name", "")
+        kind = "group" if channel_name.startswith("mpdm-") else kind_of(source_channel)
+        parent = message.get("thread_ts", "")
+        if container.get("is_ephemeral"):
+            thread = container.get("thread_ts", "")
+        elif kind == "personal":
+            thread = parent if parent and parent != message.get("ts") else ""
+        else:
+            # In a channel, what a click starts goes on in the thread of the clicked message.
+            thread = parent or message.get("ts") or source_ts
+        where = Where(platform="slack", conversation_id=source_channel, thread_id=thread, kind=kind, tenant=team)
+    name = decode_action(action.get("action_id", ""))
+    stamp = source_ts or container.get("view_id", "")
+    event_id = f"act:{stamp}:{action.get('action_ts', '')}:{uid}:{action.get('action_id', '')}"
+    inbound = Inbound(actor=actor, where=where, action=name or "unknown", payload=payload_of(action.get("value")),
+                      event_id=event_id[:256], source_message_id=source_ts or None,
+                      message_ref=_ref(source_channel, source_ts))
+    return Turn(inbound=inbound, user_id=uid, channel=where.conversation_id, thread_ts=where.thread_id,
+                personal=where.kind == "personal", source_channel=source_channel if not from_view else "",
+                source_ts=source_ts if not from_view else "",
+                source_ephemeral=bool(container.get("is_ephemeral")), response_url=body.get("response_url", ""),
+                trigger_id=body.get("trigger_id", ""), from_view=from_view)
+
+
+async def command_turn(rt: "SlackRuntime", body: dict) -> Turn:
+    """`/aiom propose` etc.: the same commands as typed text, answered in the bot's DM with the user."""
+    ws = await rt.directory.workspace()
+    uid = body.get("user_id", "")
+    team = body.get("team_id") or ws.team_id
+    actor = await people.actor(rt.directory, uid, team_hint=team, name_hint=body.get("user_name", ""))
+    raw = (body.get("text") or "").strip()
+    text, mentions = await people.read_text(rt.directory, raw)
+    where = await dm_where(rt, uid, team)
+    inbound = Inbound(actor=actor, where=where, text=text or "help", mentions=mentions,
+                      event_id=f"cmd:{body.get('trigger_id', '')}" if body.get("trigger_id") else None)
+    return Turn(inbound=inbound, user_id=uid, channel=where.conversation_id, personal=True,
+                response_url=body.get("response_url", ""), trigger_id=body.get("trigger_id", ""))
+
+
+async def shortcut_turn(rt: "SlackRuntime", body: dict, action: str, payload: dict | None = None) -> Turn:
+    ws = await rt.directory.workspace()
+    user = body.get("user") or {}
+    uid = user.get("id", "")
+    team = (body.get("team") or {}).get("id") or ws.team_id
+    actor = await people.actor(rt.directory, uid, team_hint=user.get("team_id", ""), name_hint=user.get("name", ""))
+    where = await dm_where(rt, uid, team)
+    inbound = Inbound(actor=actor, where=where, action=action, payload=payload or {},
+                      event_id=f"shortcut:{body.get('trigger_id', '')}")
+    return Turn(inbound=inbound, user_id=uid, channel=where.conversation_id, personal=True,
+                trigger_id=body.get("trigger_id", ""))
+
+
+async def submission_turn(rt: "SlackRuntime", body: dict, meta: dict, values: dict) -> Turn:
+    ws = await rt.directory.workspace()
+    user = body.get("user") or {}
+    uid = user.get("id", "")
+    team = (body.get("team") or {}).get("id") or ws.team_id
+    actor = await people.actor(rt.directory, uid, team_hint=user.get("team_id", ""), name_hint=user.get("name", ""))
+    channel, thread = str(meta.get("c") or ""), str(meta.get("t") or "")
+    if channel:
+        where = Where(platform="slack", conversation_id=channel, thread_id=thread, kind=kind_of(channel), tenant=team)
+    else:
+        where = await dm_where(rt, uid, team)
+    view = body.get("view") or {}
+    digest = hashlib.sha256(json.dumps((view.get("state") or {}).get("values", {}), sort_keys=True)
+                            .encode()).hexdigest()[:16]
+    payload = meta.get("p") if isinstance(meta.get("p"), dict) else {}
+    inbound = Inbound(actor=actor, where=where, form_id=str(meta.get("f") or ""), payload=payload, values=values,
+                      event_id=f"view:{view.get('id', '')}:{body.get('trigger_id') or digest}")
+    return Turn(inbound=inbound, user_id=uid, channel=where.conversation_id, thread_ts=where.thread_id,
+                personal=where.kind == "personal", trigger_id=body.get("trigger_id", ""))

@@ -1,0 +1,50 @@
+"""Every button click: `{action}#{n}` maps back to the neutral action, its value to the id-only payload.
+
+One listener for all of them, so an unknown action id still gets a polite
+answer (from the engine) instead of Slack's generic error.
+"""
+from __future__ import annotations
+
+import re
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.slack import home
+from bot.slack.inbound import action_turn
+from bot.slack.listeners.common import guarded, run_turn
+from bot.slack.ops import OPEN_FORM_ACTION
+from bot.slack.render.buttons import LINK_ACTION
+from bot.slack.runtime import SlackRuntime
+from bot.slack.turn import Turn
+from conversations.interaction import Outcome, Whisper
+from conversations.messages import say
+
+ANY = re.compile(r".*")
+FORM_GONE = "That form is no longer available here. Please ask for it again (type *form*)."
+
+
+def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
+    @bolt.action(ANY)
+    async def on_click(ack, body: dict, action: dict) -> None:
+        await ack()
+        if action.get("type") != "button" or str(action.get("action_id", "")).startswith(LINK_ACTION + "#"):
+            return  # link buttons open in the browser; nothing to do here
+        await guarded(rt, "button", handle(rt, body, action))
+
+
+async def handle(rt: SlackRuntime, body: dict, action: dict) -> None:
+    turn = await action_turn(rt, body, action)
+    if turn.inbound.action == OPEN_FORM_ACTION:
+        await open_cached_form(rt, turn)
+        return
+    await run_turn(rt, turn)
+    if turn.from_view and (body.get("view") or {}).get("type") == "home":
+        await home.publish(rt, turn.user_id)
+
+
+async def open_cached_form(rt: SlackRuntime, turn: Turn) -> None:
+    form = rt.forms.get(str(turn.inbound.payload.get("k", "")), turn.user_id)
+    if form is None:
+        await rt.ops.carry_out(Outcome(ops=[Whisper(message=say(FORM_GONE))]), turn)
+        return
+    await rt.ops.open_form(form, turn)

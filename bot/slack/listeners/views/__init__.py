@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.slack.listeners.views import submission
+from bot.slack.runtime import SlackRuntime
+
+
+def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
+    submission.register(bolt, rt)

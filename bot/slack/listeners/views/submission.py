@@ -1,0 +1,70 @@
+"""A submitted modal. Field errors must be shown in the modal itself, and Slack only accepts them in the
+acknowledgement, so this is the one listener that runs the engine before `ack()`, within a time budget:
+past it, the modal is closed and the answer (errors included) arrives as a message instead."""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.slack import people
+from bot.slack.inbound import submission_turn
+from bot.slack.listeners.common import guarded
+from bot.slack.render import forms
+from bot.slack.runtime import SlackRuntime
+from bot.slack.turn import Turn
+from conversations.interaction import FormErrors, OpenForm, Outcome
+
+BUDGET = 2.5  # seconds; Slack waits 3 for the acknowledgement
+
+
+def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
+    @bolt.view_submission(forms.CALLBACK_ID)
+    async def on_submit(ack, body: dict, view: dict) -> None:
+        await guarded(rt, "view submission", handle(rt, ack, body, view))
+
+
+async def _process(rt: SlackRuntime, body: dict, view: dict) -> tuple[Outcome, Turn]:
+    meta = forms.read_metadata(view.get("private_metadata"))
+    values, user_fields = forms.submitted_values((view.get("state") or {}).get("values") or {})
+    for name, uid in user_fields.items():
+        h = await people.hint(rt.directory, uid)
+        values[name] = dataclasses.asdict(h)
+    turn = await submission_turn(rt, body, meta, values)
+    return await rt.engine.handle(turn.inbound), turn
+
+
+async def handle(rt: SlackRuntime, ack, body: dict, view: dict) -> None:
+    work = asyncio.ensure_future(_process(rt, body, view))
+    try:
+        outcome, turn = await asyncio.wait_for(asyncio.shield(work), BUDGET)
+    except asyncio.TimeoutError:
+        await ack()
+        outcome, turn = await work
+        if not outcome.duplicate:
+            await rt.ops.carry_out(outcome, turn)
+        return
+    except Exception:
+        await ack()
+        raise
+    if outcome.duplicate:
+        await ack()
+        return
+    ops = list(outcome.ops)
+    errors = next((op for op in ops if isinstance(op, FormErrors)), None)
+    reopen = next((op for op in ops if isinstance(op, OpenForm)), None)
+    if errors is not None:
+        await ack(response_action="errors", errors=forms.errors_for(forms.field_names(view), errors.errors))
+        ops.remove(errors)
+    elif reopen is not None:
+        try:
+            next_view = forms.modal(reopen.form, channel=turn.channel, thread=turn.thread_ts)
+        except forms.MetadataTooLong:
+            await ack()
+        else:
+            await ack(response_action="update", view=next_view)
+            ops.remove(reopen)
+    else:
+        await ack()
+    await rt.ops.carry_out(dataclasses.replace(outcome, ops=ops), turn)

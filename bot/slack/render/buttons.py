@@ -1,0 +1,89 @@
+"""Neutral buttons as Block Kit buttons, and action ids back to neutral action names.
+
+A button's action_id is `"{action}#{n}"` (n unique within the message, as
+Slack requires), so one listener maps every click back to the neutral action;
+link buttons get `"_link#{n}"` and their clicks are ignored. The value is the
+button's id-only payload as compact JSON.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from bot.slack.render import limits as L
+from bot.slack.render.mrkdwn import escape_url
+from conversations.messages import Button, Confirm
+
+log = logging.getLogger(__name__)
+
+ACTION_ID = re.compile(r"^(?P<name>.+)#\d+$")
+LINK_ACTION = "_link"
+
+
+def decode_action(action_id: str) -> str:
+    m = ACTION_ID.match(action_id or "")
+    return m.group("name") if m else (action_id or "")
+
+
+def payload_of(value: str | None) -> dict:
+    if not value:
+        return {}
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def plain(text: str, limit: int) -> dict:
+    return {"type": "plain_text", "text": L.clip(text.strip() or "…", limit), "emoji": True}
+
+
+def confirm(c: Confirm, danger: bool) -> dict:
+    out = {"title": plain(c.title, L.CONFIRM_TITLE), "text": plain(c.text, L.CONFIRM_TEXT),
+           "confirm": plain(c.yes, L.CONFIRM_BUTTON), "deny": plain(c.no, L.CONFIRM_BUTTON)}
+    if danger:
+        out["style"] = "danger"
+    return out
+
+
+def button(b: Button, n: int) -> dict | None:
+    """One Block Kit button, or None when it cannot be sent (logged: a payload that is not ids only)."""
+    el: dict = {"type": "button", "text": plain(b.label, L.BUTTON_TEXT)}
+    if b.url:
+        url = escape_url(b.url)
+        if len(url) > L.BUTTON_URL or not b.url.startswith(("https://", "http://")):
+            log.warning("link button %r left out: unusable url", b.label)
+            return None
+        el["url"] = url
+        el["action_id"] = f"{LINK_ACTION}#{n}"
+    else:
+        action_id = f"{b.action}#{n}"
+        if len(action_id) > L.ACTION_ID or not b.action:
+            log.warning("button %r left out: action id %r is too long", b.label, b.action[:40])
+            return None
+        el["action_id"] = action_id
+        if b.payload:
+            value = json.dumps(b.payload, separators=(",", ":"), ensure_ascii=False)
+            if len(value) > L.BUTTON_VALUE:
+                log.warning("button %r left out: payload of %s characters (ids only, please)", b.label, len(value))
+                return None
+            el["value"] = value
+    if b.style in ("primary", "danger"):
+        el["style"] = b.style
+    if b.confirm is not None:
+        el["confirm"] = confirm(b.confirm, b.style == "danger")
+    return el
+
+
+def actions_blocks(buttons: list[Button], counter: list[int]) -> list[dict]:
+    """Buttons in rows of at most 25 (Slack's limit per actions block). `counter` numbers them per message."""
+    elements = []
+    for b in buttons:
+        counter[0] += 1
+        el = button(b, counter[0])
+        if el is not None:
+            elements.append(el)
+    return [{"type": "actions", "elements": elements[i:i + L.BUTTONS_PER_ACTIONS]}
+            for i in range(0, len(elements), L.BUTTONS_PER_ACTIONS)]
