@@ -40,8 +40,10 @@ def delivery_error(e: Exception, what: str) -> DeliveryError:
     if isinstance(e, DeliveryError):
         return e
     if isinstance(e, HttpOperationError) and e.response is not None:
-        status = e.response.status_code
-        hint = retry_after_seconds(e.response.headers.get("Retry-After")) if e.response.headers else None
+        # msrest keeps the transport's own response here (aiohttp's, with .status)
+        status = getattr(e.response, "status_code", None) or getattr(e.response, "status", 0)
+        headers = getattr(e.response, "headers", None) or {}
+        hint = retry_after_seconds(headers.get("Retry-After"))
         # 403: the bot was removed or blocked; 404: that conversation or message no longer exists.
         permanent = status in (400, 403, 404, 413)
         return DeliveryError(f"Teams refused {what} ({status})", retry=not permanent, retry_after=hint)

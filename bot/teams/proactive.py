@@ -23,11 +23,12 @@ from botframework.connector.aio import ConnectorClient
 
 from bot.teams.activity import CHANNEL_ID
 from bot.teams.cards import CARD_CONTENT_TYPE
+from bot.teams.cards.escape import plain
 
 
 def card_activity(card: dict, summary: str = "") -> Activity:
     return Activity(type="message", attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
-                    summary=summary[:200] if summary else None)
+                    summary=plain(summary[:200]) if summary else None)
 
 
 def connector_of(turn: TurnContext) -> ConnectorClient:

@@ -274,3 +274,29 @@ async def teams(db_url, policy, clock):
     t = await TeamsAiom.start(db_url, policy=policy, clock=clock)
     yield t
     await t.stop()
+
+
+# -- schema validation ---------------------------------------------------------------------------------------
+SCHEMAS_SKIP = "AIOM_SCHEMAS_DIR is not set: it must point at the published schemas (.ci/run sets it)"
+
+
+def schema(name: str):
+    """A jsonschema validator for `name` in AIOM_SCHEMAS_DIR (the test is skipped, saying why, without it)."""
+    import json
+    import os
+    from pathlib import Path
+
+    import jsonschema
+
+    folder = os.environ.get("AIOM_SCHEMAS_DIR")
+    if not folder:
+        pytest.skip(SCHEMAS_SKIP)
+    doc = json.loads((Path(folder) / name).read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(doc)
+    return cls(doc)
+
+
+def card_problems(validator, card: dict) -> list[str]:
+    """Schema errors of one Adaptive Card, Teams' own `msteams` property set aside."""
+    plain = {k: v for k, v in card.items() if k != "msteams"}
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(plain)]

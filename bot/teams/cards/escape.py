@@ -23,6 +23,12 @@ def md(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\n", "\n\n")
 
 
+def plain(text: str) -> str:
+    """Plain text that is never rendered as markdown (fallbackText, notification summaries): mention tags and
+    entity-encoded tags are broken with a zero-width space so no client can turn them into markup."""
+    return _AT.sub("<\u200b\\1\\2", text).replace("&", "&\u200b")
+
+
 def safe_url(url: str) -> str | None:
     """A URL aiom built, made safe to put inside `[label](url)`; None if its scheme is not allowed."""
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.teams.cards.escape import md, safe_url
+from bot.teams.cards.escape import md, plain, safe_url
 from conversations.messages import (
     Button,
     Buttons,
@@ -44,7 +44,7 @@ def card(body: list[dict], *, fallback: str = "") -> dict:
     out: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION,
                            "body": body or [text_block(md(fallback or " "))], "msteams": {"width": "Full"}}
     if fallback:
-        out["fallbackText"] = fallback[:500]
+        out["fallbackText"] = plain(fallback[:500])
     return out
 
 
