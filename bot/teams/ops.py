@@ -187,7 +187,20 @@ class TurnOps:
     # -- forms -------------------------------------------------------------------------------
     async def open_form(self, form: Form) -> None:
         card = render_form(form)
-        if self.is_invoke and self.source_id:
+        if self.inbound.where.kind != "personal":
+            # A card in a channel is everyone's: the form goes to the clicker's 1:1 chat instead of
+            # replacing (or sitting under) the shared card.
+            try:
+                ref = await self.personal_reference()
+                mid = await self.rt.proactive.send(ref, ref.conversation.id, card_activity(card, form.title))
+                await self.remember_form(mid, form, ref.conversation.id)
+                if self.is_invoke:  # the clicker is told on the card they clicked
+                    self.whispers.append(Message([Text([f"I sent you the form “{form.title}” in our private chat."])]))
+                return
+            except Exception as e:
+                log.info("Teams: no 1:1 chat for a form (%s); posting it in the thread", e)
+            mid = await self.send_here(card, form.title)
+        elif self.is_invoke and self.source_id:
             await self.replace_source(card)
             mid = self.source_id
         else:
@@ -203,12 +216,13 @@ class TurnOps:
             mid = await self.send_here(card, op.form.title)
             await self.remember_form(mid, op.form)
 
-    async def remember_form(self, message_id: str, form: Form) -> None:
+    async def remember_form(self, message_id: str, form: Form, conversation: str | None = None) -> None:
         """Keep the form's fields with its card, so the card can become a read-only copy once accepted."""
         if not message_id:
             return
         async with self.rt.app.db.write() as s:
-            await message_refs.remember(s, platform=PLATFORM, purpose=f"form:{message_id}", channel=self.base,
+            await message_refs.remember(s, platform=PLATFORM, purpose=f"form:{message_id}",
+                                        channel=split_conversation(conversation or self.base)[0],
                                         message_id=message_id, extra={"form": dataclasses.asdict(form)})
 
     async def close_form(self) -> None:
