@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Callable
 
 from conversations.engine import Engine
-from conversations.flows import intake, start
+from conversations.flows import help as help_flow
+from conversations.flows import intake, risks, scorecard, start, status
 from conversations.flows import export as export_flow
 from conversations.flows import incidents as incident_flows
 from conversations.flows import kpis as kpi_flows
@@ -18,6 +19,10 @@ def build_engine(db: Database, policy: Policy, *, platforms: set[str], clock: Ca
     engine = Engine(db, policy, platforms=platforms, clock=clock, on_outbox=on_outbox)
     engine.add_flow(intake.IntakeFlow())
     start.register(engine)
+    scorecard.register(engine)
+    risks.register(engine)
+    status.register(engine)
+    help_flow.register(engine)
     kpi_flows.register(engine)
     incident_flows.register(engine)
     export_flow.register(engine)

@@ -108,7 +108,11 @@ class ConsoleChat:
             if len(blocks) == 1 and isinstance(blocks[0], Context):
                 self.write(f"  ✓ {blocks[0].text}")
             else:
-                self.write(render(op.message, indent="  ✓ ")[0])
+                text, buttons = render(op.message, indent="  ✓ ")
+                self.write(text)
+                if buttons:  # the clicked message now offers these (a scorecard's next area)
+                    self.buttons = buttons
+                    self.expects_text = op.message.expects == "text"
         elif isinstance(op, Whisper):
             text, _ = render(op.message, indent="  (only you) ")
             self.write(text)

@@ -1,8 +1,10 @@
 """Finding existing use cases that look like a new idea (duplicated pilots are what the model exists to stop).
 
 Documents are title + problem + outcome. Words are lower-cased, stop words
-dropped, and reduced to a crude stem (so "triaging" meets "triage"); a few
-everyday synonyms are folded together. Similarity is the cosine of
+(including generic words like "assistant" or "bot") dropped, American -ize
+spellings read as -ise, and reduced to a crude stem (so "triaging" meets
+"triage"); everyday business synonyms are folded together (vendor/supplier,
+agreement/contract, reconcile/match, prioritise/sort/route). Similarity is the cosine of
 IDF-weighted stem counts over the candidate set, blended with character
 trigram overlap of the stems, which catches spelling variants.
 """
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 STOP = set("""a an and are as at be been being but by can could do does for from has have how i in into is it its
 of on or our so than that the their them then there these they this to up us use using was we were what when
 which while who will with would you your more less via per about across all any also based each new help get make
-need needs ai model models tool tools automate automated automatically idea""".split())
+need needs ai model models tool tools automate automated automatically automatic automation idea assistant
+assistants helper bot bots chatbot copilot system solution ones first just very too able""".split())
 
 SYNONYMS = {
     "faster": "speed", "quicker": "speed", "quick": "speed", "fast": "speed", "speed": "speed",
@@ -29,13 +32,33 @@ SYNONYMS = {
     "sort": "triag", "sorting": "triag", "route": "triag", "routing": "triag", "prioritise": "triag",
     "prioritize": "triag", "classify": "triag", "categorise": "triag", "categorize": "triag",
     "employee": "staff", "employees": "staff", "staff": "staff", "colleagues": "staff",
+    # Everyday business synonyms: two teams describing the same pilot rarely use the same nouns.
+    "vendor": "supplier", "vendors": "supplier", "supplier": "supplier", "suppliers": "supplier",
+    "provider": "supplier", "providers": "supplier",
+    "contract": "contract", "contracts": "contract", "agreement": "contract", "agreements": "contract",
+    "clause": "clause", "clauses": "clause", "term": "clause", "terms": "clause",
+    "match": "match", "matching": "match", "matches": "match", "reconcile": "match", "reconciling": "match",
+    "reconciliation": "match", "pair": "match", "pairing": "match",
+    "helpdesk": "support", "servicedesk": "support", "support": "support",
+    "message": "mail", "messages": "mail",
+    "urgent": "urgent", "urgency": "urgent", "priority": "urgent", "priorities": "urgent",
+    "assign": "triag", "assigning": "triag", "dispatch": "triag", "send": "triag", "forward": "triag",
+    "team": "team", "teams": "team", "group": "team", "groups": "team", "department": "team",
+    "spot": "detect", "flag": "detect", "flags": "detect", "detect": "detect", "identify": "detect",
+    "highlight": "detect",
+    "pos": "purchas", "po": "purchas",
+    "holiday": "leave", "holidays": "leave", "vacation": "leave", "absence": "leave",
 }
 
-SUFFIXES = ("ational", "ization", "isation", "fulness", "ements", "ement", "ations", "ation", "ings", "ing",
-            "ness", "ment", "ies", "ied", "ers", "er", "ed", "es", "ly", "s", "e")
+AMERICAN = re.compile(r"iz(e|es|ed|er|ers|ing|ation|ations)$")
+SUFFIXES = ("ational", "isation", "isers", "iser", "ising", "ised", "ises", "ise", "fulness", "ements", "ement",
+            "ations", "ation", "ings", "ing", "ness", "ment", "ies", "ied", "ers", "er", "ed", "es", "ly", "s", "e")
 
 
 def stem(word: str) -> str:
+    if word in SYNONYMS:
+        return SYNONYMS[word]
+    word = AMERICAN.sub(r"is\1", word)  # summarize -> summarise, organization -> organisation
     if word in SYNONYMS:
         return SYNONYMS[word]
     for suf in SUFFIXES:
@@ -73,7 +96,9 @@ def similar(query: str, docs: list[Doc], threshold: float, limit: int = 3) -> li
     df: Counter = Counter()
     for toks in [q_tokens, *doc_tokens]:
         df.update(set(toks))
-    idf = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
+    # Smoothed IDF (1 + ln((1+n)/(1+df))): rare words weigh more, yet with only one or two existing ideas a
+    # shared word still counts fully (an unsmoothed IDF would treat every shared word as noise).
+    idf = {t: 1 + math.log((n + 1) / (c + 1)) for t, c in df.items()}
 
     def vec(toks: list[str]) -> dict[str, float]:
         counts = Counter(toks)

@@ -83,7 +83,8 @@ class Seen:
     def buttons(self) -> list[Button]:
         out: list[Button] = []
         for op in self.outcome.ops:
-            if isinstance(op, Say):
+            # A message updated in place (a scorecard moving to its next area) brings new buttons too.
+            if isinstance(op, (Say, ReplaceSource, Replace)):
                 out.extend(op.message.buttons)
         return out
 
