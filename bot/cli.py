@@ -6,8 +6,9 @@ import sys
 
 from bot.commands import chat, db, policy, serve, start
 from bot.commands import export, import_
+from bot.commands import teams_package
 
-COMMANDS = [start, serve, chat, db, policy, export, import_]
+COMMANDS = [start, serve, chat, db, policy, export, import_, teams_package]
 
 
 def parser() -> argparse.ArgumentParser:
