@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.commands import chat, db, policy, serve, start
+from bot.commands import audit, chat, db, policy, serve, start
 from bot.commands import export, import_
 from bot.commands import teams_package
 
-COMMANDS = [start, serve, chat, db, policy, export, import_, teams_package]
+COMMANDS = [start, serve, chat, db, policy, audit, export, import_, teams_package]
 
 
 def parser() -> argparse.ArgumentParser:

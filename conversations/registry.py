@@ -9,6 +9,8 @@ from conversations.flows import intake, risks, scorecard, start, status
 from conversations.flows import export as export_flow
 from conversations.flows import incidents as incident_flows
 from conversations.flows import kpis as kpi_flows
+from conversations.flows import conditions, edits, gates, info_requests, leadership
+from conversations.flows import reviews as review_flows
 from conversations.policy import Policy
 from storage.db import Database
 from storage.types import utcnow
@@ -26,4 +28,11 @@ def build_engine(db: Database, policy: Policy, *, platforms: set[str], clock: Ca
     kpi_flows.register(engine)
     incident_flows.register(engine)
     export_flow.register(engine)
+    # Gates and reviews (reviews.register wraps the fallback, so it comes after start.register).
+    gates.register(engine)
+    review_flows.register(engine)
+    conditions.register(engine)
+    info_requests.register(engine)
+    leadership.register(engine)
+    edits.register(engine)
     return engine

@@ -224,7 +224,6 @@ async def test_a_single_stop_stops_the_use_case_and_tells_everyone(harness: Harn
 
 
 async def test_quorum_needs_distinct_members(harness: Harness, db_url, policy, clock):
-    from conversations.policy import policy_from_data  # noqa: F401
     from tests.support.harness import Harness as H
 
     data = policy.model_dump()

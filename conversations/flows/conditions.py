@@ -12,7 +12,7 @@ from conversations.people import parse_person, person_for_hint
 from conversations.reviews import deciding, rules
 from conversations.reviews.acting import Acting, clicker
 from conversations.steps import Invalid, parse_date
-from storage.repo import conditions, people, use_cases
+from storage.repo import conditions, people, reviews, use_cases
 
 PER_FORM = 3
 EVIDENCE_MIN = 10
@@ -83,8 +83,7 @@ async def close_condition(ctx: Ctx, condition_id: int, evidence: str) -> None:
     c = await conditions.get(ctx.session, condition_id)
     if c is None or c.status == conditions.DRAFT:
         raise Refusal(f"There is no condition #{condition_id}.")
-    uc = await use_cases.get_for_update(ctx.session, c.use_case_id)
-    await ctx.session.refresh(uc)
+    uc = await reviews.lock_use_case(ctx.session, c.use_case_id)
     if ctx.person.id not in (c.owner_id, uc.business_owner_id, uc.delivery_owner_id):
         raise Refusal(f"Only the owner of condition #{c.id} or the owners of {uc_ref(uc)} can close it.")
     acting = Acting.of(ctx)

@@ -33,10 +33,9 @@ def may_edit(ctx: Ctx, uc: UseCase) -> bool:
 async def locked(ctx: Ctx, uc_id: int | None, what: str) -> UseCase:
     if uc_id is None:
         raise Refusal(f"Which use case? For example: *{what} UC-4*.")
-    uc = await use_cases.get_for_update(ctx.session, uc_id)
+    uc = await reviews.lock_use_case(ctx.session, uc_id)
     if uc is None:
         raise Refusal(f"There is no UC-{uc_id}.")
-    await ctx.session.refresh(uc)
     if not may_edit(ctx, uc):
         raise Refusal(f"Only the owners or the proposer of {uc_ref(uc)} can {what} it.")
     if uc.status in ("stopped", "withdrawn"):

@@ -13,7 +13,7 @@ from conversations.labels import parse_uc_id, stage_label, uc_ref
 from conversations.messages import Button, Buttons, Context, Facts, Header, Message, Text
 from conversations.reviews import gating, rules
 from conversations.reviews.acting import Acting
-from storage.repo import reviews, use_cases
+from storage.repo import reviews
 from storage.tables import UseCase
 
 
@@ -23,10 +23,9 @@ def request_button(uc: UseCase) -> Button:
 
 
 async def request_gate(ctx: Ctx, use_case_id: int) -> None:
-    uc = await use_cases.get_for_update(ctx.session, use_case_id)
+    uc = await reviews.lock_use_case(ctx.session, use_case_id)
     if uc is None:
         raise Refusal(f"There is no UC-{use_case_id}. Type *my* to see your use cases.")
-    await ctx.session.refresh(uc)
     if ctx.person.id not in (uc.business_owner_id, uc.delivery_owner_id):
         raise Refusal(f"Only the business owner or the delivery owner of {uc_ref(uc)} can ask to move it to its "
                       "next stage.")

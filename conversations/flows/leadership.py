@@ -12,7 +12,7 @@ from conversations.labels import parse_uc_id, stage_label, uc_ref
 from conversations.messages import Form, FormField
 from conversations.reviews import lifecycle, rules
 from conversations.reviews.acting import Acting, clicker
-from storage.repo import use_cases
+from storage.repo import reviews
 from storage.tables import UseCase
 
 REASON_MIN = 5
@@ -32,10 +32,9 @@ async def locked(ctx: Ctx, uc_id: int | None) -> UseCase:
     check_leader(ctx)
     if uc_id is None:
         raise Refusal("Which use case? Name it like UC-4.")
-    uc = await use_cases.get_for_update(ctx.session, uc_id)
+    uc = await reviews.lock_use_case(ctx.session, uc_id)
     if uc is None:
         raise Refusal(f"There is no UC-{uc_id}.")
-    await ctx.session.refresh(uc)
     return uc
 
 

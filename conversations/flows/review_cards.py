@@ -169,7 +169,7 @@ def card(policy: Policy, d: CardData) -> Message:
     if lines:
         blocks.append(Text(["Decisions:\n" + "\n".join(f"• {x}" for x in lines)]))
     blocks.append(Divider())
-    blocks.append(Context(status_line(d, policy)))
+    blocks.append(Context(f"Review {rr.id} · {status_line(d, policy)}"))
     blocks.extend(_buttons(policy, d))
     return Message(blocks, fallback=f"Review for {gname}: {uc_ref(uc)} {uc.title} ({status_line(d, policy)})")
 
@@ -243,11 +243,14 @@ async def post(acting: Acting, review_id: int) -> None:
                               use_case_id=d.uc.id, subject=f"review:{review_id}")
 
 
-async def details(ctx, d: CardData) -> Message:
-    """The full picture behind a card (whispered to whoever clicked Details)."""
+async def details(ctx, d: CardData) -> list[Message]:
+    """The full picture behind a card (whispered to whoever clicked Details): the use case's status view
+    where this build has it, then this gate's reviews, every condition and the stage history."""
     status_view = await _status_view(ctx, d.uc)
-    if status_view is not None:
-        return status_view
+    return ([status_view] if status_view is not None else []) + [await _gate_details(ctx, d, status_view is None)]
+
+
+async def _gate_details(ctx, d: CardData, with_facts: bool) -> Message:
     from storage.repo import conditions, people, reviews, use_cases
 
     uc, policy = d.uc, ctx.policy
@@ -269,8 +272,10 @@ async def details(ctx, d: CardData) -> Message:
         state = DECIDED.get(r.status, "open" if r.status in rules.OPEN else r.status)
         rows.append(f"• {group_name(policy, r.group_key)}: {state}" + (f" ({'; '.join(who)})" if who else "")
                     + (f", due {day(r.due_at)}" if r.status in rules.OPEN else ""))
-    blocks = [Header(clip(f"{uc_ref(uc)} {uc.title}: details", 150)), Facts(facts[:5]), Facts(facts[5:]),
-              Text([f"Reviews for {stage_label(policy, d.gate.from_stage)} → {stage_label(policy, d.gate.to_stage)}"
+    blocks = [Header(clip(f"{uc_ref(uc)} {uc.title}: details", 150))]
+    if with_facts:
+        blocks += [Facts(facts[:5]), Facts(facts[5:])]
+    blocks += [Text([f"Reviews for {stage_label(policy, d.gate.from_stage)} → {stage_label(policy, d.gate.to_stage)}"
                     f" (attempt {d.gate.attempt}):\n" + "\n".join(rows)])]
     if conds:
         blocks.append(Text(["Conditions:\n" + "\n".join(
@@ -284,12 +289,14 @@ async def details(ctx, d: CardData) -> Message:
 
 
 async def _status_view(ctx, uc) -> Message | None:
-    """The instruments' status view, when this build has it."""
+    """The use case's status view (conversations/flows/status.py), when this build has it."""
     try:
-        from conversations.flows import status_views
-    except ImportError:
+        from conversations.flows import status, status_views
+        data = await status.use_case_status(ctx, uc)
+    except (ImportError, AttributeError):
         return None
-    build = getattr(status_views, "status_message", None)
-    if build is None:
-        return None
-    return await build(ctx, uc)
+
+    def risk_line(r) -> str:
+        return (f"• {_area(ctx.policy, r.area_key)} · likelihood {r.likelihood}, impact {r.impact} · "
+                f"{data.names.get(r.owner_id, 'no owner')}: {clip(r.description, 120)}")
+    return status_views.use_case_message(ctx.policy, data, risk_line)

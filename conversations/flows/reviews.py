@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import re
 
+from conversations import access
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import review_cards
 from conversations.labels import uc_ref
-from conversations.messages import Form, FormField, Message, Text
+from conversations.messages import Button, Buttons, Form, FormField, Header, Message, Text
 from conversations.reviews import deciding, questions, rules, tiering
 from conversations.reviews.acting import Acting, clicker
 from conversations.reviews.card_data import load
@@ -142,7 +143,8 @@ def register(engine: Engine) -> None:
         d = await load(ctx.session, ctx.policy, rid)
         if d is None:
             raise Refusal("I could not find that review any more.")
-        ctx.whisper(await review_cards.details(ctx, d))
+        for msg in await review_cards.details(ctx, d):
+            ctx.whisper(msg)
         group = ctx.policy.review.group(d.rr.group_key)
         who = clicker(ctx)
         if rules.member_of(who.email, group.members) and not who.guest and d.rr.seen_version < d.uc.version:
@@ -174,11 +176,21 @@ def register(engine: Engine) -> None:
         except ValueError:
             await show_my_reviews(ctx)
             return
-        d = await load(ctx.session, ctx.policy, rid)
-        if d is None:
-            ctx.say(f"There is no review {rid}. Type *reviews* to see the ones waiting for your groups.")
-            return
-        ctx.say(review_cards.card(ctx.policy, d))
+        await show_card(ctx, rid)
+
+    @engine.action("review.show")
+    async def show_button(ctx: Ctx, payload: dict) -> None:
+        await show_card(ctx, review_id(payload))
+
+    @engine.action("tier.show")
+    async def tier_button(ctx: Ctx, payload: dict) -> None:
+        try:
+            uc = await use_cases.get(ctx.session, int(payload.get("uc")))
+        except (TypeError, ValueError):
+            uc = None
+        if uc is None:
+            raise Refusal("I could not find that use case any more.")
+        ctx.say(tier_card(Acting.of(ctx), uc))
 
     previous = engine.fallback
 
@@ -205,21 +217,35 @@ def stop_form_for(rid: int, uc) -> Form:
 
 
 async def show_my_reviews(ctx: Ctx) -> None:
+    """One message listing what waits for the person's groups, with a button to open each card."""
     who = clicker(ctx)
     mine = [g for g in ctx.policy.review.groups if rules.member_of(who.email, g.members)]
     if not mine:
         ctx.say("You are not a member of any review group, so no reviews wait for you.")
         return
-    shown = 0
+    lines, buttons = [], []
     for g in mine:
         for rr in await reviews.open_for_group(ctx.session, g.key):
-            d = await load(ctx.session, ctx.policy, rr.id)
-            ctx.say(review_cards.card(ctx.policy, d))
-            shown += 1
+            uc = await use_cases.get(ctx.session, rr.use_case_id)
+            state = "waiting for the owners' answer" if rr.status == rules.INFO else f"due {review_cards.when(rr.due_at)}"
+            lines.append(f"• Review {rr.id}: {uc_ref(uc)} “{uc.title}” for {g.name}, {state}")
+            buttons.append(Button(f"Open review {rr.id}", "review.show", {"r": rr.id}))
     if any(g.key == rules.tier_group(ctx.policy) for g in mine):
         for uc in await reviews.pending_tier_requests(ctx.session):
-            ctx.say(tier_card(Acting.of(ctx), uc))
-            shown += 1
-    if not shown:
-        names = ", ".join(g.name for g in mine)
+            lines.append(f"• {uc_ref(uc)} “{uc.title}”: the owners ask for the {uc.tier_requested} risk tier")
+            buttons.append(Button(f"Tier of {uc_ref(uc)}", "tier.show", {"uc": uc.id}))
+    names = ", ".join(g.name for g in mine)
+    if not lines:
         ctx.say(Message([Text([f"Nothing is waiting for {names} right now."])]))
+        return
+    ctx.say(Message([Header(f"Waiting for {names}"[:150]), Text(["\n".join(lines[:20])]),
+                     *[Buttons(buttons[i:i + 5]) for i in range(0, min(len(buttons), 20), 5)]],
+                    fallback=f"{len(lines)} review(s) waiting for {names}"))
+
+
+async def show_card(ctx: Ctx, rid: int) -> None:
+    d = await load(ctx.session, ctx.policy, rid)
+    if d is None or not await access.can_see(ctx.session, ctx.policy, ctx.person, d.uc):
+        ctx.say(f"There is no review {rid} you can see. Type *reviews* to see the ones waiting for your groups.")
+        return
+    ctx.say(review_cards.card(ctx.policy, d))

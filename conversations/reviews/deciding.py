@@ -18,7 +18,7 @@ from conversations.messages import Button, Buttons, Header, Message, Text
 from conversations.policy import Policy
 from conversations.reviews import gating, lifecycle, rules
 from conversations.reviews.acting import Acting
-from storage.repo import conditions, people, reviews, use_cases
+from storage.repo import conditions, people, reviews
 from storage.tables import ReviewRequest, UseCase
 
 WORDS = {rules.APPROVE: "approved", rules.APPROVE_WITH_CONDITIONS: "approved with conditions",
@@ -37,15 +37,14 @@ async def lock(acting: Acting, review_id: int) -> tuple[ReviewRequest, UseCase]:
     rr = await reviews.get_review(acting.session, review_id)
     if rr is None:
         raise Refusal("I could not find that review any more, so nothing was recorded.")
-    uc = await use_cases.get_for_update(acting.session, rr.use_case_id)
-    await acting.session.refresh(uc)
-    rr = await reviews.get_review(acting.session, review_id)  # as committed after the lock
+    uc = await reviews.lock_use_case(acting.session, rr.use_case_id)
+    rr = await reviews.get_review(acting.session, review_id)  # as committed once the lock is held
     return rr, uc
 
 
 async def closed_text(acting: Acting, rr: ReviewRequest) -> str:
     """What a click on a card that is no longer open is told."""
-    from conversations.flows.review_cards import group_name, when
+    from conversations.flows.review_cards import when
 
     decs = await reviews.decisions(acting.session, [rr.id])
     names = await people.get_many(acting.session, [d.person_id for d in decs])
@@ -179,7 +178,8 @@ async def escalate_review(session, policy: Policy, review_id: int, *, reason: st
     """Escalate an open review programmatically (the reminder sweep, when a review stays overdue).
 
     Runs in the caller's transaction. Returns the new review's id, or None when the review is no longer open,
-    its use case is not active, or its group has nowhere to escalate to. Audited as `review.escalated` with
+    its use case is not active, its group has nowhere to escalate to, or (Postgres) someone is changing the
+    use case this very moment (try again on the next sweep). Audited as `review.escalated` with
     `automatic: true` when no actor is given.
     """
     acting = Acting(session=session, policy=policy, platforms=set(platforms), now=now, person_id=actor_id,
@@ -187,8 +187,11 @@ async def escalate_review(session, policy: Policy, review_id: int, *, reason: st
     rr = await reviews.get_review(session, review_id)
     if rr is None:
         return None
-    uc = await use_cases.get_for_update(session, rr.use_case_id)
-    await session.refresh(uc)
+    # The sweep already holds review rows: never wait for the use case lock (a click holding it may be waiting
+    # for those rows); a busy use case is escalated on the next sweep instead.
+    uc = await reviews.lock_use_case(session, rr.use_case_id, skip_locked=True)
+    if uc is None:
+        return None
     rr = await reviews.get_review(session, review_id)
     if rr.status not in rules.OPEN or uc.status != "active":
         return None

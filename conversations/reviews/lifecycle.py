@@ -2,7 +2,7 @@
 
 Every move is recorded in `stage_change` (through `use_cases.record_stage_change`), audited, and told to the
 people involved; open reviews are paused, resumed or cancelled with it and their cards updated in place.
-Callers hold the use case row lock (`use_cases.get_for_update`).
+Callers hold the use case row lock (`reviews.lock_use_case`).
 """
 from __future__ import annotations
 

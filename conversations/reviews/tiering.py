@@ -10,10 +10,9 @@ from storage.repo import reviews, use_cases
 
 
 async def decide_tier(acting: Acting, use_case_id: int, accept: bool, clicker: rules.Clicker) -> str:
-    uc = await use_cases.get_for_update(acting.session, use_case_id)
+    uc = await reviews.lock_use_case(acting.session, use_case_id)
     if uc is None:
         raise Refusal("I could not find that use case any more.")
-    await acting.session.refresh(uc)
     group = acting.policy.review.group(rules.tier_group(acting.policy))
     involved = {"proposer": uc.proposer_id, "business owner": uc.business_owner_id,
                 "delivery owner": uc.delivery_owner_id, "executive sponsor": uc.sponsor_id}

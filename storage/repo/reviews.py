@@ -30,6 +30,20 @@ from storage.tables import (
 OPEN = ("pending", "info_requested")
 
 
+# -- the lock every review change takes first ------------------------------------
+async def lock_use_case(session: AsyncSession, use_case_id: int, *, skip_locked: bool = False) -> UseCase | None:
+    """The use case, re-read, with its row locked on Postgres until the transaction ends.
+
+    Every change to a use case's gate, reviews and conditions takes this lock first, so they queue instead of
+    interleaving. With `skip_locked`, None comes back when another transaction holds it right now (timed sweeps
+    that already hold review rows use this, so they never wait in a cycle with a click).
+    """
+    q = select(UseCase).where(UseCase.id == use_case_id).execution_options(populate_existing=True)
+    if session.bind.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=skip_locked)
+    return (await session.execute(q)).scalar_one_or_none()
+
+
 # -- gate requests ---------------------------------------------------------------
 async def create_gate(session: AsyncSession, **fields) -> GateRequest:
     gate = GateRequest(**fields)

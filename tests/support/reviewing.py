@@ -39,6 +39,10 @@ async def make_ready(s, policy: Policy, uc: UseCase, now: datetime, *, readiness
         await _scorecard(s, uc, "readiness", {i.key: readiness for i in policy.readiness.items}, now)
         uc.risk_reviewed_at = now
     elif uc.stage == "controlled_rollout":
+        scored = (await s.execute(select(Scorecard).where(Scorecard.use_case_id == uc.id,
+                                                          Scorecard.instrument == "readiness"))).first()
+        if scored is None:  # created at this stage by a factory: the hard gates read the readiness scores
+            await _scorecard(s, uc, "readiness", {i.key: readiness for i in policy.readiness.items}, now)
         await _scorecard(s, uc, "rollout_checklist", {i.key: 1 for i in policy.rollout_checklist.items}, now)
         if uc.vendor_involved:
             await _scorecard(s, uc, "vendor_checklist", {i.key: 1 for i in policy.vendor_checklist.items}, now)

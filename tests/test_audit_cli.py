@@ -1,0 +1,82 @@
+"""`aiom audit verify` and `aiom audit show`, run as real processes against the test database."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+
+from sqlalchemy import text
+
+from storage.db import Database
+from tests.support import factories
+from tests.support.harness import Harness
+from tests.support.proc import AIOM, ROOT, clean_env
+from tests.support.reviewing import button, card, make_ready, review_for, reviewer
+
+
+def aiom(db_url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*AIOM, *args], env=clean_env(DATABASE_URL=db_url), cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+async def run(db_url: str, *args: str) -> subprocess.CompletedProcess:
+    return await asyncio.to_thread(aiom, db_url, *args)
+
+
+async def decided_use_case(h: Harness) -> int:
+    async with h.app.db.write() as s:
+        uc = await factories.use_case(s, now=h.app.clock(), tier="low")
+        await make_ready(s, h.app.policy, uc, h.app.clock())
+    await h.person("anna.owner@example.com").say(f"move UC-{uc.id}")
+    rr = await review_for(h, uc.id, "product")
+    await reviewer(h, "pat.product@example.com", "product").press(button(await card(h, rr.id), "Approve"))
+    return uc.id
+
+
+async def tamper(db_url: str, sql: str) -> None:
+    """What someone with database access does: drop the guard, change history, put nothing back."""
+    db = Database(db_url)
+    try:
+        async with db.write() as s:
+            if db.is_sqlite:
+                await s.execute(text("DROP TRIGGER audit_log_no_update"))
+                await s.execute(text("DROP TRIGGER audit_log_no_delete"))
+            else:
+                await s.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+            await s.execute(text(sql))
+    finally:
+        await db.dispose()
+
+
+async def test_verify_reports_ok_then_the_edited_entry(harness: Harness, db_url):
+    await decided_use_case(harness)
+    ok = await run(db_url, "audit", "verify")
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("OK: ") and "the chain is intact" in ok.stdout
+    await harness.stop()
+    await tamper(db_url, "UPDATE audit_log SET data = '{\"decision\": \"stop\"}' WHERE action = 'review.decided'")
+    bad = await run(db_url, "audit", "verify")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "PROBLEMS" in bad.stdout and "was edited" in bad.stdout
+
+
+async def test_verify_reports_a_deleted_entry(harness: Harness, db_url):
+    await decided_use_case(harness)
+    await harness.stop()
+    await tamper(db_url, "DELETE FROM audit_log WHERE action = 'gate.requested'")
+    bad = await run(db_url, "audit", "verify")
+    assert bad.returncode == 1 and "missing (deleted?)" in bad.stdout, bad.stdout
+
+
+async def test_show_prints_a_use_cases_history(harness: Harness, db_url):
+    uc_id = await decided_use_case(harness)
+    out = await run(db_url, "audit", "show", f"UC-{uc_id}")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith(f"UC-{uc_id} Claims triage assistant — pilot, active")
+    body = "\n".join(lines)
+    assert "anna.owner@example.com (console): asked to move it to the next stage" in body
+    assert "pat.product@example.com (console): decided a review — group: product; decision: approve" in body
+    assert "stage changed — from: exploration; to: pilot; kind: advance" in body
+    assert "2026-11-23 09:00:00 UTC" in body
+    missing = await run(db_url, "audit", "show", "UC-404")
+    assert missing.returncode == 1 and "There is no UC-404" in missing.stdout
