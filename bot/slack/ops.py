@@ -7,6 +7,7 @@ is lost.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.slack.api import error_code
@@ -85,10 +86,7 @@ class OpRunner:
     async def say(self, op: Say, turn: "Turn", outcome: Outcome, ids: dict[int, str]) -> None:
         thread = turn.thread_ts
         if op.thread_of:
-            async with self.rt.app.db.read() as s:
-                ref = await message_refs.find(s, "slack", op.thread_of, turn.channel)
-            if ref is not None:
-                thread = ref.thread_id or ref.message_id
+            thread = await self.thread_for(op.thread_of, turn)
         ts = await self.post(turn.channel, op.message, ids, thread)
         if op.remember_as and ts:
             async with self.rt.app.db.write() as s:
@@ -96,6 +94,23 @@ class OpRunner:
                                             message_id=ts, thread_id=thread)
         if op.track and outcome.state_id and ts:
             await self.rt.engine.track_prompt(outcome.state_id, ts)
+
+    async def thread_for(self, purpose: str, turn: "Turn") -> str:
+        """The thread of the message remembered for `purpose` in this conversation. When there is none yet and
+        the person clicked a top-level message here (the use case's card they were looking at), thread under
+        that message and remember it for next time."""
+        async with self.rt.app.db.read() as s:
+            ref = await message_refs.find(s, "slack", purpose, turn.channel)
+        if ref is not None:
+            return ref.thread_id or ref.message_id
+        clicked_top_level = (turn.source_ts and turn.source_channel == turn.channel and not turn.source_ephemeral
+                             and turn.thread_ts in ("", turn.source_ts))
+        if not clicked_top_level:
+            return turn.thread_ts
+        async with self.rt.app.db.write() as s:
+            await message_refs.remember(s, platform="slack", purpose=purpose, channel=turn.channel,
+                                        message_id=turn.source_ts)
+        return turn.source_ts
 
     async def replace_source(self, message: Message, turn: "Turn", ids: dict[int, str]) -> None:
         if turn.source_ephemeral and turn.response_url:
@@ -166,11 +181,11 @@ class OpRunner:
         if isinstance(op, Say) or (isinstance(op, Whisper) and turn.personal):
             thread = f"ref:{op.thread_of}" if isinstance(op, Say) and op.thread_of else turn.thread_ts
             remember = op.remember_as if isinstance(op, Say) else ""
+            later = self.rt.app.clock() + timedelta(seconds=e.retry_after) if e.retry_after else None
             async with self.rt.app.db.write() as s:
                 await outbox.enqueue(s, dedupe_key=f"slack:reply:{turn.event_key}:{index}", platform="slack",
                                      kind="post", target=turn.channel, thread_id=thread, ref_purpose=remember or "",
-                                     message=op.message.to_dict(), purpose="reply",
-                                     person_id=None)
+                                     message=op.message.to_dict(), purpose="reply", not_before=later)
             if self.rt.app.dispatcher is not None:
                 self.rt.app.dispatcher.wake()
             log.warning("Slack reply failed (%s); queued in the outbox for another try", e)

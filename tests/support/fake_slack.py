@@ -31,6 +31,7 @@ class Call:
     headers: dict
     status: int = 200
     result: dict = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)
 
     def __getitem__(self, key):
         return self.args[key]
@@ -290,6 +291,24 @@ class FakeSlack:
 
     def m_apps_connections_open(self, a: dict) -> dict:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+
+
+def mrkdwn_strings(obj, out: list[str] | None = None, top: bool = True) -> list[str]:
+    """Every string Slack parses as mrkdwn (mentions, links): mrkdwn text objects and a message's `text`.
+    plain_text objects (headers, buttons, labels) are shown as typed and never parsed."""
+    out = [] if out is None else out
+    if isinstance(obj, dict):
+        if top and isinstance(obj.get("text"), str):
+            out.append(obj["text"])
+        if obj.get("type") == "mrkdwn" and isinstance(obj.get("text"), str):
+            out.append(obj["text"])
+        for k, v in obj.items():
+            if isinstance(v, (dict, list)):
+                mrkdwn_strings(v, out, top=False)
+    elif isinstance(obj, list):
+        for v in obj:
+            mrkdwn_strings(v, out, top=False)
+    return out
 
 
 def _loop_running() -> bool:
