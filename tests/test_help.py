@@ -1,0 +1,70 @@
+"""Help: two screens at most, with buttons that start things; every button the bot offers is wired up."""
+from __future__ import annotations
+
+from conversations.interaction import ReplaceSource, Say
+from tests.support.harness import Harness
+
+
+def flat(seen) -> str:
+    return " ".join(seen.text.split())
+
+
+async def test_help_overview_then_all_commands_and_back(harness: Harness):
+    zoe = harness.person("zoe@example.com")
+    seen = await zoe.say("help")
+    assert "What I can do" in seen.text
+    assert [b.label for b in seen.buttons] == ["Propose an AI idea", "My ideas", "Portfolio", "All commands"]
+    seen = await zoe.click("All commands")
+    assert seen.op(ReplaceSource) is not None  # the second screen replaces the first
+    text = flat(seen)
+    for command in ("propose:", "my:", "status UC-4:", "score UC-4 [pilot|readiness|rollout|vendor]:",
+                    "risk UC-4:", "risks UC-4:", "portfolio:"):
+        assert command in text, command
+    for name, what in harness.app.engine.command_help.items():  # what other parts of the bot registered
+        if name not in ("propose", "my", "status", "score", "risk", "risks", "portfolio", "help"):
+            assert f"{name}: {' '.join(what.split())}" in text
+    seen = await zoe.click("Back")
+    assert "What I can do" in seen.text and seen.op(ReplaceSource) is not None
+
+
+async def test_help_buttons_start_things(harness: Harness):
+    zoe = harness.person("zoe@example.com")
+    await zoe.say("help")
+    seen = await zoe.click("Propose an AI idea")
+    assert "What should we call this idea?" in seen.text
+    await zoe.say("cancel")
+    await zoe.say("help")
+    seen = await zoe.click("My ideas")
+    assert "Your AI ideas" in seen.text
+    await zoe.say("help")
+    seen = await zoe.click("Portfolio")
+    assert "AI portfolio" in seen.text
+
+
+async def test_typed_help_variants_and_the_fallback_button(harness: Harness):
+    zoe = harness.person("zoe@example.com")
+    assert "Commands" in (await zoe.say("help commands")).text
+    assert "Commands" in (await zoe.say("commands")).text
+    assert "What I can do" in (await zoe.say("?")).text
+    seen = await zoe.say("what is this")
+    assert "did not understand" in seen.text
+    seen = await zoe.click("Help")
+    assert "What I can do" in seen.text and seen.op(Say) is not None
+
+
+async def test_every_button_the_bot_offers_here_is_registered(harness: Harness):
+    actions = harness.app.engine.actions
+    for name in ("scorecard.start", "scorecard.answer", "scorecard.show", "scorecard.review", "scorecard.pause",
+                 "scorecard.summary", "scorecard.again", "scorecard.record_review", "risk.add", "risk.list",
+                 "risk.update", "risk.reviewed", "status.show", "status.mine", "portfolio.show", "help.show",
+                 "propose.start"):
+        assert name in actions, name
+    assert "scorecard.review_note" in harness.app.engine.forms
+
+
+async def test_help_screens_are_short(harness: Harness):
+    zoe = harness.person("zoe@example.com")
+    for seen in (await zoe.say("help"), await zoe.say("help more")):
+        msg = seen.op(Say).message
+        assert len(msg.blocks) <= 8
+        assert len(seen.text) < 4000
