@@ -73,6 +73,8 @@ class FakeSlack:
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.counts: dict[str, int] = {}
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: list[dict] = []
 
     # -- setup ----------------------------------------------------------------------
     def add_user(self, uid: str, email: str | None, name: str = "", *, tz: str = "Europe/London",
@@ -99,6 +101,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", port)
@@ -199,6 +202,37 @@ class FakeSlack:
             call.result = handler(args) if handler is not None else {"ok": True}
         self._record(call)
         return web.json_response(call.result)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then relay envelopes the test sends and record the app's acks."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        self._record(Call("socket.connect", {}, dict(request.headers)))
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "AAIOM"},
+                            "debug_info": {"host": "fake", "approximate_connection_time": 3600}})
+        async for msg in ws:
+            if msg.type == 1:  # WSMsgType.TEXT
+                self.socket_acks.append(json.loads(msg.data))
+                self._changed.set()
+        return ws
+
+    async def socket_send(self, envelope: dict, timeout: float = 10.0) -> dict:
+        """Send one Socket Mode envelope and wait for the app's acknowledgement of it."""
+        deadline = time.monotonic() + timeout
+        while not self.sockets and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await self.sockets[-1].send_json(envelope)
+        while time.monotonic() < deadline:
+            ack = next((a for a in self.socket_acks if a.get("envelope_id") == envelope["envelope_id"]), None)
+            if ack is not None:
+                return ack
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), max(0.01, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                pass
+        raise AssertionError(f"no acknowledgement for envelope {envelope['envelope_id']}")
 
     async def _upload(self, request: web.Request) -> web.Response:
         data = await request.read()
