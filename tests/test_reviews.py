@@ -322,3 +322,18 @@ async def test_withdraw_cancels_reviews(harness: Harness):
     seen = await reviewer(harness, "rita.risk@example.com", "risk").press(Button("Approve", "review.approve",
                                                                                  {"r": rr.id}))
     assert "no longer takes decisions" in flat(seen.text) or "was withdrawn" in flat(seen.text)
+
+
+async def test_status_view_shows_pending_reviews_and_open_conditions(harness: Harness):
+    uc = await gate_open(harness, tier="medium")
+    anna = harness.person(OWNER)
+    seen = flat((await anna.say(f"status UC-{uc.id}")).text)
+    assert "Pending reviews" in seen and "Risk" in seen and "Product and delivery" in seen
+    product, risk = await review_for(harness, uc.id, "product"), await review_for(harness, uc.id, "risk")
+    await reviewer(harness, "pat.product@example.com", "product").submit("review.conditions", {"r": product.id}, {
+        "c1_text": "Publish the pilot rota", "c1_owner": DELIVERY, "c1_due": "2026-12-15"})
+    await reviewer(harness, "rob.risk@example.com", "risk").press(button(await card(harness, risk.id), "Approve"))
+    seen = flat((await anna.say(f"status UC-{uc.id}")).text)
+    assert "Open conditions" in seen and "Publish the pilot rota" in seen and "Pending reviews" not in seen
+    moved = [m for r, m in harness.out.dms if r.email == OWNER and "moved to Pilot" in m.fallback][-1]
+    assert button(moved, "Request next stage").payload == {"uc": uc.id}
