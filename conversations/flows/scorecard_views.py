@@ -151,8 +151,10 @@ def summary(policy: Policy, *, instrument_key: str, sc_id: int, uc_id: int, titl
         verdict = (f"Strong candidate (above {inst.strong_above})" if r.strong
                    else f"Not a strong candidate (a strong one scores above {inst.strong_above})")
         blocks.append(Facts([("Total", f"{r.total} of {inst.total_max}"), ("Result", verdict)]))
-        low = [k for k in scoring.weakest(policy, values, 3, instrument_key=instrument_key)]
-        blocks.append(Text([f"Weakest criteria: {names(policy, instrument_key, low, values)}."]))
+        low = [k for k in scoring.weakest(policy, values, 3, instrument_key=instrument_key)
+               if values[k] < inst.scale_max]
+        if low:
+            blocks.append(Text([f"Weakest criteria: {names(policy, instrument_key, low, values)}."]))
     else:
         r = scoring.checklist_result(inst, values)
         blocks.append(Facts([("Ready", f"{r.ready} of {r.of}"),

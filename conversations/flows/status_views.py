@@ -245,7 +245,8 @@ class Decision:
 
 def portfolio_message(policy: Policy, counts: dict[str, dict[str, int]], total: int, limbo: list,
                       decisions: list[Decision], today: date) -> Message:
-    blocks: list[Block] = [Header("AI portfolio"), Context(f"{total} use case{'s' if total != 1 else ''} · {day(today)}")]
+    blocks: list[Block] = [Header("AI portfolio"),
+                           Context(f"{total} use case{'s' if total != 1 else ''} · {day(today)}")]
     facts = []
     for st in policy.stages:
         c = counts.get(st.key, {})
