@@ -35,6 +35,8 @@ def review_line(policy: Policy, rr, uc: UseCase) -> views.ReviewLine:
 
 # -- my ---------------------------------------------------------------------------------------------
 async def next_step(ctx: Ctx, uc: UseCase) -> str:
+    """One line: what should happen next for this use case. Reads only `ctx.session` and `ctx.policy`
+    (the Slack App Home calls it with just those two)."""
     if uc.status in ("stopped", "withdrawn"):
         return f"nothing: it was {uc.status}" + (f" ({clip(uc.status_reason, 120)})" if uc.status_reason else "") + "."
     if uc.status == "paused":
