@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from bot.config import Settings
 from conversations.engine import Engine
@@ -29,6 +29,7 @@ class App:
     deliverers: dict[str, Deliverer] = field(default_factory=dict)
     engine: Engine | None = None
     dispatcher: Dispatcher | None = None
+    scheduler: Any = None  # notifications.scheduler.Scheduler when started
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     @classmethod
@@ -39,8 +40,9 @@ class App:
     def add_deliverer(self, deliverer: Deliverer) -> None:
         self.deliverers[deliverer.platform] = deliverer
 
-    async def start(self, *, migrate: bool = True, background: bool = True) -> None:
-        """Migrate, sync the policy's review groups, build the engine; start the dispatcher task."""
+    async def start(self, *, migrate: bool = True, background: bool = True, scheduler: bool | None = None) -> None:
+        """Migrate, sync the policy's review groups, build the engine; start the dispatcher task and the scheduler
+        (reminder sweeps and digests; by default with the background tasks, `scheduler=True` to force it)."""
         if migrate:
             await upgrade(self.db)
         async with self.db.write() as s:
@@ -51,8 +53,16 @@ class App:
                                    on_outbox=self.dispatcher.wake)
         if background:
             self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox-dispatcher"))
+        if scheduler if scheduler is not None else background:
+            from notifications.scheduler import Scheduler
+
+            self.scheduler = Scheduler(self, drain=not background)
+            self.scheduler.start()
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+            self.scheduler = None
         if self.dispatcher is not None:
             self.dispatcher.stop()
         for t in self._tasks:

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     AIOM_HOST: str = "127.0.0.1"
     AIOM_PORT: int = Field(default=3978, ge=1, le=65535)
     AIOM_LOG_LEVEL: str = "INFO"
+    # Where Slack and Teams can reach this server from outside (https://aiom.example.com): used for links
+    # aiom serves itself, such as the digest's funnel picture. Unset: the digest goes out without it.
+    AIOM_PUBLIC_URL: str | None = None
 
     SLACK_BOT_TOKEN: SecretStr | None = None
     SLACK_SIGNING_SECRET: SecretStr | None = None
@@ -81,6 +84,13 @@ class Settings(BaseSettings):
         if not v.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return v if v.endswith("/") else v + "/"
+
+    @field_validator("AIOM_PUBLIC_URL")
+    @classmethod
+    def _public_url(cls, v):
+        if v is not None and not v.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL such as https://aiom.example.com")
+        return v.rstrip("/") if v else v
 
     @field_validator("SLACK_BOT_TOKEN")
     @classmethod

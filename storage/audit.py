@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, AsyncIterator
 
 from sqlalchemy import select, text
@@ -55,6 +55,34 @@ async def append(session: AsyncSession, *, action: str, actor_id: int | None = N
     await session.execute(text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"),
                           {"s": seq, "h": entry.hash})
     return entry
+
+
+async def append_many(session: AsyncSession, items: list[dict[str, Any]], *, at: datetime | None = None) -> int:
+    """Add several entries at the end of the chain in one go (timed sweeps writing one entry per reminder).
+
+    Each item takes `append`'s keyword arguments. The head is locked and read once, the entries are hashed in
+    order, inserted with one statement and the head moved once: the same chain `append` builds, in three round
+    trips instead of three per entry. Returns the last sequence number written.
+    """
+    if not items:
+        return 0
+    lock = " FOR UPDATE" if session.bind.dialect.name == "postgresql" else ""
+    seq, prev = (await session.execute(text(f"SELECT seq, hash FROM audit_head WHERE id = 1{lock}"))).one()
+    rows = []
+    for item in items:
+        seq += 1
+        when = (item.get("at") or at or utcnow()).astimezone(timezone.utc)
+        fields = {"actor_id": item.get("actor_id"), "actor_label": item.get("actor_label", ""),
+                  "platform": item.get("platform", ""), "action": item["action"], "entity": item.get("entity", ""),
+                  "entity_id": str(item.get("entity_id", "")), "use_case_id": item.get("use_case_id"),
+                  "data": json.loads(json.dumps(item.get("data") or {}, default=str)),
+                  "message_ref": item.get("message_ref", "")}
+        digest = entry_hash(seq, when, prev, fields)
+        rows.append({"seq": seq, "at": when, "prev_hash": prev, "hash": digest, **fields})
+        prev = digest
+    await session.execute(AuditEntry.__table__.insert(), rows)
+    await session.execute(text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"), {"s": seq, "h": prev})
+    return seq
 
 
 async def entries(session: AsyncSession, *, use_case_id: int | None = None,

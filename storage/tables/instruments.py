@@ -16,6 +16,7 @@ class Scorecard(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("use_case_id", "instrument", "attempt", name="uq_scorecard"),
         Index("ix_scorecard_status_activity", "status", "last_answer_at"),
+        Index("ix_scorecard_remind", "status", "next_reminder_at", "last_answer_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     use_case_id: int = Field(foreign_key="use_case.id", index=True)
@@ -28,6 +29,8 @@ class Scorecard(SQLModel, table=True):
     last_answer_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_reminder_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the owners are nudged next (stamped by notifications/reminders/scorecards.py; NULL until the first).
+    next_reminder_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ScorecardAnswer(SQLModel, table=True):

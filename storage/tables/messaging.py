@@ -16,6 +16,8 @@ class ConversationState(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("platform", "conversation_id", "thread_id", "user_key", name="uq_conversation_state"),
         Index("ix_conversation_state_activity", "status", "updated_at"),
+        # Abandoned intakes not nudged yet (notifications/reminders/intakes.py).
+        Index("ix_conversation_state_abandoned", "flow", "status", "nudged_at", "updated_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)

@@ -108,6 +108,8 @@ class Condition(SQLModel, table=True):
     __table_args__ = (
         Index("ix_condition_due", "status", "due_date"),
         Index("ix_condition_use_case", "use_case_id", "status"),
+        # The chase sweep: never-chased overdue rows (NULL, due_date range) and chased rows (next_reminder_at range).
+        Index("ix_condition_remind", "status", "next_reminder_at", "due_date"),
     )
     id: int | None = Field(default=None, primary_key=True)
     use_case_id: int = Field(foreign_key="use_case.id")
@@ -122,6 +124,8 @@ class Condition(SQLModel, table=True):
     closed_by_id: int | None = Field(default=None, foreign_key="person.id")
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_reminder_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the owner is chased next (stamped by notifications/reminders/conditions.py; NULL until the first chase).
+    next_reminder_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class InfoRequest(SQLModel, table=True):

@@ -14,6 +14,8 @@ class UseCase(SQLModel, table=True):
     __table_args__ = (
         Index("ix_use_case_stage_status", "stage", "status"),
         Index("ix_use_case_pilot_exit", "status", "pilot_exit_date"),
+        # Pilots left in limbo: never flagged (NULL, exit date range) and flagged before (next flag range).
+        Index("ix_use_case_limbo", "stage", "status", "limbo_next_reminder_at", "pilot_exit_date"),
     )
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
@@ -58,6 +60,8 @@ class UseCase(SQLModel, table=True):
     risk_reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the first KPI reached its target (time-to-value).
     value_reached_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When a pilot past its exit date with no decision is flagged next (notifications/reminders/limbo.py).
+    limbo_next_reminder_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Incremented on every edit of the facts; reviewers see what changed since their version.
     version: int = 1
 

@@ -1,0 +1,147 @@
+"""Sending the digest: each schedule's latest slot, to each of its channels, once.
+
+`run_due(app, now)` is what the scheduler calls at a digest's cron time and after every reminder sweep. The
+database, not the scheduler's memory, decides: the latest slot at or before `now` is due on a channel that has
+no run for it yet. A slot more than the staleness margin old was missed (aiom was down): it goes out once,
+marked late, and only on channels that had this digest before (a new installation does not open with a "late"
+digest). Older missed slots are never sent: only the latest counts.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from conversations.messages import Message
+from conversations.policy import DigestSchedule, Policy
+from notifications.digest import content, schedule
+from notifications.digest.data import Times, collect
+from notifications.dispatcher import worker_name
+from notifications.outbox import CONSOLE_GROUP_PREFIX
+from notifications.reminders.common import platforms_of, stale_after
+from storage import audit
+from storage.repo import digest_runs as runs
+from storage.repo import outbox
+
+log = logging.getLogger(__name__)
+
+
+def targets(policy: Policy, s: DigestSchedule, platforms: set[str]) -> list[tuple[str, str]]:
+    """(platform, channel) pairs a digest goes to. The local chat prints a digest the policy sends somewhere
+    (as leadership's channel); a schedule without channels is switched off."""
+    out = [(p, ch) for p, chans in s.channels.items() if p in platforms for ch in chans]
+    if "console" in platforms and s.channels:
+        out.append(("console", CONSOLE_GROUP_PREFIX + policy.review.leadership_group))
+    return out
+
+
+def leadership_channel(policy: Policy, platform: str, channel: str) -> bool:
+    """Leadership's own channels see restricted use cases by name."""
+    lead = policy.review.leadership_group
+    if platform == "console":
+        return channel == CONSOLE_GROUP_PREFIX + lead
+    try:
+        return channel in policy.review.group(lead).channels.get(platform, [])
+    except KeyError:
+        return False
+
+
+def public_url(app) -> str | None:
+    url = getattr(app.settings, "AIOM_PUBLIC_URL", None)
+    return url.rstrip("/") if url else None
+
+
+def image_url(app, run_id: int, token: str) -> str | None:
+    """Where Slack and Teams fetch the funnel picture: aiom's own server (notifications/digest/web.py), by the
+    run's id and an unguessable token, so no file store and no Slack file upload is needed. Without a public
+    URL the digest goes out without the picture (the console shows its description)."""
+    base = public_url(app)
+    return f"{base}/digest/funnel/{run_id}.png?t={token}" if base else None
+
+
+async def times_for(session, s: DigestSchedule, slot: datetime, now: datetime, late: bool) -> tuple[Times, dict | None]:
+    prev = await runs.previous(session, s.key, schedule.period_id(slot))
+    since = schedule.parse_period(prev.period) if prev else (schedule.previous_fire(s, slot) or slot - timedelta(7))
+    nxt = schedule.next_fire(s, now) or now + timedelta(days=7)
+    return Times(period_at=slot, since=since, next_at=nxt, now=now, late=late), (prev.snapshot if prev else None)
+
+
+async def run_due(app, now: datetime, *, only: str | None = None) -> int:
+    """Claim, build and queue every digest that is due on any channel; returns how many were queued."""
+    platforms = platforms_of(app)
+    queued = 0
+    async with app.db.write() as s:
+        await runs.mark_sent(s)
+    for sched in app.policy.digests:
+        if only is not None and sched.key != only:
+            continue
+        try:
+            queued += await _run_one(app, sched, platforms, now)
+        except Exception:
+            log.exception("digest %s failed; the next sweep tries again", sched.key)
+    if queued and getattr(app, "dispatcher", None) is not None:
+        app.dispatcher.wake()
+    return queued
+
+
+async def _run_one(app, sched: DigestSchedule, platforms: set[str], now: datetime) -> int:
+    pairs = targets(app.policy, sched, platforms)
+    slot = schedule.last_fire(sched, now) if pairs else None
+    if slot is None:
+        return 0
+    period = schedule.period_id(slot)
+    late = now - slot > stale_after(app.policy, now)
+    worker = getattr(getattr(app, "dispatcher", None), "worker", None) or worker_name()
+    lease = timedelta(seconds=app.policy.reminders.claim_seconds)
+    async with app.db.read() as s:
+        done = await runs.taken(s, sched.key, period, now)
+    pairs = [p for p in pairs if p not in done]
+    if not pairs:
+        return 0
+    claimed: list[tuple[int, str, str]] = []
+    async with app.db.write() as s:
+        for platform, channel in pairs:
+            if late and not await runs.ever_sent(s, sched.key, platform, channel, period):
+                continue
+            rid = await runs.claim(s, key=sched.key, platform=platform, channel=channel, period=period,
+                                   worker=worker, now=now, lease=lease, late=late)
+            if rid is not None:
+                claimed.append((rid, platform, channel))
+    if not claimed:
+        return 0
+    async with app.db.read() as s:
+        times, previous = await times_for(s, sched, slot, now, late)
+        data = await collect(s, app.policy, sched, times,
+                             {leadership_channel(app.policy, p, c) for _, p, c in claimed}, previous)
+    n = 0
+    async with app.db.write() as s:
+        for rid, platform, channel in claimed:
+            d = data[leadership_channel(app.policy, platform, channel)]
+            token = secrets.token_urlsafe(18)
+            message = content.build(app.policy, d, image_url=image_url(app, rid, token), console=platform == "console")
+            if not await runs.finish(s, rid, worker=worker, snapshot={**d.snapshot(), "funnel_token": token}):
+                continue  # our claim expired and another process took the run over
+            oid = await outbox.enqueue(s, dedupe_key=f"digest:{sched.key}:{platform}:{channel}:{period}",
+                                       platform=platform, kind="post", target=channel, message=message.to_dict(),
+                                       purpose="digest", subject=f"digest:{sched.key}:{period}", late=late)
+            await runs.set_outbox(s, rid, oid)
+            n += 1 if oid else 0
+        if n:
+            await audit.append(s, action="digest.queued", actor_label="aiom", entity="digest", entity_id=sched.key,
+                               data={"period": period, "late": late, "channels": [[p, c] for _, p, c in claimed]},
+                               at=now)
+    return n
+
+
+async def preview(app, key: str, now: datetime, *, platform: str = "console", channel: str | None = None) -> Message:
+    """The digest as it would go out now to `channel`, without claiming, recording or sending anything."""
+    sched = next((d for d in app.policy.digests if d.key == key), None)
+    if sched is None:
+        raise KeyError(key)
+    channel = channel or CONSOLE_GROUP_PREFIX + app.policy.review.leadership_group
+    slot = schedule.last_fire(sched, now) or now
+    visible = leadership_channel(app.policy, platform, channel)
+    async with app.db.read() as s:
+        times, previous = await times_for(s, sched, slot, now, False)
+        data = await collect(s, app.policy, sched, times, {visible}, previous)
+    return content.build(app.policy, data[visible], console=True)

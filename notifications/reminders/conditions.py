@@ -1,0 +1,92 @@
+"""Conditions past their due date: chase the owner every `reminders.condition_remind_every_days`.
+
+The first chase comes the day after the due date (a date where the organisation works: the policy's
+default zone); each chase stamps `last_reminder_at` and `next_reminder_at`. A condition without an owner is
+chased with the use case's delivery owner (else its business owner). An owner who snoozed it is not chased
+until the snooze ends: the next chase moves to the end of the snooze.
+"""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+from conversations.labels import uc_ref
+from conversations.messages import Button, Buttons, Context, Message, Text
+from notifications.reminders import hours
+from notifications.reminders.common import Batch, plan, platforms_of, snooze_buttons, stale_after
+from storage.repo import reminders as repo
+from storage.tables import Condition, UseCase
+
+BATCH = 100
+
+
+async def sweep(app, now: datetime) -> int:
+    total = 0
+    for _ in range(50):
+        async with app.db.write() as s:
+            n, more = await chase_due(s, app.policy, platforms_of(app), now)
+        total += n
+        if not more:
+            break
+    if total and getattr(app, "dispatcher", None) is not None:
+        app.dispatcher.wake()
+    return total
+
+
+def first_due(c: Condition, policy) -> datetime:
+    """The day after the due date, at the start of the working day, in the policy's zone."""
+    wh = policy.reminders.working_hours
+    day = c.due_date + timedelta(days=1)
+    return datetime.combine(day, time(min(wh.start_hour, 23)), hours.zone(None, wh)).astimezone(timezone.utc)
+
+
+def owner_of(c: Condition, uc: UseCase) -> int | None:
+    return c.owner_id or uc.delivery_owner_id or uc.business_owner_id
+
+
+async def chase_due(session, policy, platforms: set[str], now: datetime, limit: int = BATCH) -> tuple[int, bool]:
+    today = hours.local_today(now, policy.reminders.working_hours)
+    due = await repo.due_conditions(session, now, today, limit)
+    if not due:
+        return 0, False
+    ucs = await repo.use_cases_by_id(session, [c.use_case_id for c in due])
+    owners = await repo.people_by_id(session, [owner_of(c, ucs[c.use_case_id]) for c in due])
+    batch = Batch(session, policy, platforms, now)
+    await batch.prepare([f"condition:{c.id}" for c in due], owners)
+    every = timedelta(days=policy.reminders.condition_remind_every_days)
+    stale = stale_after(policy, now)
+    done = 0
+    for c in due:
+        uc = ucs[c.use_case_id]
+        owner = owners.get(owner_of(c, uc))
+        subject = f"condition:{c.id}"
+        slot = c.next_reminder_at or first_due(c, policy)
+        if slot > now:  # the due date has passed here but the first chase is still to come
+            await repo.stamp_condition(session, c.id, seen_next=c.next_reminder_at, next_at=slot, reminded_at=None)
+            continue
+        send, nxt = plan(slot, now, every, stale, policy.reminders.after_downtime)
+        until = batch.snoozed(owner.id, subject) if owner else None
+        if until is not None or uc.status in ("stopped", "withdrawn"):
+            send, nxt = False, until or now + every
+        if not await repo.stamp_condition(session, c.id, seen_next=c.next_reminder_at, next_at=nxt,
+                                          reminded_at=now if send else None):
+            continue
+        if send and owner is not None:
+            if batch.dm(owner, message(c, uc), key=f"reminder:condition:{c.id}:{slot:%Y%m%dT%H%M}",
+                        subject=subject, use_case_id=uc.id):
+                batch.audit("condition.reminded", entity="condition", entity_id=c.id, use_case_id=uc.id,
+                            data={"owner_id": owner.id, "due_date": c.due_date, "next_reminder_at": nxt})
+                done += 1
+    await batch.flush()
+    return done, len(due) == limit
+
+
+def message(c: Condition, uc: UseCase) -> Message:
+    text = (f"Condition #{c.id} on {uc_ref(uc)} “{uc.title[:120]}” was due on {c.due_date:%a %d %b %Y} and is "
+            f"still open: {c.text[:300]}\nIt blocks the next gate until it is closed with a short note on the "
+            "evidence.")
+    return Message([
+        Text([text]),
+        Buttons([Button("Close condition", "condition.close", {"c": c.id}, style="primary"),
+                 Button("Status", "status.show", {"uc": uc.id}), *snooze_buttons(f"condition:{c.id}")]),
+        Context(f"You own this condition · condition #{c.id}"),
+    ], fallback=f"Condition #{c.id} on {uc_ref(uc)} is overdue")

@@ -1,0 +1,95 @@
+"""Pilots left in limbo: past their exit date with no decision. Flag it to the owners and the sponsor every
+`reminders.limbo_remind_every_days` until someone asks for the next gate (or leadership pauses, redirects or
+stops it).
+
+A pilot with a gate request under review is not in limbo (the decision is being taken; its reviews have
+their own reminders). Stamped in `use_case.limbo_next_reminder_at`.
+"""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+from conversations.labels import uc_ref
+from conversations.messages import Button, Buttons, Context, Message, Text
+from notifications.reminders import hours
+from notifications.reminders.common import Batch, plan, platforms_of, snooze_buttons, stale_after
+from storage.repo import reminders as repo
+from storage.tables import UseCase
+
+BATCH = 100
+
+
+async def sweep(app, now: datetime) -> int:
+    total = 0
+    for _ in range(50):
+        async with app.db.write() as s:
+            n, more = await flag_due(s, app.policy, platforms_of(app), now)
+        total += n
+        if not more:
+            break
+    if total and getattr(app, "dispatcher", None) is not None:
+        app.dispatcher.wake()
+    return total
+
+
+def first_due(uc: UseCase, policy) -> datetime:
+    wh = policy.reminders.working_hours
+    day = uc.pilot_exit_date + timedelta(days=1)
+    return datetime.combine(day, time(min(wh.start_hour, 23)), hours.zone(None, wh)).astimezone(timezone.utc)
+
+
+def subject(uc: UseCase) -> str:
+    return f"limbo:{uc.id}"
+
+
+async def flag_due(session, policy, platforms: set[str], now: datetime, limit: int = BATCH) -> tuple[int, bool]:
+    today = hours.local_today(now, policy.reminders.working_hours)
+    due = await repo.due_limbo(session, now, today, limit)
+    if not due:
+        return 0, False
+    people = await repo.people_by_id(session, [p for u in due for p in (u.business_owner_id, u.delivery_owner_id,
+                                                                         u.sponsor_id)])
+    batch = Batch(session, policy, platforms, now)
+    await batch.prepare([subject(u) for u in due], people)
+    every = timedelta(days=policy.reminders.limbo_remind_every_days)
+    stale = stale_after(policy, now)
+    done = 0
+    for uc in due:
+        if uc.pilot_exit_date is None or uc.pilot_exit_date >= today:  # a new exit date (redirected back)
+            await repo.stamp_limbo(session, uc.id, seen_next=uc.limbo_next_reminder_at, next_at=None)
+            continue
+        slot = uc.limbo_next_reminder_at or first_due(uc, policy)
+        if slot > now or await repo.gate_pending(session, uc.id):
+            await repo.stamp_limbo(session, uc.id, seen_next=uc.limbo_next_reminder_at,
+                                   next_at=slot if slot > now else now + every)
+            continue
+        send, nxt = plan(slot, now, every, stale, policy.reminders.after_downtime)
+        if not await repo.stamp_limbo(session, uc.id, seen_next=uc.limbo_next_reminder_at, next_at=nxt):
+            continue
+        if not send:
+            continue
+        late = (today - uc.pilot_exit_date).days
+        told = []
+        for pid in dict.fromkeys([uc.business_owner_id, uc.delivery_owner_id, uc.sponsor_id]):
+            person = people.get(pid)
+            if person and batch.dm(person, message(uc, pid == uc.sponsor_id),
+                                   key=f"reminder:limbo:{uc.id}:{slot:%Y%m%dT%H%M}:dm:{pid}", subject=subject(uc),
+                                   use_case_id=uc.id):
+                told.append(pid)
+        batch.audit("pilot.limbo_flagged", entity="use_case", entity_id=uc.id, use_case_id=uc.id,
+                    data={"pilot_exit_date": uc.pilot_exit_date, "days_past": late, "told": told,
+                          "next_reminder_at": nxt})
+        done += 1
+    await batch.flush()
+    return done, len(due) == limit
+
+
+def message(uc: UseCase, sponsor: bool) -> Message:
+    ask = ("As its sponsor, please make sure the owners bring it to a decision." if sponsor else
+           "Ask for the next gate if the evidence is there; otherwise ask leadership to extend, redirect or stop it.")
+    text = (f"The pilot {uc_ref(uc)} “{uc.title[:120]}” was meant to end on {uc.pilot_exit_date:%a %d %b %Y} "
+            f"and nobody has asked for a decision on it yet, so it is left in limbo. {ask}")
+    buttons = [Button("Ask for the next gate", "gate.request", {"uc": uc.id}, style="primary"),
+               Button("Status", "status.show", {"uc": uc.id}), *snooze_buttons(subject(uc))]
+    return Message([Text([text]), Buttons(buttons), Context(f"Pilot past its exit date · {uc_ref(uc)}")],
+                   fallback=f"Pilot {uc_ref(uc)} is past its exit date with no decision")

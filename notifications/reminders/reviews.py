@@ -1,0 +1,133 @@
+"""Overdue reviews: remind the group in its channels and its members by DM, then escalate.
+
+A review is due for a reminder when it is pending, not paused, and its `next_reminder_at` (set to the due
+date when the review opens) has passed. Each reminder is stamped (`reminder_count`, `last_reminder_at`,
+`next_reminder_at` moved on by `review.remind_every_days`). At a due slot after
+`review.reminders_before_escalation` reminders, the review goes to the next level of decision rights
+(`conversations.reviews.deciding.escalate_review`, which records and announces it).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from conversations.labels import uc_ref
+from conversations.messages import Button, Buttons, Context, Message, Text
+from notifications.reminders.common import Batch, plan, platforms_of, snooze_buttons, stale_after, when_text
+from storage.repo import reminders as repo
+from storage.tables import Person, ReviewRequest, UseCase
+
+log = logging.getLogger(__name__)
+BATCH = 100
+
+
+async def sweep(app, now: datetime) -> int:
+    """Remind or escalate every review that is due; returns how many were reminded or escalated."""
+    total = 0
+    for _ in range(50):  # bounded: 50 batches of 100 per run; the rest waits for the next run
+        async with app.db.write() as s:
+            n, more = await remind_due(s, app.policy, platforms_of(app), now)
+        total += n
+        if not more:
+            break
+    if total and getattr(app, "dispatcher", None) is not None:
+        app.dispatcher.wake()
+    return total
+
+
+async def remind_due(session, policy, platforms: set[str], now: datetime, limit: int = BATCH) -> tuple[int, bool]:
+    due = await repo.due_reviews(session, now, limit)
+    if not due:
+        return 0, False
+    ucs = await repo.use_cases_by_id(session, [r.use_case_id for r in due])
+    emails = {e for r in due for e in _group(policy, r.group_key).members}
+    members = await repo.people_by_email(session, list(emails))
+    batch = Batch(session, policy, platforms, now)
+    await batch.prepare([subject(r) for r in due], [p.id for p in members.values()])
+    every = timedelta(days=policy.review.remind_every_days)
+    stale = stale_after(policy, now)
+    done = 0
+    for rr in due:
+        uc = ucs.get(rr.use_case_id)
+        if uc is None or uc.status != "active":  # paused or closed use cases are not chased
+            await repo.stamp_review(session, rr.id, seen_next=rr.next_reminder_at, next_at=None, reminded_at=None)
+            continue
+        if rr.reminder_count >= policy.review.reminders_before_escalation and _group(policy, rr.group_key).escalates_to:
+            await batch.flush()  # keep the audit chain in order before the escalation writes its own entries
+            if await _escalate(session, policy, platforms, rr, now):
+                done += 1
+                continue
+        send, nxt = plan(rr.next_reminder_at, now, every, stale, policy.reminders.after_downtime)
+        if not await repo.stamp_review(session, rr.id, seen_next=rr.next_reminder_at, next_at=nxt,
+                                       reminded_at=now if send else None):
+            continue  # another process reminded it first
+        if send:
+            _remind(batch, policy, rr, uc, members, nxt)
+            done += 1
+    await batch.flush()
+    return done, len(due) == limit
+
+
+def _group(policy, key: str):
+    try:
+        return policy.review.group(key)
+    except KeyError:
+        from conversations.policy.models import ReviewGroup
+
+        return ReviewGroup(key=key, name=key)
+
+
+def subject(rr: ReviewRequest) -> str:
+    return f"review:{rr.id}"
+
+
+async def _escalate(session, policy, platforms: set[str], rr: ReviewRequest, now: datetime) -> bool:
+    from conversations.reviews.deciding import escalate_review
+
+    days = (now - rr.due_at).days
+    reason = (f"No decision {days} day{'s' if days != 1 else ''} after the due date, after {rr.reminder_count} "
+              f"reminder{'s' if rr.reminder_count != 1 else ''}.")
+    new_id = await escalate_review(session, policy, rr.id, reason=reason, now=now, platforms=platforms)
+    if new_id is None:
+        return False
+    log.info("review %s escalated automatically to review %s", rr.id, new_id)
+    return True
+
+
+def _remind(batch: Batch, policy, rr: ReviewRequest, uc: UseCase, members: dict[str, Person], nxt: datetime) -> None:
+    n = rr.reminder_count + 1
+    group = _group(policy, rr.group_key)
+    key = f"reminder:review:{rr.id}:{n}"
+    batch.post(rr.group_key, message(policy, rr, uc, n, None, batch.now), key=key, subject=subject(rr),
+               use_case_id=uc.id)
+    owners = {uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id}
+    told = []
+    for email in group.members:
+        person = members.get(email.strip().lower())
+        if person is None or person.id in owners:  # nobody decides on their own use case
+            continue
+        if batch.dm(person, message(policy, rr, uc, n, person.timezone, batch.now), key=f"{key}:dm:{person.id}",
+                    subject=subject(rr), use_case_id=uc.id):
+            told.append(person.id)
+    batch.audit("review.reminded", entity="review", entity_id=rr.id, use_case_id=uc.id,
+                data={"group": rr.group_key, "reminder": n, "due_at": rr.due_at, "next_reminder_at": nxt,
+                      "members_told": told})
+
+
+def message(policy, rr: ReviewRequest, uc: UseCase, n: int, tz: str | None, now: datetime) -> Message:
+    group = _group(policy, rr.group_key)
+    left = policy.review.reminders_before_escalation - n
+    if group.escalates_to and left >= 0:
+        nxt = _group(policy, group.escalates_to).name
+        after = ("If it is still open at the next reminder, it goes to " + nxt + "." if left == 0 else
+                 f"After {left} more reminder{'s' if left != 1 else ''} it goes to {nxt}.")
+    else:
+        after = "Please decide, or ask the owners for what you need."
+    text = (f"{group.name}: the review of {uc_ref(uc)} “{uc.title[:120]}” was due on "
+            f"{when_text(rr.due_at, tz, policy)} and still waits for a decision. {after}")
+    return Message([
+        Text([text]),
+        Buttons([Button("Open review", "review.details", {"r": rr.id}, style="primary"),
+                 Button("Status", "status.show", {"uc": uc.id}), *snooze_buttons(subject(rr))]),
+        Context(f"Reminder {n} · review #{rr.id}"),
+    ], fallback=f"Reminder: the {group.name} review of {uc_ref(uc)} is overdue")

@@ -1,0 +1,116 @@
+"""The scheduler: runs the timed sweeps and the digests on the policy's cron schedules.
+
+APScheduler 3 (AsyncIOScheduler) only decides *when* to look; the database decides *what* is due and what was
+already sent. Every job reads due rows and stamps them (or claims a digest run) in the database, so:
+
+- several aiom processes (`aiom serve` replicas, `aiom worker`s) may run the same jobs against one database
+  and each reminder or digest still goes out once;
+- a run that APScheduler missed (the process was down, asleep, or busy) loses nothing: the next run finds the
+  same rows still due. That is why the jobs use `coalesce=True` (after a stall, several due runs collapse into
+  one: running the same sweep three times in a row would only find nothing the second and third time) and a
+  modest `misfire_grace_time` (a run up to ten minutes late still happens; later than that it is dropped, and
+  the next regular sweep, at most one sweep interval later, catches up from the database, including a missed
+  digest, which it sends marked late). `max_instances=1` keeps a slow sweep from overlapping itself.
+- on start the scheduler runs one catch-up tick at once, so a restart after downtime does not wait for the
+  next cron slot.
+
+Jobs live in APScheduler's memory store and are rebuilt from the policy at every start; nothing about the
+schedule is persisted except in the rows the sweeps stamp.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from notifications import sweeps
+from notifications.digest import runs as digests
+
+log = logging.getLogger(__name__)
+
+JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": 600, "max_instances": 1}
+
+
+class Scheduler:
+    def __init__(self, app, *, drain: bool = False):
+        """`drain`: deliver the outbox right after each tick (for processes without a background dispatcher,
+        such as the local chat)."""
+        self.app = app
+        self.drain = drain
+        self._aps: AsyncIOScheduler | None = None
+        self._lock = asyncio.Lock()
+        self._startup: asyncio.Task | None = None
+
+    # -- what the jobs do ---------------------------------------------------------------------
+    async def tick(self, now: datetime | None = None) -> dict[str, int]:
+        """One pass: every sweep, then every digest that is due (on time, or late after downtime)."""
+        async with self._lock:
+            now = now or self.app.clock()
+            out = await sweeps.run_all(self.app, now)
+            out["digests"] = await digests.run_due(self.app, now)
+            await self._deliver()
+            if any(v for v in out.values()):
+                log.info("scheduler tick at %s: %s", now.isoformat(timespec="seconds"), out)
+            return out
+
+    async def digest(self, key: str, now: datetime | None = None) -> int:
+        """A digest's own cron slot: send it now rather than at the next sweep."""
+        async with self._lock:
+            n = await digests.run_due(self.app, now or self.app.clock(), only=key)
+            await self._deliver()
+            return n
+
+    async def _deliver(self) -> None:
+        dispatcher = getattr(self.app, "dispatcher", None)
+        if self.drain and dispatcher is not None:
+            await dispatcher.drain()
+
+    async def _job_tick(self) -> None:
+        try:
+            await self.tick()
+        except Exception:
+            log.exception("scheduled sweep failed; the next one retries from the database")
+
+    async def _job_digest(self, key: str) -> None:
+        try:
+            await self.digest(key)
+        except Exception:
+            log.exception("digest %s failed; the next sweep retries it from the database", key)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self, *, catch_up: bool = True) -> None:
+        policy = self.app.policy
+        aps = AsyncIOScheduler(timezone=timezone.utc, job_defaults=dict(JOB_DEFAULTS))
+        rem = policy.reminders
+        aps.add_job(self._job_tick, CronTrigger.from_crontab(rem.sweep_cron, timezone=rem.timezone),
+                    id="sweep", name="reminder sweeps and digest catch-up", replace_existing=True)
+        for d in policy.digests:
+            if not d.channels:
+                continue
+            aps.add_job(self._job_digest, CronTrigger.from_crontab(d.cron, timezone=d.timezone), args=[d.key],
+                        id=f"digest:{d.key}", name=d.name, replace_existing=True)
+        aps.start()
+        self._aps = aps
+        if catch_up:
+            self._startup = asyncio.create_task(self._job_tick(), name="scheduler-catch-up")
+        for job in aps.get_jobs():
+            log.info("scheduled %s: next at %s", job.name, job.next_run_time)
+
+    def next_runs(self) -> list[tuple[str, datetime | None]]:
+        return [(j.id, j.next_run_time) for j in self._aps.get_jobs()] if self._aps else []
+
+    async def stop(self) -> None:
+        if self._aps is not None and self._aps.running:
+            self._aps.shutdown(wait=False)
+        self._aps = None
+        if self._startup is not None and not self._startup.done():
+            self._startup.cancel()
+            try:
+                await self._startup
+            except (asyncio.CancelledError, Exception):
+                pass
+        async with self._lock:  # let a running tick finish before the database closes
+            pass

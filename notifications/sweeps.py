@@ -1,0 +1,43 @@
+"""The registry of timed sweeps the scheduler runs on `reminders.sweep_cron`.
+
+Each entry is (name, sweep) where `sweep(app, now) -> int` (the number of things it reminded, nudged,
+escalated or asked) reads what is due from the database, stamps it and writes the outbox in the same
+transaction, so it is safe to run from several processes at once and after any gap. `app` is the running
+`bot.app.App` (db, policy, engine, dispatcher). To add a sweep, append it to `SWEEPS` (or call `register`).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, Awaitable, Callable
+
+from notifications.reminders import conditions, intakes, limbo, reviews, scorecards
+
+log = logging.getLogger(__name__)
+
+Sweep = Callable[[Any, datetime], Awaitable[int]]
+
+SWEEPS: list[tuple[str, Sweep]] = [
+    ("review_reminders", reviews.sweep),
+    ("condition_reminders", conditions.sweep),
+    ("scorecard_nudges", scorecards.sweep),
+    ("limbo_pilots", limbo.sweep),
+    ("abandoned_intakes", intakes.sweep),
+]
+
+
+def register(name: str, sweep: Sweep) -> None:
+    if all(n != name for n, _ in SWEEPS):
+        SWEEPS.append((name, sweep))
+
+
+async def run_all(app, now: datetime) -> dict[str, int]:
+    """Run every sweep once; one failing sweep is logged and does not stop the others."""
+    out: dict[str, int] = {}
+    for name, sweep in list(SWEEPS):
+        try:
+            out[name] = await sweep(app, now)
+        except Exception:
+            log.exception("sweep %s failed; the next run will pick up what it missed", name)
+            out[name] = -1
+    return out
