@@ -126,6 +126,8 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
                                 owner_id=c.owner_id, due_date=c.due, status=conditions.OPEN,
                                 created_by_id=clicker.person_id, created_at=acting.now)
     await conditions.publish_drafts(acting.session, rr.id, clicker.person_id, acting.now)
+    if result is not None:  # other members' half-written conditions will never be decided now
+        await conditions.discard_drafts(acting.session, rr.id)
     made = [c for c in await conditions.for_reviews(acting.session, [rr.id]) if c.created_by_id == clicker.person_id
             and c.status == conditions.OPEN]
     await acting.audit("review.decided", entity="review", entity_id=rr.id, use_case_id=uc.id,

@@ -12,7 +12,7 @@ from conversations.labels import stage_label, uc_ref
 from conversations.messages import Button, Buttons, Header, Message, Text
 from conversations.reviews import rules
 from conversations.reviews.acting import Acting
-from storage.repo import reviews, use_cases
+from storage.repo import conditions, reviews, use_cases
 from storage.tables import UseCase
 
 VERBS = {"pause": "paused", "resume": "resumed", "stop": "stopped", "withdraw": "withdrawn",
@@ -78,6 +78,7 @@ async def _cancel_open(acting: Acting, uc: UseCase, gate_status: str) -> list[in
     for rr in rows:
         await reviews.set_review(acting.session, rr.id, status=rules.CANCELLED, decided_at=acting.now,
                                  next_reminder_at=None)
+        await conditions.discard_drafts(acting.session, rr.id)
     await reviews.close_gate(acting.session, gate.id, gate_status, acting.now)
     return [rr.id for rr in rows]
 
