@@ -88,8 +88,9 @@ class DigestData:
         scaled = sum(n for (stage, _), n in self.stages.items() if stage == SCALED_STAGE)
         return scaled, entered
 
-    def snapshot(self) -> dict:
-        return {"at": self.times.period_at.isoformat(), "stages": self.by_stage("active"),
+    def snapshot(self, stage_keys: list[str]) -> dict:
+        live = self.by_stage("active")
+        return {"at": self.times.period_at.isoformat(), "stages": {k: live.get(k, 0) for k in stage_keys},
                 "paused": self.total("paused"), "stopped": self.total("stopped"),
                 "overdue_reviews": self.overdue_reviews, "open_incidents": sum(self.incidents_by_severity.values()),
                 "limbo": self.limbo[0], "conditions_past_due": self.conditions[0],

@@ -119,7 +119,7 @@ async def _run_one(app, sched: DigestSchedule, platforms: set[str], now: datetim
             d = data[leadership_channel(app.policy, platform, channel)]
             token = secrets.token_urlsafe(18)
             message = content.build(app.policy, d, image_url=image_url(app, rid, token), console=platform == "console")
-            if not await runs.finish(s, rid, worker=worker, snapshot={**d.snapshot(), "funnel_token": token}):
+            if not await runs.finish(s, rid, worker=worker, snapshot={**d.snapshot(app.policy.stage_keys), "funnel_token": token}):
                 continue  # our claim expired and another process took the run over
             oid = await outbox.enqueue(s, dedupe_key=f"digest:{sched.key}:{platform}:{channel}:{period}",
                                        platform=platform, kind="post", target=channel, message=message.to_dict(),

@@ -304,23 +304,23 @@ async def due_before(session: AsyncSession, now: datetime, until: datetime, toda
                      n: int, visible: bool) -> tuple[dict[str, int], list[tuple]]:
     """Counts of reviews, conditions, pilot exits and KPI values falling due in [now, until), and the first
     `n` as (when, kind, use case id, title, ref id)."""
+    def cols(when, kind: str, ref):
+        return (when.label("w"), literal(kind).label("k"), UseCase.id.label("u"), UseCase.title.label("t"),
+                ref.label("r"), UseCase.restricted.label("x"))
+
     parts = {
-        "reviews": (select(ReviewRequest.due_at.label("w"), literal("review").label("k"), UseCase.id.label("u"),
-                           UseCase.title.label("t"), ReviewRequest.id.label("r"), UseCase.restricted.label("x"))
+        "reviews": (select(*cols(ReviewRequest.due_at, "review", ReviewRequest.id))
                     .join(UseCase, UseCase.id == ReviewRequest.use_case_id)
                     .where(ReviewRequest.status == "pending", ReviewRequest.due_at >= now,
                            ReviewRequest.due_at < until)),
-        "conditions": (select(Condition.due_date.label("w"), literal("condition").label("k"), UseCase.id,
-                              UseCase.title, Condition.id, UseCase.restricted)
+        "conditions": (select(*cols(Condition.due_date, "condition", Condition.id))
                        .join(UseCase, UseCase.id == Condition.use_case_id)
                        .where(Condition.status == "open", Condition.due_date >= today,
                               Condition.due_date <= until_day)),
-        "pilot_exits": (select(UseCase.pilot_exit_date.label("w"), literal("pilot").label("k"), UseCase.id,
-                               UseCase.title, UseCase.id, UseCase.restricted)
+        "pilot_exits": (select(*cols(UseCase.pilot_exit_date, "pilot", UseCase.id))
                         .where(UseCase.status == "active", UseCase.stage == "pilot",
                                UseCase.pilot_exit_date >= today, UseCase.pilot_exit_date <= until_day)),
-        "kpi_values": (select(Kpi.next_due_at.label("w"), literal("kpi").label("k"), UseCase.id, UseCase.title,
-                              Kpi.id, UseCase.restricted)
+        "kpi_values": (select(*cols(Kpi.next_due_at, "kpi", Kpi.id))
                        .join(UseCase, UseCase.id == Kpi.use_case_id)
                        .where(Kpi.active.is_(True), Kpi.next_due_at >= now, Kpi.next_due_at < until)),
     }
