@@ -33,16 +33,18 @@ async def decided_use_case(h: Harness) -> int:
 
 
 async def tamper(db_url: str, sql: str) -> None:
-    """What someone with database access does: drop the guard, change history, put nothing back."""
+    """What someone with database access does: lift the guard and change history."""
     db = Database(db_url)
     try:
         async with db.write() as s:
             if db.is_sqlite:
                 await s.execute(text("DROP TRIGGER audit_log_no_update"))
                 await s.execute(text("DROP TRIGGER audit_log_no_delete"))
-            else:
+                await s.execute(text(sql))
+            else:  # and puts the guard back, so nothing looks touched (the test database is reused, too)
                 await s.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
-            await s.execute(text(sql))
+                await s.execute(text(sql))
+                await s.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
     finally:
         await db.dispose()
 
