@@ -102,6 +102,7 @@ class FakeSlack:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/respond/{key}", self._respond)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/_stats", self._stats)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", port)
@@ -202,6 +203,10 @@ class FakeSlack:
             call.result = handler(args) if handler is not None else {"ok": True}
         self._record(call)
         return web.json_response(call.result)
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """Calls per method so far (benchmarks count completed effects without recording every call)."""
+        return web.json_response({"counts": self.counts, "violations": len(self.violations)})
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then relay envelopes the test sends and record the app's acks."""
@@ -512,7 +517,7 @@ async def _serve(port: int, users: int) -> None:
     for i in range(users):
         fake.add_user(f"U{i:06d}", f"user{i}@example.com", f"User {i}")
     await fake.start(port)
-    print(f"fake Slack Web API on {fake.base_url}", flush=True)
+    print(json.dumps({"url": fake.base_url, "root": fake.root}), flush=True)
     await asyncio.Event().wait()
 
 
