@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import dialect
@@ -157,7 +157,9 @@ async def conditions_past_due(session: AsyncSession, today: date, n: int,
 
 
 async def limbo_pilots(session: AsyncSession, today: date, n: int, visible: bool) -> tuple[int, list[tuple]]:
-    where = and_(UseCase.status == "active", UseCase.pilot_exit_date < today, UseCase.stage == "pilot")
+    """Active pilots past their exit date with no gate request under review (as the limbo reminders see it)."""
+    deciding = exists().where(GateRequest.use_case_id == UseCase.id, GateRequest.status == "pending")
+    where = and_(UseCase.status == "active", UseCase.pilot_exit_date < today, UseCase.stage == "pilot", ~deciding)
     (count,) = await _one(session, select(func.count()).select_from(UseCase).where(where))
     q = (select(UseCase.id, UseCase.title, UseCase.pilot_exit_date).where(where)
          .order_by(UseCase.pilot_exit_date, UseCase.id).limit(n))

@@ -92,7 +92,7 @@ async def seed(s, policy) -> dict[str, UseCase]:
 
     await review(s, uc["contract"], "security", d(11, 27, hour=9), to="scale_decision")  # overdue
     await review(s, uc["hr"], "leadership", d(12, 2, hour=9), to="controlled_rollout")  # a decision, due soon
-    await review(s, uc["invoice"], "product", d(11, 29, hour=9), paused=True)  # paused: not overdue
+    await review(s, uc["claims"], "product", d(11, 29, hour=9), paused=True, to="pilot")  # paused: not overdue
 
     bob = uc["contract"].delivery_owner_id
     s.add(Condition(use_case_id=uc["contract"].id, text="Run the bias test", owner_id=bob, due_date=date(2026, 11, 20),
