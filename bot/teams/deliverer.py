@@ -23,7 +23,8 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.teams.activity import split_conversation
 from bot.teams.cards import render
-from bot.teams.proactive import card_activity
+from bot.teams.connector import ConnectorError
+from bot.teams.proactive import card_body
 from bot.teams.retry import retry_after_seconds
 from conversations.messages import Message
 from notifications.delivery import DeliveryError, Recipient
@@ -39,6 +40,10 @@ PLATFORM = "teams"
 def delivery_error(e: Exception, what: str) -> DeliveryError:
     if isinstance(e, DeliveryError):
         return e
+    if isinstance(e, ConnectorError):
+        # 403: the bot was removed or blocked; 404: that conversation or message no longer exists.
+        return DeliveryError(f"Teams refused {what} ({e.status})", retry=e.status not in (400, 403, 404, 413),
+                             retry_after=e.retry_after)
     if isinstance(e, HttpOperationError) and e.response is not None:
         # msrest keeps the transport's own response here (aiohttp's, with .status)
         status = getattr(e.response, "status_code", None) or getattr(e.response, "status", 0)
@@ -73,7 +78,7 @@ class TeamsDeliverer:
         base = split_conversation(channel)[0]
         target = f"{base};messageid={thread_id}" if thread_id else base
         try:
-            mid = await self.rt.proactive.send(ref, target, card_activity(render(message), message.fallback))
+            mid = await self.rt.proactive.send(ref, target, card_body(render(message), message.fallback))
         except Exception as e:
             raise delivery_error(e, f"a post in {base}") from e
         if not mid:
@@ -83,12 +88,12 @@ class TeamsDeliverer:
     async def update(self, channel: str, message_id: str, message: Message) -> None:
         ref = await self.rt.refs.get(channel) or await self._channel_ref(channel)
         try:
-            await self.rt.proactive.update(ref, channel, message_id, card_activity(render(message), message.fallback))
+            await self.rt.proactive.update(ref, channel, message_id, card_body(render(message), message.fallback))
         except Exception as e:
             raise delivery_error(e, f"an update of {message_id}") from e
 
     async def dm(self, recipient: Recipient, message: Message) -> tuple[str, str]:
-        activity = card_activity(render(message), message.fallback)
+        activity = card_body(render(message), message.fallback)
         ref = await self.rt.refs.personal_for(recipient.person_id)
         if ref is None:
             ref = await self._open_personal(recipient)

@@ -36,11 +36,11 @@ CHUNK = 10 * 320 * 1024  # OneDrive upload ranges must be multiples of 320 KiB
 MAX_BYTES = 20 * 1024 * 1024
 
 
-def consent_activity(op: SendFile, token: str) -> Activity:
+def consent_body(op: SendFile, token: str) -> dict:
     content = {"description": (op.title or op.filename)[:200], "sizeInBytes": len(op.content),
                "acceptContext": {"aiom_file": token}, "declineContext": {"aiom_file": token}}
-    return Activity(type="message", summary=f"File: {op.filename}",
-                    attachments=[Attachment(content_type=CONSENT_TYPE, name=op.filename, content=content)])
+    return {"type": "message", "summary": f"File: {op.filename}",
+            "attachments": [{"contentType": CONSENT_TYPE, "name": op.filename, "content": content}]}
 
 
 class Files:
@@ -60,7 +60,7 @@ class Files:
                                         message_id="pending",
                                         extra={"filename": op.filename, "title": op.title,
                                                "content": base64.b64encode(op.content).decode("ascii")})
-        card_id = await self.proactive.send(reference, conv, consent_activity(op, token))
+        card_id = await self.proactive.send(reference, conv, consent_body(op, token))
         async with self.db.write() as s:
             ref = await message_refs.find(s, PLATFORM, f"file:{token}", conv)
             if ref is not None:

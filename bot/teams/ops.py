@@ -29,7 +29,8 @@ from botbuilder.schema import Activity, ConversationReference
 
 from bot.teams.activity import split_conversation, tenant_of
 from bot.teams.cards import render, render_form, render_submitted_form
-from bot.teams.proactive import card_activity
+from bot.teams.connector import call, conversation_path
+from bot.teams.proactive import addressed, card_body, connector_of
 from conversations.interaction import (
     FormErrors,
     Inbound,
@@ -122,14 +123,20 @@ class TurnOps:
         return message_answer(note or "Done.")
 
     # -- sending -----------------------------------------------------------------------
+    def _message(self, card: dict, summary: str, conversation_id: str, *, reply_to: str | None = None,
+                 activity_id: str | None = None) -> dict:
+        a = self.turn.activity
+        return addressed(card_body(card, summary), conversation_id=conversation_id, service_url=a.service_url,
+                         bot=a.recipient, user=a.from_property, tenant=tenant_of(a) or None, reply_to=reply_to,
+                         activity_id=activity_id)
+
     async def send_here(self, card: dict, summary: str, conversation_id: str | None = None) -> str:
-        activity = card_activity(card, summary)
-        if conversation_id and conversation_id != self.conversation_id:
-            ref = TurnContext.get_conversation_reference(self.turn.activity)
-            ref.activity_id = None
-            return await self.rt.proactive.send(ref, conversation_id, activity)
-        response = await self.turn.send_activity(activity)
-        return response.id if response else ""
+        """A new message in this conversation (or another thread of it); returns its id."""
+        conv = conversation_id or self.conversation_id
+        reply_to = self.turn.activity.id if conv == self.conversation_id else None
+        body = self._message(card, summary, conv, reply_to=reply_to)
+        response = await call(connector_of(self.turn), "POST", conversation_path(conv, reply_to), body)
+        return response.get("id", "")
 
     async def say(self, op: Say) -> None:
         target = None
@@ -148,9 +155,8 @@ class TurnOps:
                                             .partition(";messageid=")[2])
 
     async def update(self, activity_id: str, card: dict, summary: str = "") -> None:
-        activity = card_activity(card, summary)
-        activity.id = activity_id
-        await self.turn.update_activity(activity)
+        body = self._message(card, summary, self.conversation_id, activity_id=activity_id)
+        await call(connector_of(self.turn), "PUT", conversation_path(self.conversation_id, activity_id), body)
 
     async def replace_source(self, card: dict) -> bool:
         if not self.source_id:
@@ -173,7 +179,7 @@ class TurnOps:
             return
         try:
             ref = await self.personal_reference()
-            await self.rt.proactive.send(ref, ref.conversation.id, card_activity(card, message.fallback))
+            await self.rt.proactive.send(ref, ref.conversation.id, card_body(card, message.fallback))
         except Exception as e:
             log.info("Teams: no 1:1 chat for a private note (%s); replying in the thread instead", e)
             await self.send_here(card, message.fallback)
@@ -192,7 +198,7 @@ class TurnOps:
             # replacing (or sitting under) the shared card.
             try:
                 ref = await self.personal_reference()
-                mid = await self.rt.proactive.send(ref, ref.conversation.id, card_activity(card, form.title))
+                mid = await self.rt.proactive.send(ref, ref.conversation.id, card_body(card, form.title))
                 await self.remember_form(mid, form, ref.conversation.id)
                 if self.is_invoke:  # the clicker is told on the card they clicked
                     self.whispers.append(Message([Text([f"I sent you the form “{form.title}” in our private chat."])]))

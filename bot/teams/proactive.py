@@ -22,13 +22,50 @@ from botbuilder.schema import (
 from botframework.connector.aio import ConnectorClient
 
 from bot.teams.activity import CHANNEL_ID
+from bot.teams.connector import call, conversation_path
 from bot.teams.cards import CARD_CONTENT_TYPE
 from bot.teams.cards.escape import plain
 
 
 def card_activity(card: dict, summary: str = "") -> Activity:
+    """A card message as a botbuilder Activity (for the library's own send/update calls)."""
     return Activity(type="message", attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
                     summary=plain(summary[:200]) if summary else None)
+
+
+def card_body(card: dict, summary: str = "") -> dict:
+    """A card message as the JSON activity the connector takes."""
+    body: dict[str, Any] = {"type": "message",
+                            "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}]}
+    if summary:
+        body["summary"] = plain(summary[:200])
+    return body
+
+
+def account(a: ChannelAccount | None) -> dict | None:
+    if a is None or not a.id:
+        return None
+    out = {"id": a.id}
+    if a.name:
+        out["name"] = a.name
+    return out
+
+
+def addressed(body: dict, *, conversation_id: str, service_url: str, bot: ChannelAccount | None,
+              user: ChannelAccount | None, tenant: str | None = None, reply_to: str | None = None,
+              activity_id: str | None = None) -> dict:
+    out = dict(body)
+    out.update({"channelId": CHANNEL_ID, "serviceUrl": service_url,
+                "conversation": {"id": conversation_id, **({"tenantId": tenant} if tenant else {})}})
+    if account(bot):
+        out["from"] = account(bot)
+    if account(user):
+        out["recipient"] = account(user)
+    if reply_to:
+        out["replyToId"] = reply_to
+    if activity_id:
+        out["id"] = activity_id
+    return out
 
 
 def connector_of(turn: TurnContext) -> ConnectorClient:
@@ -55,31 +92,21 @@ class Proactive:
             raise box["error"]
         return box.get("result")
 
-    @staticmethod
-    def _address(activity: Activity, reference: ConversationReference, conversation_id: str) -> Activity:
-        activity.channel_id = reference.channel_id or CHANNEL_ID
-        activity.service_url = reference.service_url
-        activity.from_property = reference.bot
-        activity.recipient = reference.user
-        activity.conversation = ConversationAccount(id=conversation_id,
-                                                    tenant_id=reference.conversation.tenant_id
-                                                    if reference.conversation else None)
-        return activity
-
-    async def send(self, reference: ConversationReference, conversation_id: str, activity: Activity) -> str:
-        """Post a new message into `conversation_id` (a channel id starts a new thread); returns its id."""
+    async def send(self, reference: ConversationReference, conversation_id: str, body: dict) -> str:
+        """Post a new message (a JSON activity) into `conversation_id`; a channel id starts a new thread."""
         async def work(connector: ConnectorClient, turn: TurnContext) -> str:
-            self._address(activity, reference, conversation_id)
-            response = await connector.conversations.send_to_conversation(conversation_id, activity)
-            return response.id if response else ""
+            message = addressed(body, conversation_id=conversation_id, service_url=reference.service_url,
+                                bot=reference.bot, user=reference.user, tenant=_tenant(reference))
+            return (await call(connector, "POST", conversation_path(conversation_id), message)).get("id", "")
         return await self._run(reference, work)
 
     async def update(self, reference: ConversationReference, conversation_id: str, activity_id: str,
-                     activity: Activity) -> None:
+                     body: dict) -> None:
         async def work(connector: ConnectorClient, turn: TurnContext) -> None:
-            self._address(activity, reference, conversation_id)
-            activity.id = activity_id
-            await connector.conversations.update_activity(conversation_id, activity_id, activity)
+            message = addressed(body, conversation_id=conversation_id, service_url=reference.service_url,
+                                bot=reference.bot, user=reference.user, tenant=_tenant(reference),
+                                activity_id=activity_id)
+            await call(connector, "PUT", conversation_path(conversation_id, activity_id), message)
         await self._run(reference, work)
 
     async def open_personal(self, *, service_url: str, tenant: str, user_id: str,
@@ -101,3 +128,7 @@ class Proactive:
             conversation=ConversationAccount(id=box["conversation_id"], conversation_type="personal",
                                              is_group=False, tenant_id=tenant or None),
             channel_id=CHANNEL_ID, service_url=service_url)
+
+
+def _tenant(reference: ConversationReference) -> str | None:
+    return reference.conversation.tenant_id if reference.conversation else None

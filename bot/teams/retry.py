@@ -21,6 +21,7 @@ import re
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 RETRY_STATUS = frozenset({429, 412, 502, 504})
 
@@ -94,7 +95,7 @@ class Pace:
         m = _CONVERSATION.search(path)
         if not m:
             return None
-        conversation = m.group(1).split(";", 1)[0]
+        conversation = unquote(m.group(1)).split(";", 1)[0]  # a channel's threads share the channel's pace
         rest = m.group(2) or ""
         if rest.startswith("/members") or rest.startswith("/pagedmembers"):
             return "members", conversation

@@ -90,6 +90,8 @@ class FakeConnector:
     calls: list[tuple[str, str, int]] = field(default_factory=list)
     roster: dict[str, dict] = field(default_factory=dict)
     record: bool = True
+    # Answer roster look-ups for unknown users with a made-up member ("29:bench-7" -> bench-7@example.com).
+    synthetic_roster: bool = False
     _failures: list[Failure] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     runner: web.AppRunner | None = None
@@ -190,9 +192,21 @@ class FakeConnector:
         uid = request.match_info["uid"]
         self.member_lookups.append((request.match_info["cid"], uid))
         member = self.roster.get(uid)
+        if member is None and self.synthetic_roster:
+            name = uid.split(":", 1)[-1]
+            member = {"id": uid, "name": name, "aadObjectId": f"aad-{name}", "email": f"{name}@example.com",
+                      "userPrincipalName": f"{name}@example.com", "tenantId": "", "userRole": "user"}
         if member is None:
             return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
         return web.json_response(member)
+
+    async def _inspect(self, request: web.Request) -> web.Response:
+        """GET /_fake/cards?conversation=ID: the current card of every message posted there (benchmark set-up)."""
+        base = request.query.get("conversation", "")
+        latest = {u.activity_id: u.activity for u in self.updates}
+        out = [{"id": s.id, "activity": latest.get(s.id, s.activity)} for s in self.sent
+               if s.conversation_id.split(";messageid=")[0] == base]
+        return web.json_response(out)
 
     async def _upload(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -209,6 +223,7 @@ class FakeConnector:
         r.add_delete("/v3/conversations/{cid}/activities/{aid}", self._delete)
         r.add_get("/v3/conversations/{cid}/members/{uid}", self._member)
         r.add_put("/upload/{name}", self._upload)
+        r.add_get("/_fake/cards", self._inspect)
         return app
 
     async def start(self, port: int = 0) -> "FakeConnector":
@@ -278,10 +293,11 @@ def card_actions(card: dict | None) -> list[dict]:
 def _main(argv: list[str]) -> int:  # pragma: no cover - exercised by the benchmark
     p = argparse.ArgumentParser(description="fake Bot Framework connector")
     p.add_argument("--port", type=int, default=0)
+    p.add_argument("--no-record", action="store_true", help="keep nothing (long runs)")
     args = p.parse_args(argv)
 
     async def run() -> None:
-        fake = FakeConnector(record=False)
+        fake = FakeConnector(record=not args.no_record, synthetic_roster=True)
         await fake.start(args.port)
         print(json.dumps({"url": fake.url}), flush=True)
         await asyncio.Event().wait()
