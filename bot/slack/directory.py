@@ -57,6 +57,11 @@ class TTLCache:
 _MISSING = object()
 
 
+class SlackUnavailable(Exception):
+    """Slack could not say who a user is right now. Nothing is done without knowing: guessing would link the
+    Slack user to a new, email-less person for good."""
+
+
 class Directory:
     def __init__(self, api: SlackApi, *, user_ttl: float = 3600, negative_ttl: float = 300):
         self.api = api
@@ -111,9 +116,8 @@ class Directory:
             except DeliveryError as e:
                 if error_code(e) in ("user_not_found", "users_not_found"):
                     self.users.put(user_id, None, self.negative_ttl)
-                else:
-                    log.warning("users.info %s failed: %s", user_id, e)
-                return None
+                    return None
+                raise SlackUnavailable(f"users.info {user_id}: {e}") from None
             u = _user(d.get("user") or {})
             self.users.put(user_id, u)
             return u

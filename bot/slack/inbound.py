@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bot.slack import people
 from bot.slack.render import decode_action, payload_of
 from bot.slack.turn import Turn
-from conversations.interaction import Inbound, Where
+from conversations.interaction import Actor, Inbound, Where
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.slack.runtime import SlackRuntime
@@ -30,7 +30,20 @@ def _ref(channel: str, ts: str) -> str:
     return f"slack:{channel}/{ts}" if channel and ts else ""
 
 
-async def message_turn(rt: "SlackRuntime", body: dict, event: dict, *, mention: bool = False) -> Turn:
+async def message_actor(rt: "SlackRuntime", event: dict) -> Actor:
+    return await people.actor(rt.directory, event.get("user", ""),
+                              team_hint=event.get("user_team") or event.get("team", ""), bot=bool(event.get("bot_id")))
+
+
+def thread_of_message(event: dict) -> str:
+    if kind_of(event.get("channel", ""), event.get("channel_type", "")) == "personal":
+        return event.get("thread_ts", "")
+    # In channels the bot answers in a thread: under the mention, or in the thread it was mentioned in.
+    return event.get("thread_ts") or event.get("ts", "")
+
+
+async def message_turn(rt: "SlackRuntime", body: dict, event: dict, *, mention: bool = False,
+                       actor: Actor | None = None) -> Turn:
     """A DM, a reply in a channel thread, or an @mention (the bot's mention is removed from the text)."""
     ws = await rt.directory.workspace()
     user = event.get("user", "")
@@ -38,12 +51,8 @@ async def message_turn(rt: "SlackRuntime", body: dict, event: dict, *, mention: 
     kind = kind_of(channel, event.get("channel_type", ""))
     if kind == "personal":
         rt.directory.remember_dm(user, channel)
-        thread = event.get("thread_ts", "")
-    else:
-        # In channels the bot answers in a thread: under the mention, or in the thread it was mentioned in.
-        thread = event.get("thread_ts") or event.get("ts", "")
-    actor = await people.actor(rt.directory, user, team_hint=event.get("user_team") or event.get("team", ""),
-                               bot=bool(event.get("bot_id")))
+    thread = thread_of_message(event)
+    actor = actor or await message_actor(rt, event)
     text, mentions = await people.read_text(rt.directory, event.get("text") or "",
                                             drop_user=ws.bot_user_id if mention else None)
     where = Where(platform="slack", conversation_id=channel, thread_id=thread, kind=kind,

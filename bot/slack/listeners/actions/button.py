@@ -29,7 +29,7 @@ def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
         await ack()
         if action.get("type") != "button" or str(action.get("action_id", "")).startswith(LINK_ACTION + "#"):
             return  # link buttons open in the browser; nothing to do here
-        await guarded(rt, "button", handle(rt, body, action))
+        await guarded(rt, "button", handle(rt, body, action), body)
 
 
 async def handle(rt: SlackRuntime, body: dict, action: dict) -> None:

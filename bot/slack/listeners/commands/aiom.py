@@ -15,7 +15,7 @@ def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
     @bolt.command(COMMAND)
     async def on_command(ack, body: dict) -> None:
         await ack()
-        await guarded(rt, "slash command", handle(rt, body))
+        await guarded(rt, "slash command", handle(rt, body), body)
 
 
 async def handle(rt: SlackRuntime, body: dict) -> None:

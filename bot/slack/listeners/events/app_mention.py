@@ -13,7 +13,7 @@ def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
     async def on_mention(body: dict, event: dict) -> None:
         if event.get("bot_id") or not event.get("user") or event.get("subtype"):
             return
-        await guarded(rt, "app_mention", handle(rt, body, event))
+        await guarded(rt, "app_mention", handle(rt, body, event), body)
 
 
 async def handle(rt: SlackRuntime, body: dict, event: dict) -> None:

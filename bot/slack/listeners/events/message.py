@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.inbound import message_turn
+from bot.slack.inbound import message_actor, message_turn, thread_of_message
 from bot.slack.listeners.common import guarded, run_turn
 from bot.slack.runtime import SlackRuntime
 from conversations.people import user_key
@@ -27,7 +27,7 @@ def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
     @bolt.event("message")
     async def on_message(body: dict, event: dict) -> None:  # events are acknowledged before this runs
         if wanted(event):
-            await guarded(rt, "message", handle(rt, body, event))
+            await guarded(rt, "message", handle(rt, body, event), body)
 
 
 async def handle(rt: SlackRuntime, body: dict, event: dict) -> None:
@@ -37,12 +37,11 @@ async def handle(rt: SlackRuntime, body: dict, event: dict) -> None:
     if event.get("channel_type") != "im":
         if f"<@{ws.bot_user_id}" in (event.get("text") or ""):
             return  # the app_mention event carries it
-        turn = await message_turn(rt, body, event)
-        w = turn.inbound.where
+        actor = await message_actor(rt, event)
         async with rt.app.db.read() as s:
-            state = await states.find(s, "slack", w.conversation_id, w.thread_id, user_key(turn.inbound.actor))
+            state = await states.find(s, "slack", event.get("channel", ""), thread_of_message(event), user_key(actor))
         if state is None or state.status != "active":
             return
-        await run_turn(rt, turn)
+        await run_turn(rt, await message_turn(rt, body, event, actor=actor))
         return
     await run_turn(rt, await message_turn(rt, body, event))

@@ -10,7 +10,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.slack import people
 from bot.slack.inbound import submission_turn
-from bot.slack.listeners.common import guarded
+from bot.slack.directory import SlackUnavailable
+from bot.slack.listeners.common import SLACK_UNAVAILABLE, guarded
 from bot.slack.render import forms
 from bot.slack.runtime import SlackRuntime
 from bot.slack.turn import Turn
@@ -45,6 +46,13 @@ async def handle(rt: SlackRuntime, ack, body: dict, view: dict) -> None:
         if not outcome.duplicate:
             await rt.ops.carry_out(outcome, turn)
         return
+    except SlackUnavailable:
+        names = forms.field_names(view)
+        if names:  # keep the modal and its answers open: submitting again in a moment will work
+            await ack(response_action="errors", errors={forms.block_id(names[0]): SLACK_UNAVAILABLE[:300]})
+        else:
+            await ack()
+        raise
     except Exception:
         await ack()
         raise
