@@ -12,7 +12,7 @@ from conversations.messages import Buttons, Button, Facts, Header, Message, Text
 from notifications.delivery import DeliveryError, Recipient
 from storage.tables import Outbox, UseCase
 from tests.support import factories
-from tests.support.fake_slack import mrkdwn_strings
+from tests.support.block_kit import mrkdwn_strings
 from tests.support.slack_driver import SlackWorld, dm_channel
 from tests.test_slack_intake import ANSWERS
 

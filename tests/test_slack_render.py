@@ -27,7 +27,7 @@ from conversations.messages import (
     Strong,
     Text,
 )
-from tests.support.fake_slack import _strings, check_message, check_view, mrkdwn_strings
+from tests.support.block_kit import _strings, check_message, check_view, mrkdwn_strings
 
 NASTY = "<!channel> <!here> <@U123> <http://evil.example|click me> & <#C1|general>"
 

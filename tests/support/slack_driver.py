@@ -53,7 +53,7 @@ class Posted:
 
     @property
     def all_text(self) -> str:
-        from tests.support.fake_slack import _strings
+        from tests.support.block_kit import _strings
 
         out: list[str] = []
         _strings({"blocks": self.blocks, "text": self.text}, out)
