@@ -123,7 +123,8 @@ async def _run_one(app, sched: DigestSchedule, platforms: set[str], now: datetim
                 continue  # our claim expired and another process took the run over
             oid = await outbox.enqueue(s, dedupe_key=f"digest:{sched.key}:{platform}:{channel}:{period}",
                                        platform=platform, kind="post", target=channel, message=message.to_dict(),
-                                       purpose="digest", subject=f"digest:{sched.key}:{period}", late=late)
+                                       purpose="digest", subject=f"digest:{sched.key}:{period}", late=late,
+                                       not_before=now)
             await runs.set_outbox(s, rid, oid)
             n += 1 if oid else 0
         if n:
