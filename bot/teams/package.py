@@ -48,7 +48,11 @@ def manifest(app_id: str, *, domain: str | None = None, **urls: str | None) -> d
     for key in ("WEBSITE_URL", "PRIVACY_URL", "TERMS_URL"):
         if not values[key].startswith("https://"):
             raise PackageError(f"--{key.lower().replace('_', '-')} must be an https:// address")
-    template = json.loads((MANIFEST_DIR / "manifest.json").read_text(encoding="utf-8"))
+    source = MANIFEST_DIR / "manifest.json"
+    if not source.is_file():
+        raise PackageError(f"the manifest template {source} is missing: run aiom from its source folder "
+                           "(./aiom teams-package …)")
+    template = json.loads(source.read_text(encoding="utf-8"))
     out = _fill(template, values)
     out["validDomains"] = [d for d in out.get("validDomains", []) if d]
     return out
