@@ -140,7 +140,13 @@ class OpRunner:
             await self.post(dm, message, ids)
 
     async def open_form(self, form: Form, turn: "Turn") -> None:
-        view = forms.modal(form, channel=turn.channel, thread=turn.thread_ts)
+        try:
+            view = forms.modal(form, channel=turn.channel, thread=turn.thread_ts)
+        except forms.MetadataTooLong:
+            log.error("form %r not opened: its payload is too big for a modal (ids only, please)", form.form_id)
+            await self.whisper(Message([Text(["Sorry, I could not open that form. Please try again, or type "
+                                              "your answers instead."])]), turn, {})
+            return
         if turn.trigger_id and not turn.trigger_used:
             turn.trigger_used = True
             try:
