@@ -4,6 +4,9 @@ Every string from a neutral message is escaped (`&`, `<`, `>`), so nothing a
 user typed can ping @channel/@here, mention someone or forge a link. Only the
 explicit parts become markup: `Mention` (a real `<@U…>` when the person has a
 Slack identity, else their name) and `Link` (`<url|label>`).
+
+plain_text objects (headers, button labels, modal labels and options) are sent as typed: Slack never parses
+mentions or links in them, and it would show entities there literally.
 """
 from __future__ import annotations
 
