@@ -48,3 +48,15 @@ def test_backoff_grows_with_jitter_and_honours_retry_after():
     assert p.delay(1, retry_after=3.0) == 3.0
     assert retry_after_seconds("2") == 2.0 and retry_after_seconds("Wed, 21 Oct 2026 07:28:00 GMT") is None
     assert retry_after_seconds(None) is None
+
+
+def test_opening_chats_with_different_people_is_paced_per_person():
+    import json
+
+    from bot.teams.connector import _created_thread
+
+    dm = json.dumps({"members": [{"id": "29:amy"}], "isGroup": False})
+    post = json.dumps({"channelData": {"channel": {"id": "19:c@thread.tacv2"}}, "isGroup": True})
+    assert _created_thread(dm) == "create:29:amy" != _created_thread(json.dumps({"members": [{"id": "29:bob"}]}))
+    assert _created_thread(post) == "create:19:c@thread.tacv2"
+    assert _created_thread("not json") == Pace.CREATE

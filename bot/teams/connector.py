@@ -92,6 +92,8 @@ class _RetryAndPace(AsyncHTTPPolicy):
         req = request.http_request
         policy = self._pool.retry
         kind = Pace.classify(req.method, _path(req.url))
+        if kind == ("send", Pace.CREATE):
+            kind = ("send", _created_thread(req.data))
         attempt = 0
         while True:
             attempt += 1
@@ -116,6 +118,17 @@ class _RetryAndPace(AsyncHTTPPolicy):
             log.info("connector answered %s to %s %s; retry %s in %.2fs", status, req.method, _path(req.url),
                      attempt, wait)
             await asyncio.sleep(wait)
+
+
+def _created_thread(data: Any) -> str:
+    """The conversation a create-conversation call opens (its member or channel), for its pace."""
+    try:
+        body = json.loads(data) if isinstance(data, (str, bytes)) else {}
+        channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
+        members = body.get("members") or [{}]
+        return f"create:{channel or members[0].get('id', '')}"
+    except (ValueError, AttributeError, IndexError):
+        return Pace.CREATE
 
 
 def _path(url: str) -> str:

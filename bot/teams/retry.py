@@ -80,7 +80,13 @@ class _Windows:
 
 
 class Pace:
-    """Waits, per conversation, until a call fits Teams' documented per-thread limits."""
+    """Waits, per conversation, until a call fits Teams' documented per-thread limits.
+
+    Teams also documents a global limit per app and tenant (30 requests a second); aiom does not pace
+    to it in-process (several processes would have to share one budget): a 429 it causes is retried.
+    """
+
+    CREATE = "*create*"
 
     def __init__(self, max_conversations: int = 20000, clock=time.monotonic):
         self._windows: OrderedDict[tuple[str, str], _Windows] = OrderedDict()
@@ -91,7 +97,7 @@ class Pace:
     def classify(method: str, path: str) -> tuple[str, str] | None:
         """(kind, conversation) for a connector call that the per-thread limits cover, else None."""
         if method == "POST" and path.rstrip("/").endswith("/v3/conversations"):
-            return "send", "*create*"
+            return "send", Pace.CREATE
         m = _CONVERSATION.search(path)
         if not m:
             return None
