@@ -25,7 +25,9 @@ from conversations.messages import (
     Text,
 )
 from tests.support.fake_connector import card_text, unescape
-from tests.support.teams_activities import TeamsAiom, card_problems, schema, teams, user  # noqa: F401
+from tests.support.teams_activities import (  # noqa: F401,F811 (the teams fixture)
+    TeamsAiom, card_problems, schema, teams, user,
+)
 from tests.test_teams_forms import GOOD
 from tests.test_teams_intake import propose_in_teams
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from storage.tables import UseCase
 from tests.support.fake_connector import card_actions, card_text
-from tests.support.teams_activities import TeamsAiom, teams, user  # noqa: F401 (fixture)
+from tests.support.teams_activities import TeamsAiom, teams, user  # noqa: F401,F811 (fixture)
 
 GOOD = {
     "title": "Invoice matching helper",

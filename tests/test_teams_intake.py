@@ -7,7 +7,7 @@ from storage import audit
 from storage.repo import conversation_refs, people
 from storage.tables import UseCase
 from tests.support.fake_connector import card_actions
-from tests.support.teams_activities import TeamsAiom, teams, user  # noqa: F401 (fixture)
+from tests.support.teams_activities import TeamsAiom, teams, user  # noqa: F401,F811 (fixture)
 
 TYPED = {
     "title": "Claims triage assistant",

@@ -18,7 +18,7 @@ from tests.support.teams_activities import (
     file_consent,
     installation,
     personal,
-    teams,  # noqa: F401 (fixture)
+    teams,  # noqa: F401,F811 (fixture)
     user,
 )
 from tests.test_intake import propose

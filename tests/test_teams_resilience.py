@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from storage.tables import ConversationState
-from tests.support.teams_activities import TeamsAiom, execute, message, teams, user  # noqa: F401 (fixture)
+from tests.support.teams_activities import TeamsAiom, execute, message, teams, user  # noqa: F401,F811 (fixture)
 
 
 async def _states(t: TeamsAiom) -> list[tuple]:

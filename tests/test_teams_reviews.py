@@ -5,7 +5,9 @@ from storage.repo import use_cases
 from tests.support import factories
 from tests.support.fake_connector import card_actions
 from tests.support.reviewing import make_ready
-from tests.support.teams_activities import OTHER_TENANT, TeamsAiom, channel, execute, teams, user  # noqa: F401
+from tests.support.teams_activities import (  # noqa: F401,F811 (the teams fixture)
+    OTHER_TENANT, TeamsAiom, channel, execute, teams, user,
+)
 
 PRODUCT = "19:product@thread.tacv2"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from storage.repo import instruments
 from tests.support import factories
 from tests.support.fake_connector import card_actions, card_text, unescape
-from tests.support.teams_activities import TeamsAiom, execute, teams, user  # noqa: F401 (fixture)
+from tests.support.teams_activities import TeamsAiom, execute, teams, user  # noqa: F401,F811 (fixture)
 
 
 async def test_scorecard_answers_update_the_same_card_in_place(teams: TeamsAiom):

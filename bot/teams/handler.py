@@ -48,13 +48,13 @@ class AiomTeamsBot(ActivityHandler):
     def __init__(self, rt: TeamsRuntime):
         self.rt = rt
 
-    async def _count(self, kind: str) -> None:
+    def _count(self, kind: str) -> None:
         if self.rt.metrics is not None:
             self.rt.metrics.inbound.labels("teams", kind).inc()
 
     async def handle(self, turn: TurnContext, inbound: Inbound) -> dict | None:
         outcome = await self.rt.engine.handle(inbound)
-        await self._count(inbound.kind)
+        self._count(inbound.kind)
         await self.rt.refs.remember(turn.activity, aad=inbound.actor.external_id)
         if outcome.duplicate:
             if self.rt.metrics is not None:

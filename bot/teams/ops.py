@@ -25,7 +25,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import TurnContext
-from botbuilder.schema import Activity, ConversationReference
+from botbuilder.schema import ConversationReference
 
 from bot.teams.activity import split_conversation, tenant_of
 from bot.teams.cards import render, render_form, render_submitted_form
