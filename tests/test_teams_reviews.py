@@ -89,3 +89,14 @@ async def test_a_reason_form_from_a_channel_card_opens_in_the_private_chat(teams
     await teams.drain()
     assert "Which claims are excluded" in teams.fake.updates[-1].text or any(
         "Which claims are excluded" in u.text for u in teams.fake.updates)
+
+
+async def test_typing_a_decision_in_the_card_thread_gets_a_private_nudge(teams: TeamsAiom, clock):
+    uc_id, card_id = await _review_card(teams, clock)
+    pia = teams.chat(user("Pia Product", "pia.product@example.com"), conversation=channel(PRODUCT, root=card_id))
+    r = await pia.say("approved", mention_bot=True)
+    # not in the channel: Teams has no ephemeral messages, so the nudge goes to Pia's 1:1 chat
+    assert [s.conversation_id for s in r.sent] == [f"a:dm-{pia.user.user_id}"]
+    assert "button" in r.sent[0].text.lower()
+    async with teams.app.db.read() as s:
+        assert (await use_cases.get(s, uc_id)).stage == "exploration"  # typing decides nothing
