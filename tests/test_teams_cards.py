@@ -147,3 +147,30 @@ def test_long_lists_are_trimmed_to_fit_teams_size_limit():
     shown = card["body"][1]["facts"]
     assert shown[-1]["title"] == "…" and shown[-1]["value"] == f"and {400 - (len(shown) - 1)} more"
     assert len(shown) > 5
+
+
+async def test_review_and_scorecard_cards_validate_too(teams: TeamsAiom, clock):
+    """Review cards (posted, decided, updated), forms from a channel card and a scorecard, through the adapter."""
+    from tests.test_teams_reviews import PRODUCT, _click_on_card, _review_card
+
+    validator = schema("adaptive-card-1.5.schema.json")
+    uc_id, card_id = await _review_card(teams, clock)
+    pia = user("Pia Product", "pia.product@example.com")
+    teams.fake.add_member(pia.user_id, name=pia.name, aad=pia.aad, email=pia.email, tenant=pia.tenant)
+    answers = [await teams.post(_click_on_card(teams, pia, card_id, "Details")),
+               await teams.post(_click_on_card(teams, pia, card_id, "Ask for more information")),
+               await teams.post(_click_on_card(teams, pia, card_id, "Approve"))]
+    await teams.drain()
+    anna = teams.chat(user("Anna Owner", "anna.owner@example.com"))
+    await anna.say(f"score UC-{uc_id} readiness")
+    await anna.click("Review answers")
+    await anna.say(f"status UC-{uc_id}")
+    await anna.say("my")
+    await anna.say("portfolio")
+    await anna.say("help")
+    cards = [s.card for s in teams.fake.sent if s.card] + [u.card for u in teams.fake.updates if u.card]
+    cards += [t.answer_card for t in answers if t.answer_card]
+    assert len(cards) >= 8 and any(PRODUCT == s.conversation_id for s in teams.fake.sent)
+    for card in cards:
+        assert card_problems(validator, card) == [], json.dumps(card)[:400]
+        assert size_of(card) < TEAMS_LIMIT
