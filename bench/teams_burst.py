@@ -13,7 +13,7 @@ pilot-selection scorecard open (set up first, untimed); the burst is N `Action.E
 "3 · …", each saving the answer and updating the card in place (one PUT to the connector). The peer's is
 N messages, each answered with one reply. Reported: turns/s, p50/p99 request time, aiom/peer ratio, peak
 RSS of each server; then aiom again at 80 % of its measured peak rate (open loop) for p99 at that load.
-Results go to bench/results/teams_burst.{json,md}.
+Results go to bench/results/teams_burst_<database>.{json,md}.
 """
 from __future__ import annotations
 
@@ -324,9 +324,10 @@ def main(argv: list[str]) -> int:
         "ratio": aiom_res["turns_per_s"] / peer_res["turns_per_s"],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "teams_burst.json").write_text(json.dumps(result, indent=2))
+    name = f"teams_burst_{result['database']}"
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2))
     table = render(result)
-    (RESULTS / "teams_burst.md").write_text(table + "\n")
+    (RESULTS / f"{name}.md").write_text(table + "\n")
     print(table)
     return 0
 
