@@ -16,7 +16,7 @@ message in place (one chat.update to the fake). Reported: requests/s, p50/p99 fr
 response (the ack), completed effects/s (chat.update calls seen by the fake, backlog drained), peak RSS of
 the server and its CPU time per request; then a third run (area 3) offered at 80 % of the effects rate the
 burst sustained, for the ack p99 at that load.
-Results go to bench/results/slack_burst.{json,md}.
+Results go to bench/results/slack_burst_{sqlite,postgresql}.{json,md}.
 """
 from __future__ import annotations
 
@@ -318,7 +318,8 @@ def main(argv: list[str]) -> int:
               "count": a.count, "concurrency": a.concurrency, "warm_up": warm, "burst": timed, "paced": paced,
               "server_peak_rss_mb": rss, "block_kit_violations": violations, "errors_logged": errors_logged}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "slack_burst.json").write_text(json.dumps(result, indent=2))
+    name = f"slack_burst_{result['database']}"
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2))
     rows = [("warm-up (first click per user)", warm), ("burst", timed)] + ([("80 % of peak", paced)] if paced else [])
     md = [f"# Slack burst ({result['date']}, {result['machine']}, {result['database']})", "",
           f"{a.count} signed block_actions (scorecard answer clicks), {a.concurrency} connections.", "",
@@ -328,7 +329,7 @@ def main(argv: list[str]) -> int:
            f"{r['server_cpu_ms_per_request']:.1f} | {r['errors']} |" for n, r in rows]
     md += ["", f"Server peak RSS: {rss:.0f} MB. Block Kit violations seen by the fake: {violations}. "
            f"Errors in aiom's log: {errors_logged}."]
-    (RESULTS / "slack_burst.md").write_text("\n".join(md) + "\n")
+    (RESULTS / f"{name}.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
     return 0
 
