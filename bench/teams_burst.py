@@ -297,18 +297,9 @@ def main(argv: list[str]) -> int:
         aiom_rss = peak_rss_mb(aiom.pid)
         stop(aiom)
 
-        peer_port = free_port()
-        peer = start([sys.executable, str(ROOT / "bench" / "teams_echo_peer.py"), "--port", str(peer_port)],
-                     env_for(), "peer")
-        procs.append(peer)
-        peer.stdout.readline()
-        peer_url = f"http://127.0.0.1:{peer_port}/api/messages"
-        time.sleep(1.0)
-        drive(peer_url, [activity("message", i, fake_url, text="warm up") for i in range(20)], 4)
-        print("peer: burst of messages …", flush=True)
-        peer_res = summary(drive(peer_url, [activity("message", i, fake_url, text=f"hello {i}")
-                                            for i in range(a.count)], a.concurrency))
-        peer_rss = peak_rss_mb(peer.pid)
+        peer_res, peer_rss = run_peer(fake_url, a.count, a.concurrency, procs, pooled=False)
+        print("peer with aiom's connector pool: burst of messages …", flush=True)
+        pooled_res, pooled_rss = run_peer(fake_url, a.count, a.concurrency, procs, pooled=True)
     finally:
         for proc in reversed(procs):
             stop(proc)
@@ -321,6 +312,8 @@ def main(argv: list[str]) -> int:
         "aiom": {**aiom_res, "peak_rss_mb": aiom_rss, "scenario": "card answer (Action.Execute, update in place)"},
         "aiom_at_80pct": paced,
         "peer": {**peer_res, "peak_rss_mb": peer_rss, "scenario": "bare CloudAdapter echo (one reply)"},
+        "peer_pooled": {**pooled_res, "peak_rss_mb": pooled_rss,
+                        "scenario": "the same echo bot with aiom's pooled connector clients"},
         "ratio": aiom_res["turns_per_s"] / peer_res["turns_per_s"],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -332,8 +325,27 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def run_peer(fake_url: str, count: int, concurrency: int, procs: list, *, pooled: bool) -> tuple[dict, float]:
+    port = free_port()
+    cmd = [sys.executable, str(ROOT / "bench" / "teams_echo_peer.py"), "--port", str(port)]
+    peer = start(cmd + (["--pooled"] if pooled else []), env_for(), "peer")
+    procs.append(peer)
+    peer.stdout.readline()
+    url = f"http://127.0.0.1:{port}/api/messages"
+    asyncio.run(wait_http(f"http://127.0.0.1:{port}/api/messages"))
+    drive(url, [activity("message", i, fake_url, text="warm up") for i in range(20)], 4)
+    if not pooled:
+        print("peer: burst of messages …", flush=True)
+    res = summary(drive(url, [activity("message", i, fake_url, text=f"hello {i}") for i in range(count)],
+                        concurrency))
+    rss = peak_rss_mb(peer.pid)
+    stop(peer)
+    return res, rss
+
+
 def render(r: dict) -> str:
-    rows = [("aiom, card answer", r["aiom"]), ("bare botbuilder echo", r["peer"])]
+    rows = [("aiom, card answer", r["aiom"]), ("bare botbuilder echo", r["peer"]),
+            ("echo with aiom's connector pool", r["peer_pooled"])]
     if r.get("aiom_at_80pct"):
         rows.insert(1, (f"aiom at 80 % of peak ({r['aiom_at_80pct']['rate']:.0f}/s)", r["aiom_at_80pct"]))
     lines = [f"Teams burst, {r['count']} activities, concurrency {r['concurrency']}, {r['database']}, "
