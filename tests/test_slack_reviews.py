@@ -55,3 +55,19 @@ async def test_approve_with_conditions_through_a_modal(world: SlackWorld, clock)
     assert rr.status != "pending"
     shown = world.screens[("CPRODUCT", card.ts)].all_text
     assert "Pat Product" in shown and "Penetration test before rollout" in shown
+
+
+async def test_a_decision_typed_to_aiom_in_the_card_thread_gets_a_private_nudge(world: SlackWorld, clock):
+    async with world.app.db.write() as s:
+        uc = await factories.use_case(s, now=clock(), tier="low")
+        await make_ready(s, world.app.policy, uc, clock())
+    await world.dm(ANNA, f"move UC-{uc.id}")
+    card = world.last("CPRODUCT", with_button="Approve")
+    posts = len(world.calls("chat.postMessage"))
+    await world.mention(PAT, "CPRODUCT", "approved", thread_ts=card.ts)
+    nudge = world.calls("chat.postEphemeral")[-1]
+    assert nudge["user"] == PAT and nudge["channel"] == "CPRODUCT" and nudge["thread_ts"] == card.ts
+    assert "use the buttons" in world.fake.seen_text([nudge])
+    assert len(world.calls("chat.postMessage")) == posts  # nothing said in the channel
+    async with world.app.db.read() as s:
+        assert (await s.execute(select(ReviewRequest))).scalar_one().status == "pending"
