@@ -199,3 +199,20 @@ async def test_a_snooze_button_with_a_made_up_subject_is_refused(harness):
     assert "could not read that button" in seen.text
     seen = await harness.person("eve@example.com").press(Button("x", "remind.snooze", {"s": "review:1", "d": 99}))
     assert "could not read that button" in seen.text
+
+
+def test_the_quick_serialisation_of_reminders_matches_the_message_model():
+    from conversations.messages import Confirm, Header, Message, Strong
+    from notifications.reminders import conditions, intakes, limbo, reviews, scorecards  # noqa: F401
+    from notifications.reminders.common import as_dict, snooze_buttons
+    from conversations.messages import Buttons, Context, Text
+
+    plain = Message([Text(["Review #4 is overdue.\nPlease decide."], muted=True),
+                     Buttons([Button("Open review", "review.details", {"r": 4}, style="primary"),
+                              *snooze_buttons("review:4")]), Context("Reminder 2 · review #4")],
+                    fallback="Reminder")
+    assert as_dict(plain) == plain.to_dict()
+    assert Message.from_dict(as_dict(plain)).to_dict() == plain.to_dict()
+    rich = Message([Header("x"), Text([Strong("y")]),
+                    Buttons([Button("Stop", "a", {}, confirm=Confirm("Sure?", "Really"))])])
+    assert as_dict(rich) == rich.to_dict()

@@ -229,7 +229,7 @@ def _next(d: DigestData, tz) -> Text:
     c = d.next_counts
     lines = [f"Reviews due: {c.get('reviews', 0)} · conditions due: {c.get('conditions', 0)} · pilot exits: "
              f"{c.get('pilot_exits', 0)} · KPI values due: {c.get('kpi_values', 0)}"]
-    for when, kind, uc_id, title, ref, _ in d.next_items:
+    for when, kind, uc_id, title, ref in d.next_items:
         lines.append(f"• {_day(when, tz)}: {_uc(uc_id, title)}, {SEVERITY_WORD.get(kind, kind)}")
     lines += _more(sum(c.values()), len(d.next_items))
     return _section(f"Next-period priorities (before {_day(d.times.next_at, tz)})", lines)

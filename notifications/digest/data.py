@@ -6,10 +6,9 @@ against ("change since the last digest").
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.policy import DigestSchedule, Policy
 from notifications.reminders import hours
@@ -97,51 +96,76 @@ class DigestData:
                 "kpis_at_target": self.kpis.get("at_target", 0)}
 
 
-async def collect(session: AsyncSession, policy: Policy, schedule: DigestSchedule, times: Times,
-                  visibilities: set[bool], previous: dict | None = None) -> dict[bool, DigestData]:
-    """The digest's figures, and its lists for each visibility asked for."""
+PARALLEL = 3  # queries in flight at once, each on its own read connection
+
+
+async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, visibilities: set[bool],
+                  previous: dict | None = None) -> dict[bool, DigestData]:
+    """The digest's figures, and its lists for each visibility asked for.
+
+    The queries are independent, so they run a few at a time, each on its own read connection (SQLite in WAL
+    mode and Postgres both serve concurrent readers; SQLite works outside the GIL): the digest costs about
+    its longest aggregates rather than the sum of all. Each reads the committed state when it starts, so a
+    change committed during the build may show in one section and not yet in another, which a periodic
+    summary can live with.
+    """
+    gate = asyncio.Semaphore(PARALLEL)
+
+    async def run(fn, *args):
+        async with gate:
+            async with db.read() as s:
+                return await fn(s, *args)
+
+    r, rr, t = policy.readiness, policy.risk_register, times
     keys = policy.stage_keys
-    base = DigestData(schedule=schedule, times=times, previous=previous)
-    base.stages = await q.stage_counts(session)
-    base.kpis = await q.kpi_summary(session)
-    base.moves = await q.moves_since(session, times.since, times.now)
-    base.overdue_by_group = await q.overdue_by_group(session, times.now)
-    r = policy.readiness
-    bands = [(b.key, b.min_total, b.max_total) for b in r.bands]
-    base.readiness = await q.readiness_bands(session, list(READINESS_STAGES), bands, r.hard_gate_keys,
-                                             r.hard_gate_min)
-    base.load = await q.review_load(session)
-    base.escalations = await q.escalations_since(session, times.since)
-    base.incidents_by_severity = await q.incidents_by_severity(session)
-    base.median_to_value, base.valued = await q.median_days_to_value(session)
-    base.stage_medians = await q.median_days_in_stage(session)
-    out = {}
-    for visible in sorted(visibilities):
-        out[visible] = await _lists(session, policy, replace(base, visible=visible), keys)
-    return out
-
-
-async def _lists(session: AsyncSession, policy: Policy, d: DigestData, keys: list[str]) -> DigestData:
-    n, v, t = d.schedule.top_n, d.visible, d.times
     wh = policy.reminders.working_hours
-    today = hours.local_today(t.now, wh)
-    d.value = await q.value_items(session, [s for s in keys if s in LATER_STAGES], n, v)
-    d.recent_moves = await q.recent_moves(session, t.since, t.now, n, v)
-    active = [s for s in keys if s != SCALED_STAGE]
-    d.stalled = await q.stalled(session, t.now - timedelta(days=STALL_DAYS), active, n, v)
-    d.overdue = await q.overdue_reviews(session, t.now, n, v)
-    d.gates_stopped = await q.gates_stopped(session, t.since, n, v)
-    d.conditions = await q.conditions_past_due(session, today, n, v)
-    d.limbo = await q.limbo_pilots(session, today, n, v)
-    rr = policy.risk_register
-    d.risks = await q.top_risks(session, [c.key for c in rr.likelihood], [c.key for c in rr.impact], n, v)
-    d.decisions = await q.decisions(session, policy.review.leadership_group, n, v)
-    d.capacity = await q.low_capacity(session, list(READINESS_STAGES), CAPACITY_ITEM, LOW_CAPACITY_AT_MOST, n, v)
-    d.incidents = await q.open_incidents(session, [s.key for s in policy.incidents.severities], n, v)
-    until_day = hours.local_today(t.next_at, wh)
-    d.next_counts, items = await q.due_before(session, t.now, t.next_at, today, until_day, n, v)
-    d.next_items = sorted(items, key=lambda r: _sort_key(r[0]))[:n]
-    return d
+    today, until_day = hours.local_today(t.now, wh), hours.local_today(t.next_at, wh)
+    later, active = [s for s in keys if s in LATER_STAGES], [s for s in keys if s != SCALED_STAGE]
+    figures = {  # the two heaviest first
+        "stage_medians": run(q.median_days_in_stage),
+        "readiness": run(q.readiness_bands, list(READINESS_STAGES), [(b.key, b.min_total, b.max_total)
+                                                                     for b in r.bands],
+                         r.hard_gate_keys, r.hard_gate_min, CAPACITY_ITEM, LOW_CAPACITY_AT_MOST),
+        "stages": run(q.stage_counts), "kpis": run(q.kpi_summary), "moves": run(q.moves_since, t.since, t.now),
+        "overdue_by_group": run(q.overdue_by_group, t.now), "load": run(q.review_load),
+        "escalations": run(q.escalations_since, t.since), "incidents_by_severity": run(q.incidents_by_severity),
+        "to_value": run(q.median_days_to_value),
+    }
+    lists = {}
+    for v in sorted(visibilities):
+        n = schedule.top_n
+        lists[v] = {
+            "risks": run(q.top_risks, [c.key for c in rr.likelihood], [c.key for c in rr.impact], n, v),
+            "value": run(q.value_items, later, n, v), "recent_moves": run(q.recent_moves, t.since, t.now, n, v),
+            "stalled": run(q.stalled, t.now - timedelta(days=STALL_DAYS), active, n, v),
+            "overdue": run(q.overdue_reviews, t.now, n, v), "gates_stopped": run(q.gates_stopped, t.since, n, v),
+            "conditions": run(q.conditions_past_due, today, n, v), "limbo": run(q.limbo_pilots, today, n, v),
+            "decisions": run(q.decisions, policy.review.leadership_group, n, v),
+            "low": run(q.low_scores, list(READINESS_STAGES), CAPACITY_ITEM, LOW_CAPACITY_AT_MOST, n, v),
+            "incidents": run(q.open_incidents, [s.key for s in policy.incidents.severities], n, v),
+            "next": run(q.due_before, t.now, t.next_at, today, until_day, n, v),
+        }
+    names = list(figures) + [(v, k) for v, d in lists.items() for k in d]
+    coros = list(figures.values()) + [c for d in lists.values() for c in d.values()]
+    done = dict(zip(names, await asyncio.gather(*coros)))
+
+    base = DigestData(schedule=schedule, times=times, previous=previous)
+    for name in figures:
+        if name == "to_value":
+            base.median_to_value, base.valued = done[name]
+        else:
+            setattr(base, name, done[name])
+    out = {}
+    for v in lists:
+        d = replace(base, visible=v)
+        for name in ("risks", "value", "recent_moves", "stalled", "overdue", "gates_stopped", "conditions", "limbo",
+                     "decisions", "incidents"):
+            setattr(d, name, done[(v, name)])
+        d.capacity = (base.readiness.get("low_item", 0), done[(v, "low")])
+        d.next_counts, items = done[(v, "next")]
+        d.next_items = sorted(items, key=lambda row: _sort_key(row[0]))[:schedule.top_n]
+        out[v] = d
+    return out
 
 
 def _sort_key(when) -> str:

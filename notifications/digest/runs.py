@@ -111,8 +111,8 @@ async def _run_one(app, sched: DigestSchedule, platforms: set[str], now: datetim
         return 0
     async with app.db.read() as s:
         times, previous = await times_for(s, sched, slot, now, late)
-        data = await collect(s, app.policy, sched, times,
-                             {leadership_channel(app.policy, p, c) for _, p, c in claimed}, previous)
+    data = await collect(app.db, app.policy, sched, times,
+                         {leadership_channel(app.policy, p, c) for _, p, c in claimed}, previous)
     n = 0
     async with app.db.write() as s:
         for rid, platform, channel in claimed:
@@ -144,5 +144,5 @@ async def preview(app, key: str, now: datetime, *, platform: str = "console", ch
     visible = leadership_channel(app.policy, platform, channel)
     async with app.db.read() as s:
         times, previous = await times_for(s, sched, slot, now, False)
-        data = await collect(s, app.policy, sched, times, {visible}, previous)
+    data = await collect(app.db, app.policy, sched, times, {visible}, previous)
     return content.build(app.policy, data[visible], console=True)

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 
 from conversations.labels import uc_ref
 from conversations.messages import Button, Buttons, Context, Message, Text
-from notifications.reminders.common import Batch, plan, platforms_of, snooze_buttons, stale_after, when_text
+from notifications.reminders.common import Batch, as_dict, plan, platforms_of, snooze_buttons, stale_after, when_text
 from storage.repo import reminders as repo
 from storage.tables import Person, ReviewRequest, UseCase
 
 log = logging.getLogger(__name__)
-BATCH = 100
+BATCH = 250
 
 
 async def sweep(app, now: datetime) -> int:
@@ -39,7 +39,7 @@ async def remind_due(session, policy, platforms: set[str], now: datetime, limit:
     due = await repo.due_reviews(session, now, limit)
     if not due:
         return 0, False
-    ucs = await repo.use_cases_by_id(session, [r.use_case_id for r in due])
+    ucs = await repo.use_case_heads(session, [r.use_case_id for r in due])
     emails = {e for r in due for e in _group(policy, r.group_key).members}
     members = await repo.people_by_email(session, list(emails))
     batch = Batch(session, policy, platforms, now)
@@ -47,23 +47,25 @@ async def remind_due(session, policy, platforms: set[str], now: datetime, limit:
     every = timedelta(days=policy.review.remind_every_days)
     stale = stale_after(policy, now)
     done = 0
+    stamps: list[tuple] = []
+    reminders: list[tuple[ReviewRequest, UseCase, datetime]] = []
     for rr in due:
         uc = ucs.get(rr.use_case_id)
         if uc is None or uc.status != "active":  # paused or closed use cases are not chased
-            await repo.stamp_review(session, rr.id, seen_next=rr.next_reminder_at, next_at=None, reminded_at=None)
+            stamps.append((rr.id, rr.next_reminder_at, None, None))
             continue
         if rr.reminder_count >= policy.review.reminders_before_escalation and _group(policy, rr.group_key).escalates_to:
-            await batch.flush()  # keep the audit chain in order before the escalation writes its own entries
             if await _escalate(session, policy, platforms, rr, now):
                 done += 1
                 continue
         send, nxt = plan(rr.next_reminder_at, now, every, stale, policy.reminders.after_downtime)
-        if not await repo.stamp_review(session, rr.id, seen_next=rr.next_reminder_at, next_at=nxt,
-                                       reminded_at=now if send else None):
-            continue  # another process reminded it first
+        stamps.append((rr.id, rr.next_reminder_at, nxt, now if send else None))
         if send:
-            _remind(batch, policy, rr, uc, members, nxt)
-            done += 1
+            reminders.append((rr, uc, nxt))
+    await repo.stamp_reviews(session, stamps)  # the rows are ours: locked by due_reviews in this transaction
+    for rr, uc, nxt in reminders:
+        _remind(batch, policy, rr, uc, members, nxt)
+        done += 1
     await batch.flush()
     return done, len(due) == limit
 
@@ -98,16 +100,22 @@ def _remind(batch: Batch, policy, rr: ReviewRequest, uc: UseCase, members: dict[
     n = rr.reminder_count + 1
     group = _group(policy, rr.group_key)
     key = f"reminder:review:{rr.id}:{n}"
-    batch.post(rr.group_key, message(policy, rr, uc, n, None, batch.now), key=key, subject=subject(rr),
-               use_case_id=uc.id)
+    by_zone: dict[str | None, dict] = {}  # the text names the due time in each reader's zone: one per zone
+
+    def text_for(tz: str | None) -> dict:
+        if tz not in by_zone:
+            by_zone[tz] = as_dict(message(policy, rr, uc, n, tz, batch.now))
+        return by_zone[tz]
+
+    batch.post(rr.group_key, text_for(None), key=key, subject=subject(rr), use_case_id=uc.id)
     owners = {uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id}
     told = []
     for email in group.members:
         person = members.get(email.strip().lower())
         if person is None or person.id in owners:  # nobody decides on their own use case
             continue
-        if batch.dm(person, message(policy, rr, uc, n, person.timezone, batch.now), key=f"{key}:dm:{person.id}",
-                    subject=subject(rr), use_case_id=uc.id):
+        if batch.dm(person, text_for(person.timezone), key=f"{key}:dm:{person.id}", subject=subject(rr),
+                    use_case_id=uc.id):
             told.append(person.id)
     batch.audit("review.reminded", entity="review", entity_id=rr.id, use_case_id=uc.id,
                 data={"group": rr.group_key, "reminder": n, "due_at": rr.due_at, "next_reminder_at": nxt,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import Integer, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import dialect
@@ -60,28 +61,36 @@ async def kpi_summary(session: AsyncSession) -> dict[str, int]:
     at_target = case((and_(Kpi.last_value.is_not(None),
                            or_(and_(Kpi.direction == "higher", Kpi.last_value >= Kpi.target),
                                and_(Kpi.direction == "lower", Kpi.last_value <= Kpi.target))), 1), else_=0)
-    q = select(func.count(), func.coalesce(func.sum(at_target), 0),
-               func.coalesce(func.sum(case((Kpi.flagged_at.is_not(None), 1), else_=0)), 0),
-               func.coalesce(func.sum(case((Kpi.last_value.is_(None), 1), else_=0)), 0)).where(Kpi.active.is_(True))
+    live = Kpi.active.is_(True)
+
+    def n(cond):  # counted in one pass over the table (no index lookups per row)
+        return func.coalesce(func.sum(case((and_(live, cond), 1), else_=0)), 0)
+
+    q = select(n(literal(True)), n(at_target == 1), n(Kpi.flagged_at.is_not(None)), n(Kpi.last_value.is_(None)))
     total, hit, flagged, unreported = await _one(session, q)
     return {"total": total, "at_target": int(hit), "flagged": int(flagged), "unreported": int(unreported)}
 
 
 async def value_items(session: AsyncSession, stages: list[str], n: int, visible: bool) -> list[tuple]:
-    """(id, title, outcome, stage, kpis, at target) of live use cases in the later stages, latest stage first."""
-    rank = case({s: i for i, s in enumerate(stages)}, value=UseCase.stage, else_=-1)
-    top = _visible(select(UseCase.id).where(UseCase.status == "active", UseCase.stage.in_(stages)), visible)
-    top = top.order_by(rank.desc(), UseCase.value_reached_at.is_(None), UseCase.id.desc()).limit(n).subquery()
+    """(id, title, outcome, stage, kpis, at target) of live use cases in the later stages: the latest stage
+    first, newest first within it (index on stage, status)."""
+    ids: list[int] = []
+    for stage in reversed(stages):
+        if len(ids) >= n:
+            break
+        q = _visible(select(UseCase.id).where(UseCase.stage == stage, UseCase.status == "active"), visible)
+        ids += list((await session.execute(q.order_by(UseCase.id.desc()).limit(n - len(ids)))).scalars())
+    if not ids:
+        return []
     hit = case((and_(Kpi.last_value.is_not(None),
                      or_(and_(Kpi.direction == "higher", Kpi.last_value >= Kpi.target),
                          and_(Kpi.direction == "lower", Kpi.last_value <= Kpi.target))), 1), else_=0)
     q = (select(UseCase.id, UseCase.title, UseCase.outcome, UseCase.stage, func.count(Kpi.id),
                 func.coalesce(func.sum(hit), 0))
-         .join(top, top.c.id == UseCase.id)
-         .outerjoin(Kpi, and_(Kpi.use_case_id == UseCase.id, Kpi.active.is_(True)))
-         .group_by(UseCase.id, UseCase.title, UseCase.outcome, UseCase.stage)
-         .order_by(rank.desc(), UseCase.id.desc()))
-    return await _rows(session, q)
+         .outerjoin(Kpi, and_(Kpi.use_case_id == UseCase.id, Kpi.active.is_(True))).where(UseCase.id.in_(ids))
+         .group_by(UseCase.id, UseCase.title, UseCase.outcome, UseCase.stage))
+    rows = {r[0]: r for r in await _rows(session, q)}
+    return [rows[i] for i in ids if i in rows]
 
 
 # -- what moved and what stalled -------------------------------------------------------------------
@@ -167,25 +176,38 @@ async def limbo_pilots(session: AsyncSession, today: date, n: int, visible: bool
 
 
 # -- risks and decisions -------------------------------------------------------------------------------
-def risk_score(likelihood: list[str], impact: list[str]):
-    lk = case({k: i + 1 for i, k in enumerate(likelihood)}, value=RiskEntry.likelihood, else_=1)
-    im = case({k: i + 1 for i, k in enumerate(impact)}, value=RiskEntry.impact, else_=1)
-    return lk * im
+LIVE = ("active", "paused")
 
 
 async def top_risks(session: AsyncSession, likelihood: list[str], impact: list[str], n: int,
                     visible: bool) -> tuple[int, list[tuple]]:
     """Open risks on live use cases: count, and the (use case id, title, area, description, likelihood, impact,
-    owner name, score) of the highest likelihood × impact."""
-    score = risk_score(likelihood, impact)
-    where = and_(RiskEntry.status != "closed", UseCase.status.in_(("active", "paused")))
-    (count,) = await _one(session, select(func.count()).select_from(RiskEntry)
-                          .join(UseCase, UseCase.id == RiskEntry.use_case_id).where(where))
-    q = (select(UseCase.id, UseCase.title, RiskEntry.area_key, RiskEntry.description, RiskEntry.likelihood,
-                RiskEntry.impact, Person.display_name, score.label("score"))
-         .join(UseCase, UseCase.id == RiskEntry.use_case_id).outerjoin(Person, Person.id == RiskEntry.owner_id)
-         .where(where).order_by(score.desc(), RiskEntry.updated_at.desc(), RiskEntry.id.desc()).limit(n))
-    return count, await _rows(session, _visible(q, visible))
+    owner name, score) of the highest likelihood × impact (levels ranked in the policy's order), newest first.
+
+    The count is all open risks less those on closed use cases (two index scans instead of a join over every
+    risk); the list walks the (likelihood, impact) pairs from the highest score down, on index ix_risk_score,
+    and stops once it has `n`.
+    """
+    (every,) = await _one(session, select(func.count()).select_from(RiskEntry).where(RiskEntry.status != "closed"))
+    (closed,) = await _one(session, select(func.count()).select_from(UseCase)
+                           .join(RiskEntry, RiskEntry.use_case_id == UseCase.id)
+                           .where(UseCase.status.not_in(LIVE), RiskEntry.status != "closed"))
+    by_score: dict[int, list[tuple[str, str]]] = {}
+    for i, lk in enumerate(likelihood):
+        for j, im in enumerate(impact):
+            by_score.setdefault((i + 1) * (j + 1), []).append((lk, im))
+    out: list[tuple] = []
+    for score in sorted(by_score, reverse=True):
+        if len(out) >= n:
+            break
+        pairs = or_(*[and_(RiskEntry.likelihood == lk, RiskEntry.impact == im) for lk, im in by_score[score]])
+        q = (select(UseCase.id, UseCase.title, RiskEntry.area_key, RiskEntry.description, RiskEntry.likelihood,
+                    RiskEntry.impact, Person.display_name, literal(score))
+             .join(UseCase, UseCase.id == RiskEntry.use_case_id).outerjoin(Person, Person.id == RiskEntry.owner_id)
+             .where(pairs, RiskEntry.status != "closed", UseCase.status.in_(LIVE))
+             .order_by(RiskEntry.updated_at.desc(), RiskEntry.id.desc()).limit(n - len(out)))
+        out += await _rows(session, _visible(q, visible))
+    return every - closed, out
 
 
 async def decisions(session: AsyncSession, group: str, n: int, visible: bool) -> tuple[int, list[tuple]]:
@@ -199,45 +221,53 @@ async def decisions(session: AsyncSession, group: str, n: int, visible: bool) ->
 
 
 # -- readiness and capacity ----------------------------------------------------------------------------
-def _latest_readiness(stages: list[str]):
-    """Per live use case in `stages`: its latest complete readiness scorecard id (a window over scorecards)."""
-    rn = func.row_number().over(partition_by=Scorecard.use_case_id, order_by=Scorecard.attempt.desc()).label("rn")
-    inner = (select(Scorecard.id.label("sc_id"), Scorecard.use_case_id.label("uc_id"), rn)
-             .join(UseCase, UseCase.id == Scorecard.use_case_id)
-             .where(Scorecard.instrument == "readiness", Scorecard.status == "complete",
-                    UseCase.status == "active", UseCase.stage.in_(stages))).subquery()
-    return select(inner.c.sc_id, inner.c.uc_id).where(inner.c.rn == 1).subquery()
+def _latest_readiness(session: AsyncSession, stages: list[str]):
+    """Latest complete readiness scorecards of live use cases in `stages` (no newer complete attempt)."""
+    newer = aliased(Scorecard)
+    later = exists().where(newer.use_case_id == Scorecard.use_case_id, newer.instrument == "readiness",
+                           newer.status == "complete", newer.attempt > Scorecard.attempt)
+    complete = Scorecard.status == "complete"
+    if dialect(session) == "sqlite":
+        # Not an index condition: SQLite then walks the use cases and their scorecards instead of finding the
+        # scorecards through a status index and sorting every answer for the GROUP BY.
+        complete = func.coalesce(Scorecard.status, "") == "complete"
+    return and_(Scorecard.use_case_id == UseCase.id, Scorecard.instrument == "readiness", complete,
+                UseCase.status == "active", UseCase.stage.in_(stages), ~later)
 
 
 async def readiness_bands(session: AsyncSession, stages: list[str], bands: list[tuple[str, int, int]],
-                          hard_keys: list[str], hard_min: int) -> dict[str, int]:
-    """Band -> number of live use cases in `stages` whose latest readiness total falls in it, plus
-    "hard_gate_fail" (a hard-gate area below `hard_min`) and "scored"."""
-    latest = _latest_readiness(stages)
+                          hard_keys: list[str], hard_min: int, item: str, at_most: int) -> dict[str, int]:
+    """Band -> live use cases in `stages` whose latest readiness total falls in it; with "scored",
+    "hard_gate_fail" (a hard-gate area below `hard_min`) and "low_item" (`item` scored `at_most` or less).
+    One pass over the answers (covering index ix_scorecard_answer_values)."""
     hard = case((and_(ScorecardAnswer.item_key.in_(hard_keys), ScorecardAnswer.value < hard_min), 1), else_=0)
-    per = (select(latest.c.uc_id, func.sum(ScorecardAnswer.value).label("total"), func.max(hard).label("hard"))
-           .join(ScorecardAnswer, ScorecardAnswer.scorecard_id == latest.c.sc_id).group_by(latest.c.uc_id)).subquery()
+    low = case((and_(ScorecardAnswer.item_key == item, ScorecardAnswer.value <= at_most), 1), else_=0)
+    per = (select(func.sum(ScorecardAnswer.value).label("total"), func.max(hard).label("hard"),
+                  func.max(low).label("low"))
+           .select_from(UseCase).join(Scorecard, _latest_readiness(session, stages))
+           .join(ScorecardAnswer, ScorecardAnswer.scorecard_id == Scorecard.id)
+           .group_by(Scorecard.id)).subquery()
     band = case(*[(and_(per.c.total >= lo, per.c.total <= hi), literal(k)) for k, lo, hi in bands], else_=literal(""))
-    q = select(band, func.count(), func.sum(per.c.hard)).group_by(band)
-    out: dict[str, int] = {"hard_gate_fail": 0, "scored": 0}
-    for b, c, h in await _rows(session, q):
+    q = select(band, func.count(), func.sum(per.c.hard), func.sum(per.c.low)).group_by(band)
+    out: dict[str, int] = {"hard_gate_fail": 0, "scored": 0, "low_item": 0}
+    for b, c, h, lo in await _rows(session, q):
         out[b] = c
         out["scored"] += c
         out["hard_gate_fail"] += int(h or 0)
+        out["low_item"] += int(lo or 0)
     return out
 
 
-async def low_capacity(session: AsyncSession, stages: list[str], item: str, at_most: int, n: int,
-                       visible: bool) -> tuple[int, list[tuple]]:
-    """Live use cases whose latest readiness scored `item` (delivery capacity) at or below `at_most`."""
-    latest = _latest_readiness(stages)
-    base = (select(UseCase.id, UseCase.title, UseCase.stage, ScorecardAnswer.value)
-            .join(latest, latest.c.uc_id == UseCase.id)
-            .join(ScorecardAnswer, and_(ScorecardAnswer.scorecard_id == latest.c.sc_id,
-                                        ScorecardAnswer.item_key == item, ScorecardAnswer.value <= at_most)))
-    (count,) = await _one(session, select(func.count()).select_from(base.subquery()))
-    q = base.order_by(ScorecardAnswer.value, UseCase.id).limit(n)
-    return count, await _rows(session, _visible(q, visible))
+async def low_scores(session: AsyncSession, stages: list[str], item: str, at_most: int, n: int,
+                     visible: bool) -> list[tuple]:
+    """(id, title, stage, value) of live use cases whose latest readiness scored `item` at `at_most` or less,
+    lowest first (index ix_scorecard_answer_item)."""
+    q = (select(UseCase.id, UseCase.title, UseCase.stage, ScorecardAnswer.value)
+         .select_from(ScorecardAnswer).join(Scorecard, Scorecard.id == ScorecardAnswer.scorecard_id)
+         .join(UseCase, _latest_readiness(session, stages))
+         .where(ScorecardAnswer.item_key == item, ScorecardAnswer.value <= at_most)
+         .order_by(ScorecardAnswer.value, UseCase.id).limit(n))
+    return await _rows(session, _visible(q, visible))
 
 
 async def review_load(session: AsyncSession) -> dict[str, int]:
@@ -248,8 +278,9 @@ async def review_load(session: AsyncSession) -> dict[str, int]:
 
 async def escalations_since(session: AsyncSession, since: datetime) -> dict[str, int]:
     """Reviews escalated since `since`, by the group they went to."""
-    q = (select(ReviewRequest.group_key, func.count())
-         .where(ReviewRequest.escalated_from_id.is_not(None), ReviewRequest.created_at > since)
+    escalated = select(ReviewRequest.id).where(ReviewRequest.escalated_from_id.is_not(None),
+                                               ReviewRequest.created_at > since)  # index ix_review_escalated
+    q = (select(ReviewRequest.group_key, func.count()).where(ReviewRequest.id.in_(escalated))
          .group_by(ReviewRequest.group_key))
     return {g: c for g, c in await _rows(session, q)}
 
@@ -290,49 +321,67 @@ async def median_days_to_value(session: AsyncSession) -> tuple[float | None, int
     return med.get("all"), count
 
 
+def whole_days(session: AsyncSession, later, earlier):
+    d = days_between(session, later, earlier)
+    return cast(func.floor(d), Integer) if dialect(session) == "postgresql" else cast(d, Integer)
+
+
+def median_of(histogram: list[tuple[int, int]]) -> float | None:
+    """The median of a histogram [(value, count)] sorted by value (a walk over its buckets, not over rows)."""
+    total = sum(c for _, c in histogram)
+    if not total:
+        return None
+    lo, hi = (total + 1) // 2, (total + 2) // 2
+    seen, found = 0, []
+    for value, count in histogram:
+        seen += count
+        while len(found) < 2 and seen >= (lo, hi)[len(found)]:
+            found.append(value)
+    return (found[0] + found[1]) / 2
+
+
 async def median_days_in_stage(session: AsyncSession) -> dict[str, float]:
-    """Median days of the completed stays in each stage (entering a stage to leaving it, from stage_change)."""
+    """Median whole days of the completed stays in each stage (entering a stage to leaving it).
+
+    Each use case's moves are read in order from the covering index ix_stage_change_timeline; LEAD gives the
+    next move; SQL counts the stays per (stage, whole days), and the median is read off that histogram.
+    """
     nxt = func.lead(StageChange.at).over(partition_by=StageChange.use_case_id,
                                          order_by=(StageChange.at, StageChange.id))
     stays = (select(StageChange.to_stage.label("g"), StageChange.at.label("entered"), nxt.label("left"))
              .where(_stage_moved())).subquery()
-    values = (select(stays.c.g, days_between(session, stays.c.left, stays.c.entered).label("d"))
-              .where(stays.c.left.is_not(None))).subquery()
-    return await _median(session, values, group=True)
+    days = (select(stays.c.g, whole_days(session, stays.c.left, stays.c.entered).label("d"))
+            .where(stays.c.left.is_not(None))).subquery()  # each stay's days computed once, then counted
+    q = select(days.c.g, days.c.d, func.count()).group_by(days.c.g, days.c.d)
+    hist: dict[str, list[tuple[int, int]]] = {}
+    for g, d, c in sorted(await _rows(session, q), key=lambda r: (r[0], r[1])):
+        hist.setdefault(g, []).append((d, c))
+    return {g: m for g, h in hist.items() if (m := median_of(h)) is not None}
 
 
 # -- what falls due before the next digest -------------------------------------------------------------
 async def due_before(session: AsyncSession, now: datetime, until: datetime, today: date, until_day: date,
                      n: int, visible: bool) -> tuple[dict[str, int], list[tuple]]:
     """Counts of reviews, conditions, pilot exits and KPI values falling due in [now, until), and the first
-    `n` as (when, kind, use case id, title, ref id)."""
-    def cols(when, kind: str, ref):
-        return (when.label("w"), literal(kind).label("k"), UseCase.id.label("u"), UseCase.title.label("t"),
-                ref.label("r"), UseCase.restricted.label("x"))
-
+    `n` of each as (when, kind, use case id, title, ref id)."""
     parts = {
-        "reviews": (select(*cols(ReviewRequest.due_at, "review", ReviewRequest.id))
-                    .join(UseCase, UseCase.id == ReviewRequest.use_case_id)
-                    .where(ReviewRequest.status == "pending", ReviewRequest.due_at >= now,
-                           ReviewRequest.due_at < until)),
-        "conditions": (select(*cols(Condition.due_date, "condition", Condition.id))
-                       .join(UseCase, UseCase.id == Condition.use_case_id)
-                       .where(Condition.status == "open", Condition.due_date >= today,
-                              Condition.due_date <= until_day)),
-        "pilot_exits": (select(*cols(UseCase.pilot_exit_date, "pilot", UseCase.id))
-                        .where(UseCase.status == "active", UseCase.stage == "pilot",
-                               UseCase.pilot_exit_date >= today, UseCase.pilot_exit_date <= until_day)),
-        "kpi_values": (select(*cols(Kpi.next_due_at, "kpi", Kpi.id))
-                       .join(UseCase, UseCase.id == Kpi.use_case_id)
-                       .where(Kpi.active.is_(True), Kpi.next_due_at >= now, Kpi.next_due_at < until)),
+        "reviews": (ReviewRequest, ReviewRequest.due_at, "review", ReviewRequest.id,
+                    and_(ReviewRequest.status == "pending", ReviewRequest.paused_at.is_(None),
+                         ReviewRequest.due_at >= now, ReviewRequest.due_at < until)),
+        "conditions": (Condition, Condition.due_date, "condition", Condition.id,
+                       and_(Condition.status == "open", Condition.due_date >= today, Condition.due_date <= until_day)),
+        "pilot_exits": (UseCase, UseCase.pilot_exit_date, "pilot", UseCase.id,
+                        and_(UseCase.status == "active", UseCase.pilot_exit_date >= today,
+                             UseCase.pilot_exit_date <= until_day, UseCase.stage == "pilot")),
+        "kpi_values": (Kpi, Kpi.next_due_at, "kpi", Kpi.id,
+                       and_(Kpi.active.is_(True), Kpi.next_due_at >= now, Kpi.next_due_at < until)),
     }
     counts: dict[str, int] = {}
     items: list[tuple] = []
-    for name, q in parts.items():
-        sub = q.subquery()
-        (counts[name],) = await _one(session, select(func.count()).select_from(sub))
-        lq = select(sub).order_by(sub.c.w).limit(n)
-        if not visible:
-            lq = lq.where(sub.c.x.is_(False))
-        items.extend(await _rows(session, lq))
+    for name, (model, when, kind, ref, where) in parts.items():
+        (counts[name],) = await _one(session, select(func.count()).select_from(model).where(where))
+        q = select(when, literal(kind), UseCase.id, UseCase.title, ref).where(where)
+        if model is not UseCase:
+            q = q.join(UseCase, UseCase.id == model.use_case_id)
+        items += await _rows(session, _visible(q.order_by(when).limit(n), visible))
     return counts, items

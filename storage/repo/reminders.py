@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import dialect, upsert
@@ -33,28 +33,53 @@ def _same(column, value):
 
 
 # -- reviews ----------------------------------------------------------------------------
-async def due_reviews(session: AsyncSession, now: datetime, limit: int = 100) -> list[ReviewRequest]:
-    """Pending, not paused reviews whose next reminder is due (index ix_review_due)."""
-    q = (select(ReviewRequest)
-         .where(ReviewRequest.status == "pending", ReviewRequest.next_reminder_at <= now,
-                ReviewRequest.paused_at.is_(None))
-         .order_by(ReviewRequest.next_reminder_at, ReviewRequest.id).limit(limit)
-         .execution_options(populate_existing=True))
-    return list((await session.execute(_lock(session, q))).scalars().all())
+async def due_reviews(session: AsyncSession, now: datetime, limit: int = 100) -> list:
+    """Pending, not paused reviews whose next reminder is due (index ix_review_due), as light rows with the
+    columns a reminder needs (id, use_case_id, group_key, due_at, next_reminder_at, reminder_count)."""
+    t = ReviewRequest.__table__
+    q = (select(t.c.id, t.c.use_case_id, t.c.group_key, t.c.due_at, t.c.next_reminder_at, t.c.reminder_count)
+         .where(t.c.status == "pending", t.c.next_reminder_at <= now, t.c.paused_at.is_(None))
+         .order_by(t.c.next_reminder_at, t.c.id).limit(limit))
+    return list((await session.execute(_lock(session, q))).all())
 
 
 async def stamp_review(session: AsyncSession, review_id: int, *, seen_next: datetime, next_at: datetime | None,
                        reminded_at: datetime | None) -> bool:
     """Move a review's next reminder on (and count one sent when `reminded_at` is given); False if another
     process got there first or the review closed meanwhile."""
-    values: dict = {"next_reminder_at": next_at}
-    if reminded_at is not None:
-        values.update(reminder_count=ReviewRequest.reminder_count + 1, last_reminder_at=reminded_at)
-    res = await session.execute(update(ReviewRequest)
-                                .where(ReviewRequest.id == review_id, ReviewRequest.status == "pending",
-                                       ReviewRequest.next_reminder_at == seen_next)
-                                .values(**values).execution_options(synchronize_session=False))
-    return bool(res.rowcount)
+    return bool(await stamp_reviews(session, [(review_id, seen_next, next_at, reminded_at)]))
+
+
+async def stamp_reviews(session: AsyncSession, stamps: list[tuple[int, datetime, datetime | None, datetime | None]]
+                        ) -> int:
+    """Several (review id, seen next_reminder_at, new next_reminder_at, reminded at or None) in one executemany.
+
+    Each row changes only while it is pending and still carries the stamp the caller read (compare-and-set);
+    the rows come from `due_reviews` in the same transaction, locked on Postgres and under SQLite's single
+    writer, so nothing else can have moved them. Returns the rows changed where the driver reports it.
+    """
+    if not stamps:
+        return 0
+    if dialect(session) == "postgresql":  # one statement over arrays instead of one UPDATE per row
+        res = await session.execute(text(
+            "UPDATE review_request AS r SET next_reminder_at = v.nxt, reminder_count = r.reminder_count + v.inc, "
+            "last_reminder_at = COALESCE(v.at, r.last_reminder_at) "
+            "FROM unnest(CAST(:ids AS integer[]), CAST(:seen AS timestamptz[]), CAST(:nxt AS timestamptz[]), "
+            "CAST(:inc AS integer[]), CAST(:at AS timestamptz[])) AS v(id, seen, nxt, inc, at) "
+            "WHERE r.id = v.id AND r.status = 'pending' AND r.next_reminder_at = v.seen"),
+            {"ids": [x[0] for x in stamps], "seen": [x[1] for x in stamps], "nxt": [x[2] for x in stamps],
+             "inc": [1 if x[3] else 0 for x in stamps], "at": [x[3] for x in stamps]})
+        return res.rowcount
+    t = ReviewRequest.__table__
+    stmt = (t.update()
+            .where(t.c.id == bindparam("b_id"), t.c.status == "pending", t.c.next_reminder_at == bindparam("b_seen"))
+            .values(next_reminder_at=bindparam("b_next"), reminder_count=t.c.reminder_count + bindparam("b_inc"),
+                    last_reminder_at=func.coalesce(bindparam("b_at", type_=t.c.last_reminder_at.type),
+                                                   t.c.last_reminder_at)))
+    params = [{"b_id": rid, "b_seen": seen, "b_next": nxt, "b_inc": 1 if at else 0, "b_at": at}
+              for rid, seen, nxt, at in stamps]
+    res = await session.execute(stmt, params)
+    return res.rowcount if res.rowcount is not None and res.rowcount >= 0 else len(stamps)
 
 
 # -- conditions ----------------------------------------------------------------------------
@@ -190,6 +215,18 @@ async def use_cases_by_id(session: AsyncSession, ids) -> dict[int, UseCase]:
     return {u.id: u for u in rows}
 
 
+async def use_case_heads(session: AsyncSession, ids) -> dict[int, object]:
+    """(id, title, status, proposer_id, business_owner_id, delivery_owner_id) rows by id: what a reminder
+    about a use case needs, without loading whole use cases."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    t = UseCase.__table__
+    q = select(t.c.id, t.c.title, t.c.status, t.c.proposer_id, t.c.business_owner_id,
+               t.c.delivery_owner_id).where(t.c.id.in_(ids))
+    return {r.id: r for r in (await session.execute(q)).all()}
+
+
 # -- snoozes ------------------------------------------------------------------------------------------
 async def snooze(session: AsyncSession, *, person_id: int, subject: str, until: datetime) -> None:
     """Hold this person's reminders about `subject` until `until` (a later snooze replaces an earlier one)."""
@@ -233,15 +270,43 @@ def outbox_row(*, dedupe_key: str, platform: str, target: str, message: dict, ki
             "not_before": not_before, "created_at": now or utcnow(), "late": late, "error": ""}
 
 
-async def enqueue_many(session: AsyncSession, rows: list[dict], chunk: int = 200) -> int:
-    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING for many outbox rows; returns how many were new."""
+async def enqueue_many(session: AsyncSession, rows: list[dict]) -> int:
+    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING for many outbox rows, as one executemany (one compiled
+    statement, whatever the batch size). Returns how many were new where the driver reports it."""
     from storage.repo._sql import _insert
     from storage.tables import Outbox
 
-    new = 0
-    for i in range(0, len(rows), chunk):
-        part = rows[i:i + chunk]
-        stmt = _insert(session, Outbox.__table__).values(part).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        res = await session.execute(stmt.returning(Outbox.__table__.c.id))
-        new += len(res.all())
-    return new
+    if not rows:
+        return 0
+    if dialect(session) == "postgresql":
+        return await _enqueue_arrays(session, rows)
+    stmt = _insert(session, Outbox.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    res = await session.execute(stmt, rows)
+    return res.rowcount if res.rowcount is not None and res.rowcount >= 0 else len(rows)
+
+
+_ARRAY_COLUMNS = [("dedupe_key", "varchar"), ("platform", "varchar"), ("kind", "varchar"), ("target", "varchar"),
+                  ("thread_id", "varchar"), ("ref_purpose", "varchar"), ("message", "jsonb"), ("purpose", "varchar"),
+                  ("subject", "varchar"), ("use_case_id", "integer"), ("person_id", "integer"),
+                  ("status", "varchar"), ("attempts", "integer"), ("not_before", "timestamptz"),
+                  ("created_at", "timestamptz"), ("late", "boolean"), ("error", "varchar")]
+
+
+async def _enqueue_arrays(session: AsyncSession, rows: list[dict]) -> int:
+    """Postgres: one INSERT … SELECT FROM unnest(arrays) instead of a statement per row. A message shared by
+    several rows (one reminder's copies) is encoded once."""
+    import json
+
+    encoded: dict[int, str] = {}
+    params: dict[str, list] = {name: [] for name, _ in _ARRAY_COLUMNS}
+    for r in rows:
+        for name, _ in _ARRAY_COLUMNS:
+            v = r[name]
+            if name == "message":
+                v = encoded.get(id(v)) or encoded.setdefault(id(v), json.dumps(v))
+            params[name].append(v)
+    cols = ", ".join(name for name, _ in _ARRAY_COLUMNS)
+    arrays = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _ARRAY_COLUMNS)
+    res = await session.execute(text(f"INSERT INTO outbox ({cols}) SELECT * FROM unnest({arrays}) "
+                                     "ON CONFLICT (dedupe_key) DO NOTHING"), params)
+    return res.rowcount

@@ -35,7 +35,12 @@ class Scorecard(SQLModel, table=True):
 
 class ScorecardAnswer(SQLModel, table=True):
     __tablename__ = "scorecard_answer"
-    __table_args__ = (UniqueConstraint("scorecard_id", "item_key", name="uq_scorecard_answer"),)
+    __table_args__ = (
+        UniqueConstraint("scorecard_id", "item_key", name="uq_scorecard_answer"),
+        # The digest: readiness totals and hard gates (covering), and low scores on one area.
+        Index("ix_scorecard_answer_values", "scorecard_id", "item_key", "value"),
+        Index("ix_scorecard_answer_item", "item_key", "value", "scorecard_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     scorecard_id: int = Field(foreign_key="scorecard.id", index=True)
     item_key: str = Field(max_length=64)
@@ -52,7 +57,11 @@ class ScorecardAnswer(SQLModel, table=True):
 
 class RiskEntry(SQLModel, table=True):
     __tablename__ = "risk_entry"
-    __table_args__ = (Index("ix_risk_use_case_status", "use_case_id", "status"),)
+    __table_args__ = (
+        Index("ix_risk_use_case_status", "use_case_id", "status"),
+        # The digest's top risks: highest likelihood x impact first, newest first.
+        Index("ix_risk_score", "likelihood", "impact", "updated_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     use_case_id: int = Field(foreign_key="use_case.id")
     area_key: str = Field(max_length=64)

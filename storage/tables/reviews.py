@@ -42,7 +42,10 @@ class GateRequest(SQLModel, table=True):
     """An owner's request to move a use case through a gate."""
 
     __tablename__ = "gate_request"
-    __table_args__ = (Index("ix_gate_use_case_status", "use_case_id", "status"),)
+    __table_args__ = (
+        Index("ix_gate_use_case_status", "use_case_id", "status"),
+        Index("ix_gate_status_closed", "status", "closed_at"),  # the digest: gates stopped since the last one
+    )
     id: int | None = Field(default=None, primary_key=True)
     use_case_id: int = Field(foreign_key="use_case.id")
     from_stage: str = Field(max_length=32)
@@ -65,6 +68,10 @@ class ReviewRequest(SQLModel, table=True):
         Index("ix_review_due", "status", "next_reminder_at"),
         Index("ix_review_gate", "gate_request_id"),
         Index("ix_review_use_case", "use_case_id", "status"),
+        # The digest: overdue and soon-due reviews by group, leadership's decisions, escalations.
+        Index("ix_review_open_due", "status", "paused_at", "due_at", "group_key"),
+        Index("ix_review_group", "group_key", "status", "due_at"),
+        Index("ix_review_escalated", "escalated_from_id", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     gate_request_id: int = Field(foreign_key="gate_request.id")

@@ -16,6 +16,9 @@ class UseCase(SQLModel, table=True):
         Index("ix_use_case_pilot_exit", "status", "pilot_exit_date"),
         # Pilots left in limbo: never flagged (NULL, exit date range) and flagged before (next flag range).
         Index("ix_use_case_limbo", "stage", "status", "limbo_next_reminder_at", "pilot_exit_date"),
+        # The digest: stalled use cases, and time from idea to value.
+        Index("ix_use_case_stalled", "status", "stage_entered_at", "stage"),
+        Index("ix_use_case_value", "value_reached_at", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
@@ -86,6 +89,8 @@ class UseCaseContributor(SQLModel, table=True):
 
 class StageChange(SQLModel, table=True):
     __tablename__ = "stage_change"
+    # The digest's time in each stage reads every use case's moves in order, from this index alone.
+    __table_args__ = (Index("ix_stage_change_timeline", "use_case_id", "at", "id", "from_stage", "to_stage"),)
     id: int | None = Field(default=None, primary_key=True)
     use_case_id: int = Field(foreign_key="use_case.id", index=True)
     from_stage: str | None = Field(default=None, max_length=32)
