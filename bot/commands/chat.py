@@ -44,7 +44,7 @@ async def _chat(settings, email: str) -> int:
 
     app = app_or_exit(settings)
     app.add_deliverer(ConsoleDeliverer(lambda text: print(text, flush=True)))
-    await app.start(background=False)
+    await app.start(background=False, scheduler=True)  # reminders and digests print here too
     try:
         await run_chat(app.engine, app.dispatcher, email)
     finally:

@@ -280,8 +280,32 @@ async def enqueue_many(session: AsyncSession, rows: list[dict]) -> int:
         return 0
     if dialect(session) == "postgresql":
         return await _enqueue_arrays(session, rows)
-    stmt = _insert(session, Outbox.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    res = await session.execute(stmt, rows)
+    return await _enqueue_executemany(session, rows)
+
+
+async def _enqueue_executemany(session: AsyncSession, rows: list[dict]) -> int:
+    """SQLite: one executemany of a plain INSERT … ON CONFLICT DO NOTHING. Values go through the columns'
+    own SQLAlchemy bind processors (the same stored forms as any other write), and a message shared by several
+    rows (one reminder's copies) is encoded once."""
+    from storage.tables import Outbox
+
+    d = session.bind.dialect
+    cols = [c for c in Outbox.__table__.columns if c.name in rows[0]]
+    procs = [c.type._cached_bind_processor(d) for c in cols]
+    encoded: dict[int, object] = {}
+
+    def value(col, proc, v):
+        if proc is None or v is None:
+            return v
+        if col.name == "message":
+            return encoded.get(id(v)) or encoded.setdefault(id(v), proc(v))
+        return proc(v)
+
+    params = [tuple(value(c, p, r[c.name]) for c, p in zip(cols, procs)) for r in rows]
+    sql = (f"INSERT INTO outbox ({', '.join(c.name for c in cols)}) VALUES ({', '.join('?' for _ in cols)}) "
+           "ON CONFLICT (dedupe_key) DO NOTHING")
+    conn = await session.connection()
+    res = await conn.exec_driver_sql(sql, params)
     return res.rowcount if res.rowcount is not None and res.rowcount >= 0 else len(rows)
 
 
