@@ -168,6 +168,9 @@ async def test_reminder_history_shows_in_the_outbox_and_the_audit_trail(harness,
     async with harness.app.db.read() as s:
         count, problems = await audit.verify(s)
     assert problems == [] and count > 0
+    seen = await harness.person(OWNER).say(f"status UC-{rr.use_case_id}")  # the owners see the history
+    assert f"Recent reminders: 26 Nov 2026 Reminder: the Product and delivery review of UC-{rr.use_case_id} is " \
+           "overdue" in flat(seen.text)
 
 
 def test_the_reminder_plan_sends_once_after_downtime_or_skips_to_the_next_slot():

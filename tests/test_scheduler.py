@@ -92,6 +92,26 @@ async def test_aiom_serve_starts_the_scheduler_and_catches_up_at_once(db_url, po
     assert app.scheduler is None
 
 
+async def test_the_local_chat_prints_reminders_and_digests_from_its_own_scheduler(db_url, policy, clock):
+    from bot.console.deliverer import ConsoleDeliverer
+
+    settings = load_settings({"DATABASE_URL": db_url}, env_file=None)
+    app = App.create(settings, policy=policy, clock=clock)
+    printed: list[str] = []
+    app.add_deliverer(ConsoleDeliverer(printed.append))
+    async with app.db.write() as s:
+        await portfolio.seed(s, policy)
+    clock.set(portfolio.NOW.replace(hour=9))  # on time for nothing late: Monday 09:05
+    await app.start(migrate=False, background=False, scheduler=True)  # what `aiom chat` does
+    try:
+        await app.scheduler._startup  # the catch-up pass at start, which delivers as it goes
+    finally:
+        await app.stop()
+    text = "\n".join(printed)
+    assert "posted in #security" in text and "still waits for a decision" in text
+    assert "message for bob.delivery@example.com" in text  # his overdue condition
+
+
 def _run(args: list[str], db_url: str, **env) -> subprocess.CompletedProcess:
     return subprocess.run([*AIOM, *args], env=clean_env(DATABASE_URL=db_url, AIOM_POLICY=str(TEST_POLICY), **env),
                           cwd=ROOT, capture_output=True, text=True, timeout=180)
