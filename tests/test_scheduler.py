@@ -182,3 +182,24 @@ def test_the_worker_rehearsal_time_must_be_an_iso_time():
 
     assert parse_now("2026-11-30T08:05:00Z") == datetime(2026, 11, 30, 8, 5, tzinfo=UTC)
     assert parse_now("2026-11-30T09:05:00+01:00") == datetime(2026, 11, 30, 8, 5, tzinfo=UTC)
+
+
+async def test_aiom_worker_runs_until_told_to_stop(db_url):
+    import signal
+
+    env = clean_env(DATABASE_URL=db_url, AIOM_POLICY=str(TEST_POLICY), AIOM_LOG_LEVEL="INFO")
+    p = subprocess.Popen([*AIOM, "worker", "--console"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        for _ in range(600):  # until it says it is running
+            line = await asyncio.to_thread(p.stderr.readline)
+            if "aiom worker running" in line or not line:
+                break
+        assert "aiom worker running (console)" in line, line
+        p.send_signal(signal.SIGTERM)
+        _, err = await asyncio.to_thread(p.communicate, timeout=60)
+        assert p.returncode == 0, err
+    finally:
+        if p.poll() is None:
+            p.kill()

@@ -67,16 +67,19 @@ async def _work(settings, *, once: bool, console: bool, fixed) -> int:
             finally:
                 await app.stop()
             return 0
+        stop = _stop_on_signal()
         await app.start(background=True, scheduler=True)
         log.info("aiom worker running (%s); stop with Ctrl-C", ", ".join(sorted(app.deliverers)))
         try:
-            await _until_signal()
+            await stop.wait()
+            print("aiom worker stopping", file=sys.stderr)
         finally:
             await app.stop()
     return 0
 
 
-async def _until_signal() -> None:
+def _stop_on_signal() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT (installed before the worker says it is running)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -84,5 +87,4 @@ async def _until_signal() -> None:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # pragma: no cover
             pass
-    await stop.wait()
-    print("aiom worker stopping", file=sys.stderr)
+    return stop
