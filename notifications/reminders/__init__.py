@@ -1,0 +1,1 @@
+"""Reminder sweeps, one module per kind, and what they share (working hours, snoozes, batches)."""
