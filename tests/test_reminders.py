@@ -184,3 +184,25 @@ def test_the_reminder_plan_sends_once_after_downtime_or_skips_to_the_next_slot()
     now = due + timedelta(days=5)
     assert plan(due, now, every, stale, "once") == (True, now + every)
     assert plan(due, now, every, stale, "skip") == (False, due + 3 * every)
+
+
+async def test_with_after_downtime_skip_a_missed_reminder_waits_for_the_next_slot(db_url, policy, clock):
+    skip = policy.model_copy(update={"reminders": policy.reminders.model_copy(update={"after_downtime": "skip"})})
+    h = await Harness.start(db_url, policy=skip, clock=clock)
+    try:
+        rr = await overdue_review(h, clock, pat_tz="UTC", pia_tz="UTC")
+        # aiom was down from before the due date (Thu 26 Nov 09:00) until Friday 10:00: nothing is sent now.
+        clock.set(datetime(2026, 11, 27, 10, tzinfo=UTC))
+        assert (await sweep_and_deliver(h, clock))["review_reminders"] == 0
+        assert reminders_to(h, PAT) == [] and channel_reminders(h, "#product") == []
+        async with h.app.db.read() as s:
+            row = await s.get(ReviewRequest, rr.id)
+        assert (row.reminder_count, row.next_reminder_at) == (0, datetime(2026, 11, 28, 9, tzinfo=UTC))
+        clock.set(datetime(2026, 11, 28, 9, 5, tzinfo=UTC))  # the next slot, a Saturday: recorded, held
+        assert (await sweep_and_deliver(h, clock))["review_reminders"] == 1
+        assert reminders_to(h, PAT) == []
+        clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))  # delivered on Monday morning
+        await h.app.dispatcher.drain()
+        assert len(reminders_to(h, PAT)) == 1 and len(channel_reminders(h, "#product")) == 1
+    finally:
+        await h.stop()
