@@ -97,21 +97,21 @@ class Ctx:
                             purpose: str = "notice", subject: str = "") -> None:
         new = await notify.to_person(self.session, person_id=person_id, message=message, key=key,
                                      platforms=self.platforms, purpose=purpose, subject=subject,
-                                     use_case_id=use_case_id)
+                                     use_case_id=use_case_id, now=self.now)
         self.outbox_written = self.outbox_written or bool(new)
 
     async def notify_group(self, group_key: str, message: Message, *, key: str, use_case_id: int | None = None,
                            remember_as: str = "", subject: str = "", purpose: str = "notice") -> None:
         new = await notify.to_group(self.session, policy=self.policy, group_key=group_key, platforms=self.platforms,
                                     message=message, key=key, remember_as=remember_as, subject=subject,
-                                    use_case_id=use_case_id, purpose=purpose)
+                                    use_case_id=use_case_id, purpose=purpose, now=self.now)
         self.outbox_written = self.outbox_written or bool(new)
 
     async def update_everywhere(self, purpose: str, message: Message, *, key: str,
                                 targets: list[tuple[str, str]] = (), use_case_id: int | None = None) -> None:
         new = await notify.update_everywhere(self.session, purpose=purpose, message=message, key=key,
                                              platforms=self.platforms, targets=list(targets),
-                                             use_case_id=use_case_id)
+                                             use_case_id=use_case_id, now=self.now)
         self.outbox_written = self.outbox_written or bool(new)
 
     # -- flows ------------------------------------------------------------------

@@ -76,14 +76,14 @@ async def _escalate(session: AsyncSession, policy: Policy, platforms: set[str], 
     for group in groups:
         await notify.to_group(session, policy=policy, group_key=group, platforms=platforms, message=message,
                               key=f"{where}:escalated:{group}", thread_of=where, use_case_id=uc.id, subject=where,
-                              purpose="reminder")
+                              purpose="reminder", now=now)
     if uc.delivery_owner_id:
         await notify.to_person(session, person_id=uc.delivery_owner_id, message=message, platforms=platforms,
                                key=f"{where}:escalated:delivery_owner", use_case_id=uc.id, subject=where,
-                               purpose="reminder")
+                               purpose="reminder", now=now)
     await audit.append(session, action="incident.escalated", actor_label="aiom", entity="incident",
                        entity_id=inc.id, use_case_id=uc.id, at=now,
                        data={"severity": inc.severity, "groups": groups, "ack_within_minutes": minutes})
     who = await cards.people_of(session, inc)
     await notify.update_everywhere(session, purpose=where, message=cards.card(policy, inc, uc, who),
-                                   key=f"{where}:v{inc.version}", platforms=platforms, use_case_id=uc.id)
+                                   key=f"{where}:v{inc.version}", platforms=platforms, use_case_id=uc.id, now=now)

@@ -79,7 +79,7 @@ async def _prompt_owner(session: AsyncSession, policy: Policy, platforms: set[st
     when = next_working_time(now, person.timezone if person else None, policy.reminders.working_hours)
     new = await notify.to_person(session, person_id=owner, message=message, key=key, platforms=platforms,
                                  purpose="reminder", subject=f"kpi:{items[0][1].id}", use_case_id=items[0][0].id,
-                                 not_before=when)
+                                 not_before=when, now=now)
     return 1 if new else 0
 
 

@@ -18,14 +18,14 @@ CONSOLE_GROUP_PREFIX = "#"
 
 
 async def to_person(session: AsyncSession, *, person_id: int, message: Message, key: str, platforms: set[str],
-                    purpose: str = "notice", subject: str = "", use_case_id: int | None = None,
+                    now: datetime, purpose: str = "notice", subject: str = "", use_case_id: int | None = None,
                     not_before: datetime | None = None, late: bool = False) -> int | None:
     """DM a person on the platform they were last active on (or any platform that can find them)."""
     platform = await choose_platform(session, person_id, platforms)
     if platform is None:
         return None
     return await outbox.enqueue(session, dedupe_key=key, platform=platform, kind="dm", target=str(person_id),
-                                message=message.to_dict(), purpose=purpose, subject=subject,
+                                message=message.to_dict(), purpose=purpose, subject=subject, now=now,
                                 use_case_id=use_case_id, person_id=person_id, not_before=not_before, late=late)
 
 
@@ -50,7 +50,7 @@ def group_targets(policy: Policy, group_key: str, platforms: set[str]) -> list[t
 
 
 async def to_channels(session: AsyncSession, *, targets: list[tuple[str, str]], message: Message, key: str,
-                      remember_as: str = "", thread_of: str = "", purpose: str = "notice", subject: str = "",
+                      now: datetime, remember_as: str = "", thread_of: str = "", purpose: str = "notice", subject: str = "",
                       use_case_id: int | None = None, late: bool = False) -> list[int]:
     """Post to each (platform, channel); `remember_as` records the posted id for later updates."""
     ids = []
@@ -58,7 +58,7 @@ async def to_channels(session: AsyncSession, *, targets: list[tuple[str, str]], 
         new = await outbox.enqueue(session, dedupe_key=f"{key}:{platform}:{channel}", platform=platform,
                                    kind="post", target=channel, thread_id=f"ref:{thread_of}" if thread_of else "",
                                    ref_purpose=remember_as, message=message.to_dict(), purpose=purpose,
-                                   subject=subject, use_case_id=use_case_id, late=late)
+                                   subject=subject, use_case_id=use_case_id, late=late, now=now)
         if new:
             ids.append(new)
     return ids
@@ -71,7 +71,7 @@ async def to_group(session: AsyncSession, *, policy: Policy, group_key: str, pla
 
 
 async def update_everywhere(session: AsyncSession, *, purpose: str, message: Message, key: str,
-                            platforms: set[str], targets: list[tuple[str, str]] = (),
+                            platforms: set[str], now: datetime, targets: list[tuple[str, str]] = (),
                             use_case_id: int | None = None) -> list[int]:
     """Update every copy of a remembered message (and post where it was meant to be but is not yet)."""
     seen = {(r.platform, r.channel) for r in await message_refs.all_for(session, purpose)}
@@ -81,7 +81,7 @@ async def update_everywhere(session: AsyncSession, *, purpose: str, message: Mes
             continue
         new = await outbox.enqueue(session, dedupe_key=f"{key}:{platform}:{channel}", platform=platform,
                                    kind="update", target=channel, ref_purpose=purpose, message=message.to_dict(),
-                                   purpose="update", subject=purpose, use_case_id=use_case_id)
+                                   purpose="update", subject=purpose, use_case_id=use_case_id, now=now)
         if new:
             ids.append(new)
     return ids

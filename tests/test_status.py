@@ -128,7 +128,7 @@ async def test_status_shows_the_full_state(harness: Harness, clock):
                             impact=im, owner_id=rita.id, control="c", created_at=clock.now, updated_at=clock.now))
         s.add(RiskEntry(use_case_id=uc, area_key="bias_fairness", description="Closed one", likelihood="high",
                         impact="high", status="closed", created_at=clock.now, updated_at=clock.now))
-        await outbox.enqueue(s, dedupe_key="rem:1", platform="console", target="1", purpose="reminder",
+        await outbox.enqueue(s, dedupe_key="rem:1", platform="console", target="1", purpose="reminder", now=clock.now,
                              use_case_id=uc, message={"blocks": [], "fallback": "The readiness scorecard is "
                                                                              "waiting for you"})
     await review(harness, uc, "security", due_in_days=-2)

@@ -271,11 +271,11 @@ async def test_processed_event_is_recognised_once(db_url):
 async def test_outbox_dedupe_and_claim(db_url):
     db = Database(db_url)
     try:
-        async with db.write() as s:
-            first = await outbox.enqueue(s, dedupe_key="d1", platform="slack", target="C1", message={})
-            again = await outbox.enqueue(s, dedupe_key="d1", platform="slack", target="C1", message={})
-        assert first and again is None
         now = datetime.now(timezone.utc)
+        async with db.write() as s:
+            first = await outbox.enqueue(s, dedupe_key="d1", platform="slack", target="C1", message={}, now=now)
+            again = await outbox.enqueue(s, dedupe_key="d1", platform="slack", target="C1", message={}, now=now)
+        assert first and again is None
         async with db.write() as s:
             a = await outbox.claim(s, worker="a", now=now, lease=timedelta(seconds=60))
         async with db.write() as s:

@@ -20,7 +20,7 @@ async def _person_id(t: TeamsAiom, email: str) -> int:
 async def _enqueue_dm(t: TeamsAiom, clock, person_id: int, text: str, key: str) -> int:
     async with t.app.db.write() as s:
         return await notify.to_person(s, person_id=person_id, message=Message([Text([text])]), key=key,
-                                      platforms=t.app.engine.platforms, not_before=clock.now)
+                                      platforms=t.app.engine.platforms, now=clock.now)
 
 
 async def test_messages_reach_people_and_channels_after_a_restart(db_url, policy, clock):
@@ -48,13 +48,14 @@ async def test_messages_reach_people_and_channels_after_a_restart(db_url, policy
         # a channel: a new thread from the stored channel reference, remembered, then updated in place
         async with t.app.db.write() as s:
             await notify.to_channels(s, targets=[("teams", PRODUCT)], message=Message([Text(["Review card v1"])]),
-                                     key="review:1:card", remember_as="review:1")
+                                     key="review:1:card", remember_as="review:1", now=clock.now)
         await t.drain()
         posted = fake.sent_to(PRODUCT)
         assert [p.text for p in posted] == ["Review card v1"]
         async with t.app.db.write() as s:
             await notify.update_everywhere(s, purpose="review:1", message=Message([Text(["Decided: approved"])]),
-                                           key="review:1:decided", platforms=t.app.engine.platforms)
+                                           key="review:1:decided", platforms=t.app.engine.platforms,
+                                           now=clock.now)
         await t.drain()
         assert [(u.conversation_id, u.activity_id, u.text) for u in fake.updates] == \
             [(PRODUCT, posted[0].id, "Decided: approved")]
@@ -62,7 +63,7 @@ async def test_messages_reach_people_and_channels_after_a_restart(db_url, policy
         # a channel aiom never saw a message in, in the same tenant: built from the tenant's reference
         async with t.app.db.write() as s:
             await notify.to_channels(s, targets=[("teams", LEGAL)], message=Message([Text(["For legal"])]),
-                                     key="legal:1")
+                                     key="legal:1", now=clock.now)
         await t.drain()
         assert [p.text for p in fake.sent_to(LEGAL)] == ["For legal"]
 
@@ -114,7 +115,7 @@ async def test_nobody_known_in_teams_is_not_a_teams_recipient(db_url, policy, cl
         async with t.app.db.write() as s:
             p = await people.create(s, email="nobody@example.com", display_name="Nobody")
             assert await notify.to_person(s, person_id=p.id, message=Message([Text(["x"])]), key="n1",
-                                          platforms=t.app.engine.platforms) is None
+                                          platforms=t.app.engine.platforms, now=clock.now) is None
         async with t.app.db.read() as s:
             assert await message_refs.all_for(s, "x") == []
     finally:

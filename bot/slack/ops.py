@@ -191,7 +191,8 @@ class OpRunner:
             async with self.rt.app.db.write() as s:
                 await outbox.enqueue(s, dedupe_key=f"slack:reply:{turn.event_key}:{index}", platform="slack",
                                      kind="post", target=turn.channel, thread_id=thread, ref_purpose=remember or "",
-                                     message=op.message.to_dict(), purpose="reply", not_before=later)
+                                     message=op.message.to_dict(), purpose="reply", not_before=later,
+                                     now=self.rt.app.clock())
             if self.rt.app.dispatcher is not None:
                 self.rt.app.dispatcher.wake()
             log.warning("Slack reply failed (%s); queued in the outbox for another try", e)

@@ -97,7 +97,7 @@ async def dm_card(ctx: Ctx, person_id: int, message: Message, *, key: str, use_c
         return
     new = await outbox.enqueue(ctx.session, dedupe_key=key, platform=platform, kind="dm", target=str(person_id),
                                ref_purpose=remember_as, message=message.to_dict(), subject=remember_as,
-                               use_case_id=use_case_id, person_id=person_id)
+                               use_case_id=use_case_id, person_id=person_id, now=ctx.now)
     ctx.outbox_written = ctx.outbox_written or bool(new)
 
 

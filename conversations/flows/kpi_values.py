@@ -110,7 +110,7 @@ async def raise_flag(session: AsyncSession, *, policy: Policy, platforms: set[st
     message = flag_message(policy, kpi, uc, reason)
     for pid in sorted(reporters(uc, kpi)):
         await notify.to_person(session, person_id=pid, message=message, platforms=platforms, use_case_id=uc.id,
-                               key=f"kpi:{kpi.id}:flag:{now.isoformat()}:{pid}", subject=f"kpi:{kpi.id}")
+                               key=f"kpi:{kpi.id}:flag:{now.isoformat()}:{pid}", subject=f"kpi:{kpi.id}", now=now)
     return True
 
 

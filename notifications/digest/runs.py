@@ -124,7 +124,7 @@ async def _run_one(app, sched: DigestSchedule, platforms: set[str], now: datetim
             oid = await outbox.enqueue(s, dedupe_key=f"digest:{sched.key}:{platform}:{channel}:{period}",
                                        platform=platform, kind="post", target=channel, message=message.to_dict(),
                                        purpose="digest", subject=f"digest:{sched.key}:{period}", late=late,
-                                       not_before=now)
+                                       now=now)
             await runs.set_outbox(s, rid, oid)
             n += 1 if oid else 0
         if n:

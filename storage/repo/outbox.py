@@ -8,15 +8,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import dialect, insert_ignore
 from storage.tables import Outbox
-from storage.types import utcnow
 
 
 async def enqueue(session: AsyncSession, *, dedupe_key: str, platform: str, target: str, message: dict,
-                  kind: str = "post", thread_id: str = "", ref_purpose: str = "", purpose: str = "notice",
+                  now: datetime, kind: str = "post", thread_id: str = "", ref_purpose: str = "", purpose: str = "notice",
                   subject: str = "", use_case_id: int | None = None, person_id: int | None = None,
                   not_before: datetime | None = None, late: bool = False) -> int | None:
-    """Add a row unless one with the same dedupe key exists; returns the new id or None."""
-    now = utcnow()
+    """Add a row unless one with the same dedupe key exists; returns the new id or None.
+
+    `now` is the caller's clock (the one the dispatcher claims by): a row is ready from then unless
+    `not_before` says later.
+    """
     return await insert_ignore(session, Outbox.__table__, {
         "dedupe_key": dedupe_key[:256], "platform": platform, "kind": kind, "target": target,
         "thread_id": thread_id, "ref_purpose": ref_purpose, "message": message, "purpose": purpose,
