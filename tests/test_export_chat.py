@@ -1,0 +1,56 @@
+"""Asking for the export in chat: leaders receive the file in their private chat; others are refused politely."""
+from __future__ import annotations
+
+import io
+import json
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from conversations.interaction import Actor, SendFile
+from storage.tables import AuditEntry
+from tests.support import factories
+from tests.support.harness import Harness
+
+LENA, RITA, ZOE = "lena.lead@example.com", "rita.risk@example.com", "zoe@example.com"
+
+
+async def seed(h: Harness) -> None:
+    async with h.app.db.write() as s:
+        await factories.use_case(s, stage="pilot")
+        await factories.use_case(s, title="Invoice matching", stage="controlled_rollout")
+
+
+async def test_a_leader_receives_the_portfolio_file(harness: Harness):
+    await seed(harness)
+    seen = await harness.person(LENA).say("export")
+    file = seen.op(SendFile)
+    assert file is not None and file.filename == "aiom-portfolio-2026-11-23.xlsx"
+    wb = load_workbook(io.BytesIO(file.content), read_only=True)
+    titles = [r[2] for r in wb["Portfolio"].iter_rows(min_row=2, values_only=True)]
+    assert titles == ["Claims triage assistant", "Invoice matching"]
+    assert "Here is the portfolio as XLSX" in seen.text
+
+    seen = await harness.person(RITA).say("export json")  # risk is an export group in the default policy
+    doc = json.loads(seen.op(SendFile).content)
+    assert doc["format"] == "aiom.portfolio" and len(doc["use_cases"]) == 2
+    async with harness.app.db.read() as s:
+        formats = [e.data["format"] for e in (await s.execute(
+            select(AuditEntry).where(AuditEntry.action == "portfolio.exported"))).scalars()]
+    assert formats == ["xlsx", "json"]
+
+
+async def test_others_are_refused_and_files_never_go_to_a_channel(harness: Harness):
+    await seed(harness)
+    seen = await harness.person(ZOE).say("export csv")
+    assert seen.op(SendFile) is None
+    assert "the portfolio export is for members of Executive sponsors / leadership or Risk" in " ".join(
+        seen.text.split())
+    unverified = harness.person(LENA)
+    unverified.actor = Actor(platform="console", external_id="someone", email=LENA, email_verified=False)
+    assert (await unverified.say("export")).op(SendFile) is None
+    in_channel = harness.person(LENA, conversation="#leadership", kind="channel")
+    seen = await in_channel.say("export csv")
+    assert seen.op(SendFile) is None and "private chat only" in seen.text
+    seen = await harness.person(LENA).say("export pdf")
+    assert "xlsx (a spreadsheet), csv or json" in seen.text
