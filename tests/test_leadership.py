@@ -107,13 +107,51 @@ async def test_scale_decision_card_offers_pause_and_redirect(harness: Harness):
     assert (await fresh(harness, uc.id))[0].stage == "ongoing_operation"
 
 
-async def test_leadership_stop_tells_everyone(harness: Harness):
+async def test_leadership_stop_asks_for_a_confirmation_then_tells_everyone(harness: Harness):
     uc = await gate_open(harness, tier="medium")
-    seen = await harness.person(LEAD).say(f"stop UC-{uc.id} Duplicates the group platform")
+    lena = harness.person(LEAD)
+    seen = await lena.say(f"stop UC-{uc.id} Duplicates the group platform")
+    form = seen.op(OpenForm).form  # typed with a reason: still only a confirmation form, nothing stopped
+    assert "Stopped" not in seen.text and (await fresh(harness, uc.id))[0].status == "active"
+    assert {f.name: f.initial for f in form.fields}["reason"] == "Duplicates the group platform"
+    assert "for good" in form.intro
+    seen = await lena.submit(form.form_id, form.payload, {"reason": "Duplicates the group platform"})
+    assert "[form errors] confirm: Please confirm that the use case should stop." in seen.text
+    assert (await fresh(harness, uc.id))[0].status == "active"
+    seen = await lena.submit(form.form_id, form.payload, {"reason": "Duplicates the group platform",
+                                                          "confirm": "stop"})
     assert "Stopped" in seen.text
     now, hist = await fresh(harness, uc.id)
     assert (now.status, hist[-1].kind) == ("stopped", "stop")
     for email in (OWNER, "bob.delivery@example.com", "zoe@example.com"):
         assert any("Duplicates the group platform" in flat(t) for t in harness.out.dms_to(email))
-    seen = await harness.person(LEAD).say(f"resume UC-{uc.id}")
+    seen = await lena.say(f"resume UC-{uc.id}")
     assert "not paused" in seen.text
+    seen = await lena.say(f"stop UC-{uc.id} once more")
+    assert "already stopped" in seen.text and seen.op(OpenForm) is None
+
+
+async def test_a_leader_who_sponsors_or_owns_a_use_case_may_not_pause_redirect_or_stop_it(harness: Harness):
+    async with harness.app.db.write() as s:
+        lena = await factories.person(s, LEAD, "Lena Lead")
+    uc = await gate_open(harness, tier="low", stage="controlled_rollout", sponsor_id=lena.id)
+    for typed in (f"pause UC-{uc.id} Budget review", f"redirect UC-{uc.id} pilot Not proven yet",
+                  f"stop UC-{uc.id} Not needed any more"):
+        seen = await harness.person(LEAD).say(typed)
+        assert "You are the executive sponsor of UC-" in flat(seen.text), typed
+        assert seen.op(OpenForm) is None
+    seen = await harness.person(LEAD).submit("leadership.stop", {"uc": uc.id},
+                                             {"reason": "Not needed any more", "confirm": "stop"})
+    assert "You are the executive sponsor" in flat(seen.text)
+    now, _ = await fresh(harness, uc.id)
+    assert (now.stage, now.status) == ("controlled_rollout", "active")
+    # Another leader may.
+    seen = await harness.person("leo.lead@example.com").say(f"pause UC-{uc.id} Budget review next month")
+    assert f"Paused UC-{uc.id}" in seen.text
+
+
+async def test_a_leader_who_delivers_a_use_case_may_not_pause_it(harness: Harness):
+    uc = await gate_open(harness, tier="low", delivery_owner=LEAD)
+    seen = await harness.person(LEAD).say(f"pause UC-{uc.id} Waiting for the budget")
+    assert "You are the delivery owner" in flat(seen.text)
+    assert (await fresh(harness, uc.id))[0].status == "active"

@@ -112,7 +112,10 @@ async def test_cancelled_and_paused_reviews_refuse_decisions(harness: Harness):
     btn = button(await card(harness, rr.id), "Approve")
     await harness.person("lena.lead@example.com").say(f"pause UC-{uc.id} Budget review this quarter")
     await refused(reviewer(harness, "rita.risk@example.com", "risk"), btn, harness, "is paused by leadership")
-    await harness.person("lena.lead@example.com").say(f"stop UC-{uc.id} Superseded by the group-wide platform")
+    lena = harness.person("lena.lead@example.com")
+    await lena.say(f"stop UC-{uc.id} Superseded by the group-wide platform")
+    await lena.submit("leadership.stop", {"uc": uc.id}, {"reason": "Superseded by the group-wide platform",
+                                                         "confirm": "stop"})
     await refused(reviewer(harness, "rita.risk@example.com", "risk"), btn, harness, "was cancelled")
 
 

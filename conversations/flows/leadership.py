@@ -2,7 +2,9 @@
 
 Commands `pause UC-4 <reason>`, `resume UC-4`, `redirect UC-4 pilot <reason>`, `stop UC-4 <reason>`, and the
 Pause / Redirect / Resume buttons on leadership review cards. Only members of the policy's
-`review.leadership_actions_groups` (by verified email, not guests) may use them.
+`review.leadership_actions_groups` (by verified email, not guests) may use them, and never on a use case they
+proposed, own or sponsor (the conflict rule of deciding). Stopping always asks for a confirmation, typed or
+clicked, as the review card's Stop does.
 """
 from __future__ import annotations
 
@@ -28,6 +30,15 @@ def check_leader(ctx: Ctx) -> None:
         raise Refusal(f"Only members of {names} can pause, resume, redirect or stop a use case.")
 
 
+def check_not_involved(ctx: Ctx, uc: UseCase) -> None:
+    """The conflict rule of deciding applies to leadership actions too: nobody pauses, resumes, redirects or
+    stops a use case they proposed, own or sponsor."""
+    for role, pid in rules.involved_roles(uc).items():
+        if pid is not None and pid == ctx.person.id:
+            raise Refusal(f"You are the {role} of {uc_ref(uc)}, so you cannot pause, resume, redirect or stop it "
+                          "yourself: another member of leadership needs to.")
+
+
 async def locked(ctx: Ctx, uc_id: int | None) -> UseCase:
     check_leader(ctx)
     if uc_id is None:
@@ -35,6 +46,7 @@ async def locked(ctx: Ctx, uc_id: int | None) -> UseCase:
     uc = await reviews.lock_use_case(ctx.session, uc_id)
     if uc is None:
         raise Refusal(f"There is no UC-{uc_id}.")
+    check_not_involved(ctx, uc)
     return uc
 
 
@@ -55,13 +67,23 @@ def match_stage(ctx: Ctx, text: str) -> tuple[str | None, str]:
     return None, text.strip()
 
 
-def reason_form(form_id: str, uc: UseCase, title: str, stages: list[tuple[str, str]] | None = None) -> Form:
-    fields = [FormField("reason", "Reason", type="multiline", max_length=1500,
+def reason_form(form_id: str, uc: UseCase, title: str, stages: list[tuple[str, str]] | None = None,
+                reason: str = "") -> Form:
+    fields = [FormField("reason", "Reason", type="multiline", max_length=1500, initial=reason or None,
                         hint="Everyone involved will read it.")]
     if stages is not None:
         fields.insert(0, FormField("stage", "Back to which stage?", type="select", options=stages))
+    intro = ""
+    if form_id == "leadership.stop":  # as on the review card: stopping needs a reason and a confirmation
+        fields.append(FormField("confirm", "Confirm", type="select", options=[("stop", f"Yes, stop {uc_ref(uc)}")]))
+        intro = (f"Stopping ends {uc_ref(uc)} for good: its open reviews are cancelled and everyone involved is "
+                 "told why.")
     return Form(form_id=form_id, title=title[:60], fields=fields, submit_label=title.split(" ")[0],
-                payload={"uc": uc.id})
+                intro=intro, payload={"uc": uc.id})
+
+
+def stop_form(uc: UseCase, reason: str = "") -> Form:
+    return reason_form("leadership.stop", uc, f"Stop {uc_ref(uc)}", reason=reason)
 
 
 async def pause(ctx: Ctx, uc: UseCase, reason: str) -> None:
@@ -143,10 +165,9 @@ def register(engine: Engine) -> None:
     async def stop_cmd(ctx: Ctx, args: str) -> None:
         uc_id, reason = split(args)
         uc = await locked(ctx, uc_id)
-        if len(reason) < REASON_MIN:
-            ctx.open_form(reason_form("leadership.stop", uc, f"Stop {uc_ref(uc)}"))
-            return
-        await stop(ctx, uc, reason)
+        if uc.status not in ("active", "paused"):
+            raise Refusal(f"{uc_ref(uc)} is already {uc.status}.")
+        ctx.open_form(stop_form(uc, reason))  # never at once: the form asks for the confirmation
 
     @engine.action("leadership.pause")
     async def pause_btn(ctx: Ctx, payload: dict) -> None:
@@ -171,10 +192,14 @@ def _form_handler(form_id: str):
         uc = await locked(ctx, _uc(ctx.inbound.payload))
         reason = _reason(values)
         kind = form_id.split(".")[1]
+        errors = {}
         if len(reason) < REASON_MIN:
+            errors["reason"] = "Please give the reason; everyone involved will read it."
+        if kind == "stop" and values.get("confirm") != "stop":
+            errors["confirm"] = "Please confirm that the use case should stop."
+        if errors:
             stages = earlier_stages(ctx, uc) if kind == "redirect" else None
-            ctx.form_errors(reason_form(form_id, uc, f"{kind.capitalize()} {uc_ref(uc)}", stages),
-                            {"reason": "Please give the reason; everyone involved will read it."})
+            ctx.form_errors(reason_form(form_id, uc, f"{kind.capitalize()} {uc_ref(uc)}", stages, reason), errors)
             return
         if kind == "pause":
             await pause(ctx, uc, reason)

@@ -73,9 +73,7 @@ async def check_open(acting: Acting, rr: ReviewRequest, uc: UseCase) -> None:
 
 def check_right(policy: Policy, clicker: rules.Clicker, rr: ReviewRequest, uc: UseCase) -> None:
     group = policy.review.group(rr.group_key)
-    involved = {"proposer": uc.proposer_id, "business owner": uc.business_owner_id,
-                "delivery owner": uc.delivery_owner_id, "executive sponsor": uc.sponsor_id}
-    why = rules.decision_refusal(clicker, group.members, group.name, involved)
+    why = rules.decision_refusal(clicker, group.members, group.name, rules.involved_roles(uc))
     if why:
         raise Refusal(why)
 

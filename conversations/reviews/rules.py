@@ -112,6 +112,17 @@ class Clicker:
     guest: bool = False
 
 
+def involved_roles(uc) -> dict[str, int | None]:
+    """The people who may never decide on a use case, by role: its proposer, owners and executive sponsor."""
+    return {"proposer": uc.proposer_id, "business owner": uc.business_owner_id,
+            "delivery owner": uc.delivery_owner_id, "executive sponsor": uc.sponsor_id}
+
+
+def may_be_asked(person_id: int, uc) -> bool:
+    """Whether a group member may decide on this use case (and so be asked or reminded to)."""
+    return person_id not in {p for p in involved_roles(uc).values() if p is not None}
+
+
 def decision_refusal(clicker: Clicker, members: Iterable[str], group_name: str,
                      involved: dict[str, int | None]) -> str | None:
     """Why this person may not decide for this group on this use case, or None when they may.

@@ -14,9 +14,7 @@ async def decide_tier(acting: Acting, use_case_id: int, accept: bool, clicker: r
     if uc is None:
         raise Refusal("I could not find that use case any more.")
     group = acting.policy.review.group(rules.tier_group(acting.policy))
-    involved = {"proposer": uc.proposer_id, "business owner": uc.business_owner_id,
-                "delivery owner": uc.delivery_owner_id, "executive sponsor": uc.sponsor_id}
-    why = rules.decision_refusal(clicker, group.members, group.name, involved)
+    why = rules.decision_refusal(clicker, group.members, group.name, rules.involved_roles(uc))
     if why:
         raise Refusal(why)
     if uc.tier_override_status != "pending" or not uc.tier_requested:
