@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from notifications import sweeps
 from notifications.reminders import reviews as review_reminders
@@ -11,7 +12,7 @@ from storage import audit
 from storage.repo import outbox
 from storage.tables import Outbox, ReviewRequest
 from tests.support import factories
-from tests.support.harness import Harness
+from tests.support.harness import Harness, as_text
 from tests.support.reviewing import flat, make_ready, review_for
 
 OWNER = "anna.owner@example.com"
@@ -206,3 +207,71 @@ async def test_with_after_downtime_skip_a_missed_reminder_waits_for_the_next_slo
         assert len(reminders_to(h, PAT)) == 1 and len(channel_reminders(h, "#product")) == 1
     finally:
         await h.stop()
+
+
+
+def reminder_buttons(h: Harness, email: str) -> list:
+    """The buttons of the last reminder DMed to `email`."""
+    for r, m in reversed(h.out.dms):
+        if r.email == email and "still waits for a decision" in flat(as_text(m)):
+            return m.buttons
+    raise AssertionError(f"no review reminder to {email}")
+
+
+async def test_a_reviewer_decides_straight_from_the_reminders_open_review_button(harness, clock):
+    rr = await overdue_review(harness, clock, pat_tz="UTC", pia_tz="UTC")
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    await sweep_and_deliver(harness, clock)
+    pat = harness.person(PAT)
+    opened = await pat.press(next(b for b in reminder_buttons(harness, PAT) if b.label == "Open review"))
+    assert "Review for Product and delivery" in flat(opened.text)
+    assert {"Approve", "Approve with conditions", "Ask for more information", "Stop"} <= \
+        {b.label for b in opened.buttons}
+    seen = await pat.click("Approve")
+    assert "Recorded: you approved" in flat(seen.text)
+    async with harness.app.db.read() as s:
+        assert (await s.get(ReviewRequest, rr.id)).status == "approved"
+
+
+async def test_the_sponsor_is_not_reminded_of_a_review_they_may_not_decide(harness, clock):
+    """Pia is in the product group but sponsors this use case: deciding refuses her, so reminders skip her."""
+    async with harness.app.db.write() as s:
+        pia = await factories.person(s, PIA, "Pia", tz="UTC")
+        pat = await factories.person(s, PAT, "Pat", tz="UTC")
+        uc = await factories.use_case(s, now=clock.now, tier="low", sponsor_id=pia.id)
+        await make_ready(s, harness.app.policy, uc, clock.now)
+    await harness.person(OWNER).say(f"move UC-{uc.id}")
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    await sweep_and_deliver(harness, clock)
+    assert len(reminders_to(harness, PAT)) == 1 and reminders_to(harness, PIA) == []
+    assert len(channel_reminders(harness, "#product")) == 1
+    async with harness.app.db.read() as s:
+        [entry] = [e async for e in audit.entries(s, use_case_id=uc.id) if e.action == "review.reminded"]
+    assert entry.data["members_told"] == [pat.id]
+
+
+@pytest.mark.postgres_only
+async def test_an_escalation_that_finds_the_use_case_busy_is_retried_at_the_next_sweep_not_reminded(harness, clock):
+    rr = await overdue_review(harness, clock, pat_tz="UTC", pia_tz="UTC")
+    for day in (26, 28):  # the two reminders before escalation
+        clock.set(datetime(2026, 11, day, 10, 0, tzinfo=UTC))
+        await sweep_and_deliver(harness, clock)
+    clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))  # escalation is due; someone is changing the use case
+    async with harness.app.db.write() as busy:
+        await busy.execute(text("SELECT id FROM use_case WHERE id = :i FOR UPDATE"), {"i": rr.use_case_id})
+        assert (await sweeps.run_all(harness.app, clock.now))["review_reminders"] == 0
+    await harness.app.dispatcher.drain()
+    async with harness.app.db.read() as s:
+        row = await s.get(ReviewRequest, rr.id)
+        assert (row.status, row.reminder_count) == ("pending", 2)  # no third reminder instead
+        assert row.next_reminder_at == clock.now + timedelta(minutes=1)
+    assert len(reminders_to(harness, PAT)) == 2 and len(channel_reminders(harness, "#product")) == 2
+
+    clock.advance(minutes=15)  # the next sweep escalates
+    assert (await sweep_and_deliver(harness, clock))["review_reminders"] == 1
+    async with harness.app.db.read() as s:
+        statuses = [(r.group_key, r.status) for r in (await s.execute(
+            select(ReviewRequest).where(ReviewRequest.use_case_id == rr.use_case_id)
+            .order_by(ReviewRequest.id))).scalars().all()]
+        reminded = [e async for e in audit.entries(s, use_case_id=rr.use_case_id) if e.action == "review.reminded"]
+    assert statuses == [("product", "escalated"), ("leadership", "pending")] and len(reminded) == 2

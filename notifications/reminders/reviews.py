@@ -4,7 +4,9 @@ A review is due for a reminder when it is pending, not paused, and its `next_rem
 date when the review opens) has passed. Each reminder is stamped (`reminder_count`, `last_reminder_at`,
 `next_reminder_at` moved on by `review.remind_every_days`). At a due slot after
 `review.reminders_before_escalation` reminders, the review goes to the next level of decision rights
-(`conversations.reviews.deciding.escalate_review`, which records and announces it).
+(`conversations.reviews.deciding.escalate_review`, which records and announces it). When the use case is busy at
+that moment (another transaction holds its row), nobody is reminded again: the escalation is retried at the next
+sweep.
 """
 from __future__ import annotations
 
@@ -13,12 +15,15 @@ from datetime import datetime, timedelta
 
 from conversations.labels import uc_ref
 from conversations.messages import Button, Buttons, Context, Message, Text
+from conversations.reviews.rules import may_be_asked
 from notifications.reminders.common import Batch, as_dict, plan, platforms_of, snooze_buttons, stale_after, when_text
 from storage.repo import reminders as repo
 from storage.tables import Person, ReviewRequest, UseCase
 
 log = logging.getLogger(__name__)
 BATCH = 250
+# An escalation that found its use case busy is due again this soon: the next sweep retries it.
+RETRY = timedelta(minutes=1)
 
 
 async def sweep(app, now: datetime) -> int:
@@ -57,7 +62,9 @@ async def remind_due(session, policy, platforms: set[str], now: datetime, limit:
         if rr.reminder_count >= policy.review.reminders_before_escalation and _group(policy, rr.group_key).escalates_to:
             if await _escalate(session, policy, platforms, rr, now):
                 done += 1
-                continue
+            else:  # busy right now (someone is changing the use case): escalate at the next sweep, remind nobody
+                stamps.append((rr.id, rr.next_reminder_at, now + RETRY, None))
+            continue
         send, nxt = plan(rr.next_reminder_at, now, every, stale, policy.reminders.after_downtime)
         stamps.append((rr.id, rr.next_reminder_at, nxt, now if send else None))
         if send:
@@ -108,11 +115,11 @@ def _remind(batch: Batch, policy, rr: ReviewRequest, uc: UseCase, members: dict[
         return by_zone[tz]
 
     batch.post(rr.group_key, text_for(None), key=key, subject=subject(rr), use_case_id=uc.id)
-    owners = {uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id}
     told = []
     for email in group.members:
         person = members.get(email.strip().lower())
-        if person is None or person.id in owners:  # nobody decides on their own use case
+        # Only people who may decide are reminded: never the proposer, owners or sponsor of the use case.
+        if person is None or not may_be_asked(person.id, uc):
             continue
         if batch.dm(person, text_for(person.timezone), key=f"{key}:dm:{person.id}", subject=subject(rr),
                     use_case_id=uc.id):
@@ -135,7 +142,7 @@ def message(policy, rr: ReviewRequest, uc: UseCase, n: int, tz: str | None, now:
             f"{when_text(rr.due_at, tz, policy)} and still waits for a decision. {after}")
     return Message([
         Text([text]),
-        Buttons([Button("Open review", "review.details", {"r": rr.id}, style="primary"),
+        Buttons([Button("Open review", "review.show", {"r": rr.id}, style="primary"),
                  Button("Status", "status.show", {"uc": uc.id}), *snooze_buttons(subject(rr))]),
         Context(f"Reminder {n} · review #{rr.id}"),
     ], fallback=f"Reminder: the {group.name} review of {uc_ref(uc)} is overdue")

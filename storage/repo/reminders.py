@@ -216,14 +216,14 @@ async def use_cases_by_id(session: AsyncSession, ids) -> dict[int, UseCase]:
 
 
 async def use_case_heads(session: AsyncSession, ids) -> dict[int, object]:
-    """(id, title, status, proposer_id, business_owner_id, delivery_owner_id) rows by id: what a reminder
-    about a use case needs, without loading whole use cases."""
+    """(id, title, status, proposer_id, business_owner_id, delivery_owner_id, sponsor_id) rows by id: what a
+    reminder about a use case needs, without loading whole use cases."""
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
     t = UseCase.__table__
     q = select(t.c.id, t.c.title, t.c.status, t.c.proposer_id, t.c.business_owner_id,
-               t.c.delivery_owner_id).where(t.c.id.in_(ids))
+               t.c.delivery_owner_id, t.c.sponsor_id).where(t.c.id.in_(ids))
     return {r.id: r for r in (await session.execute(q)).all()}
 
 
