@@ -43,13 +43,13 @@ async def prompt_due(session: AsyncSession, policy: Policy, platforms: set[str],
     for kpi in await repo.due_for_prompt(session, now, policy.kpis.cadence_days):
         days = kpi_values.cadence_days(policy, kpi)
         slot = rules.current_slot(kpi.next_due_at, days, now)
+        uc = await use_cases.get(session, kpi.use_case_id)
+        owner = asked_person(kpi, uc)
+        if owner is None:
+            continue  # nobody to ask: the period stays unasked (never stamped as asked)
         if not await repo.claim_prompt(session, kpi, now=now, due=slot):
             continue  # another process asked first
         kpi.next_due_at = slot
-        uc = await use_cases.get(session, kpi.use_case_id)
-        owner = kpi.owner_id or uc.delivery_owner_id or uc.business_owner_id
-        if owner is None:
-            continue
         by_owner.setdefault(owner, []).append((uc, kpi))
         await audit.append(session, action="kpi.value_requested", actor_label="aiom", entity="kpi",
                            entity_id=kpi.id, use_case_id=uc.id, at=now,
@@ -58,6 +58,11 @@ async def prompt_due(session: AsyncSession, policy: Policy, platforms: set[str],
     for owner, items in by_owner.items():
         sent += await _prompt_owner(session, policy, platforms, owner, items, now)
     return sent
+
+
+def asked_person(kpi: Kpi, uc: UseCase) -> int | None:
+    """Who is asked for a KPI's value: its owner, else the use case's delivery owner, else its business owner."""
+    return kpi.owner_id or uc.delivery_owner_id or uc.business_owner_id
 
 
 async def _prompt_owner(session: AsyncSession, policy: Policy, platforms: set[str], owner: int,
@@ -97,14 +102,18 @@ async def flag_unreported(session: AsyncSession, policy: Policy, platforms: set[
 async def dm_target(session: AsyncSession, platform: str, person_id: int) -> tuple[str, str] | None:
     """(conversation id, user key) of the person's direct conversation with aiom on `platform`, if known.
 
-    Slack and Teams adapters store personal conversation references; the local chat's direct
-    conversation is "dm:<email>" and its user key the email (bot/console/chat.py).
+    Platform-neutral: any adapter that stores a personal conversation reference (platform, kind "personal",
+    person_id) for the person gets typed replies, Slack and Teams alike; the user key is the one the engine
+    derives from that platform's actor (conversations.people.user_key), taken from the person's identity in
+    the reference's workspace / tenant when they have several. The local chat's direct conversation is
+    "dm:<email>" and its user key the email (bot/console/chat.py).
     """
     person = await people.get(session, person_id)
     ref = await conversation_refs.personal_for(session, platform, person_id)
     idents = [i for i in await people.identities_of(session, person_id) if i.platform == platform]
     if ref is not None:
         conversation = ref.conversation_id
+        idents.sort(key=lambda i: i.tenant != ref.tenant)  # the identity in the reference's tenant first
     elif platform == "console" and person is not None and person.email:
         conversation = f"dm:{person.email}"
     else:

@@ -3,7 +3,8 @@
 Each entry is (name, sweep) where `sweep(app, now) -> int` (the number of things it reminded, nudged,
 escalated or asked) reads what is due from the database, stamps it and writes the outbox in the same
 transaction, so it is safe to run from several processes at once and after any gap. `app` is the running
-`bot.app.App` (db, policy, engine, dispatcher). To add a sweep, append it to `SWEEPS` (or call `register`).
+`bot.app.App` (db, policy, engine, dispatcher). `aiom serve`, `aiom worker` and the local chat all run
+them through notifications/scheduler.py. To add a sweep, append it to `SWEEPS` (or call `register`).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
+from notifications import incident_escalation, kpi_prompts
 from notifications.reminders import conditions, intakes, limbo, reviews, scorecards
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,8 @@ SWEEPS: list[tuple[str, Sweep]] = [
     ("scorecard_nudges", scorecards.sweep),
     ("limbo_pilots", limbo.sweep),
     ("abandoned_intakes", intakes.sweep),
+    ("kpi_prompts", kpi_prompts.sweep),  # KPI values due on their cadence; KPIs left unreported flagged
+    ("incident_escalations", incident_escalation.sweep),  # severe incidents nobody acknowledged in time
 ]
 
 

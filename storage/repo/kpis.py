@@ -97,13 +97,17 @@ async def due_for_prompt(session: AsyncSession, now: datetime, cadence_days: dic
 
     Asked for this period: last_prompt_at >= next_due_at. A period that ended unanswered
     (next_due_at + one cadence <= now) is due again: the sweep moves the due date on and asks once more.
+    A KPI with nobody to ask (no KPI owner, no delivery or business owner) is not due: it is left unstamped,
+    so the period counts as asked only once someone is named and asked.
     Reads only rows with next_due_at <= now (index ix_kpi_due), one query per cadence.
     """
     out: list[Kpi] = []
+    someone = or_(Kpi.owner_id.is_not(None), UseCase.delivery_owner_id.is_not(None),
+                  UseCase.business_owner_id.is_not(None))
     for cadence, days in cadence_days.items():
         ended = now - timedelta(days=days)
         q = (select(Kpi).join(UseCase, UseCase.id == Kpi.use_case_id)
-             .where(_live(), Kpi.cadence == cadence, Kpi.next_due_at <= now,
+             .where(_live(), someone, Kpi.cadence == cadence, Kpi.next_due_at <= now,
                     or_(Kpi.last_prompt_at.is_(None), Kpi.last_prompt_at < Kpi.next_due_at,
                         Kpi.next_due_at <= ended))
              .order_by(Kpi.next_due_at, Kpi.id).limit(limit))
