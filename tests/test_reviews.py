@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
-from conversations.interaction import OpenForm
+from conversations.flows.reviews import looks_like_decision
+from conversations.interaction import FormErrors, OpenForm, Whisper
 from conversations.messages import Button
 from storage import audit
 from storage.repo import use_cases
@@ -157,8 +159,9 @@ async def test_asking_for_information_pauses_the_clock(harness: Harness, clock):
     assert "clock is paused" in flat(seen.text)
     paused = await review_for(harness, uc.id, "product")
     assert paused.status == "info_requested" and paused.paused_at == clock.now and paused.next_reminder_at is None
-    asked = harness.out.dms_to(OWNER)
-    assert any("Which claim types are in scope?" in t and "] Answer" in t for t in asked)
+    for email in (OWNER, DELIVERY, "zoe@example.com"):  # the owners and the proposer may answer: all are asked
+        asked = [t for t in harness.out.dms_to(email) if "Which claim types are in scope?" in t]
+        assert len(asked) == 1 and "] Answer" in asked[0], email
 
     clock.advance(days=2)
     async with harness.app.db.read() as s:
@@ -176,6 +179,17 @@ async def test_asking_for_information_pauses_the_clock(harness: Harness, clock):
     assert any("answered your question" in t for t in harness.out.dms_to("pat.product@example.com"))
     seen = await harness.person(DELIVERY).say(f"answer {info.id} too late")
     assert "already answered" in flat(seen.text)
+
+
+async def test_a_proposer_who_is_also_an_owner_is_asked_once(harness: Harness):
+    uc = await gate_open(harness, tier="low", proposer=OWNER)
+    rr = await review_for(harness, uc.id, "product")
+    await reviewer(harness, "pat.product@example.com", "product").submit(
+        "review.info", {"r": rr.id}, {"question": "Which claim types are in scope?"})
+    assert len([t for t in harness.out.dms_to(OWNER) if "Which claim types are in scope?" in t]) == 1
+    assert len([t for t in harness.out.dms_to(DELIVERY) if "Which claim types are in scope?" in t]) == 1
+    zoe = harness.person("zoe@example.com")  # not involved in this one
+    assert not [t for t in harness.out.dms_to(zoe.email) if "Which claim types" in t]
 
 
 async def test_escalation_moves_the_decision_up(harness: Harness):
@@ -263,11 +277,62 @@ async def test_typed_approval_in_the_card_thread_gets_a_nudge(harness: Harness):
     for text in ("approved", "LGTM!", "ok to proceed from our side"):
         seen = await pat.say(text)
         assert "not recorded as a decision" in flat(seen.text), text
-    seen = await pat.say("does anyone know who owns the data?")
-    assert seen.text == ""
+    for text in ("does anyone know who owns the data?", "ok, where is it hosted?"):
+        seen = await pat.say(text)
+        assert seen.text == "", text
     assert (await review_for(harness, uc.id, "product")).status == "pending"
     elsewhere = harness.person("pat.product@example.com", conversation="#random", thread="123", kind="channel")
     assert "not recorded" not in (await elsewhere.say("approved")).text
+
+
+NUDGED = ["approved", "Approved.", "approve", "LGTM!", "lgtm", "looks good to me", "approve with conditions",
+          "approved with conditions", "ok to proceed", "OK to go", "ok to proceed from our side", "+1", "👍",
+          ":+1:", "approved :+1:", "good to go", "signed off", "rejected", "declined", "stop this", "Stop it!",
+          "no go", "escalate", "we approve", "approved from security"]
+NOT_NUDGED = ["ok, where is it hosted?", "ok", "ok thanks", "agree that the risk is high, but who owns it?",
+              "agreed with Sam that we need the DPIA first, can someone share it?", "stop the press: who owns this?",
+              "Stop by my desk later to talk it through", "is this approved?", "approved vendors list?",
+              "looks good but where is the data stored?", "does anyone know who owns the data?",
+              "+1 to Sam's question about hosting", "lgtm once the pen test is in, what date is it booked for?"]
+
+
+@pytest.mark.parametrize("text", NUDGED)
+def test_whole_short_decision_words_are_nudged(text):
+    assert looks_like_decision(text), text
+
+
+@pytest.mark.parametrize("text", NOT_NUDGED)
+def test_questions_and_sentences_that_merely_open_with_ok_or_agree_are_not_nudged(text):
+    assert not looks_like_decision(text), text
+
+
+async def test_details_of_a_restricted_use_case_are_refused_politely_to_people_not_entitled(harness: Harness):
+    uc = await gate_open(harness, tier="low", restricted=True, title="Secret HR screening")
+    rr = await review_for(harness, uc.id, "product")
+    details = button(await card(harness, rr.id), "Details")
+    for email in ("nosy@example.com", "sam.security@example.com"):  # staff; a reviewer of another group
+        seen = await harness.person(email, conversation="#product", kind="channel").press(details)
+        assert isinstance(seen.outcome.ops[0], Whisper) and len(seen.outcome.ops) == 1
+        assert "restricted to its owners, sponsor, reviewers and leadership" in flat(seen.text), email
+        assert "Business owner" not in seen.text and "Reviews for" not in seen.text
+    seen = await reviewer(harness, "pat.product@example.com", "product").press(details)
+    assert "Business owner" in flat(seen.text) and "Reviews for Exploration → Pilot" in flat(seen.text)
+    seen = await harness.person("lena.lead@example.com").press(details)
+    assert "Reviews for Exploration → Pilot" in flat(seen.text)
+
+
+async def test_escalating_without_a_reason_keeps_the_form_open_and_changes_nothing(harness: Harness):
+    uc = await gate_open(harness, tier="low")
+    rr = await review_for(harness, uc.id, "product")
+    pat = reviewer(harness, "pat.product@example.com", "product")
+    for reason in ("", "   ", "why"):
+        seen = await pat.submit("review.escalate", {"r": rr.id}, {"reason": reason})
+        errors = seen.op(FormErrors)
+        assert errors is not None and errors.errors == {"reason": "Please give the reason for escalating."}
+        assert errors.form.payload == {"r": rr.id}
+    assert (await review_for(harness, uc.id, "product")).status == "pending"
+    assert harness.out.posts_in("#leadership") == []
+    assert "review.escalated" not in await actions(harness, uc.id)
 
 
 async def test_tier_override_accepted_by_risk_reroutes_the_gate(harness: Harness):

@@ -15,10 +15,33 @@ from conversations.reviews.card_data import load
 from conversations.reviews.gating import tier_card
 from storage.repo import reviews, use_cases
 
-# A reviewer typing a decision instead of clicking (in the card's thread).
-DECISION_LIKE = re.compile(
-    r"^\s*(approved?|lgtm|looks good|ok(ay)?\b|ok to (proceed|go)|good to go|go ahead|\+1|👍|✅|signed? off|"
-    r"agreed?|fine by (me|us)|reject(ed)?|declined?|denied|stop(ped)?\b|no go|escalat)", re.I)
+# A reviewer typing a decision instead of clicking (in the card's thread). Only whole, short messages count
+# ("approved", "LGTM!", "ok to proceed from our side", "+1"): a question or a sentence that merely opens with
+# "ok" or "agree" ("ok, where is it hosted?") is discussion, left to the people in the thread.
+DECISION_PHRASES = (
+    r"approved?|approved? with conditions|conditionally approved|lgtm|looks good(?: to (?:me|us))?|"
+    r"ok(?:ay)? to (?:proceed|go(?: ahead)?)|good to go|go ahead|\+1|signed? off|sign off|"
+    r"agreed|fine by (?:me|us)|reject(?:ed)?|declined?|denied|no go|stop(?:ped)?|stop (?:this|it)|"
+    r"escalated?|escalating")
+DECISION_LIKE = re.compile(rf"^(?:(?:i|we)\s+)?(?:{DECISION_PHRASES})"
+                           r"(?:\s+(?:from|by|for)\s+(?:me|us|our side|[a-z]+))?\s*[.!]*$", re.I)
+THUMBS = re.compile(r"(?::\+1:|:thumbsup:|:white_check_mark:|:heavy_check_mark:|👍|✅|✔️?)")
+EMOJI_CODE = re.compile(r":[a-z0-9_+-]+:", re.I)
+
+
+def looks_like_decision(text: str | None) -> bool:
+    """Whether a whole thread reply reads as a decision typed instead of clicked."""
+    raw = (text or "").strip()
+    if not raw or len(raw) > 60:
+        return False
+    bare = " ".join(EMOJI_CODE.sub(" ", THUMBS.sub(" ", raw)).split())
+    if not bare:
+        return bool(THUMBS.search(raw))  # a thumbs-up or a tick on its own
+    return bool(DECISION_LIKE.match(bare))
+
+
+NOT_YOURS = ("Sorry, I can't show you the details of that review: its use case is restricted to its owners, "
+             "sponsor, reviewers and leadership. If you need it, ask one of its owners.")
 NUDGE = ("Thanks! A typed reply is not recorded as a decision. Please use the buttons on the review card "
          "(Approve, Approve with conditions, Ask for more information, Escalate or Stop) so who decided, when "
          "and why is on record.")
@@ -143,6 +166,8 @@ def register(engine: Engine) -> None:
         d = await load(ctx.session, ctx.policy, rid)
         if d is None:
             raise Refusal("I could not find that review any more.")
+        if not await access.can_see(ctx.session, ctx.policy, ctx.person, d.uc):
+            raise Refusal(NOT_YOURS)
         for msg in await review_cards.details(ctx, d):
             ctx.whisper(msg)
         group = ctx.policy.review.group(d.rr.group_key)
@@ -199,7 +224,7 @@ def register(engine: Engine) -> None:
         if w.thread_id and w.kind != "personal":
             rid = await reviews.review_for_thread(ctx.session, w.platform, w.conversation_id, w.thread_id)
             if rid is not None:
-                if DECISION_LIKE.match(text or ""):
+                if looks_like_decision(text):
                     ctx.whisper(NUDGE)
                 return  # discussion in a review thread is for people, not for the bot
         if previous is not None:
@@ -248,4 +273,5 @@ async def show_card(ctx: Ctx, rid: int) -> None:
     if d is None or not await access.can_see(ctx.session, ctx.policy, ctx.person, d.uc):
         ctx.say(f"There is no review {rid} you can see. Type *reviews* to see the ones waiting for your groups.")
         return
-    ctx.say(review_cards.card(ctx.policy, d))
+    # In a channel (a reminder posted there, or "review 12" typed there) the copy is for the clicker alone.
+    (ctx.say if ctx.inbound.where.kind == "personal" else ctx.whisper)(review_cards.card(ctx.policy, d))

@@ -30,11 +30,13 @@ async def ask(acting: Acting, review_id: int, question: str, clicker: rules.Clic
     who = await lifecycle._actor_name(acting)
     msg = Message([Header(f"A question about {uc_ref(uc)} from {group_name(acting.policy, rr.group_key)}"),
                    Text([f"{who} asks about {uc_ref(uc)} “{uc.title}”:\n{question}\n\nThe review waits for your "
-                         "answer (its clock is paused). Either owner can answer."]),
+                         "answer (its clock is paused). Either owner or the proposer can answer; the first answer "
+                         "goes on the review card."]),
                    Buttons([Button("Answer", "info.answer", {"i": info.id}, style="primary"),
                             Button("Status", "status.show", {"uc": uc.id})])],
                   fallback=f"A question about {uc_ref(uc)} from {group_name(acting.policy, rr.group_key)}")
-    for pid in dict.fromkeys([uc.business_owner_id, uc.delivery_owner_id]):
+    # Everyone who may answer (questions.may_answer) is asked, each once.
+    for pid in dict.fromkeys([uc.business_owner_id, uc.delivery_owner_id, uc.proposer_id]):
         await acting.notify_person(pid, msg, key=f"info:{info.id}:ask:{pid}", use_case_id=uc.id)
     await refresh(acting, rr.id)
     return info
