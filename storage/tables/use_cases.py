@@ -50,6 +50,8 @@ class UseCase(SQLModel, table=True):
     # active | paused | stopped | withdrawn
     status: str = Field(default="active", max_length=16, index=True)
     status_reason: str = Field(default="")
+    # Set by the "limit" rollback after an incident (who may still use it, since when, why); "" when unlimited.
+    scope_limit: str = Field(default="")
     restricted: bool = False
     pilot_exit_date: date | None = None
     linked_to_id: int | None = Field(default=None, foreign_key="use_case.id")
