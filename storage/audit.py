@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables.audit import GENESIS_HASH, AuditEntry
@@ -85,14 +85,16 @@ async def append_many(session: AsyncSession, items: list[dict[str, Any]], *, at:
     return seq
 
 
-async def entries(session: AsyncSession, *, use_case_id: int | None = None,
+async def entries(session: AsyncSession, *, use_case_id: int | None = None, upto: int | None = None,
                   batch: int = 2000) -> AsyncIterator[AuditEntry]:
-    """Entries in chain order, read in batches (bounded memory on a long log)."""
+    """Entries in chain order (up to sequence number `upto`), read in batches (bounded memory on a long log)."""
     last = 0
     while True:
         q = select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
         if use_case_id is not None:
             q = q.where(AuditEntry.use_case_id == use_case_id)
+        if upto is not None:
+            q = q.where(AuditEntry.seq <= upto)
         rows = (await session.execute(q)).scalars().all()
         if not rows:
             return
@@ -110,23 +112,69 @@ class ChainProblem:
         return f"entry {self.seq}: {self.message}"
 
 
+# How far from its place a moved entry is looked for (it is recognised by its own hash), and how many are.
+MOVED_WINDOW = 1000
+MOVED_SEARCHES = 50
+RECENT = 1000
+
+
+def _written_as(e: AuditEntry, head: int) -> int | None:
+    """The sequence number this entry's hash was made for, when it is near its current place."""
+    fields = _fields(e)
+    for seq in range(max(1, e.seq - MOVED_WINDOW), min(head, e.seq + MOVED_WINDOW) + 1):
+        if entry_hash(seq, e.at, e.prev_hash, fields) == e.hash:
+            return seq
+    return None
+
+
+async def _head(session: AsyncSession) -> tuple[int, str]:
+    row = (await session.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1"))).one()
+    return row[0], row[1]
+
+
 async def verify(session: AsyncSession) -> tuple[int, list[ChainProblem]]:
-    """Walk the whole chain; return (entries checked, problems)."""
+    """Walk the whole chain; return (entries checked, problems).
+
+    The chain's tip is read first and the walk stops there: on Postgres (READ COMMITTED) an entry appended while
+    the walk runs is simply not part of this check, never mistaken for tampering. Entries beyond the tip that no
+    writer recorded are reported at the end.
+    """
+    head_seq, head_hash = await _head(session)
     problems: list[ChainProblem] = []
     expected_seq, prev = 1, GENESIS_HASH
-    count = 0
-    async for e in entries(session):
+    count, searches = 0, 0
+    recent: dict[str, int] = {}  # hashes of the entries walked lately: a link to one of them is not broken
+    async for e in entries(session, upto=head_seq):
         count += 1
         if e.seq != expected_seq:
             missing = f"{expected_seq}" if e.seq == expected_seq + 1 else f"{expected_seq}–{e.seq - 1}"
             problems.append(ChainProblem(expected_seq, f"missing (deleted?): entries {missing} are not in the log"))
-        if e.prev_hash != prev:
-            problems.append(ChainProblem(e.seq, "does not follow the entry before it (deleted or reordered entries)"))
-        if entry_hash(e.seq, e.at, e.prev_hash, _fields(e)) != e.hash:
-            problems.append(ChainProblem(e.seq, "was edited: its content no longer matches its hash"))
+        intact = entry_hash(e.seq, e.at, e.prev_hash, _fields(e)) == e.hash
+        moved = None
+        if not intact and searches < MOVED_SEARCHES:
+            searches += 1
+            moved = _written_as(e, head_seq)
+        if moved is not None:
+            problems.append(ChainProblem(e.seq, f"is out of order: it was written as entry {moved} "
+                                                "(reordered entries)"))
+        else:
+            if e.prev_hash != prev and not (intact and e.prev_hash in recent):
+                problems.append(ChainProblem(e.seq, "does not follow the entry before it (deleted or reordered "
+                                                    "entries)"))
+            if not intact:
+                problems.append(ChainProblem(e.seq, "was edited: its content no longer matches its hash"))
+        recent[e.hash] = e.seq
+        if len(recent) > RECENT:
+            recent.pop(next(iter(recent)))
         prev, expected_seq = e.hash, e.seq + 1
-    head = (await session.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1"))).one()
-    if head[0] != expected_seq - 1 or head[1] != prev:
-        problems.append(ChainProblem(head[0], "the chain's recorded tip does not match the last entry "
-                                              "(entries removed from the end?)"))
+    if expected_seq - 1 != head_seq or prev != head_hash:
+        problems.append(ChainProblem(head_seq, "the chain's recorded tip does not match the last entry "
+                                               "(entries removed from the end?)"))
+    # Rows past the tip: read the highest entry, then the tip again (an append commits both at once, so a
+    # concurrent writer always leaves the tip at or past its entry).
+    tail = (await session.execute(select(func.max(AuditEntry.seq)))).scalar_one_or_none() or 0
+    now_seq, _ = await _head(session)
+    if tail > now_seq:
+        problems.append(ChainProblem(now_seq + 1, f"entries {now_seq + 1}–{tail} lie beyond the chain's recorded "
+                                                  "tip (added outside aiom?)"))
     return count, problems

@@ -5,7 +5,9 @@ import asyncio
 import subprocess
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import audit
 from storage.db import Database
 from tests.support import factories
 from tests.support.harness import Harness
@@ -32,7 +34,7 @@ async def decided_use_case(h: Harness) -> int:
     return uc.id
 
 
-async def tamper(db_url: str, sql: str) -> None:
+async def tamper(db_url: str, *sqls: str) -> None:
     """What someone with database access does: lift the guard and change history."""
     db = Database(db_url)
     try:
@@ -40,10 +42,12 @@ async def tamper(db_url: str, sql: str) -> None:
             if db.is_sqlite:
                 await s.execute(text("DROP TRIGGER audit_log_no_update"))
                 await s.execute(text("DROP TRIGGER audit_log_no_delete"))
-                await s.execute(text(sql))
+                for sql in sqls:
+                    await s.execute(text(sql))
             else:  # and puts the guard back, so nothing looks touched (the test database is reused, too)
                 await s.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
-                await s.execute(text(sql))
+                for sql in sqls:
+                    await s.execute(text(sql))
                 await s.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
     finally:
         await db.dispose()
@@ -82,3 +86,52 @@ async def test_show_prints_a_use_cases_history(harness: Harness, db_url):
     assert "2026-11-23 09:00:00 UTC" in body
     missing = await run(db_url, "audit", "show", "UC-404")
     assert missing.returncode == 1 and "There is no UC-404" in missing.stdout
+
+
+async def test_verify_names_reordered_entries(harness: Harness, db_url):
+    await decided_use_case(harness)
+    await harness.stop()
+    # Swap entries 2 and 3 (through a free number, as the sequence is the key).
+    await tamper(db_url, "UPDATE audit_log SET seq = -2 WHERE seq = 2", "UPDATE audit_log SET seq = 2 WHERE seq = 3",
+                 "UPDATE audit_log SET seq = 3 WHERE seq = -2")
+    bad = await run(db_url, "audit", "verify")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    lines = [x.strip() for x in bad.stdout.splitlines()]
+    assert "entry 2: is out of order: it was written as entry 3 (reordered entries)" in lines, bad.stdout
+    assert "entry 3: is out of order: it was written as entry 2 (reordered entries)" in lines, bad.stdout
+    assert "was edited" not in bad.stdout and "entry 4" not in bad.stdout  # nothing else changed
+
+
+class AppendsMeanwhile(AsyncSession):
+    """A reading session during which another aiom process appends to the log: just before this session first
+    reads the chain's tip, and again just before it first reads the entries."""
+
+    def __init__(self, bind, writer: Database):
+        super().__init__(bind, expire_on_commit=False)
+        self.writer, self.done = writer, set()
+
+    async def execute(self, statement, *args, **kw):
+        sql = str(statement)
+        table = "audit_head" if "audit_head" in sql else "audit_log" if "audit_log" in sql else None
+        if table is not None and table not in self.done:
+            self.done.add(table)
+            async with self.writer.write() as w:
+                await audit.append(w, action="settings.meanwhile", data={"before_reading": table})
+        return await super().execute(statement, *args, **kw)
+
+
+async def test_an_entry_appended_while_verify_walks_the_chain_is_not_reported_as_tampering(harness: Harness,
+                                                                                            db_url):
+    """On Postgres each statement of a READ COMMITTED walk sees the appends committed before it: the walk stops at
+    the tip it read first, so a concurrent append never reads as a changed log."""
+    await decided_use_case(harness)
+    db = harness.app.db
+    async with AppendsMeanwhile(db.read_engine, db) as s:
+        count, problems = await audit.verify(s)
+    assert [str(p) for p in problems] == []
+    assert s.done == {"audit_head", "audit_log"}
+    ok = await run(db_url, "audit", "verify")
+    assert ok.returncode == 0 and ok.stdout.startswith("OK: "), ok.stdout
+    async with db.read() as r:
+        total = (await r.execute(text("SELECT count(*) FROM audit_log"))).scalar_one()
+    assert count in (total - 1, total) and f"OK: {total} audit entries" in ok.stdout
