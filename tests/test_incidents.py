@@ -125,8 +125,10 @@ async def test_an_incident_from_report_to_closure(harness: Harness):
         assert uc.status == "paused" and "incident #1" in uc.status_reason
         history = await use_cases.stage_history(s, uc_id)
         assert (history[-1].kind, history[-1].by_person_id is not None) == ("pause", True)
-    for email in (ANNA, BOB, ZOE):
-        assert any("is paused for everyone" in flat(t) for t in harness.out.dms_to(email)), email
+    for email in (ANNA, BOB, ZOE):  # told once each, by the use case's own pause notice
+        told = [t for t in harness.out.dms_to(email) if "paused" in t]
+        assert len(told) == 1 and "was paused by Lena.Lead. Reason: After incident #1: Wrong urgencies" in \
+            flat(told[0]), email
 
     # closing needs a cause and a corrective action
     form = await form_of(sam, card, "Close")
@@ -145,9 +147,9 @@ async def test_an_incident_from_report_to_closure(harness: Harness):
 
     async with harness.app.db.read() as s:
         actions = [a for a in (await s.execute(select(AuditEntry.action).order_by(AuditEntry.seq))).scalars()
-                   if a.startswith(("incident.", "use_case.paused"))]
+                   if a.startswith(("incident.", "use_case.status_changed"))]
         assert actions == ["incident.reported", "incident.acknowledged", "incident.responder_assigned",
-                           "incident.response_recorded", "incident.rolled_back", "use_case.paused",
+                           "incident.response_recorded", "incident.rolled_back", "use_case.status_changed",
                            "incident.closed"]
         assert (await audit.verify(s))[1] == []
 
@@ -213,3 +215,86 @@ async def test_acknowledged_or_minor_incidents_do_not_escalate(harness: Harness,
     clock.advance(days=2)
     assert await escalation_sweep(harness) == 0
     assert not [m for _, m, _ in harness.out.posts if m.fallback.startswith("Escalated")]
+
+
+async def rollback_as(h: Harness, email: str, action: str, reason: str, incident_id: int = 1):
+    return await h.person(email).submit("incident.rollback", {"i": incident_id}, {"action": action, "reason": reason})
+
+
+async def use_case(h: Harness, uc_id: int) -> UseCase:
+    async with h.app.db.read() as s:
+        return await s.get(UseCase, uc_id)
+
+
+async def test_limit_restricts_the_scope_until_lifted_and_only_rollback_groups_may_do_it(harness: Harness):
+    uc_id = await live_use_case(harness)
+    await report(harness, uc_id, severity="Major")
+    seen = await rollback_as(harness, BOB, "limit", "Only the Leeds claims team uses it until the fix ships")
+    assert "rolling back is reserved for members" in flat(seen.text)
+    assert (await use_case(harness, uc_id)).scope_limit == ""
+
+    seen = await rollback_as(harness, SAM, "limit", "Only the Leeds claims team uses it until the fix ships")
+    assert "now runs in a limited scope: Only the Leeds claims team uses it until the fix ships" in flat(seen.text)
+    uc = await use_case(harness, uc_id)
+    assert (uc.status, uc.stage) == ("active", "controlled_rollout")
+    assert uc.scope_limit == "Limited after incident #1 on 23 Nov 2026: Only the Leeds claims team uses it until " \
+                             "the fix ships"
+    assert any("limited scope" in flat(t) for t in harness.out.dms_to(ANNA))
+    seen = await rollback_as(harness, LENA, "limit", "Only Leeds, again")
+    assert "already taken by Sam.Security" in seen.text
+
+    status = await harness.person(ANNA).say(f"status UC-{uc_id}")
+    assert "Scope Limited after incident #1 on 23 Nov 2026: Only the Leeds claims team" in flat(status.text)
+    assert "Lift the limit" not in [b.label for b in status.buttons]
+    lift = next(b for b in (await harness.person(SAM).say(f"status UC-{uc_id}")).buttons if b.label == "Lift the limit")
+    seen = await harness.person(ANNA).press(lift)
+    assert "lifting a limit is reserved for members" in flat(seen.text)
+    assert (await use_case(harness, uc_id)).scope_limit != ""
+    seen = await harness.person(SAM).press(lift)
+    assert f"Lifted: UC-{uc_id} runs in its full scope again" in seen.text
+    assert (await use_case(harness, uc_id)).scope_limit == ""
+    assert "Scope" not in flat((await harness.person(ANNA).say(f"status UC-{uc_id}")).text)
+    assert "nothing to lift" in (await harness.person(SAM).press(lift)).text
+    async with harness.app.db.read() as s:
+        actions = [a for a in (await s.execute(select(AuditEntry.action).order_by(AuditEntry.seq))).scalars()
+                   if a.startswith(("incident.rolled_back", "use_case."))]
+        assert actions == ["incident.rolled_back", "use_case.limited", "use_case.limit_lifted"]
+        assert (await audit.verify(s))[1] == []
+
+
+async def test_reverse_takes_the_use_case_back_a_stage_and_only_rollback_groups_may_do_it(harness: Harness):
+    from storage.tables import GateRequest, ReviewRequest
+
+    uc_id = await live_use_case(harness)
+    now = harness.app.clock()
+    async with harness.app.db.write() as s:
+        gate = GateRequest(use_case_id=uc_id, from_stage="controlled_rollout", to_stage="scale_decision",
+                           requested_at=now)
+        s.add(gate)
+        await s.flush()
+        rr = ReviewRequest(gate_request_id=gate.id, use_case_id=uc_id, group_key="leadership", due_at=now,
+                           created_at=now)
+        s.add(rr)
+        await s.flush()
+        rr_id = rr.id
+    await report(harness, uc_id, severity="Critical")
+    seen = await rollback_as(harness, PAT, "reverse", "Back to the pilot until the model is retrained")
+    assert "rolling back is reserved for members" in flat(seen.text)
+    assert (await use_case(harness, uc_id)).stage == "controlled_rollout"
+
+    seen = await rollback_as(harness, LENA, "reverse", "Back to the pilot until the model is retrained")
+    assert f"UC-{uc_id} (Claims triage assistant) was taken back from Controlled rollout to Pilot" in flat(seen.text)
+    uc = await use_case(harness, uc_id)
+    assert (uc.stage, uc.status, uc.stage_entered_at) == ("pilot", "active", now)
+    assert uc.pilot_exit_date is not None  # a new pilot gets a new exit date
+    async with harness.app.db.read() as s:
+        assert (await s.get(ReviewRequest, rr_id)).status == "cancelled"  # the pending gate is backed out too
+        history = await use_cases.stage_history(s, uc_id)
+        assert (history[-1].kind, history[-1].from_stage, history[-1].to_stage) == \
+            ("redirect", "controlled_rollout", "pilot")
+        assert "After incident #1: Back to the pilot" in history[-1].reason
+    told = [t for t in harness.out.dms_to(ANNA) if "back from Controlled rollout to Pilot" in flat(t)]
+    assert len(told) == 1 and "Reason: After incident #1: Back to the pilot" in flat(told[0])
+    seen = await rollback_as(harness, LENA, "reverse", "Once more")
+    assert "already taken by Lena.Lead" in seen.text
+    assert (await use_case(harness, uc_id)).stage == "pilot"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from conversations.messages import Facts
 from notifications import kpi_prompts
 from storage import audit
 from storage.tables import AuditEntry, Kpi, KpiValue, UseCase
@@ -14,6 +15,16 @@ ANNA, BOB = "anna.owner@example.com", "bob.delivery@example.com"
 
 def flat(text: str) -> str:
     return " ".join(text.split())
+
+
+def facts(seen) -> dict[str, str]:
+    """Label -> value of every fact the person was shown (what the platforms render as fields)."""
+    out: dict[str, str] = {}
+    for op in seen.outcome.ops:
+        for block in getattr(getattr(op, "message", None), "blocks", []):
+            if isinstance(block, Facts):
+                out.update(block.items)
+    return out
 
 
 async def live_use_case(h: Harness, stage: str = "controlled_rollout") -> int:
@@ -64,7 +75,7 @@ async def test_owner_defines_a_kpi_and_its_owner_is_told(harness: Harness):
         assert "kpi.defined" in actions
     assert any("owner of the KPI “Claims cycle time”" in t for t in harness.out.dms_to(BOB))
     seen = await harness.person("zoe@example.com").say(f"kpis UC-{uc_id}")
-    assert "Claims cycle time (business outcome)" in seen.text and "none yet → target 20 min" in seen.text
+    assert facts(seen)["Claims cycle time (business outcome)"].startswith("none yet → target 20 min")
     assert "Add KPI" not in seen.text  # only owners may add
 
 

@@ -35,6 +35,15 @@ def test_trend_is_the_last_step(baseline, values, direction, expected):
     assert r.trend(baseline, values, direction) == expected
 
 
+@pytest.mark.parametrize("baseline,values,expected", [
+    (10, [], None), (10, [12], r.UP), (10, [8], r.DOWN), (30, [25, 22], r.DOWN), (30, [25, 25], r.FLAT),
+    (30, [22, 25], r.UP),
+])
+def test_movement_is_which_way_the_value_went_whatever_the_direction(baseline, values, expected):
+    assert r.movement(baseline, values) == expected
+    assert r.standing(baseline, 20, "lower", values).movement == expected
+
+
 @pytest.mark.parametrize("baseline,target,direction,values,expected", [
     # no values: nothing to judge
     (30, 20, "lower", [], False),

@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from conversations import access
 from conversations.interaction import Say
-from conversations.messages import Button, Message
+from conversations.messages import Button, Facts, Message
 from storage.repo import outbox, people
 from storage.repo import status as status_repo
 from storage.repo import use_cases
@@ -267,3 +267,76 @@ async def test_long_lists_stay_within_the_platform_limits(harness: Harness):
     seen = await harness.person("lena.lead@example.com").say("portfolio")
     assert "and 15 more" in flat(seen)
     assert len(said(seen).blocks) <= MAX_BLOCKS
+
+
+async def test_status_shows_open_incidents_the_linked_idea_and_who_joined(harness: Harness, clock):
+    from storage.tables import Incident
+
+    first = await make(harness, title="Claims triage pilot")
+    secret = await make(harness, title="Secret merger screening", restricted=True, business_owner="olga@example.com",
+                        delivery_owner="dan@example.com", proposer="pete@example.com")
+    uc = await make(harness, title="Claims triage in motor", stage="controlled_rollout", linked_to_id=first)
+    other = await make(harness, title="Merger screening, again", linked_to_id=secret)
+    async with harness.app.db.write() as s:
+        for email in ("carl@example.com", "dora@example.com"):
+            await use_cases.add_contributor(s, uc, (await factories.person(s, email)).id)
+        s.add_all([Incident(use_case_id=uc, description="Every motor claim marked low urgency", severity="sev1",
+                            status="open", reported_at=clock.now),
+                   Incident(use_case_id=uc, description="Slow answers in the morning", severity="sev3",
+                            status="acknowledged", reported_at=clock.now),
+                   Incident(use_case_id=uc, description="An old outage", severity="sev2", status="closed",
+                            reported_at=clock.now)])
+    seen = await harness.person(ZOE).say(f"status UC-{uc}")
+    text = flat(seen)
+    assert f"Linked to UC-{first} · Claims triage pilot" in text
+    assert "Joined by Carl, Dora" in text
+    assert ("Open incidents: Incident #1 Every motor claim marked low urgency · Critical (sev1) · open, not yet "
+            "acknowledged · reported 23 Nov 2026") in text
+    assert "Incident #2 Slow answers in the morning · Minor (sev3) · acknowledged" in text
+    assert "An old outage" not in text
+    labels = [b.label for b in seen.buttons]
+    assert {"Open incident #1", "Open incident #2", "Report an incident"} <= set(labels)
+    # a restricted idea it was linked to is not named to someone who may not see it
+    text = flat(await harness.person(ZOE).say(f"status UC-{other}"))
+    assert "Linked to a similar restricted use case" in text and "Secret" not in text
+    assert "Report an incident" not in text  # not live yet
+    assert f"Linked to UC-{secret} · Secret merger screening" in flat(
+        await harness.person("lena.lead@example.com").say(f"status UC-{other}"))
+
+
+async def test_status_shows_each_kpi_against_target_with_its_trend_both_ways(harness: Harness):
+    from storage.tables import Kpi
+
+    uc = await make(harness, stage="ongoing_operation")
+    rows = [("Claims cycle time", "business_outcome", "min", 30, 20, "lower", ["25", "22"]),
+            ("Precision", "model_quality", "%", 80, 90, "higher", ["85", "78"]),
+            ("Uptime", "operational_health", "%", 95, 97, "higher", ["97"]),
+            ("Cost per claim", "business_outcome", "EUR", 10, 8, "lower", ["12"])]
+    async with harness.app.db.write() as s:
+        bob = await people.by_email(s, BOB)
+        ids = []
+        for name, layer, unit, base, target, direction, _ in rows:
+            k = Kpi(use_case_id=uc, layer=layer, name=name, unit=unit, baseline=base, target=target,
+                    direction=direction, owner_id=bob.id, cadence="monthly", created_at=harness.app.clock())
+            s.add(k)
+            await s.flush()
+            ids.append(k.id)
+    bob = harness.person(BOB)
+    for kid, (*_, values) in zip(ids, rows):
+        for v in values:
+            seen = await bob.submit("kpi.value", {"k": kid}, {"value": v})
+            assert "Recorded" in seen.text, seen.text
+    seen = await harness.person(ANNA).say(f"status UC-{uc}")
+    kpi_facts = {}
+    for block in said(seen).blocks:
+        if isinstance(block, Facts):
+            kpi_facts.update(block.items)
+    assert kpi_facts["Claims cycle time (business outcome)"] == \
+        "22 min → target 20 min (lower is better; baseline 30 min) · ↓ improving"
+    assert kpi_facts["Cost per claim (business outcome)"] == \
+        "12 EUR → target 8 EUR (lower is better; baseline 10 EUR) · ↑ worsening · ⚠ moving away from target"
+    assert kpi_facts["Precision (model quality)"] == \
+        "78% → target 90% (higher is better; baseline 80%) · ↓ worsening · ⚠ moving away from target"
+    assert kpi_facts["Uptime (operational health)"] == \
+        "97% → target 97% (higher is better; baseline 95%) · ↑ improving · at target"
+    assert "1 of 4 at target · 2 flagged to the owners" in flat(seen)

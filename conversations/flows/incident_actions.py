@@ -65,11 +65,11 @@ def _text(values: dict, name: str) -> str:
     return raw.strip() if isinstance(raw, str) else ""
 
 
-async def tell(ctx: Ctx, inc: Incident, uc: UseCase, line: str, step: str) -> None:
-    """Tell everyone involved (owners, sponsor, reporter, responder) except the actor."""
+async def tell(ctx: Ctx, inc: Incident, uc: UseCase, line: str, step: str, *, skip: set[int] = frozenset()) -> None:
+    """Tell everyone involved (owners, sponsor, reporter, responder) except the actor and `skip` (told already)."""
     message = Message([Text([line]), Buttons([Button("Open the incident", "incident.show", {"i": inc.id})])])
     involved = {uc.business_owner_id, uc.delivery_owner_id, uc.sponsor_id, inc.reported_by_id, inc.responder_id}
-    for pid in sorted(p for p in involved if p and p != ctx.person.id):
+    for pid in sorted(p for p in involved if p and p != ctx.person.id and p not in skip):
         await ctx.notify_person(pid, message, key=f"{cards.purpose(inc.id)}:{step}:v{inc.version}:{pid}",
                                 use_case_id=uc.id, subject=cards.purpose(inc.id))
 

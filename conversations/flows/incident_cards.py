@@ -109,9 +109,12 @@ def respond_form(inc: Incident) -> Form:
 def rollback_form(policy: Policy, inc: Incident) -> Form:
     options = [(c.key, c.label) for c in policy.incidents.rollback_actions]
     return Form(form_id="incident.rollback", title=f"Roll back after incident #{inc.id}", submit_label="Roll back",
-                intro="Pausing also pauses the use case for everyone until leadership resumes it.",
+                intro="Pause stops the use case for everyone until leadership resumes it. Limit keeps it running "
+                      "only for the scope you describe below, until the limit is lifted. Reverse takes it back to "
+                      "the stage before its current one.",
                 fields=[FormField("action", "Rollback", type="select", options=options),
-                        FormField("reason", "Why", type="multiline", max_length=1000)],
+                        FormField("reason", "Why (for a limit: who may still use it)", type="multiline",
+                                  max_length=1000)],
                 payload={"i": inc.id})
 
 

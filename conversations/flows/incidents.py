@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
-from conversations.flows import incident_actions, incident_cards
+from conversations.flows import incident_actions, incident_cards, incident_rollback
 from conversations.flows.live_access import use_case_for
 from conversations.labels import parse_uc_id, stage_label, uc_ref
 from conversations.messages import Header, Message, Text
@@ -109,6 +109,7 @@ async def start_report(ctx: Ctx, uc: UseCase) -> None:
 def register(engine: Engine) -> None:
     engine.add_flow(IncidentReportFlow())
     incident_actions.register(engine)
+    incident_rollback.register(engine)
 
     @engine.command("incident", help="incident UC-4 reports an incident on a live use case")
     async def incident_command(ctx: Ctx, args: str) -> None:

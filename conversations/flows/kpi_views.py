@@ -16,7 +16,8 @@ from storage.repo import kpis as repo
 from storage.repo import people
 from storage.tables import Kpi, UseCase
 
-TREND_MARK = {rules.IMPROVING: "↑ improving", rules.WORSENING: "↓ worsening", rules.STEADY: "→ steady",
+ARROW = {rules.UP: "↑", rules.DOWN: "↓", rules.FLAT: "→"}
+TREND_WORD = {rules.IMPROVING: "improving", rules.WORSENING: "worsening", rules.STEADY: "steady",
               rules.NO_VALUES: "no values yet"}
 FLAG_TEXT = {rules.MOVING_AWAY: "moving away from target", rules.NOT_REPORTED: "not reported"}
 
@@ -38,6 +39,7 @@ class KpiLine:
     last_value_at: datetime | None
     next_due_at: datetime | None
     trend: str
+    movement: str | None  # which way the value went: up | down | flat
     at_target: bool | None
     moving_away: bool
     flagged_at: datetime | None
@@ -48,13 +50,20 @@ class KpiLine:
         return f"{self.name} ({self.layer_label.lower()})"
 
     @property
+    def trend_text(self) -> str:
+        """The arrow follows the value ('↓' when it went down), the word the KPI's direction: a lower-is-better
+        KPI going down is '↓ improving', a higher-is-better one going down '↓ worsening'."""
+        word = TREND_WORD.get(self.trend, self.trend)
+        arrow = ARROW.get(self.movement or "")
+        return f"{arrow} {word}" if arrow else word
+
+    @property
     def value_text(self) -> str:
-        """'12 min → target 8 min (baseline 15 min) · ↓ improving · at target'."""
+        """'12 min → target 8 min (lower is better; baseline 15 min) · ↓ improving · at target'."""
         fmt = rules.fmt_number
         better = "higher" if self.direction == rules.HIGHER else "lower"
         parts = [f"{fmt(self.last_value, self.unit)} → target {fmt(self.target, self.unit)} "
-                 f"({better} is better; baseline {fmt(self.baseline, self.unit)})",
-                 TREND_MARK.get(self.trend, self.trend)]
+                 f"({better} is better; baseline {fmt(self.baseline, self.unit)})", self.trend_text]
         if self.at_target:
             parts.append("at target")
         if self.flagged_at is not None:
@@ -76,7 +85,7 @@ def line_for(kpi: Kpi, values: list[float], owner_name: str = "", policy: Policy
                    unit=kpi.unit, baseline=kpi.baseline, target=kpi.target, direction=kpi.direction,
                    cadence=kpi.cadence, owner_id=kpi.owner_id, owner_name=owner_name,
                    last_value=kpi.last_value, last_value_at=kpi.last_value_at, next_due_at=kpi.next_due_at,
-                   trend=st.trend, at_target=st.at_target, moving_away=st.moving_away,
+                   trend=st.trend, movement=st.movement, at_target=st.at_target, moving_away=st.moving_away,
                    flagged_at=kpi.flagged_at, flag_reason=kpi.flag_reason)
 
 

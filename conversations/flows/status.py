@@ -8,7 +8,9 @@ from __future__ import annotations
 from conversations import access, gate_facts
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
-from conversations.flows import kpi_views
+from conversations.flows import incident_cards, kpi_views
+from conversations.flows.incidents import LIVE_STAGES
+from conversations.flows.live_access import in_groups
 from conversations.flows import status_views as views
 from conversations.flows.risks import area_name, label_of, top_open
 from conversations.flows.scorecard import BAD_BUTTON, visible_use_case
@@ -16,7 +18,7 @@ from conversations.flows.scorecard_views import clip
 from conversations.labels import parse_uc_id, stage_label
 from conversations.policy import Policy
 from conversations.rules.gates import check_gate
-from storage.repo import instruments, people
+from storage.repo import instruments, people, use_cases
 from storage.repo import status as repo
 from storage.tables import UseCase
 
@@ -75,18 +77,36 @@ async def use_case_status(ctx: Ctx, uc: UseCase) -> views.UseCaseStatus:
     risks = await instruments.risks_for(s, uc.id)
     top = top_open(policy, risks, 3)
     conditions = await repo.open_conditions(s, uc.id)
-    ids = {uc.business_owner_id, uc.delivery_owner_id, uc.sponsor_id, uc.proposer_id}
+    contributors = await use_cases.contributors(s, uc.id)
+    ids = {uc.business_owner_id, uc.delivery_owner_id, uc.sponsor_id, uc.proposer_id, *contributors}
     ids |= {r.owner_id for r in top} | {c.owner_id for c in conditions}
     found = await people.get_many(s, [i for i in ids if i])
+    names = {pid: (p.display_name or p.email or f"person {pid}") for pid, p in found.items()}
     kpis = await kpi_views.kpi_lines(s, uc.id, policy)
+    incidents = await incident_cards.open_incident_lines(s, uc.id, policy)
     return views.UseCaseStatus(
-        uc=uc, names={pid: (p.display_name or p.email or f"person {pid}") for pid, p in found.items()},
-        facts=facts, started=started, gate=gate, check=check, risks=top,
+        uc=uc, names=names, facts=facts, started=started, gate=gate, check=check, risks=top,
         open_risks=len(top_open(policy, risks, len(risks))),
         reviews=[review_line(policy, r, uc) for r in await repo.open_reviews(s, uc.id)],
         conditions=conditions, reminders=await repo.recent_reminders(s, uc.id),
-        kpi_blocks=kpi_views.kpi_blocks(kpis) if kpis else [], is_owner=access.is_owner(ctx.person, uc),
+        kpi_blocks=kpi_views.kpi_blocks(kpis) if kpis else [],
+        incident_blocks=incident_cards.incident_blocks(incidents) if incidents else [],
+        linked=await linked_text(ctx, uc), contributors=[names[p] for p in contributors if p in names],
+        is_owner=access.is_owner(ctx.person, uc), may_report=uc.stage in LIVE_STAGES and uc.status == "active",
+        may_lift_limit=bool(uc.scope_limit) and in_groups(ctx, policy.incidents.rollback_groups),
         today=ctx.now.date())
+
+
+async def linked_text(ctx: Ctx, uc: UseCase) -> str:
+    """'UC-3 · Claims triage' for the idea this one was linked to at intake (restricted ones unnamed)."""
+    if not uc.linked_to_id:
+        return ""
+    other = await use_cases.get(ctx.session, uc.linked_to_id)
+    if other is None:
+        return ""
+    if not await access.can_see(ctx.session, ctx.policy, ctx.person, other):
+        return "a similar restricted use case"
+    return f"UC-{other.id} · {clip(other.title, 80)}"
 
 
 async def show_use_case(ctx: Ctx, uc_id: int) -> None:

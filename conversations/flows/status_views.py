@@ -123,7 +123,12 @@ class UseCaseStatus:
     conditions: list = field(default_factory=list)
     reminders: list = field(default_factory=list)
     kpi_blocks: list = field(default_factory=list)
+    incident_blocks: list = field(default_factory=list)  # open incidents (incident_cards.incident_blocks)
+    linked: str = ""  # the idea it was linked to at intake
+    contributors: list[str] = field(default_factory=list)  # people who joined it
     is_owner: bool = False
+    may_report: bool = False  # live: an incident can be reported on it
+    may_lift_limit: bool = False  # limited, and the viewer may lift the limit
     today: date | None = None
 
 
@@ -134,6 +139,14 @@ def use_case_message(policy: Policy, s: UseCaseStatus, risk_line) -> Message:
     facts = [("Stage", stage), ("Status", status_text(uc)), ("Risk tier", tier_text(uc)),
              ("Business owner", name(uc.business_owner_id)), ("Delivery owner", name(uc.delivery_owner_id)),
              ("Sponsor", name(uc.sponsor_id)), ("Proposed by", name(uc.proposer_id))]
+    if s.contributors:
+        shown = s.contributors[:MAX_LIST]
+        facts.append(("Joined by", ", ".join(shown) + (f" {more(len(s.contributors) - len(shown))}"
+                                                       if len(s.contributors) > len(shown) else "")))
+    if s.linked:
+        facts.append(("Linked to", s.linked))
+    if uc.scope_limit:
+        facts.append(("Scope", clip(uc.scope_limit, 400)))
     if uc.pilot_exit_date and uc.stage == "pilot":
         late = " (passed, decision needed)" if s.today and uc.pilot_exit_date < s.today else ""
         facts.append(("Pilot exit date", day(uc.pilot_exit_date) + late))
@@ -168,6 +181,9 @@ def use_case_message(policy: Policy, s: UseCaseStatus, risk_line) -> Message:
         blocks.append(Text(["Open conditions:\n" + "\n".join(lines) + (f"\n{hidden}" if hidden else "")]))
     if s.kpi_blocks:
         blocks.extend(s.kpi_blocks)
+    if s.incident_blocks:
+        blocks.append(Text(["Open incidents:"]))
+        blocks.extend(s.incident_blocks)
     blocks.extend(gate_blocks(policy, uc, s.gate, s.check, len(s.reviews)))
     if s.reminders:
         blocks.append(Context("Recent reminders: " + "; ".join(
@@ -178,8 +194,12 @@ def use_case_message(policy: Policy, s: UseCaseStatus, risk_line) -> Message:
         if s.gate is not None and s.check is not None and s.check.ok and not s.reviews:
             buttons.append(Button(f"Ask to move to {stage_label(policy, s.gate.to_stage)}", "gate.request",
                                   {"uc": uc.id}))
-    buttons += [Button("Risk register", "risk.list", {"uc": uc.id}), Button("KPIs", "kpi.list", {"uc": uc.id}),
-                Button("Refresh", "status.show", {"uc": uc.id})]
+    if s.may_lift_limit:
+        buttons.append(Button("Lift the limit", "incident.lift_limit", {"uc": uc.id}))
+    buttons += [Button("Risk register", "risk.list", {"uc": uc.id}), Button("KPIs", "kpi.list", {"uc": uc.id})]
+    if s.may_report:
+        buttons.append(Button("Report an incident", "incident.report", {"uc": uc.id}))
+    buttons.append(Button("Refresh", "status.show", {"uc": uc.id}))
     blocks.append(Buttons(buttons))
     return Message(blocks, fallback=f"UC-{uc.id} {uc.title}: {stage_label(policy, uc.stage)}, {status_text(uc)}")
 

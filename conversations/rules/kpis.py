@@ -7,6 +7,9 @@ Definitions (the README's "Live operation" section repeats them):
 - *Trend*: the last step of the series ``[baseline, value1, value2, ...]``: "improving" when the latest value
   is better than the one before it (in the KPI's direction), "worsening" when worse, "steady" when equal,
   "no values" before the first report.
+- *Movement*: which way the latest value went from the one before it (the baseline before the second report):
+  "up", "down" or "flat"; the status view's arrow shows it, whatever the direction (a lower-is-better KPI
+  that went down shows "↓ improving").
 - *Moving away from target*: the latest value is not at target AND either
   (a) the last two steps of ``[baseline, *values]`` were both strictly worse (two consecutive values moving
   the wrong way; the first value is compared with the baseline), or
@@ -63,6 +66,18 @@ def trend(baseline: float, values: Sequence[float], direction: str) -> str:
     if latest == before:
         return STEADY
     return WORSENING if worse(before, latest, direction) else IMPROVING
+
+
+UP, DOWN, FLAT = "up", "down", "flat"
+
+
+def movement(baseline: float, values: Sequence[float]) -> str | None:
+    """Which way the last step of ``[baseline, *values]`` went: up, down or flat (None before any value)."""
+    if not values:
+        return None
+    before = values[-2] if len(values) >= 2 else baseline
+    latest = values[-1]
+    return FLAT if latest == before else (UP if latest > before else DOWN)
 
 
 def moving_away(baseline: float, target: float, direction: str, values: Sequence[float]) -> bool:
@@ -123,13 +138,15 @@ class Standing:
     trend: str
     moving_away: bool
     latest: float | None
+    movement: str | None = None  # up | down | flat (None before the first value)
 
 
 def standing(baseline: float, target: float, direction: str, values: Sequence[float]) -> Standing:
     latest = values[-1] if values else None
     return Standing(at_target=None if latest is None else at_target(latest, target, direction),
                     trend=trend(baseline, values, direction),
-                    moving_away=moving_away(baseline, target, direction, values), latest=latest)
+                    moving_away=moving_away(baseline, target, direction, values), latest=latest,
+                    movement=movement(baseline, values))
 
 
 def fmt_number(v: float | None, unit: str = "") -> str:
