@@ -1,17 +1,26 @@
-"""Keep the review-group tables in step with the policy (the policy is the source of truth)."""
+"""Keep the database in step with the policy at start-up (the policy is the source of truth): the review-group
+tables, and an audit entry whenever the effective policy differs from the one last recorded."""
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.policy import Policy
 from storage import audit
+from storage.policy_audit import audit_policy_change
 from storage.repo.people import normalise_email
 from storage.tables import ReviewGroupChannel, ReviewGroupMember, ReviewGroupRow
 
 
-async def sync_review_groups(session: AsyncSession, policy: Policy) -> bool:
-    """Make the tables match the policy; audit the change when anything differs. Returns True if changed."""
+async def sync_review_groups(session: AsyncSession, policy: Policy, *, now: datetime | None = None) -> bool:
+    """Make the tables match the policy; audit the change when anything differs. Returns True if changed.
+
+    First, in the same transaction, a changed effective policy is audited (`settings.policy_changed`, see
+    storage/policy_audit.py); that also takes the audit chain's lock, so processes starting together queue here.
+    """
+    await audit_policy_change(session, policy, now=now)
     wanted = {g.key: g for g in policy.review.groups}
     rows = {r.key: r for r in (await session.execute(select(ReviewGroupRow))).scalars().all()}
     members = (await session.execute(select(ReviewGroupMember))).scalars().all()
@@ -42,7 +51,7 @@ async def sync_review_groups(session: AsyncSession, policy: Policy) -> bool:
         for p, chs in g.channels.items():
             for ch in chs:
                 session.add(ReviewGroupChannel(group_id=row.id, platform=p, channel_id=ch))
-    await audit.append(session, action="settings.review_groups_synced", actor_label="policy",
+    await audit.append(session, action="settings.review_groups_synced", actor_label="policy", at=now,
                        entity="policy", data={"groups": {k: {"members": sorted(normalise_email(e) for e in g.members),
                                                              "channels": g.channels, "quorum": g.quorum}
                                                          for k, g in wanted.items()}})
