@@ -3,7 +3,10 @@
 Several processes may run one each: a row is claimed with a lease (row locks
 skipped on Postgres), so it is sent by one of them; a process that dies after
 claiming lets the lease expire and another sends it. A send that keeps failing
-is marked failed with its error, never dropped.
+is marked failed with its error, never dropped. A personal reminder is checked
+against its recipient's snoozes at send time too (it may have waited in the
+outbox for their working hours while they snoozed it): then it is recorded as
+snoozed instead of sent.
 """
 from __future__ import annotations
 
@@ -17,11 +20,16 @@ from typing import Callable
 
 from conversations.messages import Message
 from notifications.delivery import Deliverer, DeliveryError, Recipient
+from storage import audit
 from storage.db import Database
-from storage.repo import message_refs, outbox, people
+from storage.repo import message_refs, outbox, people, reminders, states
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+
+# The ref_purpose of a flow's question an adapter could not send in its turn: "prompt:<state id>:<version>".
+# Once posted, the flow state learns the message's id, so the question is replaced when answered.
+PROMPT_MARK = "prompt:"
 
 
 def worker_name() -> str:
@@ -79,7 +87,26 @@ class Dispatcher:
         self._stopping = True
         self._wake.set()
 
+    async def _snoozed(self, row) -> bool:
+        """A personal reminder whose recipient snoozed its subject after it was queued (it waited for their
+        working hours) is not sent: the row is recorded as snoozed, and the audit trail says so."""
+        if row.purpose != "reminder" or row.kind != "dm" or not row.person_id or not row.subject:
+            return False
+        now = self.clock()
+        async with self.db.write() as s:
+            until = await reminders.snoozed_until(s, row.person_id, row.subject, now)
+            if until is None or not await reminders.drop_snoozed(s, row.id, worker=self.worker, until=until):
+                return False
+            kind, _, ident = row.subject.partition(":")
+            await audit.append(s, action="reminder.not_sent_snoozed", actor_label="aiom", entity=kind,
+                               entity_id=ident, use_case_id=row.use_case_id, at=now,
+                               data={"subject": row.subject, "person": row.person_id, "until": until,
+                                     "outbox": row.id})
+        return True
+
     async def _send(self, row) -> None:
+        if await self._snoozed(row):
+            return
         deliverer = self.deliverers.get(row.platform)
         message = Message.from_dict(row.message)
         try:
@@ -95,7 +122,9 @@ class Dispatcher:
             return
         async with self.db.write() as s:
             await outbox.mark_sent(s, row.id, worker=self.worker, message_id=message_id, at=self.clock())
-            if row.ref_purpose and row.kind in ("post", "dm") and message_id:
+            if row.ref_purpose.startswith(PROMPT_MARK) and message_id:
+                await _track_prompt(s, row.ref_purpose, message_id)
+            elif row.ref_purpose and row.kind in ("post", "dm") and message_id:
                 await message_refs.remember(s, platform=row.platform, purpose=row.ref_purpose, channel=channel,
                                             message_id=message_id)
 
@@ -131,6 +160,14 @@ class Dispatcher:
         async with self.db.write() as s:
             await outbox.mark_retry(s, row.id, worker=self.worker, error=error,
                                     not_before=self.clock() + timedelta(seconds=delay), give_up=give_up)
+
+
+async def _track_prompt(session, ref_purpose: str, message_id: str) -> None:
+    try:
+        state_id, version = (int(x) for x in ref_purpose[len(PROMPT_MARK):].split(":", 1))
+    except ValueError:
+        return
+    await states.set_prompt_ref(session, state_id, version, message_id)
 
 
 async def recipient_for(session, person_id: int) -> Recipient:

@@ -275,3 +275,35 @@ async def test_an_escalation_that_finds_the_use_case_busy_is_retried_at_the_next
             .order_by(ReviewRequest.id))).scalars().all()]
         reminded = [e async for e in audit.entries(s, use_case_id=rr.use_case_id) if e.action == "review.reminded"]
     assert statuses == [("product", "escalated"), ("leadership", "pending")] and len(reminded) == 2
+
+
+async def test_a_reminder_waiting_for_working_hours_is_not_sent_once_its_recipient_snoozed(harness, clock):
+    """Pat's reminder is written at 22:00 UTC and held until 09:00 in New York; meanwhile he snoozes the review
+    from the channel's reminder. The held one is not delivered: it is recorded as snoozed."""
+    rr = await overdue_review(harness, clock, pat_tz="America/New_York", pia_tz="UTC")
+    clock.set(datetime(2026, 11, 26, 22, 0, tzinfo=UTC))
+    assert (await sweep_and_deliver(harness, clock))["review_reminders"] == 1
+    clock.set(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))  # the channel and Pia (UTC) get theirs
+    await harness.app.dispatcher.drain()
+    [posted] = [m for c, m, _ in harness.out.posts if c == "#product" and "still waits" in flat(as_text(m))]
+    assert len(reminders_to(harness, PIA)) == 1 and reminders_to(harness, PAT) == []
+    pat = harness.person(PAT, conversation="#product", kind="channel")
+    seen = await pat.press(next(b for b in posted.buttons if b.label == "Snooze 1 day"))
+    assert "Snoozed for 1 day" in flat(seen.text)
+
+    clock.set(datetime(2026, 11, 27, 14, 0, tzinfo=UTC))  # 09:00 in New York: the held reminder's time
+    await harness.app.dispatcher.drain()
+    assert reminders_to(harness, PAT) == []
+    async with harness.app.db.read() as s:
+        rows = {r.person_id: r for r in await outbox.for_use_case(s, rr.use_case_id, purpose="reminder")
+                if r.kind == "dm"}
+        pat_id = (await factories.person(s, PAT)).id
+        entries = [e async for e in audit.entries(s, use_case_id=rr.use_case_id)
+                   if e.action == "reminder.not_sent_snoozed"]
+    assert rows[pat_id].status == "snoozed" and rows[pat_id].sent_at is None
+    assert {r.status for pid, r in rows.items() if pid != pat_id} == {"sent"}
+    assert len(entries) == 1 and entries[0].data["subject"] == f"review:{rr.id}"
+    assert entries[0].data["person"] == pat_id
+    clock.advance(hours=1)
+    await harness.app.dispatcher.drain()  # and it stays unsent
+    assert reminders_to(harness, PAT) == []

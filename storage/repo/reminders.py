@@ -244,6 +244,25 @@ async def snoozed(session: AsyncSession, subjects: list[str], now: datetime) -> 
     return {(p, s): u for p, s, u in (await session.execute(q)).all()}
 
 
+async def snoozed_until(session: AsyncSession, person_id: int, subject: str, now: datetime) -> datetime | None:
+    """When this person's snooze of `subject` ends, if it is still running at `now`."""
+    q = select(Snooze.until).where(Snooze.person_id == person_id, Snooze.subject == subject, Snooze.until > now)
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def drop_snoozed(session: AsyncSession, outbox_id: int, *, worker: str, until: datetime) -> bool:
+    """A claimed reminder whose recipient snoozed its subject after it was queued: never sent, recorded as
+    snoozed (status `snoozed`). False when the claim is no longer this worker's."""
+    from storage.tables import Outbox
+
+    res = await session.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.claimed_by == worker,
+                                                     Outbox.status == "sending")
+                                .values(status="snoozed", claimed_until=None,
+                                        error=f"not sent: snoozed until {until.isoformat(timespec='minutes')}")
+                                .execution_options(synchronize_session=False))
+    return bool(res.rowcount)
+
+
 # -- batched writes -----------------------------------------------------------------------------------
 async def identity_platforms(session: AsyncSession, person_ids) -> dict[int, list[str]]:
     """Each person's platforms, most recently active first (one query for the whole batch)."""
