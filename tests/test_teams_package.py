@@ -62,6 +62,10 @@ def test_package_is_ready_to_upload(tmp_path):
         assert [c["title"] for c in cl["commands"]] == ["propose", "status", "my", "portfolio", "help"]
     assert {tuple(cl["scopes"]) for cl in bot["commandLists"]} == {("personal",), ("team",)}
     assert doc["validDomains"] == ["aiom.example.com", "token.botframework.com"]
+    # Teams delivers channel replies without an @mention (a decision typed under a review card gets its nudge)
+    assert doc["authorization"]["permissions"]["resourceSpecific"] == [
+        {"name": "ChannelMessage.Read.Group", "type": "Application"}]
+    assert doc["webApplicationInfo"]["id"] == APP_ID.lower()  # resource-specific consent needs the app's id
 
     w, h, px = read_png(color)
     assert (w, h) == (192, 192) and all(a == 255 for *_, a in px)

@@ -64,3 +64,14 @@ def card_data(activity: Activity) -> dict | None:
         data = action.get("data") if isinstance(action, dict) else None
         return data if isinstance(data, dict) else None
     return value if "aiom" in value else None
+
+
+def mentions_bot(activity: Activity) -> bool:
+    """Whether the message @mentions the bot itself (a mention entity naming the recipient)."""
+    bot_id = activity.recipient.id if activity.recipient else None
+    if not bot_id:
+        return False
+    for e in activity.entities or []:
+        if getattr(e, "type", None) == "mention" and (_extra(e, "mentioned") or {}).get("id") == bot_id:
+            return True
+    return False
