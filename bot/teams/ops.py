@@ -17,6 +17,13 @@ it too and no stale button is left anywhere.
   FormErrors: the same form card, updated in place with the errors under each
   field and the typed values kept. An accepted form becomes a read-only copy.
 - SendFile: the file-consent flow in the actor's personal chat (files.py).
+
+A Say with `thread_of` in a channel goes into the thread of the message remembered for that purpose; when
+there is none yet and the person clicked a top-level card (the use case's card in the channel), into that
+card's reply chain, remembered for next time (as bot/slack/ops.py `thread_for`).
+
+A reply, note or card update that still fails after the connector's retries goes to the outbox
+(requeue.py), which sends it later; nothing the person should see is lost.
 """
 from __future__ import annotations
 
@@ -31,6 +38,7 @@ from bot.teams.activity import split_conversation, tenant_of
 from bot.teams.cards import render, render_form, render_submitted_form
 from bot.teams.connector import call, conversation_path
 from bot.teams.proactive import addressed, card_body, connector_of
+from bot.teams.requeue import is_send_failure, requeue
 from conversations.interaction import (
     FormErrors,
     Inbound,
@@ -85,7 +93,7 @@ class TurnOps:
     async def run(self) -> dict | None:
         """Carry out every op in order; returns the invoke answer (None for a message turn)."""
         replaced = False
-        for op in self.outcome.ops:
+        for index, op in enumerate(self.outcome.ops):
             try:
                 if isinstance(op, Say):
                     await self.say(op)
@@ -103,19 +111,21 @@ class TurnOps:
                     replaced = True
                 elif isinstance(op, SendFile):
                     await self.send_file(op)
-            except Exception:
-                log.exception("Teams: could not carry out %s in %s", type(op).__name__, self.base)
+            except Exception as e:
+                if not (is_send_failure(e) and await requeue(self, op, index, e)):
+                    log.exception("Teams: could not carry out %s in %s", type(op).__name__, self.base)
         if self.inbound.kind == "form" and not replaced and self.source_id \
                 and any(isinstance(op, Say) for op in self.outcome.ops):
             await self.close_form()
         note = None
         if self.is_invoke and self.card_response is None and len(self.whispers) == 1:
             note = _text_of(self.whispers.pop())[:500]  # shown to the clicker only, on the card
-        for message in self.whispers:
+        for n, message in enumerate(self.whispers):
             try:
                 await self.deliver_whisper(message)
-            except Exception:
-                log.exception("Teams: could not deliver a private note in %s", self.base)
+            except Exception as e:
+                if not (is_send_failure(e) and await requeue(self, Whisper(message=message), 1000 + n, e)):
+                    log.exception("Teams: could not deliver a private note in %s", self.base)
         if not self.is_invoke:
             return None
         if self.card_response is not None:
@@ -138,13 +148,25 @@ class TurnOps:
         response = await call(connector_of(self.turn), "POST", conversation_path(conv, reply_to), body)
         return response.get("id", "")
 
+    async def thread_target(self, op: Say) -> str | None:
+        """The reply chain a Say with `thread_of` goes to in a channel (None: this conversation as it is)."""
+        if not op.thread_of or self.inbound.where.kind != "channel":
+            return None
+        async with self.rt.app.db.read() as s:
+            root = await message_refs.find(s, PLATFORM, op.thread_of, self.base)
+        if root is not None:
+            return f"{self.base};messageid={root.thread_id or root.message_id}"
+        clicked_top_level = (self.inbound.kind == "action" and bool(self.source_id)
+                             and self.thread in ("", self.source_id))
+        if not clicked_top_level:
+            return None
+        async with self.rt.app.db.write() as s:  # the card clicked is the use case's message here from now on
+            await message_refs.remember(s, platform=PLATFORM, purpose=op.thread_of, channel=self.base,
+                                        message_id=self.source_id)
+        return f"{self.base};messageid={self.source_id}"
+
     async def say(self, op: Say) -> None:
-        target = None
-        if op.thread_of and self.inbound.where.kind == "channel":
-            async with self.rt.app.db.read() as s:
-                root = await message_refs.find(s, PLATFORM, op.thread_of, self.base)
-            if root is not None:
-                target = f"{self.base};messageid={root.message_id}"
+        target = await self.thread_target(op)
         mid = await self.send_here(render(op.message), op.message.fallback, target)
         if op.track and self.outcome.state_id and mid:
             await self.rt.engine.track_prompt(self.outcome.state_id, mid)

@@ -300,3 +300,18 @@ def card_problems(validator, card: dict) -> list[str]:
     """Schema errors of one Adaptive Card, Teams' own `msteams` property set aside."""
     plain = {k: v for k, v in card.items() if k != "msteams"}
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(plain)]
+
+
+# -- aiom's Teams runtime, for tests that configure it (added for the channel, roster and resilience tests) ---
+def runtime(t: TeamsAiom):
+    """The TeamsRuntime `attach` built for this aiom (its connector pool, directory, references)."""
+    from bot.teams.endpoint import RUNTIME_KEY
+
+    return t.client.server.app[RUNTIME_KEY]
+
+
+def quick_retries(t: TeamsAiom) -> None:
+    """The same retry rules with millisecond delays, for tests that use up every retry."""
+    from bot.teams.retry import RetryPolicy
+
+    runtime(t).pool.retry = RetryPolicy(base=0.004, cap=0.02)
