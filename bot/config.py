@@ -245,3 +245,5 @@ def configure_logging(settings: Settings) -> None:
     flt = SecretFilter(secrets)
     for h in logging.getLogger().handlers:
         h.addFilter(flt)
+    # Alembic narrates every start (plugins, context, "will assume transactional DDL"): only when debugging.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if settings.AIOM_LOG_LEVEL == "DEBUG" else logging.WARNING)

@@ -23,18 +23,95 @@ class DatabaseUrlError(ValueError):
     pass
 
 
+class DatabaseUnavailable(Exception):
+    """The database could not be reached; `str()` is one line naming it (password masked) and the reason."""
+
+
+URL_EXAMPLES = "sqlite:///./data/aiom.db or postgresql://user:password@host:5432/aiom"
+
+
 def normalise_url(url: str) -> str:
-    """Turn the operator's URL into the async driver URL SQLAlchemy needs."""
+    """Turn the operator's URL into the async driver URL SQLAlchemy needs.
+
+    Raises DatabaseUrlError, in our own words and never quoting the URL (it may hold a password), when the
+    URL cannot work: an unknown scheme, SQLite without a file path, Postgres without a host or a database
+    name, or a port that is not a number.
+    """
     url = url.strip()
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
-        return "postgresql+asyncpg://" + url[len("postgresql://"):]
-    if url.startswith("postgresql+asyncpg://") or url.startswith("sqlite+aiosqlite:///"):
-        return url
-    if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
-    raise DatabaseUrlError("expected a sqlite:///path or postgresql://user@host/db URL")
+        url = "postgresql+asyncpg://" + url[len("postgresql://"):]
+    elif url.startswith("sqlite:///"):
+        url = "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+    elif not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite:///")):
+        raise DatabaseUrlError(f"expected a URL such as {URL_EXAMPLES}")
+    _check_parts(url)
+    return url
+
+
+def _check_parts(url: str) -> None:
+    try:
+        u = make_url(url)
+        port = u.port  # parsed lazily by some versions; a non-number raises here
+    except Exception:  # the parser's own messages may quote the URL, password and all
+        raise DatabaseUrlError("cannot be read as a database URL: the port must be a number and special "
+                               "characters in the password percent-encoded (%40 for @); expected a URL such as "
+                               f"{URL_EXAMPLES}") from None
+    if u.get_backend_name() == "sqlite":
+        if not u.database or u.database == ":memory:":
+            raise DatabaseUrlError("SQLite needs a file path, for example sqlite:///./data/aiom.db")
+        return
+    if not (u.host or u.query.get("host")):
+        raise DatabaseUrlError("PostgreSQL needs a host, for example postgresql://user:password@host:5432/aiom")
+    if not u.database:
+        raise DatabaseUrlError("PostgreSQL needs a database name after the host, for example "
+                               "postgresql://user:password@host:5432/aiom")
+    if port is not None and not 1 <= port <= 65535:
+        raise DatabaseUrlError("the port must be a number from 1 to 65535")
+
+
+def masked_url(url: str) -> str:
+    """The URL as the operator wrote it, with any password replaced by ***."""
+    try:
+        u = make_url(url.strip())
+    except Exception:
+        return "(the DATABASE_URL setting)"
+    return u.render_as_string(hide_password=True)
+
+
+def unreachable_reason(exc: BaseException) -> str:
+    """Why connecting failed, in a few words (never the password: asyncpg and sqlite do not echo it)."""
+    import socket
+    import sqlite3
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        orig = getattr(seen, "orig", None)  # SQLAlchemy's wrapper around the driver's error
+        e = orig if isinstance(orig, BaseException) else seen
+        if isinstance(e, ConnectionRefusedError):
+            return "the connection was refused (is the database server running, on that host and port?)"
+        if isinstance(e, socket.gaierror):
+            return "the host name is not known"
+        if isinstance(e, TimeoutError):
+            return "the server did not answer in time"
+        if type(e).__module__.startswith("asyncpg"):
+            name = type(e).__name__
+            if name == "InvalidPasswordError":
+                return "the server refused the user name or password"
+            if name == "InvalidCatalogNameError":
+                return "that database does not exist on the server (create it first)"
+            return str(e) or name
+        if isinstance(e, sqlite3.Error):
+            return f"SQLite could not open the file ({e})"
+        if isinstance(e, OSError):
+            return e.strerror or str(e)
+        seen = seen.__cause__ or seen.__context__
+    return type(exc).__name__
+
+
+def unreachable_message(url: str, exc: BaseException) -> str:
+    return f"aiom cannot reach the database {masked_url(url)}: {unreachable_reason(exc)}"
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -62,13 +139,12 @@ def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
 
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10, connect_timeout: float = 5.0):
+        self.operator_url = url
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
-            path = sqlite_path(self.url)
-            if path is None or str(path) in ("", ":memory:"):
-                raise DatabaseUrlError("SQLite needs a file path (sqlite:///./data/aiom.db)")
+            path = sqlite_path(self.url)  # normalise_url refused a URL without one
             path.parent.mkdir(parents=True, exist_ok=True)
             args = {"timeout": 15}
             self.write_engine = create_async_engine(self.url, pool_size=1, max_overflow=0,
@@ -109,6 +185,16 @@ class Database:
             except BaseException:
                 await s.rollback()
                 raise
+
+    async def check(self, timeout: float = 10.0) -> None:
+        """Connect once; raise DatabaseUnavailable (one line, password masked) if that fails."""
+        try:
+            async def _q():
+                async with self.read_engine.connect() as c:
+                    await c.execute(text("SELECT 1"))
+            await asyncio.wait_for(_q(), timeout)
+        except Exception as e:
+            raise DatabaseUnavailable(unreachable_message(self.operator_url, e)) from e
 
     async def ping(self, timeout: float = 3.0) -> bool:
         try:

@@ -56,3 +56,44 @@ def test_cli_exits_2_with_the_message_and_no_secret(tmp_path):
     assert "AIOM_PORT" in r.stderr and "SLACK_SIGNING_SECRET" in r.stderr
     assert SECRET not in r.stderr + r.stdout
     assert "Traceback" not in r.stderr
+
+
+DB_PASSWORD = "pw-never-shown-4711"
+
+
+@pytest.mark.parametrize("url,says", [
+    ("sqlite:///", "SQLite needs a file path"),
+    ("sqlite://", "expected a URL such as"),
+    ("sqlite:///:memory:", "SQLite needs a file path"),
+    ("postgresql://", "PostgreSQL needs a host"),
+    (f"postgresql://u:{DB_PASSWORD}@/aiom", "PostgreSQL needs a host"),
+    (f"postgresql://u:{DB_PASSWORD}@db.example.com", "PostgreSQL needs a database name"),
+    (f"postgresql://u:{DB_PASSWORD}@h:notaport/db", "the port must be a number"),
+    (f"postgresql://u:{DB_PASSWORD}@h:99999/db", "the port must be a number from 1 to 65535"),
+    (f"mysql://u:{DB_PASSWORD}@h/db", "expected a URL such as"),
+])
+def test_a_database_url_that_cannot_work_is_named_without_its_password(url, says):
+    with pytest.raises(ConfigError) as info:
+        load_settings({"DATABASE_URL": url}, env_file=None)
+    assert [n for n, _ in info.value.problems] == ["DATABASE_URL"]
+    assert says in str(info.value)
+    assert DB_PASSWORD not in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["postgres://aiom@db.example.com/aiom",
+                                 "postgresql://aiom:secret@db.example.com:6432/aiom?ssl=require",
+                                 "postgresql:///aiom?host=/var/run/postgresql",
+                                 "sqlite:////var/lib/aiom/aiom.db"])
+def test_database_urls_that_can_work_are_accepted(url):
+    assert load_settings({"DATABASE_URL": url}, env_file=None).DATABASE_URL == url
+
+
+@pytest.mark.parametrize("url", ["sqlite:///", f"postgresql://u:{DB_PASSWORD}@h:notaport/db", "postgresql://"])
+def test_cli_refuses_a_database_url_that_cannot_work_with_exit_2(tmp_path, url):
+    r = subprocess.run([*AIOM, "serve"], env=clean_env(DATABASE_URL=url), cwd=tmp_path, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("aiom cannot start: the configuration has 1 problem:\n  DATABASE_URL: ")
+    assert "Traceback" not in r.stderr
+    assert DB_PASSWORD not in r.stderr + r.stdout
+    assert list(tmp_path.iterdir()) == []  # no data directory, no database file

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.commands.common import fail, settings_or_exit
+from bot.commands.common import EXIT_UNREACHABLE, fail, settings_or_exit
 
 
 def add(sub) -> None:
@@ -18,20 +18,21 @@ def add(sub) -> None:
 
 def upgrade(args) -> int:
     settings = settings_or_exit()
-    from storage.db import Database
+    from storage.db import Database, unreachable_message
     from storage.migrate import current_revision, upgrade as do_upgrade
 
-    async def go() -> str | None:
+    async def go() -> tuple[bool, str | None]:
         db = Database(settings.DATABASE_URL)
         try:
-            await do_upgrade(db)
-            return await current_revision(db)
+            changed = await do_upgrade(db)
+            return changed, await current_revision(db)
         except OSError as e:
-            fail(f"Could not reach the database: {e}", status=1)
+            fail(unreachable_message(settings.DATABASE_URL, e), status=EXIT_UNREACHABLE)
         finally:
             await db.dispose()
 
-    print(f"database is at revision {asyncio.run(go())}")
+    changed, rev = asyncio.run(go())
+    print(f"database upgraded to revision {rev}" if changed else f"database is at revision {rev} (up to date)")
     return 0
 
 

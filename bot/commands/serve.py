@@ -15,7 +15,7 @@ def add(sub) -> None:
 
 
 def run(args) -> int:
-    settings = settings_or_exit()
+    settings = settings_or_exit()  # settings, then the policy, then the database: all before migrating
     return asyncio.run(_serve(settings))
 
 
