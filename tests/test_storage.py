@@ -2,24 +2,20 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from storage import audit
 from storage.db import Database
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.repo import events, outbox
-from storage.tables import (
-    AuditEntry, Condition, ConversationRef, ConversationState, DigestRun, GateRequest, Incident, InfoRequest, Kpi,
-    KpiValue, MessageRef, Outbox, Person, PlatformIdentity, ProcessedEvent, ReviewDecision, ReviewGroupChannel,
-    ReviewGroupMember, ReviewGroupRow, ReviewRequest, RiskEntry, Scorecard, ScorecardAnswer, Snooze, StageChange,
-    UseCase, UseCaseContributor,
-)
-from tests.support import factories
+from storage.tables import AuditEntry, AuditHead, Person
 from tests.support.databases import is_postgres
 from tests.support.proc import AIOM, ROOT, clean_env
 
@@ -37,20 +33,148 @@ async def test_migrations_from_empty_to_head(db_url):
 
 
 def test_processes_starting_together_do_not_race(tmp_path):
-    """Three `aiom db upgrade` processes on one fresh database: one migrates, the others wait and agree."""
+    """Four `aiom db upgrade` processes on one fresh database: one migrates, the others wait and find it done."""
     url = f"sqlite:///{tmp_path / 'race.db'}"
     if is_postgres():
         url = _fresh_postgres_database()
     env = clean_env(DATABASE_URL=url)
     procs = [subprocess.Popen([*AIOM, "db", "upgrade"], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
     try:
         results = [p.communicate(timeout=120) for p in procs]
-        assert [p.returncode for p in procs] == [0, 0, 0], results
-        assert all(f"revision {head_revision()}" in out for out, _ in results)
+        assert [p.returncode for p in procs] == [0, 0, 0, 0], results
+        outs = [out.strip() for out, _ in results]
+        assert sorted(outs) == sorted([f"database upgraded to revision {head_revision()}"]
+                                      + [f"database is at revision {head_revision()} (up to date)"] * 3), results
+        assert asyncio.run(_versions(url)) == sorted(head_revision().split(","))  # each head recorded once
     finally:
         if is_postgres():
             _drop_postgres_database(url)
+
+
+def test_an_upgrade_waits_while_another_process_holds_the_migration_lock(tmp_path):
+    """The lock is real: `aiom db upgrade` blocks on it (seen in the OS's or the server's lock table), and
+    migrates once it is released."""
+    import fcntl
+    import time
+
+    from storage.migrate import _LOCK_ID, lock_path
+
+    if is_postgres():
+        url = _fresh_postgres_database()
+    else:
+        url = f"sqlite:///{tmp_path / 'locked.db'}"
+        if not Path("/proc/locks").exists():
+            pytest.skip("needs /proc/locks (Linux) to see a process waiting for a file lock")
+    release = None
+    proc = None
+    try:
+        if is_postgres():
+            holder = _PgLockHolder(url, _LOCK_ID)
+            release, waiting = holder.release, holder.waiting
+        else:
+            fd = os.open(lock_path(Database(url)), os.O_RDWR | os.O_CREAT)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            release = lambda: os.close(fd)  # noqa: E731
+            waiting = lambda pid: any(line.split()[1:3] == ["->", "FLOCK"] and line.split()[5] == str(pid)
+                                      for line in Path("/proc/locks").read_text().splitlines())  # noqa: E731
+        proc = subprocess.Popen([*AIOM, "db", "upgrade"], env=clean_env(DATABASE_URL=url), cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while not waiting(proc.pid):
+            assert proc.poll() is None, f"it migrated without waiting for the lock: {proc.communicate()}"
+            assert time.monotonic() < deadline, "never reached the lock"
+            time.sleep(0.05)
+        release()
+        release = None
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert out.strip() == f"database upgraded to revision {head_revision()}"
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        if release is not None:
+            release()
+        if is_postgres():
+            _drop_postgres_database(url)
+
+
+class _PgLockHolder:
+    """Holds the migration's advisory lock on its own connection; says when an aiom process waits for it."""
+
+    def __init__(self, url: str, key: int):
+        import threading
+
+        self._go = threading.Event()
+        self._held = threading.Event()
+        self._waiting: set[int] = set()
+        self._url, self._key = url, key
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+        self._thread.start()
+        assert self._held.wait(60), "could not take the advisory lock"
+
+    async def _run(self) -> None:
+        import asyncpg
+
+        from sqlalchemy.engine import make_url
+
+        from storage.db import normalise_url
+
+        u = make_url(normalise_url(self._url))
+        conn = await asyncpg.connect(user=u.username, password=u.password, host=u.host, port=u.port or 5432,
+                                     database=u.database)
+        try:
+            await conn.execute("SELECT pg_advisory_lock($1)", self._key)
+            self._held.set()
+            while not self._go.is_set():
+                rows = await conn.fetch("SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
+                                        "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND NOT l.granted")
+                self._waiting = {int(r[0].rsplit("-", 1)[1]) for r in rows if r[0].startswith("aiom-")}
+                await asyncio.sleep(0.05)
+        finally:
+            await conn.close()  # releases the lock
+
+    def waiting(self, pid: int) -> bool:
+        return pid in self._waiting
+
+    def release(self) -> None:
+        self._go.set()
+        self._thread.join(60)
+
+
+async def _versions(url: str) -> list[str]:
+    db = Database(url)
+    try:
+        async with db.read() as s:
+            return sorted((await s.execute(text("SELECT version_num FROM alembic_version"))).scalars())
+    finally:
+        await db.dispose()
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys_enforced(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'pragmas.db'}")
+    try:
+        for engine in (db.write_engine, db.read_engine):
+            async with engine.connect() as c:
+                assert (await c.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+                assert (await c.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    finally:
+        await db.dispose()
+
+
+async def test_a_row_pointing_at_nothing_is_refused(db_url):
+    db = Database(db_url)
+    try:
+        with pytest.raises(IntegrityError, match="(?i)foreign key"):
+            async with db.write() as s:
+                await s.execute(text("INSERT INTO platform_identity (person_id, platform, tenant, external_id, "
+                                     "extra, email_verified, updated_at) VALUES (999, 'slack', 'T1', 'U1', '{}', "
+                                     "false, CURRENT_TIMESTAMP)"))
+        async with db.read() as s:
+            assert (await s.execute(text("SELECT count(*) FROM platform_identity"))).scalar() == 0
+    finally:
+        await db.dispose()
 
 
 def _fresh_postgres_database() -> str:
@@ -89,89 +213,94 @@ async def _admin(url: str, sql: str) -> None:
         await engine.dispose()
 
 
-def _rows(person_id: int, uc_id: int) -> list:
-    """One row of every other table, referencing the person and use case."""
-    return [
-        PlatformIdentity(person_id=person_id, platform="slack", tenant="T1", external_id="U1",
-                         extra={"tz": "Europe/Paris"}, email_verified=True, updated_at=T0),
-        UseCaseContributor(use_case_id=uc_id, person_id=person_id, created_at=T0),
-        StageChange(use_case_id=uc_id, from_stage="exploration", to_stage="pilot", kind="advance", reason="ok",
-                    by_person_id=person_id, at=T0),
-        Scorecard(use_case_id=uc_id, instrument="readiness", attempt=2, status="complete", answered=18,
-                  started_by_id=person_id, started_at=T0, last_answer_at=T0, completed_at=T0),
-        RiskEntry(use_case_id=uc_id, area_key="data_privacy", description="PII in prompts", likelihood="high",
-                  impact="medium", owner_id=person_id, control="redaction", status="open", created_at=T0,
-                  updated_at=T0),
-        ReviewGroupRow(key="security", name="Security", quorum=2, escalates_to="leadership", updated_at=T0),
-        GateRequest(use_case_id=uc_id, from_stage="exploration", to_stage="pilot", requested_by_id=person_id,
-                    requested_at=T0),
-        Kpi(use_case_id=uc_id, layer="business_outcome", name="Cycle time", unit="h", baseline=4.0, target=2.5,
-            direction="lower", owner_id=person_id, cadence="monthly", next_due_at=T0, created_at=T0),
-        Incident(use_case_id=uc_id, description="Wrong answers", severity="sev2", affected="claims team",
-                 reported_by_id=person_id, reported_at=T0),
-        ConversationState(platform="slack", conversation_id="D1", thread_id="", user_key="T1:U1",
-                          person_id=person_id, flow="intake", step="title", data={"a": [1, "é"]}, history=["x"],
-                          created_at=T0, updated_at=T0),
-        ConversationRef(platform="teams", conversation_id="a:1", kind="personal", tenant="tid", person_id=person_id,
-                        service_url="https://smba.example/", reference={"bot": {"id": "28:x"}}, updated_at=T0),
-        MessageRef(platform="slack", purpose="use_case:1", channel="C1", message_id="1712.0001", updated_at=T0),
-        ProcessedEvent(platform="slack", event_id="Ev1", at=T0),
-        Outbox(dedupe_key="k1", platform="slack", kind="post", target="C1", message={"blocks": []},
-               not_before=T0, created_at=T0),
-        Snooze(person_id=person_id, subject="review:1", until=T0 + timedelta(days=1), created_at=T0),
-        DigestRun(digest_key="weekly", platform="slack", channel="C1", period="2026-W48", snapshot={"n": 3},
-                  created_at=T0),
-    ]
+# A value no column has by default, of each column's type: unicode, quotes and newlines in text, a non-UTC
+# offset and microseconds in timestamps (read back as the same instant, in UTC), nested JSON.
+WHEN = datetime(2026, 11, 23, 10, 30, 15, 123456, tzinfo=timezone(timedelta(hours=1)))
+TEXT = 'Zoë said "ok" — 🚀\nline two; <@U1> & done'
+JSON_DICT = {"é": [1, 2.5, None, True, "x"], "nested": {"k": "v"}}
+JSON_LIST = ["a", {"b": [1, 2]}, 3]
+
+
+def _models() -> dict[str, type]:
+    import storage.tables as tables
+
+    return {m.__tablename__: m for m in (getattr(tables, n) for n in tables.__all__)}
+
+
+def _value(model: type, column) -> object:
+    from sqlalchemy import Boolean, Date, DateTime, Float, Integer, JSON, String
+    from sqlalchemy.types import TypeDecorator
+
+    t = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
+    if isinstance(t, Boolean):
+        default = column.default.arg if column.default is not None else False
+        return not default
+    if isinstance(t, DateTime):
+        return WHEN
+    if isinstance(t, Date):
+        return date(2027, 3, 31)
+    if isinstance(t, Float):
+        return 2.75
+    if isinstance(t, Integer):
+        return 42
+    if isinstance(t, JSON):
+        return JSON_LIST if model.model_fields[column.name].annotation is list else JSON_DICT
+    if isinstance(t, String):
+        return TEXT[: t.length] if t.length else TEXT * 3
+    raise AssertionError(f"no test value for {model.__name__}.{column.name} ({t!r})")
 
 
 async def test_every_table_round_trips(db_url):
+    """One row in every table, each column set to a value that is not its default; read back unchanged."""
+    from sqlmodel import SQLModel
+
+    models = _models()
+    written: dict[str, tuple[object, dict]] = {}  # table -> (primary key, column values)
     db = Database(db_url)
     try:
         async with db.write() as s:
-            p = Person(email="zoe@example.com", display_name="Zoë", timezone="Europe/Paris", created_at=T0,
-                       updated_at=T0)
-            s.add(p)
-            await s.flush()
-            uc = await factories.use_case(s, now=T0, pilot_exit_date=date(2027, 3, 31), risk_answers={"x": "y"})
-            rows = _rows(p.id, uc.id)
-            s.add_all(rows)
-            await s.flush()
-            grp = rows[5]
-            gate = rows[6]
-            kpi = rows[7]
-            s.add(ReviewGroupMember(group_id=grp.id, email="sam@example.com"))
-            s.add(ReviewGroupChannel(group_id=grp.id, platform="slack", channel_id="C1"))
-            s.add(KpiValue(kpi_id=kpi.id, value=3.2, at=T0, reported_by_id=p.id))
-            rr = ReviewRequest(gate_request_id=gate.id, use_case_id=uc.id, group_key="security", due_at=T0,
-                               next_reminder_at=T0, created_at=T0)
-            s.add(rr)
-            await s.flush()
-            s.add(ReviewDecision(review_id=rr.id, person_id=p.id, decision="approve", reason="fine", at=T0))
-            s.add(Condition(use_case_id=uc.id, review_id=rr.id, text="DPIA", owner_id=p.id,
-                            due_date=date(2027, 1, 15), created_at=T0))
-            s.add(InfoRequest(review_id=rr.id, question="Which data?", asked_by_id=p.id, asked_at=T0))
-            await audit.append(s, action="test.entry", actor_id=p.id, data={"k": "v"}, at=T0)
-            ids = {type(r).__name__: r.id for r in rows}
-            uc_id, p_id = uc.id, p.id
+            for table in SQLModel.metadata.sorted_tables:
+                if table.name in ("audit_log", "audit_head"):
+                    continue  # written only by storage.audit, below
+                model, values, later = models[table.name], {}, {}
+                for col in table.columns:
+                    if col.primary_key:
+                        continue
+                    fks = list(col.foreign_keys)
+                    if fks and fks[0].column.table is table:
+                        later[col.name] = True  # points at its own table: at this row itself
+                    elif fks:
+                        values[col.name] = written[fks[0].column.table.name][0]
+                    else:
+                        values[col.name] = _value(model, col)
+                row = model(**values)
+                s.add(row)
+                await s.flush()
+                for name in later:
+                    values[name] = row.id
+                    setattr(row, name, row.id)
+                await s.flush()
+                written[table.name] = (row.id, values)
+            entry = await audit.append(s, action="test.entry", actor_id=7, actor_label=TEXT, platform="teams",
+                                       entity="use_case", entity_id=3, use_case_id=3, data=JSON_DICT,
+                                       message_ref="teams:1:2", at=WHEN)
+            logged = {c.name: getattr(entry, c.name) for c in AuditEntry.__table__.columns}
+        assert set(written) | {"audit_log", "audit_head"} == set(SQLModel.metadata.tables)
+
         async with db.read() as s:
-            got = await s.get(Person, p_id)
-            assert got.display_name == "Zoë" and got.created_at == T0 and got.created_at.tzinfo is not None
-            u = await s.get(UseCase, uc_id)
-            assert u.pilot_exit_date == date(2027, 3, 31) and u.risk_answers == {"x": "y"}
-            for model in (PlatformIdentity, Scorecard, RiskEntry, GateRequest, Kpi, Incident, ConversationState,
-                          ConversationRef, MessageRef, Outbox, Snooze, DigestRun, UseCaseContributor, StageChange,
-                          ReviewGroupRow):
-                assert await s.get(model, ids[model.__name__]) is not None, model
-            st = await s.get(ConversationState, ids["ConversationState"])
-            assert st.data == {"a": [1, "é"]} and st.updated_at == T0
-            for model in (ReviewGroupMember, ReviewGroupChannel, KpiValue, ReviewRequest, ReviewDecision, Condition,
-                          InfoRequest, ProcessedEvent, ScorecardAnswer):
-                rows = (await s.execute(select(model))).scalars().all()
-                assert len(rows) == (0 if model is ScorecardAnswer else 1), model
-            cond = (await s.execute(select(Condition))).scalar_one()
-            assert cond.due_date == date(2027, 1, 15)
-            entry = (await s.execute(select(AuditEntry).where(AuditEntry.action == "test.entry"))).scalar_one()
-            assert entry.at == T0 and entry.data == {"k": "v"}
+            for name, (pk, values) in written.items():
+                got = await s.get(models[name], pk)
+                assert got is not None, name
+                for col, expected in values.items():
+                    value = getattr(got, col)
+                    assert value == expected, f"{name}.{col}: wrote {expected!r}, read {value!r}"
+                    if isinstance(expected, datetime):
+                        assert value.utcoffset() == timedelta(0), f"{name}.{col} is not read back in UTC"
+            got_entry = await s.get(AuditEntry, logged["seq"])
+            assert {c: getattr(got_entry, c) for c in logged} == logged
+            assert got_entry.at == WHEN and got_entry.at.utcoffset() == timedelta(0)
+            head = await s.get(AuditHead, 1)
+            assert (head.seq, head.hash) == (logged["seq"], logged["hash"])
     finally:
         await db.dispose()
 
