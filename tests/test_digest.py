@@ -197,3 +197,70 @@ def test_the_funnel_picture_is_a_png_with_one_bar_per_stage():
     blue = bytes(funnel.BAR)
     lengths = [row.count(blue) for row in rows if blue in row]
     assert max(lengths) > 0 and len(set(lengths)) == 3
+
+
+async def test_business_value_names_the_top_flagged_kpis_with_use_case_owner_and_reason(seeded):
+    from storage.tables import Kpi
+
+    h, uc = seeded
+    async with h.app.db.write() as s:
+        bob = uc["contract"].delivery_owner_id
+        # one more moving away, two not reported (one of them restricted), one flagged on a stopped use case
+        for i, (case, name, reason, at) in enumerate([
+                ("contract", "Clause recall", "moving_away", portfolio.d(11, 27)),
+                ("contract", "Reviews per day", "not_reported", portfolio.d(11, 20)),
+                ("hr", "Screening time", "not_reported", portfolio.d(11, 21)),
+                ("chatbot", "Answer quality", "moving_away", portfolio.d(11, 1))]):
+            s.add(Kpi(use_case_id=uc[case].id, layer="model_quality", name=name, baseline=0.8, target=0.9,
+                      direction="higher", owner_id=bob, cadence="weekly", last_value=0.7 if i == 0 else None,
+                      flagged_at=at, flag_reason=reason, next_due_at=portfolio.d(12, 1)))
+        for i in range(4):  # more than top_n (5) in all
+            s.add(Kpi(use_case_id=uc["churn"].id, layer="operational_health", name=f"Latency {i}", baseline=1,
+                      target=1, direction="lower", cadence="weekly", flagged_at=portfolio.d(11, 29, hour=11 + i),
+                      flag_reason="not_reported", next_due_at=portfolio.d(12, 1)))
+    text = await sent_digest(h)
+    value = text[text.index("BUSINESS VALUE"):text.index("WHAT MOVED AND WHAT STALLED")]
+    # only live use cases' KPIs count (the stopped one's are left out)
+    assert "KPIs at target: 1 of 10 (8 flagged, 7 without a value yet)" in value
+    assert "Flagged KPIs (8):" in value
+    lines = [f"UC-{uc['contract'].id} Contract review: Reviews per day, not reported since it was defined, "
+             "owner Bob.Delivery",
+             f"UC-{uc['hr'].id} Secret HR screening: Screening time, not reported since it was defined, owner "
+             "Bob.Delivery",
+             f"UC-{uc['contract'].id} Contract review: Clause recall, moving away from target (latest 0.7, target "
+             "0.9, baseline 0.8), owner Bob.Delivery",
+             f"UC-{uc['churn'].id} Churn predictor: Precision, moving away from target (latest 0.85, target 0.9, "
+             "baseline 0.7), owner Anna.Owner",
+             f"UC-{uc['churn'].id} Churn predictor: Latency 0, not reported since it was defined, owner not named"]
+    at = [value.index(line) for line in lines]  # oldest flag first
+    assert at == sorted(at)
+    assert "Latency 1" not in value and "…and 3 more" in value
+    assert "Answer quality" not in value  # a stopped use case's KPI is not live
+    # a channel that may not see restricted use cases gets the next flagged KPI instead, never the HR one
+    other = flat(as_text(await runs.preview(h.app, "weekly", portfolio.NOW, platform="slack", channel="CPRODUCT")))
+    assert "Screening time" not in other and "Latency 1" in other
+
+
+async def test_the_decision_buttons_open_the_review_card_or_else_the_status(seeded):
+    h, uc = seeded
+    await runs.run_due(h.app, h.app.clock())
+    await h.app.dispatcher.drain()
+    digest = next(m for c, m, _ in h.out.posts if c == "#leadership" and "digest" in m.fallback.lower())
+    button = next(b for b in digest.buttons if b.label == f"Open UC-{uc['hr'].id}")
+    assert button.action == "review.show"
+    seen = await h.person("lena.lead@example.com").press(button)
+    labels = [b.label for b in seen.buttons]
+    assert "Approve" in labels, seen.text  # the card with its decision buttons, not the details
+
+    # a leadership review waiting for the owners' answer opens the use case's status instead
+    async with h.app.db.write() as s:
+        from sqlalchemy import update
+
+        from storage.tables import ReviewRequest
+
+        await s.execute(update(ReviewRequest).where(ReviewRequest.use_case_id == uc["hr"].id)
+                        .values(status="info_requested"))
+    message = await runs.preview(h.app, "weekly", portfolio.NOW, platform="slack", channel="CLEADERSHIP")
+    button = next(b for b in message.buttons if b.label == f"Open UC-{uc['hr'].id}")
+    assert (button.action, button.payload) == ("status.show", {"uc": uc["hr"].id})
+    assert "(waiting for the owners' answer)" in flat(as_text(message))

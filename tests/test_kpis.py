@@ -1,8 +1,11 @@
 """KPIs from chat: owners define them, the cadence sweep asks for values, one reply records, drift is flagged."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
+from conversations.interaction import OpenForm
 from conversations.messages import Facts
 from notifications import kpi_prompts
 from storage import audit
@@ -198,3 +201,86 @@ async def test_a_typed_command_leaves_the_value_question(harness: Harness, clock
     assert "I need a number" in seen.text and "current value of “Claims cycle time”" in flat(seen.text)
     seen = await bob.say(f"kpis UC-{uc_id}")
     assert "KPIs of UC-1" in seen.text
+
+
+async def change_form(person, uc_id: int):
+    seen = await person.say(f"kpi UC-{uc_id} change")
+    button = next(b for b in seen.buttons if b.label == "Change: Claims cycle time")
+    seen = await person.press(button)
+    op = seen.outcome.ops[0]
+    assert isinstance(op, OpenForm), seen.text
+    return op.form, button
+
+
+async def audit_of(h: Harness, action: str) -> list[dict]:
+    async with h.app.db.read() as s:
+        return [e.data for e in (await s.execute(select(AuditEntry).where(AuditEntry.action == action)
+                                                 .order_by(AuditEntry.seq))).scalars()]
+
+
+async def test_owners_change_a_kpi_and_others_may_not(harness: Harness, clock):
+    uc_id = await live_use_case(harness)
+    kpi_id = await define_cycle_time(harness, uc_id)
+    zoe, anna = harness.person("zoe@example.com"), harness.person(ANNA)
+    assert "Only the business owner or the delivery owner" in (await zoe.say(f"kpi UC-{uc_id} change")).text
+
+    form, button = await change_form(anna, uc_id)
+    initial = {f.name: f.initial for f in form.fields}
+    assert (initial["target"], initial["baseline"], initial["cadence"], initial["retire"]) == \
+        (20.0, 30.0, "weekly", "keep")
+    assert "Only the business owner or the delivery owner" in (await zoe.press(button)).text
+    values = {"target": "18", "baseline": "30", "cadence": "monthly", "owner": "", "retire": "keep",
+              "reason": "The team agreed a stretch goal"}
+    seen = await zoe.submit(form.form_id, form.payload, values)
+    assert "Only the business owner or the delivery owner" in seen.text
+    assert (await kpi(harness, kpi_id)).target == 20
+
+    seen = await anna.submit(form.form_id, form.payload, {**values, "target": "soon"})
+    assert "[form errors] target: I need a number" in seen.text
+    seen = await anna.submit(form.form_id, form.payload, values)
+    assert ("Changed “Claims cycle time” of UC-1: target 18 min, baseline 30 min; asked for monthly, next on "
+            "23 Dec 2026.") in flat(seen.text)
+    k = await kpi(harness, kpi_id)
+    assert (k.target, k.cadence, k.next_due_at, k.owner_id is not None) == \
+        (18, "monthly", clock.now + timedelta(days=30), True)
+    assert await audit_of(harness, "kpi.changed") == [
+        {"kpi": "Claims cycle time", "changes": {"target": [20.0, 18.0], "cadence": ["weekly", "monthly"]},
+         "reason": "The team agreed a stretch goal", "next_due_at": (clock.now + timedelta(days=30)).isoformat()}]
+
+    # a form opened before that change is refused rather than undoing it
+    seen = await anna.submit(form.form_id, form.payload, {**values, "target": "25"})
+    assert "Someone changed this KPI since you opened the form" in seen.text
+    assert (await kpi(harness, kpi_id)).target == 18
+
+    form, _ = await change_form(anna, uc_id)
+    seen = await anna.submit(form.form_id, form.payload, {"target": "18", "baseline": "30", "cadence": "monthly",
+                                                          "owner": "carl@example.com", "retire": "keep"})
+    assert "reported by carl@example.com" in seen.text  # a new person, known by email until they talk to aiom
+    assert any("made you the owner of the KPI “Claims cycle time”" in t for t in harness.out.dms_to("carl@example.com"))
+    assert (await audit_kinds(harness)).count("kpi.changed") == 2
+
+
+async def audit_kinds(h: Harness) -> list[str]:
+    async with h.app.db.read() as s:
+        return list((await s.execute(select(AuditEntry.action).order_by(AuditEntry.seq))).scalars())
+
+
+async def test_retiring_a_kpi_stops_its_prompts_and_needs_a_reason(harness: Harness, clock):
+    uc_id = await live_use_case(harness)
+    kpi_id = await define_cycle_time(harness, uc_id)
+    bob = harness.person(BOB)  # the delivery owner may retire it too
+    form, _ = await change_form(bob, uc_id)
+    values = {"target": "20", "baseline": "30", "cadence": "weekly", "retire": "retire"}
+    seen = await bob.submit(form.form_id, form.payload, values)
+    assert "[form errors] reason: Please say in a sentence why it is retired." in seen.text
+    seen = await bob.submit(form.form_id, form.payload, {**values, "reason": "Replaced by the end-to-end time"})
+    assert "Retired “Claims cycle time” of UC-1: I will no longer ask for it, and its past values are kept." in \
+        flat(seen.text)
+    assert "has no KPIs left" in seen.text
+    assert (await kpi(harness, kpi_id)).active is False
+    assert await audit_of(harness, "kpi.retired") == [
+        {"kpi": "Claims cycle time", "reason": "Replaced by the end-to-end time", "last_value": None}]
+    assert "No KPIs defined yet" in (await bob.say(f"kpis UC-{uc_id}")).text
+    clock.advance(days=30)
+    assert await sweep(harness) == 0  # no prompt, no "not reported" flag for a retired KPI
+    assert "no longer tracked" in (await bob.submit(form.form_id, form.payload, values)).text

@@ -8,10 +8,9 @@ from __future__ import annotations
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import incident_cards as cards
-from conversations.flows.live_access import can_see, group_names, in_groups
-from conversations.interaction import PersonHint
+from conversations.flows.live_access import can_see, group_names, in_groups, person_from_form
 from conversations.messages import Button, Buttons, Message, Text
-from conversations.people import display, parse_person, person_for_hint
+from conversations.people import display
 from storage.repo import incidents as repo
 from storage.repo import people, use_cases
 from storage.tables import Incident, UseCase
@@ -104,17 +103,11 @@ def register(engine: Engine) -> None:
     async def assign(ctx: Ctx, values: dict) -> None:
         inc, uc = await load(ctx, ctx.inbound.payload)
         await require_handler(ctx, inc, uc)
-        raw = (values or {}).get("responder")
-        if isinstance(raw, dict) and (raw.get("email") or raw.get("external_id")):
-            hint = PersonHint(email=raw.get("email"), name=raw.get("name", ""), platform=raw.get("platform", ""),
-                              external_id=raw.get("external_id", ""), tenant=raw.get("tenant", ""))
-        else:
-            hint = parse_person(raw, ctx.inbound.mentions) if isinstance(raw, str) else None
-        if hint is None:
+        responder = await person_from_form(ctx, (values or {}).get("responder"))
+        if responder is None:
             ctx.form_errors(cards.assign_form(inc), {"responder": "I need a person: mention them or type their "
                                                                   "email address."})
             return
-        responder = await person_for_hint(ctx.session, hint)
         ack = {"status": "acknowledged", "acknowledged_by_id": ctx.person.id, "acknowledged_at": ctx.now} \
             if inc.status == "open" else {}
         await _changed(ctx, inc, responder_id=responder.id, **ack)

@@ -122,6 +122,8 @@ def list_message(uc: UseCase, lines: list[KpiLine], *, can_edit: bool) -> Messag
     if can_edit:
         buttons = [Button("Add KPI", "kpi.add", {"uc": uc.id}, style="primary")]
         buttons += [Button(f"Record: {ln.name}"[:70], "kpi.record", {"k": ln.kpi_id}) for ln in lines[:4]]
+        if lines:
+            buttons.append(Button("Change a KPI", "kpi.change_list", {"uc": uc.id}))
         blocks.append(Buttons(buttons))
     return Message(blocks, fallback=f"KPIs of UC-{uc.id}: {len(lines)} defined")
 

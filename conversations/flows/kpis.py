@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
-from conversations.flows import kpi_values, kpi_views
+from conversations.flows import kpi_changes, kpi_values, kpi_views
 from conversations.flows.live_access import is_owner, use_case_for
 from conversations.interaction import PersonHint
 from conversations.labels import parse_uc_id, uc_ref
@@ -147,14 +147,19 @@ async def show_list(ctx: Ctx, uc: UseCase) -> None:
 def register(engine: Engine) -> None:
     engine.add_flow(KpiDefineFlow())
     engine.add_flow(kpi_values.KpiValueFlow())
+    kpi_changes.register(engine)
 
-    @engine.command("kpi", "kpis", help="kpis UC-4 lists a use case's KPIs; kpi UC-4 add defines one")
+    @engine.command("kpi", "kpis", help="kpis UC-4 lists a use case's KPIs; kpi UC-4 add defines one; "
+                                        "kpi UC-4 change changes or retires one")
     async def kpi_command(ctx: Ctx, args: str) -> None:
         words = args.replace(",", " ").split()
         uc_id = next((parse_uc_id(w) for w in words if parse_uc_id(w) is not None), None)
-        uc = await use_case_for(ctx, uc_id, "*kpis UC-4* to list them, *kpi UC-4 add* to define one.")
+        uc = await use_case_for(ctx, uc_id, "*kpis UC-4* to list them, *kpi UC-4 add* to define one, "
+                                            "*kpi UC-4 change* to change or retire one.")
         if any(w.lower() in ("add", "new", "define") for w in words):
             await start_define(ctx, uc)
+        elif any(w.lower() in ("change", "edit", "retire") for w in words):
+            await kpi_changes.show_choices(ctx, uc)
         else:
             await show_list(ctx, uc)
 

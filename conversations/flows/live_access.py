@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from conversations.context import Ctx, Refusal
+from conversations.interaction import PersonHint
+from conversations.people import parse_person, person_for_hint
 from conversations.policy import Policy
 from storage.repo import use_cases
 from storage.repo.people import normalise_email
-from storage.tables import UseCase
+from storage.tables import Person, UseCase
 
 
 def verified_email(ctx: Ctx) -> str | None:
@@ -60,3 +62,13 @@ def can_see(ctx: Ctx, uc: UseCase) -> bool:
     if ctx.person.id in (uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id, uc.sponsor_id):
         return True
     return in_groups(ctx, [g.key for g in ctx.policy.review.groups])
+
+
+async def person_from_form(ctx: Ctx, raw) -> Person | None:
+    """The person a form's person field names: a platform user pick (a dict) or a typed mention / email."""
+    if isinstance(raw, dict) and (raw.get("email") or raw.get("external_id")):
+        hint = PersonHint(email=raw.get("email"), name=raw.get("name", ""), platform=raw.get("platform", ""),
+                          external_id=raw.get("external_id", ""), tenant=raw.get("tenant", ""))
+    else:
+        hint = parse_person(raw, ctx.inbound.mentions) if isinstance(raw, str) and raw.strip() else None
+    return await person_for_hint(ctx.session, hint) if hint is not None else None

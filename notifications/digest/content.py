@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from conversations.labels import stage_label
 from conversations.messages import Button, Buttons, Context, Divider, Facts, Header, Image, Message, Strong, Text
 from conversations.policy import Policy
+from conversations.rules import kpis as kpi_rules
 from notifications.digest.data import STALL_DAYS, DigestData
 
 SEVERITY_WORD = {"pilot": "pilot exit", "review": "review due", "condition": "condition due", "kpi": "KPI value due"}
@@ -102,7 +103,21 @@ def _value(policy: Policy, d: DigestData) -> Text:
     for uc_id, title, outcome, stage, kpis, hit in d.value:
         kp = f" · KPIs {hit}/{kpis} at target" if kpis else " · no KPIs yet"
         lines.append(f"• {_uc(uc_id, title)} ({stage_label(policy, stage)}): {_name(outcome, 110)}{kp}")
+    if d.flagged_kpis:
+        lines.append(f"Flagged KPIs ({k.get('flagged', 0)}):")
+        for f in d.flagged_kpis:
+            lines.append(f"• {_uc(f.use_case_id, f.use_case_title)}: {_name(f.name, 60)}, {_flag_reason(f)}, "
+                         f"owner {f.owner_name or 'not named'}")
+        lines += _more(k.get("flagged", 0), len(d.flagged_kpis))
     return _section("Business value", lines)
+
+
+def _flag_reason(f) -> str:
+    if f.reason == "not_reported":
+        return "not reported" + (f" since {f.last_value_at:%d %b}" if f.last_value_at else " since it was defined")
+    fmt = kpi_rules.fmt_number
+    return (f"moving away from target (latest {fmt(f.last_value, f.unit)}, target {fmt(f.target, f.unit)}, "
+            f"baseline {fmt(f.baseline, f.unit)})")
 
 
 def _progress(policy: Policy, d: DigestData) -> Text:
@@ -159,10 +174,13 @@ def _decisions(policy: Policy, d: DigestData, tz) -> list:
     count, rows = d.decisions
     lines = [f"Waiting for leadership: {count}"]
     buttons = []
-    for rid, uc_id, title, stage, due, level in rows:
+    for rid, uc_id, title, stage, due, level, status in rows:
         why = "escalated to leadership" if level else f"gate from {stage_label(policy, stage)}"
-        lines.append(f"• {_uc(uc_id, title)}: {why}, due {_day(due, tz)}")
-        buttons.append(Button(f"Open UC-{uc_id}", "review.details", {"r": rid}))
+        waiting = " (waiting for the owners' answer)" if status != "pending" else ""
+        lines.append(f"• {_uc(uc_id, title)}: {why}, due {_day(due, tz)}{waiting}")
+        # A review waiting for a decision opens its card with the decision buttons; otherwise the status.
+        buttons.append(Button(f"Open UC-{uc_id}", "review.show", {"r": rid}) if status == "pending"
+                       else Button(f"Open UC-{uc_id}", "status.show", {"uc": uc_id}))
     lines += _more(count, len(rows))
     out: list = [_section("Decisions required from leadership", lines)]
     if buttons:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from conversations.policy import DigestSchedule, Policy
 from notifications.reminders import hours
 from storage.repo import digest as q
+from storage.repo import kpis as kpi_repo
 
 STALL_DAYS = 30  # no stage change for this long counts as stalled (exploration to scale decision)
 LOW_CAPACITY_AT_MOST = 2  # readiness "delivery capacity" at 2 (major gaps) or below is resourcing pressure
@@ -60,6 +61,7 @@ class DigestData:
     decisions: tuple[int, list] = (0, [])
     capacity: tuple[int, list] = (0, [])
     incidents: list[tuple] = field(default_factory=list)
+    flagged_kpis: list = field(default_factory=list)  # the top N flagged KPIs (storage.repo.kpis.FlaggedKpi)
     next_counts: dict[str, int] = field(default_factory=dict)
     next_items: list[tuple] = field(default_factory=list)
 
@@ -143,6 +145,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
             "decisions": run(q.decisions, policy.review.leadership_group, n, v),
             "low": run(q.low_scores, list(READINESS_STAGES), CAPACITY_ITEM, LOW_CAPACITY_AT_MOST, n, v),
             "incidents": run(q.open_incidents, [s.key for s in policy.incidents.severities], n, v),
+            "flagged_kpis": run(_flagged, n, v),
             "next": run(q.due_before, t.now, t.next_at, today, until_day, n, v),
         }
     names = list(figures) + [(v, k) for v, d in lists.items() for k in d]
@@ -159,13 +162,17 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
     for v in lists:
         d = replace(base, visible=v)
         for name in ("risks", "value", "recent_moves", "stalled", "overdue", "gates_stopped", "conditions", "limbo",
-                     "decisions", "incidents"):
+                     "decisions", "incidents", "flagged_kpis"):
             setattr(d, name, done[(v, name)])
         d.capacity = (base.readiness.get("low_item", 0), done[(v, "low")])
         d.next_counts, items = done[(v, "next")]
         d.next_items = sorted(items, key=lambda row: _sort_key(row[0]))[:schedule.top_n]
         out[v] = d
     return out
+
+
+async def _flagged(session, n: int, visible: bool) -> list:
+    return await kpi_repo.flagged_kpis(session, limit=n, visible=visible)
 
 
 def _sort_key(when) -> str:

@@ -63,10 +63,12 @@ async def kpi_summary(session: AsyncSession) -> dict[str, int]:
                                and_(Kpi.direction == "lower", Kpi.last_value <= Kpi.target))), 1), else_=0)
     live = Kpi.active.is_(True)
 
-    def n(cond):  # counted in one pass over the table (no index lookups per row)
+    def n(cond):  # counted in one pass over the table (one primary-key look-up of its use case per KPI)
         return func.coalesce(func.sum(case((and_(live, cond), 1), else_=0)), 0)
 
-    q = select(n(literal(True)), n(at_target == 1), n(Kpi.flagged_at.is_not(None)), n(Kpi.last_value.is_(None)))
+    # KPIs of live use cases only (as the flagged list names them): a stopped or paused one reports nothing.
+    q = select(n(literal(True)), n(at_target == 1), n(Kpi.flagged_at.is_not(None)), n(Kpi.last_value.is_(None))) \
+        .select_from(Kpi).join(UseCase, UseCase.id == Kpi.use_case_id).where(UseCase.status == "active")
     total, hit, flagged, unreported = await _one(session, q)
     return {"total": total, "at_target": int(hit), "flagged": int(flagged), "unreported": int(unreported)}
 
@@ -211,10 +213,12 @@ async def top_risks(session: AsyncSession, likelihood: list[str], impact: list[s
 
 
 async def decisions(session: AsyncSession, group: str, n: int, visible: bool) -> tuple[int, list[tuple]]:
-    """Open reviews addressed to leadership: count, and (review id, use case id, title, stage, due_at, level)."""
+    """Open reviews addressed to leadership: count, and (review id, use case id, title, stage, due_at, level,
+    review status: pending, or info_requested while it waits for the owners' answer)."""
     where = and_(ReviewRequest.group_key == group, ReviewRequest.status.in_(OPEN_REVIEW))
     (count,) = await _one(session, select(func.count()).select_from(ReviewRequest).where(where))
-    q = (select(ReviewRequest.id, UseCase.id, UseCase.title, UseCase.stage, ReviewRequest.due_at, ReviewRequest.level)
+    q = (select(ReviewRequest.id, UseCase.id, UseCase.title, UseCase.stage, ReviewRequest.due_at, ReviewRequest.level,
+                ReviewRequest.status)
          .join(UseCase, UseCase.id == ReviewRequest.use_case_id).where(where)
          .order_by(ReviewRequest.due_at, ReviewRequest.id).limit(n))
     return count, await _rows(session, _visible(q, visible))

@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import dialect
-from storage.tables import Kpi, KpiValue, UseCase
+from storage.tables import Kpi, KpiValue, Person, UseCase
 
 LIVE_STATUS = "active"
 
@@ -64,6 +64,12 @@ async def record_value(session: AsyncSession, *, kpi_id: int, value: float, at: 
     session.add(KpiValue(kpi_id=kpi_id, value=value, at=at, reported_by_id=by_person_id))
     await session.execute(update(Kpi).where(Kpi.id == kpi_id)
                           .values(last_value=value, last_value_at=at, next_due_at=next_due_at))
+    await session.flush()
+
+
+async def change(session: AsyncSession, kpi_id: int, **values) -> None:
+    """Change a KPI's definition (target, baseline, cadence, owner, active...): the chat's kpi change."""
+    await session.execute(update(Kpi).where(Kpi.id == kpi_id).values(**values))
     await session.flush()
 
 
@@ -157,18 +163,26 @@ class FlaggedKpi:
     owner_id: int | None
     flagged_at: datetime
     reason: str  # moving_away | not_reported
+    owner_name: str = ""  # display name, else email ("" when the KPI has no owner)
 
 
-async def flagged_kpis(session: AsyncSession, now: datetime | None = None, *, limit: int = 1000) -> list[FlaggedKpi]:
-    """Flagged KPIs of live use cases, oldest flag first (for the digest; `now` is accepted for symmetry)."""
-    q = (select(Kpi, UseCase.title).join(UseCase, UseCase.id == Kpi.use_case_id)
-         .where(_live(), Kpi.flagged_at.is_not(None)).order_by(Kpi.flagged_at, Kpi.id).limit(limit))
+async def flagged_kpis(session: AsyncSession, now: datetime | None = None, *, limit: int = 1000,
+                       visible: bool = True) -> list[FlaggedKpi]:
+    """Flagged KPIs of live use cases, oldest flag first, with their owner's name (the digest names the top N;
+    `visible` False leaves restricted use cases out; `now` is accepted for symmetry)."""
+    q = (select(Kpi, UseCase.title, Person.display_name, Person.email)
+         .join(UseCase, UseCase.id == Kpi.use_case_id).outerjoin(Person, Person.id == Kpi.owner_id)
+         .where(_live(), Kpi.flagged_at.is_not(None)))
+    if not visible:
+        q = q.where(UseCase.restricted.is_(False))
+    q = q.order_by(Kpi.flagged_at, Kpi.id).limit(limit)
     out = []
-    for k, title in (await session.execute(q)).all():
+    for k, title, name, email in (await session.execute(q)).all():
         out.append(FlaggedKpi(kpi_id=k.id, use_case_id=k.use_case_id, use_case_title=title, name=k.name,
                               layer=k.layer, unit=k.unit, baseline=k.baseline, target=k.target,
                               direction=k.direction, last_value=k.last_value, last_value_at=k.last_value_at,
-                              owner_id=k.owner_id, flagged_at=k.flagged_at, reason=k.flag_reason))
+                              owner_id=k.owner_id, flagged_at=k.flagged_at, reason=k.flag_reason,
+                              owner_name=name or email or ""))
     return out
 
 
