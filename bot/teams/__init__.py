@@ -27,7 +27,7 @@ def attach(app: App, web_app: web.Application):
     from bot.teams.endpoint import BOT_KEY, RUNTIME_KEY, messages
     from bot.teams.files import Files
     from bot.teams.handler import AiomTeamsBot
-    from bot.teams.identity import Directory
+    from bot.teams.identity import Directory, home_rule
     from bot.teams.proactive import Proactive
     from bot.teams.refs import References
     from bot.teams.runtime import TeamsRuntime
@@ -38,11 +38,14 @@ def attach(app: App, web_app: web.Application):
         return None
     if not s.MICROSOFT_APP_ID:
         log.warning(ANONYMOUS_WARNING)
+    rule = home_rule(s)
+    if rule.warning:
+        log.warning(rule.warning)
     pool = ConnectorPool()
     adapter, auth = make_adapter(s, pool)
     proactive = Proactive(adapter, s.MICROSOFT_APP_ID)
     rt = TeamsRuntime(app=app, adapter=adapter, auth=auth, pool=pool,
-                      directory=Directory(app.db, s.MICROSOFT_APP_TENANT_ID), refs=References(app.db),
+                      directory=Directory(app.db, rule, clock=app.clock), refs=References(app.db),
                       proactive=proactive, files=Files(app.db, pool, proactive),
                       metrics=web_app.get(METRICS_KEY))
     app.add_deliverer(TeamsDeliverer(rt))
