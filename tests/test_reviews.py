@@ -365,7 +365,8 @@ async def test_edits_show_as_changed_since_you_last_looked(harness: Harness):
                                                                   "review of every high-risk case"})
     assert "version 2" in flat(seen.text)
     text = delivered(harness, "#product", f"UC-{uc.id}")
-    assert "Changed since you last looked (version 1 → 2)" in text and "by 40%" in text
+    assert "Changed since you last looked (the review was sent to you on 23 Nov 2026 09:00 UTC): • Outcome " \
+           "statement: “Cut claims triage time by 30%" in text and "by 40%" in text
     async with harness.app.db.read() as s:
         entry = [e async for e in audit.entries(s, use_case_id=uc.id) if e.action == "use_case.edited"][0]
     assert entry.data["changes"]["outcome"]["before"].startswith("Cut claims triage time by 30%")

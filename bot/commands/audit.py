@@ -30,10 +30,13 @@ PHRASES = {
     "review.seen": "looked at the changes",
     "condition.opened": "condition opened",
     "condition.closed": "closed a condition",
+    "review.reminded": "reviewers reminded",
+    "reminder.snoozed": "snoozed a reminder",
+    "reminder.not_sent_snoozed": "a queued reminder was not sent: its recipient had snoozed it",
 }
 KEYS = ("group", "decision", "result", "from", "to", "kind", "reason", "tier", "groups", "text", "evidence",
         "question", "answer", "requested", "due_at", "due", "to_group", "new_review", "version", "instrument",
-        "item", "value", "total")
+        "item", "value", "total", "subject", "until")
 
 
 def add(sub) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from conversations.flows import review_changes
 from conversations.labels import stage_label, tier_label, uc_ref
 from conversations.messages import Button, Buttons, Confirm, Context, Divider, Facts, Header, Message, Text
 from conversations.policy import Policy
@@ -151,8 +152,9 @@ def card(policy: Policy, d: CardData) -> Message:
         blocks.append(Context("Closed: " + "; ".join(
             f"#{c.id} by {d.name(c.closed_by_id)} on {day(c.closed_at)} ({clip(c.evidence, 120)})"
             for c in closed_here)))
-    if d.edits:
-        blocks.append(Text([_changes(d)]))
+    changed = review_changes.text(policy, d) if rr.status in rules.OPEN else None
+    if changed:
+        blocks.append(Text([changed]))
     if d.needs_conditions and rr.status in rules.OPEN:
         blocks.append(Context("Readiness is in a band that passes only with conditions: approve with "
                               "conditions naming the gaps to close."))
@@ -179,16 +181,6 @@ def _area(policy: Policy, key: str) -> str:
         return policy.risk_register.area(key).name
     except KeyError:
         return key
-
-
-def _changes(d: CardData) -> str:
-    rows = []
-    for e in d.edits:
-        for f, change in (e.data or {}).get("changes", {}).items():
-            rows.append(f"• {change.get('label', f)}: “{clip(str(change.get('before', '')), 120)}” → "
-                        f"“{clip(str(change.get('after', '')), 160)}” ({d.name(e.actor_id)}, {when(e.at)})")
-    head = f"Changed since you last looked (version {d.rr.seen_version} → {d.uc.version}):"
-    return head + ("\n" + "\n".join(rows[-8:]) if rows else " the facts were edited.")
 
 
 def _buttons(policy: Policy, d: CardData) -> list:

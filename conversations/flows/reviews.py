@@ -172,7 +172,8 @@ def register(engine: Engine) -> None:
             ctx.whisper(msg)
         group = ctx.policy.review.group(d.rr.group_key)
         who = clicker(ctx)
-        if rules.member_of(who.email, group.members) and not who.guest and d.rr.seen_version < d.uc.version:
+        if rules.member_of(who.email, group.members) and not who.guest and d.rr.status in rules.OPEN \
+                and d.changes:  # the group has looked: the card stops listing what changed
             await reviews.set_review(ctx.session, rid, only_if=tuple(rules.OPEN), seen_version=d.uc.version)
             acting = Acting.of(ctx)
             await acting.audit("review.seen", entity="review", entity_id=rid, use_case_id=d.uc.id,

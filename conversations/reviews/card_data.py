@@ -34,8 +34,10 @@ class CardData:
     open_conditions: list[Condition]
     scores: dict
     risks: list[RiskEntry]
-    edits: list[AuditEntry]
+    # What changed on the use case since this group last looked (audit entries, oldest first), and that look.
+    changes: list[AuditEntry]
     people: dict[int, Person] = field(default_factory=dict)
+    last_look: AuditEntry | None = None
     escalated_from: ReviewRequest | None = None
     # Who escalated to this review and why (from the audit entry of the escalation).
     escalation: AuditEntry | None = None
@@ -73,12 +75,13 @@ async def load(session: AsyncSession, policy: Policy, review_id: int) -> CardDat
     await session.refresh(uc)
     gate = await reviews.get_gate(session, rr.gate_request_id)
     infos = await reviews.infos(session, [rr.id])
+    changes, look = await reviews.changes_since(session, uc.id, rr.group_key)
     data = CardData(
         uc=uc, rr=rr, gate=gate, decisions=await reviews.decisions(session, [rr.id]), infos=infos,
         own_conditions=await conditions.for_reviews(session, [rr.id]),
         open_conditions=await conditions.open_for(session, uc.id),
         scores=await reviews.latest_scores(session, uc.id), risks=top_risks(await reviews.live_risks(session, uc.id)),
-        edits=await reviews.edits_since(session, uc.id, rr.seen_version))
+        changes=changes, last_look=look)
     if rr.escalated_from_id:
         data.escalated_from = await reviews.get_review(session, rr.escalated_from_id)
         data.escalation = await reviews.escalation_note(session, rr.escalated_from_id)
@@ -93,6 +96,8 @@ async def load(session: AsyncSession, policy: Policy, review_id: int) -> CardDat
     ids |= {c.owner_id for c in data.open_conditions + data.own_conditions}
     ids |= {c.closed_by_id for c in data.own_conditions}
     ids |= {r.owner_id for r in data.risks}
-    ids |= {e.actor_id for e in data.edits}
+    ids |= {e.actor_id for e in data.changes}
+    ids |= {(e.data or {}).get(k) for e in data.changes for k in ("owner", "owner_id")
+            if isinstance((e.data or {}).get(k), int)}
     data.people = await people.get_many(session, [i for i in ids if i])
     return data

@@ -202,12 +202,49 @@ async def review_for_thread(session: AsyncSession, platform: str, channel: str, 
 
 
 # -- what a review card shows --------------------------------------------------------
-async def edits_since(session: AsyncSession, use_case_id: int, version: int) -> list[AuditEntry]:
-    """Audited edits of the use case's facts that made versions after `version`."""
-    q = (select(AuditEntry).where(AuditEntry.use_case_id == use_case_id, AuditEntry.action == "use_case.edited")
-         .order_by(AuditEntry.seq))
-    rows = (await session.execute(q)).scalars().all()
-    return [e for e in rows if int((e.data or {}).get("version", 0)) > version]
+# A group "looks" at a use case when a member opens a card's details, decides, or asks the owners a question.
+LOOKS = ("review.seen", "review.decided", "review.info_requested")
+# What a reviewer wants to know changed since their group last looked.
+CHANGES = ("use_case.edited", "use_case.tier_override_decided", "scorecard.answered", "scorecard.completed",
+           "scorecard.area_reviewed", "risk.added", "risk.updated", "risk_register.reviewed", "condition.opened",
+           "condition.closed", "review.info_answered")
+
+
+async def last_look(session: AsyncSession, use_case_id: int, group_key: str) -> tuple[int, list[int]]:
+    """(audit sequence number of the group's last look at this use case, the group's review ids on it).
+
+    Looks are counted over every review the group had on the use case, so the answer carries across gates; a
+    group that never looked counts from its first review request.
+    """
+    q = select(ReviewRequest.id).where(ReviewRequest.use_case_id == use_case_id, ReviewRequest.group_key == group_key)
+    ids = list((await session.execute(q)).scalars().all())
+    if not ids:
+        return 0, []
+    mine = (AuditEntry.use_case_id == use_case_id, AuditEntry.entity == "review",
+            AuditEntry.entity_id.in_([str(i) for i in ids]))
+    seq = (await session.execute(select(func.max(AuditEntry.seq))
+                                 .where(*mine, AuditEntry.action.in_(LOOKS)))).scalar_one_or_none()
+    if seq is None:
+        seq = (await session.execute(select(func.min(AuditEntry.seq))
+                                     .where(*mine, AuditEntry.action == "review.requested"))).scalar_one_or_none()
+    return seq or 0, ids
+
+
+async def changes_since(session: AsyncSession, use_case_id: int, group_key: str, limit: int = 200
+                        ) -> tuple[list[AuditEntry], AuditEntry | None]:
+    """What changed on the use case since the group last looked (oldest first, at most `limit` of the newest),
+    leaving out the conditions the group attached itself; and the entry of that look."""
+    seq, ids = await last_look(session, use_case_id, group_key)
+    if not ids:
+        return [], None
+    q = (select(AuditEntry).where(AuditEntry.use_case_id == use_case_id, AuditEntry.seq > seq,
+                                  AuditEntry.action.in_(CHANGES)).order_by(AuditEntry.seq.desc()).limit(limit))
+    rows = list(reversed((await session.execute(q)).scalars().all()))
+    own = set(ids)
+    rows = [e for e in rows if not (e.action == "condition.opened" and (e.data or {}).get("review") in own)]
+    look = (await session.execute(select(AuditEntry).where(AuditEntry.seq == seq))).scalar_one_or_none() if seq \
+        else None
+    return rows, look
 
 
 async def escalation_note(session: AsyncSession, review_id: int) -> AuditEntry | None:
