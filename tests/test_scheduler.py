@@ -36,6 +36,34 @@ async def test_jobs_come_from_the_policy_with_coalescing_and_a_grace_time(harnes
         await sched.stop()
 
 
+async def test_a_digest_in_a_non_utc_zone_fires_at_eight_local_time_across_the_clock_change(db_url, policy, clock):
+    from zoneinfo import ZoneInfo
+
+    from tests.support.harness import Harness
+
+    data = policy.model_dump()
+    for d in data["digests"]:
+        if d["key"] == "weekly":
+            d["timezone"] = "America/New_York"
+    h = await Harness.start(db_url, policy=type(policy).model_validate(data), clock=clock)
+    sched = Scheduler(h.app)
+    sched.start(catch_up=False)
+    try:
+        job = sched._aps.get_job("digest:weekly")
+        ny = ZoneInfo("America/New_York")
+        nxt = job.next_run_time.astimezone(ny)
+        assert (nxt.weekday(), nxt.hour, nxt.minute) == (0, 8, 0)
+        # Monday 08:00 in New York is 13:00 UTC in winter (EST) and 12:00 UTC in summer (EDT).
+        winter = job.trigger.get_next_fire_time(None, datetime(2026, 11, 29, 12, tzinfo=UTC))
+        assert winter.astimezone(UTC) == datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
+        spring = job.trigger.get_next_fire_time(None, datetime(2027, 3, 13, 12, tzinfo=UTC))  # DST starts 14 Mar
+        assert spring.astimezone(UTC) == datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
+        assert spring.astimezone(ny).hour == 8
+    finally:
+        await sched.stop()
+        await h.stop()
+
+
 async def test_one_tick_runs_every_sweep_and_the_due_digest_then_finds_nothing_more(harness, clock):
     async with harness.app.db.write() as s:
         await portfolio.seed(s, harness.app.policy)
