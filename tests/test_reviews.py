@@ -288,12 +288,14 @@ async def test_typed_approval_in_the_card_thread_gets_a_nudge(harness: Harness):
 NUDGED = ["approved", "Approved.", "approve", "LGTM!", "lgtm", "looks good to me", "approve with conditions",
           "approved with conditions", "ok to proceed", "OK to go", "ok to proceed from our side", "+1", "👍",
           ":+1:", "approved :+1:", "good to go", "signed off", "rejected", "declined", "stop this", "Stop it!",
-          "no go", "escalate", "we approve", "approved from security"]
+          "no go", "escalate", "we approve", "approved from security", "LGTM, approved", "approved, thanks!",
+          "approved and signed off"]
 NOT_NUDGED = ["ok, where is it hosted?", "ok", "ok thanks", "agree that the risk is high, but who owns it?",
               "agreed with Sam that we need the DPIA first, can someone share it?", "stop the press: who owns this?",
               "Stop by my desk later to talk it through", "is this approved?", "approved vendors list?",
               "looks good but where is the data stored?", "does anyone know who owns the data?",
-              "+1 to Sam's question about hosting", "lgtm once the pen test is in, what date is it booked for?"]
+              "+1 to Sam's question about hosting", "lgtm once the pen test is in, what date is it booked for?",
+              "approved, but who owns the data", "thanks"]
 
 
 @pytest.mark.parametrize("text", NUDGED)

@@ -25,6 +25,8 @@ DECISION_PHRASES = (
     r"escalated?|escalating")
 DECISION_LIKE = re.compile(rf"^(?:(?:i|we)\s+)?(?:{DECISION_PHRASES})"
                            r"(?:\s+(?:from|by|for)\s+(?:me|us|our side|[a-z]+))?\s*[.!]*$", re.I)
+PARTS = re.compile(r"[,;]|\s+-\s+|\s+and\s+", re.I)
+COURTESY = re.compile(r"^(?:thanks?(?: you| all| everyone)?|thx|cheers|ta|from (?:me|us|our side))[.!]*$", re.I)
 THUMBS = re.compile(r"(?::\+1:|:thumbsup:|:white_check_mark:|:heavy_check_mark:|👍|✅|✔️?)")
 EMOJI_CODE = re.compile(r":[a-z0-9_+-]+:", re.I)
 
@@ -37,7 +39,12 @@ def looks_like_decision(text: str | None) -> bool:
     bare = " ".join(EMOJI_CODE.sub(" ", THUMBS.sub(" ", raw)).split())
     if not bare:
         return bool(THUMBS.search(raw))  # a thumbs-up or a tick on its own
-    return bool(DECISION_LIKE.match(bare))
+    if bare.endswith("?"):
+        return False
+    # "LGTM, approved", "approved, thanks": every part a decision word or a courtesy, at least one decision.
+    parts = [p.strip() for p in PARTS.split(bare) if p.strip()]
+    decisions = [p for p in parts if DECISION_LIKE.match(p)]
+    return bool(decisions) and all(DECISION_LIKE.match(p) or COURTESY.match(p) for p in parts)
 
 
 NOT_YOURS = ("Sorry, I can't show you the details of that review: its use case is restricted to its owners, "
