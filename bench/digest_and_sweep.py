@@ -9,11 +9,12 @@
   channels per group plus a DM per member, and the audit entries) is timed, the 100 rows reset between runs.
   Target: under 50 ms at 1,000,000, growing with the due rows rather than the table.
 
-    /tmp/probe/bin/python bench/digest_and_sweep.py                 # both databases, full sizes
-    /tmp/probe/bin/python bench/digest_and_sweep.py --db sqlite --quick
+    .venv/bin/python bench/digest_and_sweep.py                 # both databases, full sizes
+    .venv/bin/python bench/digest_and_sweep.py --db sqlite --quick
 
-Postgres: AIOM_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres); a scratch database
-is created and dropped. Writes bench/results/digest_and_sweep.{json,md} and prints the table.
+`python -m bench` runs it too (both databases) as part of the whole benchmark. Postgres: AIOM_BENCH_POSTGRES_URL
+(default postgresql://postgres@127.0.0.1:5432/postgres); a scratch database is created and dropped. Writes
+bench/results/digest_and_sweep.{json,md} and prints the table.
 """
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+
+from bench import databases  # noqa: E402
 
 from conversations.policy import load_policy  # noqa: E402
 from notifications.digest import content  # noqa: E402
@@ -44,7 +45,7 @@ from notifications.digest.data import collect  # noqa: E402
 from notifications.digest.runs import times_for  # noqa: E402
 from notifications.digest.schedule import last_fire  # noqa: E402
 from notifications.reminders import reviews as review_reminders  # noqa: E402
-from storage.db import Database, normalise_url  # noqa: E402
+from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.tables import (  # noqa: E402
     Condition, GateRequest, Incident, Kpi, Person, PlatformIdentity, ReviewRequest, RiskEntry, Scorecard,
@@ -275,40 +276,28 @@ async def plan(db: Database) -> str:
 
 # -- databases --------------------------------------------------------------------------------------------------
 class Scratch:
-    def __init__(self, kind: str, tmp: Path):
-        self.kind = kind
-        if kind == "sqlite":
-            self.url = f"sqlite:///{tmp / f'bench-{uuid.uuid4().hex[:6]}.db'}"
-        else:
-            self.admin = os.environ.get("AIOM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-            self.name = f"aiom_bench_{uuid.uuid4().hex[:8]}"
-            self.url = self.admin.rsplit("/", 1)[0] + "/" + self.name
+    """A fresh database of `kind`, migrated, as an async context manager (bench.databases, dropped after)."""
 
-    async def _admin(self, sql: str) -> None:
-        engine = create_async_engine(normalise_url(self.admin), isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as c:
-                await c.execute(text(sql))
-        finally:
-            await engine.dispose()
+    def __init__(self, kind: str, tmp: Path, admin: str | None = None):
+        self.admin = admin
+        self.url = databases.new_url(kind, tmp, admin)
 
     async def __aenter__(self) -> Database:
-        if self.kind == "postgres":
-            await self._admin(f'CREATE DATABASE "{self.name}"')
+        await databases.create(self.url, self.admin)
         self.db = Database(self.url)
         await upgrade(self.db)
         return self.db
 
     async def __aexit__(self, *exc) -> None:
         await self.db.dispose()
-        if self.kind == "postgres":
-            await self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        await databases.drop(self.url, self.admin)
 
 
-async def bench(kind: str, digest_sizes: list[int], sweep_sizes: list[int], runs: int, tmp: Path) -> dict:
+async def bench(kind: str, digest_sizes: list[int], sweep_sizes: list[int], runs: int, tmp: Path,
+                admin: str | None = None) -> dict:
     rnd = random.Random(7)
     result: dict = {"digest": {}, "sweep": {}, "plan": ""}
-    async with Scratch(kind, tmp) as db:
+    async with Scratch(kind, tmp, admin) as db:
         w = Writer(db)
         owners = await seed_people(w)
         have = 0
@@ -320,7 +309,7 @@ async def bench(kind: str, digest_sizes: list[int], sweep_sizes: list[int], runs
             med, chars = await time_digest(db, runs)
             result["digest"][size] = {"median_s": med, "message_chars": chars, "seed_s": time.perf_counter() - t0}
             print(f"  {kind}: digest of {size:,} use cases: {med * 1000:.0f} ms (median of {runs})", flush=True)
-    async with Scratch(kind, tmp) as db:
+    async with Scratch(kind, tmp, admin) as db:
         w = Writer(db)
         await seed_people(w)
         await seed_portfolio(w, [1], 1000, rnd)
@@ -341,9 +330,9 @@ async def bench(kind: str, digest_sizes: list[int], sweep_sizes: list[int], runs
     return result
 
 
-def markdown(results: dict, meta: dict) -> str:
-    lines = [f"# Digest build and reminder sweep ({meta['date']}, {meta['machine']})", "",
-             "| measure | " + " | ".join(results) + " |", "| --- | " + " | ".join("---" for _ in results) + " |"]
+def table(results: dict) -> list[str]:
+    """The Markdown table: a row per measure and size, a column per database."""
+    lines = ["| measure | " + " | ".join(results) + " |", "| --- | " + " | ".join("---:" for _ in results) + " |"]
     first = next(iter(results.values()))
     for size in first["digest"]:
         cells = [f"{r['digest'][size]['median_s'] * 1000:.0f} ms" for r in results.values()]
@@ -354,10 +343,17 @@ def markdown(results: dict, meta: dict) -> str:
     for size in first["sweep"]:
         cells = [f"{r['sweep'][size]['find_and_stamp_s'] * 1000:.1f} ms" for r in results.values()]
         lines.append(f"| of which finding and stamping the 100 due, {int(size):,} reviews | " + " | ".join(cells) + " |")
+    return lines
+
+
+SWEEP_WORDS = ("Sweep = select the due rows, stamp them, write the outbox rows (two channels per group, a DM per "
+               "member: 400 rows) and one audit entry per reminder, in one transaction.")
+
+
+def markdown(results: dict, meta: dict) -> str:
+    lines = [f"# Digest build and reminder sweep ({meta['date']}, {meta['machine']})", "", *table(results)]
     lines += ["", f"Median of {meta['runs']} runs each; load average {meta['load']} when it started (a shared "
-              "machine). Sweep = select the due rows, stamp them, write the outbox rows (two channels per "
-              "group, a DM per member: 400 rows) and one audit entry per reminder, in one transaction.",
-              "", "Query plan of the sweep's due-row query:"]
+              f"machine). {SWEEP_WORDS}", "", "Query plan of the sweep's due-row query:"]
     lines += [f"- {k}: `{r['plan']}`" for k, r in results.items()]
     return "\n".join(lines) + "\n"
 

@@ -6,9 +6,11 @@ the real `aiom export` for each format in a separate process and reports that pr
 (VmHWM, Linux). The same command on an empty database gives the fixed cost of the interpreter and
 libraries, so the difference is what the portfolio itself costs.
 
-    /tmp/probe/bin/python bench/export_memory.py                  # SQLite, 100,000 use cases
-    /tmp/probe/bin/python bench/export_memory.py --count 20000
-    /tmp/probe/bin/python bench/export_memory.py --database-url postgresql://postgres@127.0.0.1:5432/bench
+    .venv/bin/python bench/export_memory.py                  # SQLite, 100,000 use cases
+    .venv/bin/python bench/export_memory.py --count 20000
+    .venv/bin/python bench/export_memory.py --database-url postgresql://postgres@127.0.0.1:5432/bench
+
+`python -m bench` runs it too (SQLite; `--skip-export` leaves it out).
 """
 from __future__ import annotations
 
@@ -134,6 +136,32 @@ def run_export(url: str, fmt: str, out: Path) -> tuple[float, float]:
     return int(hwm.read_text()) / 1024, elapsed
 
 
+def measure(count: int, formats: list[str], tmp: Path, database_url: str | None = None, quiet: bool = False) -> dict:
+    """Seed `count` use cases (into `database_url`, empty, or a SQLite file in `tmp`) and export them in each
+    format: {"count", "baseline_mb" (the same export of an empty portfolio; SQLite only), "formats": {fmt:
+    {"peak_rss_mb", "seconds", "file_mb"}}}."""
+    say = (lambda *_: None) if quiet else print
+    empty = database_url or f"sqlite:///{tmp}/empty.db"
+    url = database_url or f"sqlite:///{tmp}/bench.db"
+    base = 0.0
+    if not database_url:
+        asyncio.run(seed(empty, 0))
+        base, _ = run_export(empty, "csv", tmp / "empty.csv")
+    t = time.perf_counter()
+    asyncio.run(seed(url, count))
+    say(f"seeded {count:,} use cases in {time.perf_counter() - t:.1f}s ({url.split(':', 1)[0]})")
+    if base:
+        say(f"empty portfolio: peak RSS {base:.0f} MB (interpreter and libraries)")
+    out = {"count": count, "database": url.split(":", 1)[0], "baseline_mb": base or None, "formats": {}}
+    for fmt in formats:
+        path = tmp / f"portfolio.{fmt}"
+        rss, secs = run_export(url, fmt, path)
+        size = path.stat().st_size / 1e6
+        out["formats"][fmt] = {"peak_rss_mb": rss, "seconds": secs, "file_mb": size}
+        say(f"{fmt:>4}: {count:,} use cases, peak RSS {rss:.0f} MB, {secs:.1f}s, file {size:.1f} MB")
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--count", type=int, default=100_000)
@@ -141,21 +169,7 @@ def main() -> None:
     p.add_argument("--formats", default="csv,xlsx,json")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        empty = args.database_url or f"sqlite:///{tmp}/empty.db"
-        url = args.database_url or f"sqlite:///{tmp}/bench.db"
-        if not args.database_url:
-            asyncio.run(seed(empty, 0))
-        base, _ = run_export(empty, "csv", Path(tmp) / "empty.csv") if not args.database_url else (0.0, 0.0)
-        t = time.perf_counter()
-        asyncio.run(seed(url, args.count))
-        print(f"seeded {args.count:,} use cases in {time.perf_counter() - t:.1f}s ({url.split(':', 1)[0]})")
-        if base:
-            print(f"empty portfolio: peak RSS {base:.0f} MB (interpreter and libraries)")
-        for fmt in args.formats.split(","):
-            out = Path(tmp) / f"portfolio.{fmt}"
-            rss, secs = run_export(url, fmt, out)
-            print(f"{fmt:>4}: {args.count:,} use cases, peak RSS {rss:.0f} MB, {secs:.1f}s, "
-                  f"file {out.stat().st_size / 1e6:.1f} MB")
+        measure(args.count, args.formats.split(","), Path(tmp), args.database_url)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
-"""The peer for bench/teams_burst.py: a bare botbuilder CloudAdapter echo bot (auth off), unmodified.
+"""The Teams peer: a bare botbuilder CloudAdapter echo bot (auth off), unmodified.
 
 This is the botbuilder sample's shape: an aiohttp app, `CloudAdapter` with
 `ConfigurationBotFrameworkAuthentication`, and an `ActivityHandler` that answers
 every message with one reply through the connector (the same fake aiom uses).
 
-    python bench/teams_echo_peer.py --port 3979 [--pooled]
+    python -m bench.peers.teams_echo --port 3979 [--pooled]
 
 `--pooled` runs the same echo bot with aiom's authentication wrapper (bot/teams/auth.py): connector
 clients built once per serviceUrl and one pooled aiohttp session, and nothing else changed. It isolates
@@ -15,9 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiohttp import web
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext

@@ -1,0 +1,1 @@
+"""The bare frameworks aiom is measured against, each run as its own server process."""
