@@ -57,7 +57,8 @@ async def _build(db: Database, policy) -> dict[str, int]:
         rd = Scorecard(use_case_id=rich.id, instrument="readiness", status="complete", answered=18)
         old = Scorecard(use_case_id=rich.id, instrument="readiness", attempt=0, status="complete", answered=18)
         part = Scorecard(use_case_id=plain.id, instrument="pilot_selection", status="in_progress", answered=3)
-        s.add_all([ps, rd, old, part])
+        rollout = Scorecard(use_case_id=rich.id, instrument="rollout_checklist", status="complete", answered=14)
+        s.add_all([ps, rd, old, part, rollout])
         await s.flush()
         ps_values = [3] * 8 + [2] * 4
         s.add_all(ScorecardAnswer(scorecard_id=ps.id, item_key=i.key, value=v)
@@ -69,6 +70,10 @@ async def _build(db: Database, policy) -> dict[str, int]:
         s.add_all(ScorecardAnswer(scorecard_id=old.id, item_key=i.key, value=1) for i in policy.readiness.items)
         s.add_all(ScorecardAnswer(scorecard_id=part.id, item_key=i.key, value=3)
                   for i in policy.pilot_selection.items[:3])
+        s.add_all(ScorecardAnswer(scorecard_id=rollout.id, item_key=i.key, value=1)  # every checkpoint ready
+                  for i in policy.rollout_checklist.items)
+        rich.risk_reviewed_at = T0 + timedelta(days=41)  # reviewed since it entered controlled rollout
+        s.add(rich)
         bob = await factories.person(s, "bob.delivery@example.com")
         s.add_all([
             RiskEntry(use_case_id=rich.id, area_key="data_privacy", description="Claim notes hold health data",
@@ -142,6 +147,10 @@ def check_rows(rows: list[dict[str, str]]) -> None:
         "created_at": "2026-09-01T09:00:00Z", "stage_entered_at": "2026-10-11T09:00:00Z",
         "value_reached_at": "2026-11-01T09:00:00Z", "days_in_stage": "43", "time_to_value_days": "61",
         "theme": "operational_excellence", "target_timeline": "within_3_months",
+        # format version 2: the next gate's missing preconditions, open incidents by severity, any limit
+        "next_gate_to": "scale_decision",
+        "next_gate_missing": "hard_gates_ok;vendor_checklist_done;conditions_closed",
+        "open_incidents_by_severity": "sev1:0;sev2:1;sev3:0", "scope_limit": "",
     }
     assert {k: rich[k] for k in expected} == expected
     assert rich["top_risk"].startswith("output_reliability: Urgency misjudged (high likelihood, high impact)")
@@ -149,10 +158,13 @@ def check_rows(rows: list[dict[str, str]]) -> None:
     plain = by["Invoice matching"]
     assert (plain["restricted"], plain["pilot_selection_total"], plain["sponsor_email"], plain["open_risks"]) == \
         ("yes", "", "", "0")  # a scoring in progress has no total yet
+    assert (plain["next_gate_to"], plain["next_gate_missing"]) == ("pilot", "pilot_selection_scored;risk_register_started")
     paused = by["Contract clause finder"]
     assert (paused["external_ref"], paused["status"], paused["status_reason"], paused["imported"]) == \
         ("CLM-7", "paused", "Waiting for the new model", "yes")
     assert paused["time_to_value_days"] == "" and paused["days_in_stage"] == "83"
+    assert (paused["next_gate_to"], paused["next_gate_missing"], paused["open_incidents_by_severity"]) == \
+        ("", "", "sev1:0;sev2:0;sev3:0")  # the last stage has no next gate
 
 
 async def test_csv_and_xlsx_match_the_known_portfolio(db_url, policy):
@@ -165,7 +177,7 @@ async def test_json_is_complete(db_url, policy):
     ids = await build_portfolio(db_url, policy)
     doc = json.loads(await export_bytes(db_url, policy, "json"))
     assert {k: doc[k] for k in ("format", "format_version", "generated_at", "organisation")} == \
-        {"format": "aiom.portfolio", "format_version": 1, "generated_at": "2026-11-23T09:00:00Z",
+        {"format": "aiom.portfolio", "format_version": 2, "generated_at": "2026-11-23T09:00:00Z",
          "organisation": "Test organisation"}
     rich = next(u for u in doc["use_cases"] if u["id"] == ids["rich"])
     assert rich["tier"] == {"computed": "medium", "requested": "low", "override_status": "accepted",
@@ -181,11 +193,22 @@ async def test_json_is_complete(db_url, policy):
         ("Claims cycle time", True, "improving", 19)
     assert (precision["at_target"], precision["moving_away"], precision["flagged"], precision["flag_reason"]) == \
         (False, True, True, "moving_away")
-    assert rich["incidents"] == {"open": 1} and rich["time_to_value_days"] == 61
+    assert rich["incidents"] == {"open": 1, "by_severity": {"sev1": 0, "sev2": 1, "sev3": 0}}
+    assert rich["time_to_value_days"] == 61 and rich["scope_limit"] == ""
+    gate = rich["gate"]
+    assert (gate["to_stage"], gate["ready"], gate["needs_conditions"]) == ("scale_decision", False, False)
+    assert [m["key"] for m in gate["missing"]] == ["hard_gates_ok", "vendor_checklist_done", "conditions_closed"]
+    assert gate["missing"][0]["what"] == "Hard-gate readiness areas are below 3: Security readiness."
+    assert gate["missing"][2]["how"].startswith("Each condition's owner closes it")
+    # every version-1 field is still there, unchanged in name and meaning (version 2 only adds)
+    assert {"id", "ref", "external_ref", "tier", "owners", "scores", "risks", "reviews", "conditions", "kpis",
+            "kpis_at_target", "kpis_total", "incidents", "dates", "days_in_stage", "time_to_value_days"} <= set(rich)
     plain = next(u for u in doc["use_cases"] if u["id"] == ids["plain"])
     assert plain["scores"]["pilot_selection"] == {"complete": False, "answered": 3, "of": 12, "total": None,
                                                   "max": 36, "strong": None}
     assert plain["kpis"] == [] and plain["dates"]["pilot_exit_date"] is None
+    paused = next(u for u in doc["use_cases"] if u["id"] == ids["paused"])
+    assert paused["gate"] == {"to_stage": None, "ready": None, "needs_conditions": False, "missing": []}
 
 
 async def test_empty_portfolio_is_still_a_valid_file(db_url, policy):

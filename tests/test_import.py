@@ -19,11 +19,11 @@ from tests.support.proc import AIOM, ROOT, clean_env
 from tests.test_export import NOW, build_portfolio, csv_rows, export_bytes
 
 # Kept exactly by export -> import -> export: every input column, and what follows from them.
-KEPT = columns.INPUT + ["effective_tier", "days_in_stage", "time_to_value_days"]
+KEPT = columns.INPUT + ["effective_tier", "days_in_stage", "time_to_value_days", "next_gate_to"]
 # Documented to differ: aiom's own id, and the record counts the file does not carry (they start empty).
 DIFFER = {"use_case_id", "imported", "pilot_selection_total", "readiness_total", "readiness_band",
           "hard_gate_failures", "open_risks", "top_risk", "pending_reviews", "open_conditions", "kpis_at_target",
-          "kpis_total", "open_incidents"}
+          "kpis_total", "open_incidents", "next_gate_missing", "open_incidents_by_severity", "scope_limit"}
 
 HEADER = "external_ref,title,stage,risk_tier,business_owner_email,delivery_owner_email,theme,created_at\n"
 
@@ -193,3 +193,38 @@ def test_cli_import_dry_run_then_import_then_nothing_twice(db_url, tmp_path):
     assert "Refused: 1 problem in pilots.csv" in r.stdout
     r = aiom(str(tmp_path / "pilots.txt"))
     assert r.returncode == 2 and "There is no file" in r.stderr
+
+
+async def test_an_xlsx_with_bad_rows_is_refused_whole_with_each_problem_named(db_url, policy, tmp_path,
+                                                                             _database_template):
+    from openpyxl import load_workbook
+
+    src = await asyncio.to_thread(_database_template.fresh, tmp_path / "src.db")
+    await build_portfolio(src, policy)
+    (tmp_path / "export.xlsx").write_bytes(await export_bytes(src, policy, "xlsx"))
+    wb = load_workbook(tmp_path / "export.xlsx")
+    ws = wb["Portfolio"]
+    col = {c.value: c.column for c in ws[1]}
+    ws.cell(row=2, column=col["stage"], value="Pilto")  # a typo in a label
+    ws.cell(row=2, column=col["pilot_exit_date"], value="end of March")  # text where a date belongs
+    ws.cell(row=4, column=col["business_owner_email"], value="olga at example")
+    ws.cell(row=4, column=col["created_at"], value=datetime(2030, 1, 1, 9))  # a typed date cell, in the future
+    ws.cell(row=4, column=col["vendor_involved"], value="perhaps")
+    wb.save(tmp_path / "pilots.xlsx")
+
+    report = await do_import(db_url, policy, tmp_path / "pilots.xlsx")
+    assert report.refused
+    assert [str(p) for p in report.problems] == [
+        "row 2, stage: “Pilto” is not a stage (one of: exploration, pilot, controlled_rollout, scale_decision, "
+        "ongoing_operation)",
+        "row 2, pilot_exit_date: “end of March” is not a date like 2027-03-31",
+        "row 4, vendor_involved: “perhaps” is not yes or no",
+        "row 4, business_owner_email: “olga at example” is not an email address",
+        "row 4, created_at: 2030-01-01T09:00:00Z is in the future",
+        "row 4, stage_entered_at: is earlier than created_at",
+    ]
+    assert [(o.row, o.action) for o in report.outcomes] == [(2, "invalid"), (3, "create"), (4, "invalid")]
+    assert report.lines()[-1].startswith("Refused: 6 problems in pilots.xlsx. Nothing was written")
+    # the good row is not half-imported on its own
+    assert await count(db_url, UseCase) == 0 and await count(db_url, Person) == 0
+    assert await count(db_url, AuditEntry) == 0

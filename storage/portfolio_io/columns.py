@@ -2,7 +2,11 @@
 
 Input columns are read back by `aiom import`; derived columns are written by the export for reading and
 ignored on import (aiom computes them). The order below is the file's column order; new columns are only
-ever added at the end (with a new JSON format version if the JSON changes shape).
+ever added at the end, and nothing is ever renamed or removed (a new JSON format version says fields were
+added; a reader written for an earlier version reads every later one).
+
+Format versions: 1, the first; 2 (the CSV/XLSX columns next_gate_to, next_gate_missing,
+open_incidents_by_severity and scope_limit; the JSON fields gate, incidents.by_severity and scope_limit).
 """
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import hashlib
 from dataclasses import dataclass
 
 FORMAT = "aiom.portfolio"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,14 @@ COLUMNS: list[Column] = [
     Column("open_incidents", False, doc="incidents not yet closed"),
     Column("days_in_stage", False, doc="whole days since it entered its stage, at generated_at"),
     Column("time_to_value_days", False, doc="whole days from created_at to value_reached_at"),
+    # format version 2
+    Column("next_gate_to", False, doc="the stage its next gate leads to (blank at the last stage)"),
+    Column("next_gate_missing", False, doc="that gate's preconditions not yet met, by key, separated by ';' "
+                                           "(blank when it may ask for the review)"),
+    Column("open_incidents_by_severity", False, doc="open incidents per policy severity, as key:count separated "
+                                                    "by ';' (for example sev1:0;sev2:1;sev3:2)"),
+    Column("scope_limit", False, doc="what it is limited to after an incident (the limit rollback); blank when "
+                                     "it runs in full"),
 ]
 NAMES = [c.name for c in COLUMNS]
 INPUT = [c.name for c in COLUMNS if c.input]

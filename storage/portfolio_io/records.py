@@ -6,6 +6,7 @@ from typing import Any
 
 from conversations.policy import Policy
 from conversations.rules import kpis as kpi_rules
+from storage.portfolio_io import gates
 from storage.portfolio_io.columns import derived_ref
 from storage.repo.portfolio_export import Bundle
 
@@ -109,13 +110,22 @@ def record(policy: Policy, b: Bundle, now: datetime) -> dict[str, Any]:
         "kpis": kpis,
         "kpis_at_target": sum(1 for k in kpis if k["at_target"]),
         "kpis_total": len(kpis),
-        "incidents": {"open": b.open_incidents},
+        "incidents": {"open": b.open_incidents, "by_severity": _by_severity(policy, b)},
+        "gate": gates.next_gate(policy, b),
+        "scope_limit": u["scope_limit"] or "",
         "dates": {"created_at": iso(u["created_at"]), "stage_entered_at": iso(u["stage_entered_at"]),
                   "pilot_exit_date": pilot_exit.isoformat() if pilot_exit else None,
                   "value_reached_at": iso(u["value_reached_at"])},
         "days_in_stage": max(0, (now - u["stage_entered_at"]).days) if u["stage_entered_at"] else None,
         "time_to_value_days": kpi_rules.time_to_value_days(u["created_at"], u["value_reached_at"]),
     }
+
+
+def _by_severity(policy: Policy, b: Bundle) -> dict[str, int]:
+    """Open incidents per severity: every severity of the policy (0 when none), in its order."""
+    out = {sev.key: b.incidents_by_severity.get(sev.key, 0) for sev in policy.incidents.severities}
+    out.update({k: n for k, n in b.incidents_by_severity.items() if k not in out})  # a severity no longer in it
+    return out
 
 
 def _yes(v: bool) -> str:
@@ -148,4 +158,6 @@ def flat(rec: dict[str, Any]) -> list[Any]:
         rec["incidents"]["open"],
         rec["days_in_stage"] if rec["days_in_stage"] is not None else "",
         rec["time_to_value_days"] if rec["time_to_value_days"] is not None else "",
+        rec["gate"]["to_stage"] or "", ";".join(m["key"] for m in rec["gate"]["missing"]),
+        ";".join(f"{k}:{n}" for k, n in rec["incidents"]["by_severity"].items()), rec["scope_limit"],
     ]

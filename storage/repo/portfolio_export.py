@@ -1,20 +1,31 @@
 """The portfolio, streamed for export: use cases in id order, a batch at a time (keyset pagination), each
-batch with its owners, scorecard totals, open risks, pending reviews, open conditions, KPIs and open
-incidents read in a handful of grouped queries. Memory follows the batch size, not the portfolio."""
+batch with its owners, scorecards (the latest attempt of each instrument, with its answers, for the totals and
+the next gate's preconditions), risks, pending reviews, open conditions, KPIs and open incidents by severity
+read in a handful of grouped queries. Memory follows the batch size, not the portfolio."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo import incidents, kpis
-from storage.tables import Condition, Kpi, Person, ReviewRequest, RiskEntry, Scorecard, ScorecardAnswer, UseCase
+from storage.tables import (
+    Condition,
+    Incident,
+    Kpi,
+    Person,
+    ReviewRequest,
+    RiskEntry,
+    Scorecard,
+    ScorecardAnswer,
+    UseCase,
+)
 
 PENDING_REVIEW = ("pending", "info_requested")
 OPEN_RISK = ("open", "mitigating")
-SCORED = ("pilot_selection", "readiness")
+SCORED = ("pilot_selection", "readiness")  # the instruments whose totals the export shows
 
 
 @dataclass
@@ -40,6 +51,10 @@ class Bundle:
     kpis: list[dict[str, Any]]
     kpi_values: dict[int, list[float]]
     open_incidents: int
+    # instrument -> {item: (value, reviewed)} of its latest attempt (every instrument started)
+    answers: dict[str, dict[str, tuple[int, bool]]] = field(default_factory=dict)
+    risk_entries: int = 0  # every risk register entry, whatever its status (the gate's "register started")
+    incidents_by_severity: dict[str, int] = field(default_factory=dict)  # open ones
 
 
 async def count(session: AsyncSession) -> int:
@@ -64,13 +79,14 @@ async def batches(session: AsyncSession, *, batch_size: int = 500, hard_gate_key
 async def _bundle(session: AsyncSession, ucs: list[dict], hard_gate_keys: tuple[str, ...],
                   hard_gate_min: int) -> list[Bundle]:
     ids = [u["id"] for u in ucs]
-    scores = await _scores(session, ids, hard_gate_keys, hard_gate_min)
+    scores, answers = await _scores(session, ids, hard_gate_keys, hard_gate_min)
     risks = await _open_risks(session, ids)
+    risk_entries = await _counts(session, RiskEntry, ids, true())
     reviews = await _counts(session, ReviewRequest, ids, ReviewRequest.status.in_(PENDING_REVIEW))
     conditions = await _counts(session, Condition, ids, Condition.status == "open")
     kpi_rows = await _kpis(session, ids)
     values = await kpis.recent_values(session, [k["id"] for rows in kpi_rows.values() for k in rows])
-    open_incidents = await incidents.open_counts(session, ids)
+    by_severity = await _open_incidents(session, ids)
     person_ids = {u[c] for u in ucs for c in ("business_owner_id", "delivery_owner_id", "sponsor_id", "proposer_id")}
     person_ids |= {k["owner_id"] for rows in kpi_rows.values() for k in rows}
     person_ids |= {r["owner_id"] for rows in risks.values() for r in rows}
@@ -81,7 +97,9 @@ async def _bundle(session: AsyncSession, ucs: list[dict], hard_gate_keys: tuple[
         people = {i: (e, n) for i, e, n in (await session.execute(q)).all()}
     return [Bundle(uc=u, people=people, scores=scores.get(u["id"], {}), open_risks=risks.get(u["id"], []),
                    pending_reviews=reviews.get(u["id"], 0), open_conditions=conditions.get(u["id"], 0),
-                   kpis=kpi_rows.get(u["id"], []), kpi_values=values, open_incidents=open_incidents.get(u["id"], 0))
+                   kpis=kpi_rows.get(u["id"], []), kpi_values=values,
+                   open_incidents=sum(by_severity.get(u["id"], {}).values()), answers=answers.get(u["id"], {}),
+                   risk_entries=risk_entries.get(u["id"], 0), incidents_by_severity=by_severity.get(u["id"], {}))
             for u in ucs]
 
 
@@ -91,33 +109,44 @@ async def _counts(session: AsyncSession, model, ids: list[int], where) -> dict[i
     return {uc: n for uc, n in (await session.execute(q)).all()}
 
 
-async def _scores(session: AsyncSession, ids: list[int], hard_gate_keys: tuple[str, ...],
-                  hard_gate_min: int) -> dict[int, dict[str, ScoreSheet]]:
+async def _scores(session: AsyncSession, ids: list[int], hard_gate_keys: tuple[str, ...], hard_gate_min: int
+                  ) -> tuple[dict[int, dict[str, ScoreSheet]], dict[int, dict[str, dict[str, tuple[int, bool]]]]]:
+    """The latest attempt of every instrument per use case: totals of the scored ones, and every answer."""
     q = select(Scorecard.id, Scorecard.use_case_id, Scorecard.instrument, Scorecard.attempt, Scorecard.status) \
-        .where(Scorecard.use_case_id.in_(ids), Scorecard.instrument.in_(SCORED))
+        .where(Scorecard.use_case_id.in_(ids))
     latest: dict[tuple[int, str], tuple] = {}
     for sid, uc_id, instrument, attempt, status in (await session.execute(q)).all():
         if (uc_id, instrument) not in latest or attempt > latest[(uc_id, instrument)][2]:
             latest[(uc_id, instrument)] = (sid, status, attempt)
     if not latest:
-        return {}
-    sheet_ids = [v[0] for v in latest.values()]
-    sums = {sid: (total, n) for sid, total, n in (await session.execute(
-        select(ScorecardAnswer.scorecard_id, func.sum(ScorecardAnswer.value), func.count())
-        .where(ScorecardAnswer.scorecard_id.in_(sheet_ids)).group_by(ScorecardAnswer.scorecard_id))).all()}
-    low: dict[int, list[str]] = {}
-    if hard_gate_keys:
-        q = select(ScorecardAnswer.scorecard_id, ScorecardAnswer.item_key) \
-            .where(ScorecardAnswer.scorecard_id.in_(sheet_ids), ScorecardAnswer.item_key.in_(hard_gate_keys),
-                   ScorecardAnswer.value < hard_gate_min).order_by(ScorecardAnswer.scorecard_id, ScorecardAnswer.item_key)
-        for sid, key in (await session.execute(q)).all():
-            low.setdefault(sid, []).append(key)
+        return {}, {}
+    of_sheet = {v[0]: key for key, v in latest.items()}
+    answers: dict[int, dict[str, dict[str, tuple[int, bool]]]] = {}
+    q = select(ScorecardAnswer.scorecard_id, ScorecardAnswer.item_key, ScorecardAnswer.value,
+               ScorecardAnswer.reviewed_at).where(ScorecardAnswer.scorecard_id.in_(list(of_sheet)))
+    for sid, key, value, reviewed_at in (await session.execute(q)).all():
+        uc_id, instrument = of_sheet[sid]
+        answers.setdefault(uc_id, {}).setdefault(instrument, {})[key] = (value, reviewed_at is not None)
     out: dict[int, dict[str, ScoreSheet]] = {}
     for (uc_id, instrument), (sid, status, attempt) in latest.items():
-        total, n = sums.get(sid, (0, 0))
+        if instrument not in SCORED:
+            continue
+        given = answers.get(uc_id, {}).get(instrument, {})
+        low = sorted(k for k, (v, _) in given.items() if k in hard_gate_keys and v < hard_gate_min) \
+            if instrument == "readiness" else []
         out.setdefault(uc_id, {})[instrument] = ScoreSheet(
-            instrument=instrument, attempt=attempt, status=status, answered=n, total=int(total or 0),
-            low_hard_gates=low.get(sid, []) if instrument == "readiness" else [])
+            instrument=instrument, attempt=attempt, status=status, answered=len(given),
+            total=int(sum(v for v, _ in given.values())), low_hard_gates=low)
+    return out, answers
+
+
+async def _open_incidents(session: AsyncSession, ids: list[int]) -> dict[int, dict[str, int]]:
+    q = select(Incident.use_case_id, Incident.severity, func.count()) \
+        .where(Incident.use_case_id.in_(ids), Incident.status.in_(incidents.OPEN_STATUSES)) \
+        .group_by(Incident.use_case_id, Incident.severity)
+    out: dict[int, dict[str, int]] = {}
+    for uc_id, severity, n in (await session.execute(q)).all():
+        out.setdefault(uc_id, {})[severity] = n
     return out
 
 
