@@ -10,7 +10,7 @@ from conversations.labels import uc_ref
 from conversations.messages import Button, Buttons, Form, FormField, Message, Text
 from conversations.people import parse_person, person_for_hint
 from conversations.reviews import deciding, rules
-from conversations.reviews.acting import Acting, clicker
+from conversations.reviews.acting import Acting, clicker, form_errors, open_form
 from conversations.steps import Invalid, parse_date
 from storage.repo import conditions, people, reviews, use_cases
 
@@ -126,7 +126,7 @@ def register(engine: Engine) -> None:
         rid = review_id(payload)
         _, uc = await precheck(ctx, rid)
         noted = len(await conditions.drafts(ctx.session, rid, ctx.person.id))
-        ctx.open_form(conditions_form(rid, uc_ref(uc), noted))
+        open_form(ctx, conditions_form(rid, uc_ref(uc), noted))
 
     @engine.form("review.conditions")
     async def conditions_submit(ctx: Ctx, values: dict) -> None:
@@ -135,14 +135,14 @@ def register(engine: Engine) -> None:
         drafts = await conditions.drafts(ctx.session, rid, ctx.person.id)
         new, errors = await read_conditions(ctx, values, need_one=not drafts)
         if errors:
-            ctx.form_errors(conditions_form(rid, uc_ref(uc), len(drafts)), errors)
+            form_errors(ctx, conditions_form(rid, uc_ref(uc), len(drafts)), errors)
             return
         if values.get("more") == "yes":
             for c in new:
                 await conditions.create(ctx.session, use_case_id=uc.id, review_id=rid, text=c.text,
                                         owner_id=c.owner_id, due_date=c.due, status=conditions.DRAFT,
                                         created_by_id=ctx.person.id, created_at=ctx.now)
-            ctx.open_form(conditions_form(rid, uc_ref(uc), len(drafts) + len(new)))
+            open_form(ctx, conditions_form(rid, uc_ref(uc), len(drafts) + len(new)))
             return
         result = await deciding.decide(Acting.of(ctx), rid, rules.APPROVE_WITH_CONDITIONS, clicker(ctx),
                                        new_conditions=new)
@@ -158,7 +158,7 @@ def register(engine: Engine) -> None:
         c = await conditions.get(ctx.session, cid)
         if c is None or c.status != conditions.OPEN:
             raise Refusal(f"Condition #{cid} is not open any more.")
-        ctx.open_form(evidence_form(cid))
+        open_form(ctx, evidence_form(cid))
 
     @engine.form("condition.close")
     async def close_submit(ctx: Ctx, values: dict) -> None:
@@ -166,7 +166,7 @@ def register(engine: Engine) -> None:
         evidence = values.get("evidence")
         evidence = evidence.strip() if isinstance(evidence, str) else ""
         if len(evidence) < EVIDENCE_MIN:
-            ctx.form_errors(evidence_form(cid), {"evidence": "Please say briefly what shows it is done."})
+            form_errors(ctx, evidence_form(cid), {"evidence": "Please say briefly what shows it is done."})
             return
         await close_condition(ctx, cid, evidence)
 
@@ -185,7 +185,7 @@ def register(engine: Engine) -> None:
             c = await conditions.get(ctx.session, cid)
             if c is None or c.status != conditions.OPEN:
                 raise Refusal(f"Condition #{cid} is not open.")
-            ctx.open_form(evidence_form(cid))
+            open_form(ctx, evidence_form(cid))
             return
         await close_condition(ctx, cid, evidence)
 

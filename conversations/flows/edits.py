@@ -6,7 +6,7 @@ from conversations.engine import Engine
 from conversations.labels import parse_uc_id, uc_ref
 from conversations.messages import Form, FormField
 from conversations.reviews import lifecycle
-from conversations.reviews.acting import Acting
+from conversations.reviews.acting import Acting, form_errors, open_form
 from conversations.steps import Invalid, check_text
 from storage.repo import reviews, use_cases
 from storage.tables import UseCase
@@ -124,19 +124,19 @@ def register(engine: Engine) -> None:
     @engine.command("edit", help="change a use case's facts before a gate: edit UC-4")
     async def edit_cmd(ctx: Ctx, args: str) -> None:
         uc = await locked(ctx, parse_uc_id(args.split()[0]) if args.split() else None, "edit")
-        ctx.open_form(edit_form(ctx, uc))
+        open_form(ctx, edit_form(ctx, uc))
 
     @engine.action("uc.edit")
     async def edit_btn(ctx: Ctx, payload: dict) -> None:
         uc = await locked(ctx, _uc(payload), "edit")
-        ctx.open_form(edit_form(ctx, uc))
+        open_form(ctx, edit_form(ctx, uc))
 
     @engine.form("uc.edit")
     async def edit_submit(ctx: Ctx, values: dict) -> None:
         uc = await locked(ctx, _uc(ctx.inbound.payload), "edit")
         changes, errors = read_changes(ctx, uc, values if isinstance(values, dict) else {})
         if errors:
-            ctx.form_errors(edit_form(ctx, uc), errors)
+            form_errors(ctx, edit_form(ctx, uc), errors)
             return
         if not changes:
             ctx.say(f"Nothing changed, so {uc_ref(uc)} stays at version {uc.version}.")
@@ -148,7 +148,7 @@ def register(engine: Engine) -> None:
         first, _, reason = args.strip().partition(" ")
         uc = await locked(ctx, parse_uc_id(first) if first else None, "withdraw")
         if len(reason.strip()) < REASON_MIN:
-            ctx.open_form(withdraw_form(uc))
+            open_form(ctx, withdraw_form(uc))
             return
         await withdraw(ctx, uc, reason.strip())
 
@@ -158,6 +158,6 @@ def register(engine: Engine) -> None:
         reason = values.get("reason")
         reason = reason.strip() if isinstance(reason, str) else ""
         if len(reason) < REASON_MIN:
-            ctx.form_errors(withdraw_form(uc), {"reason": "Please give the reason; everyone involved will read it."})
+            form_errors(ctx, withdraw_form(uc), {"reason": "Please give the reason; everyone involved will read it."})
             return
         await withdraw(ctx, uc, reason)

@@ -6,7 +6,7 @@ from conversations.engine import Engine
 from conversations.labels import uc_ref
 from conversations.messages import Button, Buttons, Form, FormField, Message, Text
 from conversations.reviews import questions
-from conversations.reviews.acting import Acting
+from conversations.reviews.acting import Acting, form_errors, open_form
 from storage.repo import reviews, use_cases
 
 ANSWER_MIN = 2
@@ -41,7 +41,7 @@ def register(engine: Engine) -> None:
             raise Refusal("I could not find that question any more.")
         if info.answer is not None:
             raise Refusal("That question has already been answered; the reviewers have the answer.")
-        ctx.open_form(answer_form(info))
+        open_form(ctx, answer_form(info))
 
     @engine.form("info.answer")
     async def answer_submit(ctx: Ctx, values: dict) -> None:
@@ -52,7 +52,7 @@ def register(engine: Engine) -> None:
             info = await reviews.get_info(ctx.session, iid)
             if info is None:
                 raise Refusal("I could not find that question any more.")
-            ctx.form_errors(answer_form(info), {"answer": "Please write your answer."})
+            form_errors(ctx, answer_form(info), {"answer": "Please write your answer."})
             return
         await _answer(ctx, iid, text)
 

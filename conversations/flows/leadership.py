@@ -13,7 +13,7 @@ from conversations.engine import Engine
 from conversations.labels import parse_uc_id, stage_label, uc_ref
 from conversations.messages import Form, FormField
 from conversations.reviews import lifecycle, rules
-from conversations.reviews.acting import Acting, clicker
+from conversations.reviews.acting import Acting, clicker, form_errors, open_form
 from storage.repo import reviews
 from storage.tables import UseCase
 
@@ -142,7 +142,7 @@ def register(engine: Engine) -> None:
         uc_id, reason = split(args)
         uc = await locked(ctx, uc_id)
         if len(reason) < REASON_MIN:
-            ctx.open_form(reason_form("leadership.pause", uc, f"Pause {uc_ref(uc)}"))
+            open_form(ctx, reason_form("leadership.pause", uc, f"Pause {uc_ref(uc)}"))
             return
         await pause(ctx, uc, reason)
 
@@ -157,7 +157,7 @@ def register(engine: Engine) -> None:
         uc = await locked(ctx, uc_id)
         stage, reason = match_stage(ctx, rest)
         if stage is None or len(reason) < REASON_MIN:
-            ctx.open_form(reason_form("leadership.redirect", uc, f"Redirect {uc_ref(uc)}", earlier_stages(ctx, uc)))
+            open_form(ctx, reason_form("leadership.redirect", uc, f"Redirect {uc_ref(uc)}", earlier_stages(ctx, uc)))
             return
         await redirect(ctx, uc, stage, reason)
 
@@ -167,12 +167,12 @@ def register(engine: Engine) -> None:
         uc = await locked(ctx, uc_id)
         if uc.status not in ("active", "paused"):
             raise Refusal(f"{uc_ref(uc)} is already {uc.status}.")
-        ctx.open_form(stop_form(uc, reason))  # never at once: the form asks for the confirmation
+        open_form(ctx, stop_form(uc, reason))  # never at once: the form asks for the confirmation
 
     @engine.action("leadership.pause")
     async def pause_btn(ctx: Ctx, payload: dict) -> None:
         uc = await locked(ctx, _uc(payload))
-        ctx.open_form(reason_form("leadership.pause", uc, f"Pause {uc_ref(uc)}"))
+        open_form(ctx, reason_form("leadership.pause", uc, f"Pause {uc_ref(uc)}"))
 
     @engine.action("leadership.resume")
     async def resume_btn(ctx: Ctx, payload: dict) -> None:
@@ -181,7 +181,7 @@ def register(engine: Engine) -> None:
     @engine.action("leadership.redirect")
     async def redirect_btn(ctx: Ctx, payload: dict) -> None:
         uc = await locked(ctx, _uc(payload))
-        ctx.open_form(reason_form("leadership.redirect", uc, f"Redirect {uc_ref(uc)}", earlier_stages(ctx, uc)))
+        open_form(ctx, reason_form("leadership.redirect", uc, f"Redirect {uc_ref(uc)}", earlier_stages(ctx, uc)))
 
     for form_id in ("leadership.pause", "leadership.redirect", "leadership.stop"):
         engine.form(form_id)(_form_handler(form_id))
@@ -199,7 +199,7 @@ def _form_handler(form_id: str):
             errors["confirm"] = "Please confirm that the use case should stop."
         if errors:
             stages = earlier_stages(ctx, uc) if kind == "redirect" else None
-            ctx.form_errors(reason_form(form_id, uc, f"{kind.capitalize()} {uc_ref(uc)}", stages, reason), errors)
+            form_errors(ctx, reason_form(form_id, uc, f"{kind.capitalize()} {uc_ref(uc)}", stages, reason), errors)
             return
         if kind == "pause":
             await pause(ctx, uc, reason)

@@ -10,7 +10,7 @@ from conversations.flows import review_cards
 from conversations.labels import uc_ref
 from conversations.messages import Button, Buttons, Form, FormField, Header, Message, Text
 from conversations.reviews import deciding, questions, rules, tiering
-from conversations.reviews.acting import Acting, clicker
+from conversations.reviews.acting import Acting, clicker, form_errors, open_form
 from conversations.reviews.card_data import load
 from conversations.reviews.gating import tier_card
 from storage.repo import reviews, use_cases
@@ -106,7 +106,7 @@ def register(engine: Engine) -> None:
     async def info_button(ctx: Ctx, payload: dict) -> None:
         rid = review_id(payload)
         _, uc = await precheck(ctx, rid)
-        ctx.open_form(Form("review.info", f"Question about {uc_ref(uc)}", [
+        open_form(ctx, Form("review.info", f"Question about {uc_ref(uc)}", [
             FormField("question", "Your question for the owners", type="multiline", max_length=1500,
                       hint="The owners are asked in their chat; the review clock pauses until they answer.")],
             submit_label="Ask the owners", payload={"r": rid}))
@@ -116,7 +116,7 @@ def register(engine: Engine) -> None:
         rid = review_id(ctx.inbound.payload)
         question = read_text(values, "question")
         if question is None:
-            ctx.form_errors(Form("review.info", "Question", [FormField("question", "Your question",
+            form_errors(ctx, Form("review.info", "Question", [FormField("question", "Your question",
                                                                           type="multiline")],
                                  payload={"r": rid}), {"question": "Please write the question (a sentence is fine)."})
             return
@@ -131,7 +131,7 @@ def register(engine: Engine) -> None:
         to = ctx.policy.review.group(rr.group_key).escalates_to
         if not to:
             raise Refusal("This group is the last level of decision rights, so there is nowhere to escalate to.")
-        ctx.open_form(reason_form("review.escalate", rid, f"Escalate {uc_ref(uc)}", "Why escalate?",
+        open_form(ctx, reason_form("review.escalate", rid, f"Escalate {uc_ref(uc)}", "Why escalate?",
                                   f"The decision moves to {review_cards.group_name(ctx.policy, to)}.", "Escalate"))
 
     @engine.form("review.escalate")
@@ -139,7 +139,7 @@ def register(engine: Engine) -> None:
         rid = review_id(ctx.inbound.payload)
         reason = read_text(values)
         if reason is None:
-            ctx.form_errors(reason_form("review.escalate", rid, "Escalate", "Why escalate?", "", "Escalate"),
+            form_errors(ctx, reason_form("review.escalate", rid, "Escalate", "Why escalate?", "", "Escalate"),
                             {"reason": "Please give the reason for escalating."})
             return
         result = await deciding.decide(Acting.of(ctx), rid, rules.ESCALATE, clicker(ctx), reason=reason)
@@ -149,7 +149,7 @@ def register(engine: Engine) -> None:
     async def stop_button(ctx: Ctx, payload: dict) -> None:
         rid = review_id(payload)
         _, uc = await precheck(ctx, rid)
-        ctx.open_form(stop_form_for(rid, uc))
+        open_form(ctx, stop_form_for(rid, uc))
 
     @engine.form("review.stop")
     async def stop_form(ctx: Ctx, values: dict) -> None:
@@ -162,7 +162,7 @@ def register(engine: Engine) -> None:
         if errors:
             rr = await reviews.get_review(ctx.session, rid)
             uc = await use_cases.get(ctx.session, rr.use_case_id) if rr else None
-            ctx.form_errors(stop_form_for(rid, uc), errors)
+            form_errors(ctx, stop_form_for(rid, uc), errors)
             return
         result = await deciding.decide(Acting.of(ctx), rid, rules.STOP, clicker(ctx), reason=reason)
         await _confirm(ctx, rid, result, "stopped")

@@ -43,7 +43,7 @@ class Acting:
         p = ctx.person
         return cls(session=ctx.session, policy=ctx.policy, platforms=ctx.platforms, now=ctx.now, person_id=p.id,
                    label=p.email or p.display_name or f"person {p.id}", platform=ctx.platform,
-                   message_ref=ctx.inbound.message_ref, ctx=ctx)
+                   message_ref=source_ref(ctx)[:REF_MAX], ctx=ctx)
 
     def _wrote(self, new) -> None:
         if new:
@@ -80,6 +80,39 @@ class Acting:
         new = await notify.update_everywhere(self.session, purpose=purpose, message=message, key=key,
                                              platforms=self.platforms, use_case_id=use_case_id, now=self.now)
         self._wrote(new)
+
+
+# The platform's reference of the message a person acted on ("slack:C123/1700000000.000100",
+# "teams:19:abc@thread.tacv2/1700000000000"), as the adapters write it.
+REF_MAX = 256
+
+
+def source_ref(ctx: "Ctx") -> str:
+    """The message reference the audit log records for this action. A form submission (a Slack modal, a Teams
+    card form) carries the reference of the message its form was opened from (see `open_form`): the modal has
+    no message of its own, and the Teams form card is only the means."""
+    inbound = ctx.inbound
+    if inbound.form_id:
+        ref = (inbound.payload or {}).get("m")
+        if isinstance(ref, str) and len(ref) <= REF_MAX and ref.startswith(f"{inbound.where.platform}:"):
+            return ref
+    return inbound.message_ref
+
+
+def _stamped(ctx: "Ctx", form):
+    ref = source_ref(ctx)
+    if ref:
+        form.payload = {**form.payload, "m": ref}
+    return form
+
+
+def open_form(ctx: "Ctx", form) -> None:
+    """`ctx.open_form`, with the reference of the message the person acted on kept in the form's payload."""
+    ctx.open_form(_stamped(ctx, form))
+
+
+def form_errors(ctx: "Ctx", form, errors: dict[str, str]) -> None:
+    ctx.form_errors(_stamped(ctx, form), errors)
 
 
 def clicker(ctx: "Ctx"):
