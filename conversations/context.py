@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,6 +46,8 @@ class Ctx:
     ops: list[Op] = field(default_factory=list)
     state: ConversationState | None = None
     outbox_written: bool = False
+    # Work the engine runs once this turn's transaction has committed (see `after_commit`).
+    after: list[Callable[[], Awaitable[list[Op]]]] = field(default_factory=list)
 
     # -- convenience ---------------------------------------------------------
     @property
@@ -83,6 +85,14 @@ class Ctx:
 
     def send_file(self, filename: str, content: bytes, title: str = "") -> None:
         self.ops.append(SendFile(filename=filename, content=content, title=title))
+
+    def after_commit(self, work: Callable[[], Awaitable[list[Op]]]) -> None:
+        """Run `work()` after this turn's transaction has committed, outside it, and add the ops it returns.
+
+        For slow reads that must not hold the write transaction (on SQLite, the one write connection), such as
+        building the portfolio file. `work` opens its own sessions (`self.engine.db`); a Refusal drops it.
+        """
+        self.after.append(work)
 
     # -- audit ----------------------------------------------------------------
     async def audit(self, action: str, *, entity: str = "", entity_id: str | int = "",

@@ -108,6 +108,7 @@ class Engine:
                     await self._route(ctx)
                 except Refusal as r:
                     ctx.ops = [op for op in ctx.ops if not isinstance(op, Say)]
+                    ctx.after = []
                     ctx.whisper(r.text)
                 if ctx.state is not None:
                     ctx.state.updated_at = ctx.now
@@ -117,6 +118,12 @@ class Engine:
             log.exception("handling %s from %s failed", inbound.kind, inbound.where.platform)
             self._person_cache.clear()
             return Outcome(ops=[Whisper(message=say(SORRY))])
+        for work in ctx.after:  # committed: slow reads run here, outside the write transaction
+            try:
+                ctx.ops.extend(await work())
+            except Exception:
+                log.exception("work after %s from %s failed", inbound.kind, inbound.where.platform)
+                ctx.ops.append(Whisper(message=say(SORRY)))
         if ctx.outbox_written:
             self.on_outbox()
         tracked = any(isinstance(op, Say) and op.track for op in ctx.ops)
