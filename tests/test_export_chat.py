@@ -54,3 +54,43 @@ async def test_others_are_refused_and_files_never_go_to_a_channel(harness: Harne
     assert seen.op(SendFile) is None and "private chat only" in seen.text
     seen = await harness.person(LENA).say("export pdf")
     assert "xlsx (a spreadsheet), csv or json" in seen.text
+
+
+async def test_the_file_is_built_after_the_turn_commits_and_holds_no_write_connection(harness: Harness):
+    """On SQLite the write connection is the one every other click waits for: building the file from the
+    whole portfolio must not hold it (nor, on Postgres, keep the turn's transaction open)."""
+    from sqlalchemy import event
+
+    await seed(harness)
+    db = harness.app.db
+    held: list[int] = []
+
+    def on_query(conn, cursor, statement, parameters, context, executemany):
+        if "FROM use_case" in statement and "use_case.id >" in statement:  # the export's batches
+            reading = 1 if db.read_engine is db.write_engine else 0  # this read's own connection, when shared
+            held.append(db.write_engine.pool.checkedout() - reading)
+
+    event.listen(db.read_engine.sync_engine, "before_cursor_execute", on_query)
+    try:
+        seen = await harness.person(LENA).say("export csv")
+    finally:
+        event.remove(db.read_engine.sync_engine, "before_cursor_execute", on_query)
+    assert seen.op(SendFile) is not None and held and set(held) == {0}, held
+    async with db.read() as s:
+        entry = (await s.execute(select(AuditEntry).where(AuditEntry.action == "portfolio.exported"))).scalar_one()
+    assert entry.data["bytes"] == len(seen.op(SendFile).content) and entry.data["format"] == "csv"
+
+
+async def test_a_file_too_large_for_chat_points_to_the_command_line_and_is_not_audited(harness: Harness, monkeypatch):
+    from conversations.flows import export as export_flow
+
+    await seed(harness)
+    monkeypatch.setattr(export_flow, "MAX_CHAT_FILE_BYTES", 600)  # two use cases make about 1.5 KB of CSV
+    seen = await harness.person(LENA).say("export csv")
+    assert seen.op(SendFile) is None
+    text = " ".join(seen.text.split())
+    assert "too large to send in chat" in text and "aiom export --format csv" in text and "Nothing was exported" in text
+    async with harness.app.db.read() as s:
+        assert (await s.execute(select(AuditEntry).where(AuditEntry.action == "portfolio.exported"))).first() is None
+    monkeypatch.undo()
+    assert (await harness.person(LENA).say("export csv")).op(SendFile) is not None

@@ -22,6 +22,7 @@ from bot.teams.activity import split_conversation
 from bot.teams.cards import render
 from bot.teams.connector import ConnectorPool
 from bot.teams.proactive import Proactive, card_activity
+from conversations.flows.export import MAX_CHAT_FILE_BYTES
 from conversations.interaction import SendFile
 from conversations.messages import Context, Message, Text
 from storage.db import Database
@@ -33,7 +34,7 @@ CONSENT_TYPE = "application/vnd.microsoft.teams.card.file.consent"
 INFO_TYPE = "application/vnd.microsoft.teams.card.file.info"
 PLATFORM = "teams"
 CHUNK = 10 * 320 * 1024  # OneDrive upload ranges must be multiples of 320 KiB
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = MAX_CHAT_FILE_BYTES  # the chat export checks the same limit before it audits and sends
 
 
 def consent_body(op: SendFile, token: str) -> dict:

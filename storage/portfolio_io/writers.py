@@ -134,8 +134,29 @@ async def _xlsx(rows: AsyncIterator[dict], out: IO[bytes], head: dict) -> int:
     return n
 
 
-async def to_bytes(fmt: str, db: Database, policy: Policy, now: datetime) -> bytes:
-    """The whole file in memory (for a chat request)."""
-    buf = io.BytesIO()
+class FileTooLarge(Exception):
+    """The file would be larger than the limit given to `to_bytes`."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"the file is larger than {limit:,} bytes")
+        self.limit = limit
+
+
+class _Capped(io.BytesIO):
+    """A buffer that refuses to grow past `limit` bytes, so an oversized file is given up early."""
+
+    def __init__(self, limit: int | None):
+        super().__init__()
+        self.limit = limit
+
+    def write(self, b) -> int:
+        if self.limit is not None and self.tell() + len(b) > self.limit:
+            raise FileTooLarge(self.limit)
+        return super().write(b)
+
+
+async def to_bytes(fmt: str, db: Database, policy: Policy, now: datetime, *, limit: int | None = None) -> bytes:
+    """The whole file in memory (for a chat request), read from read sessions; FileTooLarge past `limit`."""
+    buf = _Capped(limit)
     await write(fmt, db, policy, buf, now)
     return buf.getvalue()
