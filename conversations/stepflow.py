@@ -29,6 +29,8 @@ SUMMARY = "_summary"
 CHANGE = "_change"
 COACH = "_coach"
 CANCEL_WORDS = {"cancel", "stop", "quit"}
+CONTROLS_HELP = ("Type your answer, or *back* for the previous question, *skip* to leave out an optional one, or "
+                 "*cancel* to stop. Nothing is submitted until you click {submit}.")
 
 
 def flow_button(ctx: Ctx, label: str, choice: str, style: str | None = None) -> Button:
@@ -77,16 +79,21 @@ class StepFlow:
                 return await self.submit(ctx)
             if word in ("change", "edit"):
                 return await self.show_change(ctx)
-            return await self.ask(ctx, SUMMARY, note="Click Submit when everything looks right, or Change an answer.")
+            return await self.ask(ctx, SUMMARY, note=f"Click {self.submit_text(ctx)} when everything looks right, "
+                                                     "or Change an answer.")
         if step_key == CHANGE:
             return await self.control(ctx, "back")
         if step_key.startswith(COACH):
             if word in ("keep", "use it", "keep it", "yes"):
                 return await self._coach_keep(ctx)
+            if word in ("rewrite", "rewrite it"):
+                return await self._coach_rewrite(ctx)
+            # A new version typed straight after the advice: that is the answer (advice is given once).
             step = self.step(ctx, step_key[len(COACH) + 1:])
-            return await self._accept_typed(ctx, step, raw, coach=False)
+            ctx.state.step = step.key
+            return await self._accept_typed(ctx, step, raw)
         step = self.step(ctx, step_key)
-        await self._accept_typed(ctx, step, raw, coach=True)
+        await self._accept_typed(ctx, step, raw)
 
     async def on_choice(self, ctx: Ctx, choice: str) -> None:
         if choice.startswith("!"):
@@ -110,9 +117,7 @@ class StepFlow:
             if choice == "keep":
                 return await self._coach_keep(ctx)
             if choice == "rewrite":
-                key = step_key[len(COACH) + 1:]
-                ctx.replace_source(Message([Context("Rewriting that answer.")]))
-                return await self.ask(ctx, key)
+                return await self._coach_rewrite(ctx)
         step = self.step(ctx, step_key)
         try:
             value = parse_click(step, ctx, ctx.state.data, choice)
@@ -134,14 +139,18 @@ class StepFlow:
 
     async def control(self, ctx: Ctx, what: str) -> None:
         data, step_key = ctx.state.data, ctx.state.step
+        if step_key.startswith(COACH):  # the advice on an answer: controls act on its question
+            step_key = step_key[len(COACH) + 1:]
+            ctx.state.step = step_key
         if what == "cancel":
             return await self.cancel(ctx)
         if what == "help":
             step = self._current_step(ctx)
-            helptext = (step.help if step and step.help else
-                        "Answer the question above, or type *back* to go to the previous question, *skip* to leave "
-                        "an optional one out, or *cancel* to stop (nothing is submitted until you click Submit).")
-            ctx.say(Message([Text([helptext], muted=False)]))
+            lines = [step.help] if step and step.help else []
+            if step is not None and step.kind == "person":
+                lines.append("Mention the person (for example @maria) or type their email address.")
+            lines.append(CONTROLS_HELP.format(submit=self.submit_text(ctx)))
+            ctx.say(Message([Text([" ".join(lines)])]))
             return await self.ask(ctx, step_key)
         if what == "form":
             form = self.build_form(ctx)
@@ -160,12 +169,12 @@ class StepFlow:
             return await self.advance(ctx, after=step.key)
         if what == "back":
             history = list(ctx.state.history)
-            current = step_key.split(":", 1)[1] if step_key.startswith(COACH) else step_key
+            current = step_key
             while history and history[-1] == current:
                 history.pop()
             if not history:
                 ctx.say("This is the first question, so there is nothing to go back to.")
-                return await self.ask(ctx, step_key if not step_key.startswith(COACH) else current)
+                return await self.ask(ctx, current)
             prev = history.pop()
             ctx.state.history = history
             if ctx.inbound.kind == "action":
@@ -214,6 +223,10 @@ class StepFlow:
 
     async def accept(self, ctx: Ctx, step: Step, value: Any, clicked: bool = False) -> None:
         data = dict(ctx.state.data)
+        if step.key in data and data[step.key] != value and not step.internal:
+            # Kept until submit, when flows that audit their answers write each change down.
+            data["_changes"] = [*data.get("_changes", []), {"key": step.key, "from": data[step.key], "to": value,
+                                                             "at": ctx.now.isoformat()}]
         data[step.key] = value
         data.pop("_pending", None)
         ctx.state.data = data
@@ -226,14 +239,16 @@ class StepFlow:
     async def after_answer(self, ctx: Ctx, step: Step, value: Any) -> None:
         """Hook: react to an answer (subclasses)."""
 
-    async def _accept_typed(self, ctx: Ctx, step: Step, raw: str, coach: bool) -> None:
+    async def _accept_typed(self, ctx: Ctx, step: Step, raw: str) -> None:
         try:
             value = parse_answer(step, ctx, ctx.state.data, raw)
         except Invalid as e:
             return await self.ask(ctx, step.key, note=str(e))
-        advice = step.coach(value) if (coach and step.coach) else None
+        coached = ctx.state.data.get("_coached", [])
+        advice = step.coach(value) if (step.coach and step.key not in coached) else None
         if advice:
-            ctx.state.data = {**ctx.state.data, "_pending": value}
+            self._answered_msg(ctx, step, value, clicked=False)  # the question shows the draft, without buttons
+            ctx.state.data = {**ctx.state.data, "_pending": value, "_coached": [*coached, step.key]}
             ctx.state.step = f"{COACH}:{step.key}"
             msg = Message([Text([advice]),
                            Buttons([flow_button(ctx, "Keep my answer", "keep"),
@@ -242,6 +257,15 @@ class StepFlow:
             ctx.say(msg, track=True)
             return
         await self.accept(ctx, step, value)
+
+    async def _coach_rewrite(self, ctx: Ctx) -> None:
+        key = ctx.state.step[len(COACH) + 1:]
+        done = Message([Context("Rewriting that answer.")])
+        if ctx.inbound.kind == "action":
+            ctx.replace_source(done)
+        elif ctx.state.prompt_ref:
+            ctx.replace(ctx.state.prompt_ref, done)
+        await self.ask(ctx, key)
 
     async def _coach_keep(self, ctx: Ctx) -> None:
         key = ctx.state.step[len(COACH) + 1:]
@@ -262,6 +286,8 @@ class StepFlow:
 
     # -- prompts --------------------------------------------------------------------------
     async def ask(self, ctx: Ctx, key: str, note: str = "") -> None:
+        if key == CHANGE:
+            return await self.show_change(ctx)
         ctx.state.step = key
         if key == SUMMARY:
             msg = self.summary_message(ctx)
@@ -290,14 +316,32 @@ class StepFlow:
         controls.append(flow_button(ctx, "Cancel", "!cancel"))
         blocks.append(Buttons(controls))
         blocks.append(Context(self.progress(ctx, key)))
-        ctx.say(Message(blocks, fallback=step.question_text(ctx, data),
-                        expects="" if options else "text"), track=True)
+        # How the local chat reads a bare number: a button number, or (on a number question) the answer.
+        expects = "" if options else ("text" if step.kind == "number" else "words")
+        ctx.say(Message(blocks, fallback=step.question_text(ctx, data), expects=expects), track=True)
 
     def progress(self, ctx: Ctx, key: str) -> str:
-        steps = [s for s in self.steps(ctx) if not s.internal and (s.when is None or s.when(ctx.state.data))]
+        """Steady and truthful: numbered over the questions everyone is asked; a follow-up that only some
+        answers bring (a vendor's name, a tier request) belongs to the question before it."""
+        steps = self.steps(ctx)
+        main = [s.key for s in steps if not s.internal and s.when is None]
         keys = [s.key for s in steps]
-        pos = keys.index(key) + 1 if key in keys else len(keys)
-        return f"{self.title} · question {pos} of {len(keys)} · type *back*, *skip*, *help* or *cancel*"
+        tail = "type *back*, *skip*, *help* or *cancel*"
+        if len(main) < 2:  # nothing worth counting
+            return f"{self.title} · {tail}"
+        if key in main:
+            where = f"question {main.index(key) + 1} of {len(main)}"
+        elif key in keys and any(k in main for k in keys[:keys.index(key)]):
+            before = [k for k in keys[:keys.index(key)] if k in main][-1]
+            where = (f"all {len(main)} questions answered" if before == main[-1] else
+                     f"a follow-up to question {main.index(before) + 1} of {len(main)}")
+        else:
+            where = f"{len(main)} questions"
+        return f"{self.title} · {where} · {tail}"
+
+    def submit_text(self, ctx: Ctx) -> str:
+        """The label of the summary's submit button (a flow may say what submitting will do)."""
+        return self.submit_label
 
     def summary_message(self, ctx: Ctx, final: bool = False) -> Message:
         data = ctx.state.data
@@ -307,7 +351,7 @@ class StepFlow:
         if final:
             blocks.append(Context("Submitted."))
         else:
-            blocks.append(Buttons([flow_button(ctx, self.submit_label, "submit", "primary"),
+            blocks.append(Buttons([flow_button(ctx, self.submit_text(ctx), "submit", "primary"),
                                    flow_button(ctx, "Change an answer", "change"),
                                    flow_button(ctx, "Cancel", "!cancel")]))
         return Message(blocks, fallback=f"{self.title}: please check your answers")

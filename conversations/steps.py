@@ -138,7 +138,11 @@ def parse_number(t: str, lo: float | None, hi: float | None) -> float:
     if v != v or v in (float("inf"), float("-inf")):
         raise Invalid("I need an ordinary number here, for example 42 or 3.5.")
     if lo is not None and v < lo or hi is not None and v > hi:
-        raise Invalid(f"Please give a number between {lo:g} and {hi:g}.")
+        if lo is not None and hi is not None:
+            raise Invalid(f"Please give a number between {lo:g} and {hi:g}.")
+        if lo is not None:
+            raise Invalid(f"Please give a number of at least {lo:g}.")
+        raise Invalid(f"Please give a number no bigger than {hi:g}.")
     return v
 
 

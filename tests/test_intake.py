@@ -15,7 +15,6 @@ ANSWERS = [
     "Operational excellence",
     "Motor claims handlers, about 40 people",
     "Claim forms and customer emails",
-    "no",
     "Within 3 months",
     "anna.owner@example.com",
     "bob.delivery@example.com",

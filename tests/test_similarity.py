@@ -111,3 +111,150 @@ async def test_an_unrelated_idea_goes_straight_to_the_summary(harness):
         "Staff email HR to book annual leave and wait days for an answer.",
         "Answer 80% of leave requests in chat within a minute while HR still approves exceptions"))
     assert "look similar" not in text and "please check" in text
+
+
+# -- link, join, continue: end to end --------------------------------------------------------------------
+MAX_IDEA = reworded(
+    "Urgent claims first",
+    "Handlers lose time working out which new insurance claims are urgent.",
+    "Prioritise new claims by urgency so urgent ones are handled 50% sooner while people still review "
+    "high-risk cases")
+
+
+def said(seen) -> str:
+    from tests.test_intake_paths import said as _said
+
+    return _said(seen)
+
+
+async def first_idea(harness) -> None:
+    from tests.test_intake import propose
+
+    zoe = harness.person("zoe@example.com")
+    await propose(zoe)
+    await zoe.click("That tier is right")
+    await zoe.click("Submit the idea")
+
+
+async def use_cases_and_audit(harness):
+    from sqlalchemy import select
+
+    from storage.tables import AuditEntry, UseCase, UseCaseContributor
+
+    async with harness.app.db.read() as s:
+        ucs = list((await s.execute(select(UseCase).order_by(UseCase.id))).scalars())
+        entries = list((await s.execute(select(AuditEntry).order_by(AuditEntry.seq))).scalars())
+        contributors = [(c.use_case_id, c.person_id) for c in (await s.execute(select(UseCaseContributor))).scalars()]
+    return ucs, entries, contributors
+
+
+def told(harness, email: str, what: str) -> list[str]:
+    return [t for t in harness.out.dms_to(email) if what in " ".join(t.split())]
+
+
+async def test_link_creates_a_new_idea_linked_to_the_first_and_tells_both_its_owners(harness):
+    await first_idea(harness)
+    max_ = harness.person("max@example.com")
+    await propose_until_similar(max_, MAX_IDEA)
+    seen = await max_.click("Link to UC-1")
+    assert "submitting creates your idea as a new one, linked to UC-1 “Claims triage assistant” as related" \
+        in said(seen)
+    assert "Submit the idea" in [b.label for b in seen.buttons]
+    seen = await max_.click("Submit the idea")
+    assert "UC-2 submitted" in seen.text and "Linked to: UC-1 “Claims triage assistant”" in said(seen)
+    ucs, entries, _ = await use_cases_and_audit(harness)
+    assert [(u.id, u.linked_to_id) for u in ucs] == [(1, None), (2, 1)]
+    for owner in ("anna.owner@example.com", "bob.delivery@example.com"):  # both owners, not just the first
+        assert len(told(harness, owner, "proposed UC-2 “Urgent claims first” and linked it to UC-1")) == 1, owner
+    linked = [e for e in entries if e.action == "use_case.linked"]
+    assert [(e.use_case_id, e.data) for e in linked] == [(2, {"linked_to": 1})]
+    (choice,) = [e for e in entries if e.action == "use_case.similar_ideas"]
+    assert choice.use_case_id == 2 and choice.data["choice"] == "link:1"
+    assert [m["id"] for m in choice.data["matches"]] == [1]
+
+
+async def test_join_adds_the_proposer_to_the_first_idea_and_creates_nothing_new(harness):
+    await first_idea(harness)
+    max_ = harness.person("max@example.com")
+    await propose_until_similar(max_, MAX_IDEA)
+    seen = await max_.click("Join UC-1 instead")
+    labels = [b.label for b in seen.buttons]
+    assert "Join UC-1" in labels and "Submit the idea" not in labels  # the summary says what submitting does
+    assert "Submitting adds you to UC-1 as a contributor and tells its owners; no new idea is created" in said(seen)
+    seen = await max_.click("Join UC-1")
+    assert "you have joined UC-1 “Claims triage assistant” instead of starting a duplicate" in said(seen)
+    ucs, entries, contributors = await use_cases_and_audit(harness)
+    assert [u.id for u in ucs] == [1]
+    async with harness.app.db.read() as s:
+        from storage.repo import people
+
+        max_id = (await people.by_email(s, "max@example.com")).id
+    assert contributors == [(1, max_id)]
+    (joined,) = [e for e in entries if e.action == "use_case.joined"]
+    assert joined.use_case_id == 1 and joined.actor_id == max_id
+    assert joined.data["instead_of_new"] == "Urgent claims first"
+    assert joined.data["facts"]["problem"].startswith("Handlers lose time")
+    assert [e.data["choice"] for e in entries if e.action == "use_case.similar_ideas"] == ["join:1"]
+    for owner in ("anna.owner@example.com", "bob.delivery@example.com"):
+        assert len(told(harness, owner, "has a similar idea and joined UC-1")) == 1, owner
+
+
+async def test_continue_as_new_creates_an_unlinked_idea_and_records_the_choice(harness):
+    await first_idea(harness)
+    max_ = harness.person("max@example.com")
+    await propose_until_similar(max_, MAX_IDEA)
+    seen = await max_.click("Continue as a new idea")
+    assert "Similar ideas: you chose to continue as a new idea." in said(seen)
+    await max_.click("Submit the idea")
+    ucs, entries, contributors = await use_cases_and_audit(harness)
+    assert [(u.id, u.linked_to_id) for u in ucs] == [(1, None), (2, None)] and contributors == []
+    assert [e.data["choice"] for e in entries if e.action == "use_case.similar_ideas"] == ["new"]
+    assert told(harness, "anna.owner@example.com", "similar") == []
+
+
+# -- restricted ideas ---------------------------------------------------------------------------------------
+async def restricted_first(harness) -> None:
+    from tests.support import factories
+
+    async with harness.app.db.write() as s:
+        sponsor = await factories.person(s, "sid.sponsor@example.com")
+        await factories.use_case(s, restricted=True, sponsor_id=sponsor.id)
+
+
+async def test_a_restricted_match_is_not_named_to_others_and_its_owners_are_told_on_submit(harness):
+    await restricted_first(harness)
+    max_ = harness.person("max@example.com")
+    text = await propose_until_similar(max_, MAX_IDEA)
+    flat_text = " ".join(text.split())
+    assert "a similar idea that I cannot show you, because it is restricted" in flat_text
+    assert "UC-1" not in text and "Claims triage assistant" not in text
+    assert [b.label for b in max_.buttons][:2] == ["Tell its owners about my idea", "Continue as a new idea"]
+    assert all("1" not in str(b.payload.get("c", "")) for b in max_.buttons)  # no id in the buttons either
+    seen = await max_.click("Tell its owners about my idea")
+    assert "tells the owners of the similar restricted idea about it" in said(seen) and "UC-1" not in seen.text
+    await max_.click("Cancel")  # cancelled: nobody is told
+    assert told(harness, "anna.owner@example.com", "restricted") == []
+
+    await propose_until_similar(max_, MAX_IDEA)
+    await max_.click("Tell its owners about my idea")
+    seen = await max_.click("Submit the idea")
+    assert "UC-2 submitted" in seen.text and "UC-1" not in seen.text
+    for owner in ("anna.owner@example.com", "bob.delivery@example.com"):
+        got = told(harness, owner, "proposed UC-2 “Urgent claims first”, which looks similar to your restricted "
+                                   "idea UC-1")
+        assert len(got) == 1, owner
+    assert told(harness, "sid.sponsor@example.com", "restricted") == []
+    ucs, entries, _ = await use_cases_and_audit(harness)
+    (entry,) = [e for e in entries if e.action == "use_case.similar_owners_told"]
+    assert entry.use_case_id == 2 and entry.data["similar_to"] == 1 and len(entry.data["told"]) == 2
+    assert [e.data["choice"] for e in entries if e.action == "use_case.similar_ideas"] == ["tell"]
+    assert ucs[1].linked_to_id is None
+
+
+@pytest.mark.parametrize("who", ["lena.lead@example.com", "sid.sponsor@example.com", "anna.owner@example.com"])
+async def test_a_restricted_match_is_shown_in_full_to_those_who_may_see_it(harness, who):
+    await restricted_first(harness)
+    person = harness.person(who)
+    text = await propose_until_similar(person, MAX_IDEA)
+    assert "UC-1 “Claims triage assistant”" in text and "cannot show you" not in text
+    assert "Link to UC-1" in [b.label for b in person.buttons]
