@@ -1,6 +1,9 @@
 """Help: two screens at most, with buttons that start things; every button the bot offers is wired up."""
 from __future__ import annotations
 
+import re
+
+from bot.console.render import render
 from conversations.interaction import ReplaceSource, Say
 from tests.support.harness import Harness
 
@@ -17,13 +20,18 @@ async def test_help_overview_then_all_commands_and_back(harness: Harness):
     seen = await zoe.click("All commands")
     assert seen.op(ReplaceSource) is not None  # the second screen replaces the first
     text = flat(seen)
+    commands_screen = list(seen.buttons)
     for command in ("propose:", "my:", "status UC-4:", "score UC-4 [pilot|readiness|rollout|vendor]:",
-                    "risk UC-4:", "risks UC-4:", "portfolio:"):
+                    "risk UC-4 / risks UC-4:", "portfolio:", "help <command>:"):
         assert command in text, command
-    for name, what in harness.app.engine.command_help.items():  # what other parts of the bot registered
-        if name not in ("propose", "my", "status", "score", "risk", "risks", "portfolio", "help"):
-            assert f"{name}: {' '.join(what.split())}" in text
-    seen = await zoe.click("Back")
+    others = [n for n in harness.app.engine.command_help
+              if n not in ("propose", "my", "status", "score", "risk", "risks", "portfolio", "help")]
+    assert others  # what other parts of the bot registered: named on the screen, explained by help <name>
+    for name in others:
+        assert re.search(rf"More:.*\b{name}\b", text), name
+        one = flat(await zoe.say(f"help {name}"))
+        assert " ".join(harness.app.engine.command_help[name].split()) in one, name
+    seen = await zoe.click("Back", buttons=commands_screen)
     assert "What I can do" in seen.text and seen.op(ReplaceSource) is not None
 
 
@@ -63,8 +71,21 @@ async def test_every_button_the_bot_offers_here_is_registered(harness: Harness):
 
 
 async def test_help_screens_are_short(harness: Harness):
+    """Two screens at most, each fitting a terminal screen (20 lines in the local chat's rendering)."""
     zoe = harness.person("zoe@example.com")
     for seen in (await zoe.say("help"), await zoe.say("help more")):
         msg = seen.op(Say).message
-        assert len(msg.blocks) <= 8
-        assert len(seen.text) < 4000
+        lines = render(msg)[0].split("\n")
+        assert len(lines) <= 20, "\n".join(lines)
+        assert max(len(line) for line in lines) <= 90
+
+
+async def test_help_for_one_command_and_an_unknown_one(harness: Harness):
+    zoe = harness.person("zoe@example.com")
+    seen = await zoe.say("help move")
+    assert "ask to move a use case to its next stage: move UC-4" in flat(seen)
+    assert [b.label for b in seen.buttons] == ["All commands"]
+    seen = await zoe.say("help score")
+    assert "without a name it opens what the next gate needs" in flat(seen)
+    seen = await zoe.say("help frobnicate")
+    assert "I do not know a command called “frobnicate”" in flat(seen) and "== Commands ==" in seen.text

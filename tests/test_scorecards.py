@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import event, func, select
 
-from conversations.interaction import FormErrors, OpenForm, ReplaceSource, Say
+from conversations.interaction import FormErrors, OpenForm, Replace, ReplaceSource, Say
 from conversations.messages import Button
 from storage import audit
 from storage.tables import AuditEntry, Scorecard, ScorecardAnswer
@@ -325,3 +325,64 @@ async def test_two_owners_clicking_at_once_keep_the_counters_exact(harness: Harn
     assert n == 12 and sc.answered == 12
     seen = await anna.say(f"score UC-{uc} readiness")
     assert "Readiness 12/18" in seen.text
+
+
+# -- typed words on an open scorecard -----------------------------------------------------------------------
+async def test_typed_back_help_a_score_skip_and_cancel_reach_the_open_scorecard(harness: Harness):
+    uc = await make_use_case(harness, stage="pilot")
+    anna = harness.person(ANNA)
+    await anna.say(f"score UC-{uc} readiness")
+    await score(anna, [3, 3, 3])
+    seen = await anna.say("back")
+    assert seen.op(Replace) is not None and seen.op(Say) is None  # the scorecard's own message, updated
+    assert "value case" in seen.text.lower() and "Current answer: 3" in seen.text and "area 3 of 18" in seen.text
+    seen = await anna.say("back")
+    assert "strategic relevance" in seen.text.lower() and "area 2 of 18" in seen.text
+    seen = await anna.say("help")
+    text = " ".join(seen.text.split())
+    assert "Strategic relevance:" in text and "A low score looks like:" in text
+    assert "Click a score from 1 (Not in place) to 5 (Ready with confidence), or type back" in text
+    seen = await anna.say("5")  # a typed score answers (here: changes) the area on screen
+    assert "success criteria" in seen.text.lower() and "Readiness 3/18" in seen.text
+    seen = await anna.say("skip")
+    assert "Skipped for now" in seen.text and "ownership" in seen.text.lower() and "area 5 of 18" in seen.text
+    seen = await anna.say("hmm")
+    assert "I did not understand that. Click a score on UC-1's scorecard" in " ".join(seen.text.split())
+    assert seen.buttons == []  # nothing new to number: the scorecard's buttons stay the ones to use
+    seen = await anna.say("cancel")
+    assert "Paused UC-1 at Readiness 3/18" in seen.text and "Every answer so far is kept" in seen.text
+    answers = {a.item_key: a.value for a in await rows(harness, ScorecardAnswer)}
+    assert answers == {"problem_clarity": 3, "strategic_relevance": 5, "value_case": 3}
+    seen = await anna.say("back")  # the scorecard is closed for typed words now
+    assert "did not understand" in seen.text
+
+
+async def test_a_command_typed_on_an_open_scorecard_leaves_it(harness: Harness):
+    uc = await make_use_case(harness, stage="pilot")
+    anna = harness.person(ANNA)
+    await anna.say(f"score UC-{uc} readiness")
+    seen = await anna.say(f"status UC-{uc}")
+    assert f"UC-{uc}" in seen.text and "did not understand" not in seen.text
+    seen = await anna.say("back")
+    assert "did not understand" in seen.text
+
+
+async def test_back_on_a_finished_scorecard_opens_its_last_area(harness: Harness):
+    uc = await make_use_case(harness)
+    anna = harness.person(ANNA)
+    await anna.say(f"score UC-{uc} pilot")
+    await score(anna, [3] * 12)
+    seen = await anna.say("back")
+    assert "path to production" in seen.text.lower() and "Current answer: 3" in seen.text
+    seen = await anna.say("2")
+    assert "35 of 36" in seen.text
+
+
+async def test_a_scorecard_opened_during_a_proposal_does_not_take_its_typed_answers(harness: Harness):
+    uc = await make_use_case(harness, stage="pilot")
+    anna = harness.person(ANNA)
+    await anna.say("propose")
+    seen = await anna.press(Button("Score", "scorecard.start", {"uc": uc, "i": "readiness"}))
+    assert "Readiness 0/18" in seen.text
+    seen = await anna.say("My second idea")
+    assert "Name: My second idea" in seen.text and "What problem does it solve" in seen.text

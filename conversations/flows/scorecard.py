@@ -11,6 +11,7 @@ from __future__ import annotations
 from conversations import access
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
+from conversations.flows import scorecard_typed as typed
 from conversations.flows import scorecard_views as views
 from conversations.gate_facts import next_gate_check
 from conversations.labels import parse_uc_id
@@ -109,7 +110,9 @@ async def start(ctx: Ctx, uc_id: int, instrument: str | None) -> None:
                               started_by_id=ctx.person.id, at=ctx.now)
         await ctx.audit("scorecard.started", entity="scorecard", entity_id=sc.id, use_case_id=uc.id,
                         data={"instrument": instrument, "attempt": 1})
-    ctx.say(await current_view(ctx, uc, sc.id), thread_of=f"use_case:{uc.id}")
+    # Typed back / skip / help / cancel then reach this scorecard (unless another conversation is open here).
+    tracked = await typed.attach(ctx, sc.id)
+    ctx.say(await current_view(ctx, uc, sc.id), thread_of=f"use_case:{uc.id}", track=tracked)
 
 
 async def current_view(ctx: Ctx, uc: UseCase, sc_id: int, item_key: str | None = None, note: str = "") -> Message:
@@ -174,6 +177,12 @@ async def answer(ctx: Ctx, payload: dict) -> None:
     keys = scoring.item_keys(ctx.policy, t.instrument)
     if key not in keys or not scoring.valid_value(ctx.policy, t.instrument, value):
         raise Refusal(BAD_BUTTON)
+    ctx.replace_source(await save(ctx, t, key, value))
+
+
+async def save(ctx: Ctx, t: repo.ClickTarget, key: str, value: int) -> Message:
+    """Save one checked answer; return what the scorecard's message shows next (next area, or the summary)."""
+    keys = scoring.item_keys(ctx.policy, t.instrument)
     answered = await repo.answered_keys(ctx.session, t.scorecard_id) & set(keys)
     changed = key in answered
     answered.add(key)
@@ -191,11 +200,10 @@ async def answer(ctx: Ctx, payload: dict) -> None:
         uc = await use_cases.get(ctx.session, t.use_case_id)
         if newly_complete:
             await _audit_completed(ctx, t)
-        ctx.replace_source(await summary_view(ctx, uc, t.scorecard_id))
-        return
+        return await summary_view(ctx, uc, t.scorecard_id)
     nxt = views.next_unanswered(keys, answered, after=key)
-    ctx.replace_source(views.question(ctx.policy, instrument_key=t.instrument, sc_id=t.scorecard_id,
-                                      uc_id=t.use_case_id, title=t.title, item_key=nxt, answered=len(answered)))
+    return views.question(ctx.policy, instrument_key=t.instrument, sc_id=t.scorecard_id, uc_id=t.use_case_id,
+                          title=t.title, item_key=nxt, answered=len(answered))
 
 
 async def _audit_completed(ctx: Ctx, t: repo.ClickTarget) -> None:
@@ -221,6 +229,8 @@ async def show(ctx: Ctx, payload: dict) -> None:
         raise Refusal(BAD_BUTTON)
     uc = await use_cases.get(ctx.session, t.use_case_id)
     ctx.replace_source(await current_view(ctx, uc, t.scorecard_id, item_key=key))
+    if key is not None:
+        await typed.note_area(ctx, t.scorecard_id, key)
 
 
 async def review(ctx: Ctx, payload: dict) -> None:
@@ -345,6 +355,7 @@ def register(engine: Engine) -> None:
             raise Refusal(BAD_BUTTON)
         await start(ctx, _int(payload, "uc"), inst)
 
+    engine.add_flow(typed.ScorecardWords())
     engine.action("scorecard.answer")(answer)
     engine.action("scorecard.show")(show)
     engine.action("scorecard.review")(review)
