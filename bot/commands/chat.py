@@ -43,10 +43,11 @@ async def _chat(settings, email: str) -> int:
     from bot.console.deliverer import ConsoleDeliverer
 
     app = app_or_exit(settings)
-    app.add_deliverer(ConsoleDeliverer(lambda text: print(text, flush=True)))
+    deliverer = ConsoleDeliverer(lambda text: print(text, flush=True))
+    app.add_deliverer(deliverer)
     await app.start(background=False, scheduler=True)  # reminders and digests print here too
     try:
-        await run_chat(app.engine, app.dispatcher, email)
+        await run_chat(app.engine, app.dispatcher, email, deliverer=deliverer)
     finally:
         await app.stop()
     return 0

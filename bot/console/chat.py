@@ -1,9 +1,11 @@
 """`aiom chat`: talk to the bot in a terminal, as anyone (`--as email`), line by line.
 
-Buttons appear as numbered choices: type the number to click. A form asks its
-fields one after another. `/as other@example.com` switches who you are (to
-play owner, reviewer or leader); `/quit` or end of input leaves. Everything
-goes through the same engine and database as Slack and Teams.
+Buttons appear as numbered choices: type the number (or the button's name) to click. Only the current
+person's own latest message with buttons is numbered, so a number always means one button; messages for
+other people are shown with their buttons named but not numbered, and `/as them` numbers the latest one
+meant for them. On a question that takes a number, a typed number is the answer. A form asks its fields
+one after another. `/as other@example.com` switches who you are (to play owner, reviewer or leader);
+`/quit` or end of input leaves. Everything goes through the same engine and database as Slack and Teams.
 """
 from __future__ import annotations
 
@@ -27,23 +29,31 @@ from conversations.interaction import (
     Where,
     Whisper,
 )
-from conversations.messages import Context, Form, Message
+from conversations.messages import Button, Context, Form, Message
 from conversations.people import EMAIL_RE
 from notifications.dispatcher import Dispatcher
+
+BLANK_HINT = "  · (type an answer, a button's number, help, or /quit to leave)"
+NUMBER_HINT = "  · a number you type here is the answer; to click a button, type its name (for example cancel)"
 
 
 class ConsoleChat:
     def __init__(self, engine: Engine, dispatcher: Dispatcher, email: str, *, stdin: IO[str] | None = None,
-                 out: IO[str] | None = None, export_dir: str = "./data/exports"):
+                 out: IO[str] | None = None, export_dir: str = "./data/exports", deliverer=None):
         self.engine = engine
         self.dispatcher = dispatcher
         self.out = out or sys.stdout
         self.stdin = stdin or sys.stdin
         self.export_dir = export_dir
-        self.buttons: list = []
-        self.expects_text = False
-        self.last_message_id: str | None = None
+        # The numbered buttons, and the id of the message each sits on (a click replaces that message).
+        self.buttons: list[Button] = []
+        self.button_mids: list[str] = []
+        self.expects = ""
+        self.printed: dict[str, list[str]] = {}  # message id -> its lines, to print only what an update changes
         self._ids = itertools.count(1)
+        self.deliverer = deliverer
+        if deliverer is not None:
+            deliverer.attach(self)
         self.switch(email)
 
     def write(self, text: str) -> None:
@@ -56,7 +66,7 @@ class ConsoleChat:
         self.actor = Actor(platform="console", external_id=self.email, email=self.email, email_verified=True,
                            name=name)
         self.where = Where(platform="console", conversation_id=f"dm:{self.email}", kind="personal")
-        self.buttons, self.expects_text = [], False
+        self.buttons, self.button_mids, self.expects = [], [], ""
 
     async def readline(self) -> str | None:
         line = await asyncio.get_running_loop().run_in_executor(None, self.stdin.readline)
@@ -69,53 +79,55 @@ class ConsoleChat:
             line = line.rstrip("\n")
             if line.strip() in ("/quit", "/exit"):
                 break
-            if line.startswith("/as "):
-                candidate = line[4:].strip()
+            if line.startswith("/as"):
+                candidate = line[3:].strip()
                 if not EMAIL_RE.match(candidate):
                     self.write("  · /as needs an email address, for example /as maria@example.com")
                     continue
                 self.switch(candidate)
                 self.write(f"  · you are now {self.email}")
+                self.offer_latest()
                 continue
             await self.on_line(line)
 
     async def on_line(self, line: str) -> None:
         stripped = line.strip()
-        if stripped.isdigit() and self.buttons and not self.expects_text:
+        if not stripped:
+            self.write(BLANK_HINT)
+            return
+        if stripped.isdigit() and self.buttons and self.expects != "text":
             idx = int(stripped)
             if 1 <= idx <= len(self.buttons):
-                btn = self.buttons[idx - 1]
-                await self.send(Inbound(actor=self.actor, where=self.where, action=btn.action,
-                                        payload=dict(btn.payload), source_message_id=self.last_message_id))
+                return await self.click(self.buttons[idx - 1], self.button_mids[idx - 1])
+            if self.expects != "words":  # a free-text question takes the number as its answer
+                self.write(f"  · there is no choice {idx}; pick 1 to {len(self.buttons)}")
                 return
-            self.write(f"  · there is no choice {idx}; pick 1 to {len(self.buttons)}")
-            return
+        named = [i for i, b in enumerate(self.buttons) if b.label.lower() == stripped.lower()]
+        if named:
+            return await self.click(self.buttons[named[0]], self.button_mids[named[0]])
         await self.send(Inbound(actor=self.actor, where=self.where, text=line))
+
+    async def click(self, button: Button, message_id: str) -> None:
+        await self.send(Inbound(actor=self.actor, where=self.where, action=button.action,
+                                payload=dict(button.payload), source_message_id=message_id))
 
     async def send(self, inbound: Inbound) -> None:
         outcome = await self.engine.handle(inbound)
+        source = inbound.source_message_id
         for op in outcome.ops:
-            await self.apply(op, outcome.state_id)
+            await self.apply(op, outcome.state_id, source)
         await self.dispatcher.drain()
 
-    async def apply(self, op, state_id: int | None) -> None:
+    async def apply(self, op, state_id: int | None, source: str | None = None) -> None:
         if isinstance(op, Say):
             mid = self.show(op.message)
             if op.track and state_id:
                 await self.engine.track_prompt(state_id, mid)
         elif isinstance(op, (ReplaceSource, Replace)):
-            blocks = op.message.blocks
-            if len(blocks) == 1 and isinstance(blocks[0], Context):
-                self.write(f"  ✓ {blocks[0].text}")
-            else:
-                text, buttons = render(op.message, indent="  ✓ ")
-                self.write(text)
-                if buttons:  # the clicked message now offers these (a scorecard's next area)
-                    self.buttons = buttons
-                    self.expects_text = op.message.expects == "text"
+            mid = op.message_id if isinstance(op, Replace) else source
+            self.show_update(mid, op.message)
         elif isinstance(op, Whisper):
-            text, _ = render(op.message, indent="  (only you) ")
-            self.write(text)
+            self.show(op.message, indent="  (only you) ")
         elif isinstance(op, OpenForm):
             await self.fill_form(op.form)
         elif isinstance(op, FormErrors):
@@ -131,15 +143,72 @@ class ConsoleChat:
                 f.write(op.content)
             self.write(f"  · file saved: {path}")
 
-    def show(self, message: Message) -> str:
-        text, buttons = render(message)
-        self.write(text)
-        if buttons:
-            self.buttons = buttons
-            self.expects_text = message.expects == "text"
+    def show(self, message: Message, indent: str = "") -> str:
         mid = f"c{next(self._ids)}"
-        self.last_message_id = mid
+        text, buttons = render(message)
+        self.printed[mid] = text.split("\n")
+        self.write("\n".join(indent + line for line in text.split("\n")))
+        if buttons:
+            self.take(buttons, mid, message.expects)
         return mid
+
+    def show_update(self, mid: str | None, message: Message) -> None:
+        """An earlier message changed: a one-line answer, only the lines that changed, or the new question."""
+        blocks = message.blocks
+        if len(blocks) == 1 and isinstance(blocks[0], Context):
+            self.write(f"  ✓ {blocks[0].text}")
+            self.drop(mid)  # its buttons are gone
+            return
+        text, buttons = render(message)
+        old = self.printed.get(mid or "")
+        if buttons or old is None:
+            self.write("\n".join("  ✓ " + line for line in text.split("\n")))
+        else:  # e.g. a summary once submitted: its lines are still on screen just above
+            fresh = [line.strip().removeprefix("· ") for line in text.split("\n") if line not in old]
+            self.write("\n".join(f"  ✓ {line}" for line in fresh or ["updated"]))
+        if mid is not None:
+            self.printed[mid] = text.split("\n")
+        if buttons:
+            self.take(buttons, mid or f"c{next(self._ids)}", message.expects)
+        else:
+            self.drop(mid)
+
+    def drop(self, mid: str | None) -> None:
+        if mid is not None and mid in self.button_mids:
+            kept = [(b, m) for b, m in zip(self.buttons, self.button_mids) if m != mid]
+            self.buttons, self.button_mids = [b for b, _ in kept], [m for _, m in kept]
+
+    def take(self, buttons: list[Button], mid: str, expects: str) -> None:
+        """These buttons are now the numbered ones."""
+        self.buttons, self.button_mids = list(buttons), [mid] * len(buttons)
+        self.expects = expects
+        if expects == "text":
+            self.write(NUMBER_HINT)
+
+    # -- messages for other people (printed by the ConsoleDeliverer) ---------------------------
+    def number_notice(self, target: str, message: Message, mid: str) -> int | None:
+        """A notice with buttons for the current person is numbered after their current buttons."""
+        if target != self.email or not message.buttons:
+            return None
+        start = len(self.buttons) + 1
+        self.buttons = [*self.buttons, *message.buttons]
+        self.button_mids = [*self.button_mids, *[mid] * len(message.buttons)]
+        return start
+
+    def offer_latest(self) -> None:
+        """After /as: number the newest message with buttons meant for this person (or their review group)."""
+        if self.deliverer is None:
+            return
+        mine = {self.email} | {f"#{g.key}" for g in self.engine.policy.review.groups
+                               if self.email in {m.lower() for m in g.members}}
+        found = self.deliverer.latest_for(mine)
+        if found is None:
+            return
+        mid, message = found
+        _, buttons = render(message)
+        self.buttons, self.button_mids, self.expects = list(buttons), [mid] * len(buttons), message.expects
+        row = "   ".join(f"[{i}] {b.label}" for i, b in enumerate(buttons, 1))
+        self.write(f"  · your latest message with buttons, “{message.fallback[:80]}”: {row}")
 
     async def fill_form(self, form: Form, only: set[str] | None = None, previous: dict | None = None) -> None:
         """Ask each field in turn on the terminal (scripts answer line by line)."""
@@ -169,5 +238,5 @@ class ConsoleChat:
 
 
 async def run_chat(engine: Engine, dispatcher: Dispatcher, email: str, *, stdin: IO[str] | None = None,
-                   out: IO[str] | None = None) -> None:
-    await ConsoleChat(engine, dispatcher, email, stdin=stdin, out=out).run()
+                   out: IO[str] | None = None, deliverer=None) -> None:
+    await ConsoleChat(engine, dispatcher, email, stdin=stdin, out=out, deliverer=deliverer).run()

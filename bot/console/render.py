@@ -19,6 +19,7 @@ from conversations.messages import (
 )
 
 WIDTH = 88
+LABEL_MAX = 24
 
 
 _EMPH = re.compile(r"\*([^*\n]{1,60})\*")
@@ -43,8 +44,9 @@ def inline(parts) -> str:
     return "".join(out)
 
 
-def render(message: Message, *, numbered_from: int = 1, indent: str = "") -> tuple[str, list]:
-    """Return (text, buttons in the order they were numbered)."""
+def render(message: Message, *, numbered_from: int = 1, indent: str = "", numbers: bool = True) -> tuple[str, list]:
+    """Return (text, buttons in the order they were numbered). With numbers=False buttons are listed by name
+    only (someone else's message: typed numbers never click it)."""
     lines: list[str] = []
     buttons = []
     n = numbered_from
@@ -55,18 +57,28 @@ def render(message: Message, *, numbered_from: int = 1, indent: str = "") -> tup
             for para in inline(b.parts).split("\n"):
                 lines.extend(textwrap.wrap(para, WIDTH) or [""])
         elif isinstance(b, Facts):
-            width = min(28, max((len(k) for k, _ in b.items), default=0))
+            width = min(LABEL_MAX, max((len(k) for k, _ in b.items), default=0))
             for k, v in b.items:
+                labels = textwrap.wrap(k, width) or [""]  # a long label wraps in its own column
                 wrapped = textwrap.wrap(str(v), WIDTH - width - 4) or [""]
-                lines.append(f"  {k.ljust(width)}  {wrapped[0]}")
-                lines.extend(f"  {' ' * width}  {w}" for w in wrapped[1:])
+                for i in range(max(len(labels), len(wrapped))):
+                    label = labels[i] if i < len(labels) else ""
+                    value = wrapped[i] if i < len(wrapped) else ""
+                    lines.append(f"  {label.ljust(width)}  {value}".rstrip())
         elif isinstance(b, Buttons):
-            row = []
+            if not numbers:
+                lines.append("  Buttons: " + " · ".join(btn.label for btn in b.buttons))
+                continue
+            row = ""
             for btn in b.buttons:
-                row.append(f"[{n}] {btn.label}")
+                item = f"[{n}] {btn.label}"
+                if row and len(row) + 3 + len(item) > WIDTH - 2:  # wrap long rows between buttons
+                    lines.append("  " + row)
+                    row = ""
+                row = f"{row}   {item}" if row else item
                 buttons.append(btn)
                 n += 1
-            lines.append("  " + "   ".join(row))
+            lines.append("  " + row)
         elif isinstance(b, Context):
             lines.extend("  · " + w for w in (textwrap.wrap(_plain(b.text), WIDTH - 4) or [""]))
         elif isinstance(b, Divider):
