@@ -48,6 +48,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip-digest", action="store_true", help="no digest and reminder sweep")
     p.add_argument("--skip-export", action="store_true", help="no export memory figure")
     p.add_argument("--profile", metavar="DIR", help="cProfile each aiom server into DIR/<db>_<scenario>.pstats")
+    p.add_argument("--logs", metavar="DIR", help="keep every server's log in DIR (default: deleted after the run)")
     return p.parse_args(argv)
 
 
@@ -58,7 +59,7 @@ def machine(quick: bool, count: int, concurrency: int) -> dict:
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
 
 
-def requests(a: argparse.Namespace, sizes: dict, folder: Path, kinds: list[str]) -> dict:
+def requests(a: argparse.Namespace, sizes: dict, folder: Path, kinds: list[str], logs: Path) -> dict:
     scenarios = all_scenarios(a.count or sizes["count"], a.concurrency)
     if a.only:
         wanted = {k.strip() for k in a.only.split(",")}
@@ -82,13 +83,12 @@ def requests(a: argparse.Namespace, sizes: dict, folder: Path, kinds: list[str])
             print(f"\n{s.title} ({s.n} requests per batch)", flush=True)
             for kind in () if a.skip_peers else s.peers:
                 print(f"  peer: {kind}", flush=True)
-                entry["peers"][kind] = guarded(run_peer, kind, s, fake, folder / f"peer-{s.key}-{kind}.log")
+                entry["peers"][kind] = guarded(run_peer, kind, s, fake, logs / f"peer-{s.key}-{kind}.log")
             for db in kinds:
                 print(f"  aiom on {db}", flush=True)
-                logs = folder / db
-                logs.mkdir(exist_ok=True)
+                (logs / db).mkdir(exist_ok=True)
                 prof = Path(a.profile) / f"{db}_{s.key}.pstats" if a.profile else None
-                entry["aiom"][db] = guarded(on_scratch, s, db, folder, a.postgres_url, fake, pol, logs,
+                entry["aiom"][db] = guarded(on_scratch, s, db, folder, a.postgres_url, fake, pol, logs / db,
                                             not a.skip_paced, prof)
     finally:
         for f in (slack, teams):
@@ -126,12 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     a = parse(argv)
     sizes = QUICK if a.quick else FULL
     kinds = list(databases.KINDS) if a.db == "both" else [a.db]
-    if a.profile:
-        Path(a.profile).mkdir(parents=True, exist_ok=True)
+    for d in (a.profile, a.logs):
+        if d:
+            Path(d).mkdir(parents=True, exist_ok=True)
     result: dict = {"meta": machine(a.quick, a.count or sizes["count"], a.concurrency)}
     folder = Path(tempfile.mkdtemp(prefix="aiom-bench-"))
     try:
-        result["requests"] = requests(a, sizes, folder, kinds)
+        result["requests"] = requests(a, sizes, folder, kinds, Path(a.logs) if a.logs else folder)
         if not a.skip_digest:
             result["digest_and_sweep"] = digest_and_sweep(sizes, folder, kinds, a.postgres_url)
         if not a.skip_export:
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nexport memory, {sizes['export']:,} use cases (SQLite)", flush=True)
             result["export"] = export_memory.measure(sizes["export"], ["csv", "xlsx", "json"], folder)
     except BaseException:
-        print(f"\nThe run stopped; the servers' logs are in {folder}", file=sys.stderr)
+        print(f"\nThe run stopped; the servers' logs are in {a.logs or folder}", file=sys.stderr)
         raise
     shutil.rmtree(folder, ignore_errors=True)
     result["targets"] = check(result)

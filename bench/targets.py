@@ -49,7 +49,7 @@ def check(r: dict) -> list[dict]:
                  if run]
         if worst:
             k, ms = max(worst, key=lambda kv: kv[1])
-            out.append(_row(f"Slack: nothing near the 3 s limit (every ack < {NEAR:.0f} s)", db,
+            out.append(_row(f"Slack: nothing near the {SLACK_LIMIT_S:.0f} s limit (every ack < {NEAR:.0f} s)", db,
                             f"worst {ms:.0f} ms ({k})", ms < NEAR * 1000))
         if teams and db in teams["aiom"]:
             a = teams["aiom"][db]
