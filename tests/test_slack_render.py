@@ -45,9 +45,10 @@ def test_user_text_is_escaped_everywhere_it_can_appear():
     parsed = "\n".join(mrkdwn_strings(r.kwargs()))  # what Slack reads for mentions and links
     for raw in ("<!channel>", "<!here>", "<@U123>", "<http://evil.example|click me>", "<#C1|general>", "<", ">"):
         assert raw not in parsed
-    assert parsed.count("&lt;!channel&gt;") == 6  # text and bold, field label and value, context, fallback
-    # plain_text (header, button, dialog) is shown as typed, never parsed: no entities to show literally
+    assert parsed.count("&lt;!channel&gt;") == 5  # text and bold, field label and value, fallback
+    # plain_text (header, context, button, dialog) is shown as typed, never parsed: no entities to show literally
     assert r.blocks[0]["text"]["text"].startswith("<!channel>")
+    assert r.blocks[3]["elements"][0] == {"type": "plain_text", "text": NASTY, "emoji": True}
     assert "&lt;!channel&gt;" in r.blocks[1]["text"]["text"] and "&amp;" in r.blocks[1]["text"]["text"]
     assert check_message(r.kwargs()) == []
 
@@ -72,17 +73,57 @@ def test_oversized_messages_are_cut_to_slacks_limits_with_a_note():
     assert check_message(r.kwargs()) == []
     assert len(r.blocks) == 50
     assert any("more items were left out" in b["elements"][0]["text"] for b in r.blocks if b["type"] == "context")
-    # every button row survived the cut; the button whose payload is not ids-only was left out
+    # every button row survived the cut, even the button whose payload is not ids-only (it carries a key)
     actions = [b for b in r.blocks if b["type"] == "actions"]
-    assert sum(len(a["elements"]) for a in actions) == 60
+    assert sum(len(a["elements"]) for a in actions) == 61
     assert r.blocks[-1]["type"] == "actions"
+    kept = r.blocks[-1]["elements"][-1]
+    assert kept["text"]["text"] == "too big" and decode_action(kept["action_id"]) == "slack.ref"
+    assert r.stash[payload_of(kept["value"])["k"]] == {"a": "x", "p": {"blob": "z" * 3000}}
+
+
+def test_typed_formatting_characters_show_as_typed_and_format_nothing():
+    typed = "*bold* _it_ ~s~ `code` and ```block``` \n> quoted"
+    # only plain text: a plain_text section, which Slack shows as typed and never parses
+    r = render(Message([Text([typed]), Context(typed)]))
+    assert r.blocks[0]["text"] == {"type": "plain_text", "text": typed, "emoji": True}
+    assert r.blocks[1]["elements"][0]["text"] == typed
+    # next to real markup (bold, a mention), in fields and in the notification text: mrkdwn, made inert
+    r = render(Message([Text(["You wrote: ", typed, " for ", Strong(typed)]), Facts([("Title", typed)])],
+                       fallback=typed))
+    for t in mrkdwn_strings(r.kwargs()):
+        visible = t.replace("\u200b", "")
+        assert "*bold* _it_ ~s~ `code`" in visible  # shown as typed (the zero-width spaces are invisible)
+        for run in ("*bold*", "_it_", "~s~", "`code`", "```", "\n&gt;"):
+            assert run not in t  # ... but no formatting run can open or close
+    section = r.blocks[0]["text"]["text"]
+    assert section.startswith("You wrote: ") and section.count("*") - section.count("\u200b*\u200b") == 2  # Strong
+
+
+def test_a_clipped_text_or_cut_message_says_how_to_see_the_rest():
+    huge = "A very long review note. " * 1000  # 25,000 characters
+    r = render(Message([Header("UC-4 · Claims triage: review"), Text([huge]),
+                        Buttons([Button("Approve", "review.approve", {"r": 9, "uc": 4})])]))
+    assert [b["type"] for b in r.blocks] == ["header", "section", "section", "section", "context", "actions"]
+    assert "shortened" in r.blocks[4]["elements"][0]["text"] and "*status UC-4*" in r.blocks[4]["elements"][0]["text"]
+    # the status of UC-4 cut short does not send the person back to it: its registers in full
+    status = Message([Header("UC-4 · Claims triage")] + [Text([f"Risk {i}"]) for i in range(80)]
+                     + [Buttons([Button("Refresh", "status.show", {"uc": 4})])])
+    note = next(b for b in render(status).blocks if b["type"] == "context")["elements"][0]["text"]
+    assert "*risks UC-4*" in note and "*status UC-4*" not in note
+    # several use cases: any one of them, and the export for those who may
+    many = Message([Header("AI portfolio")] + [Text([f"UC-{i} · Idea"]) for i in range(80)])
+    lines = {who: next(b for b in render(many, can_export=who).blocks if b["type"] == "context")["elements"][0]["text"]
+             for who in (True, False, None)}
+    assert "*export*" in lines[True] and "*export*" not in lines[False] and "Leaders can" in lines[None]
+    assert all("*status UC-n*" in t for t in lines.values())
 
 
 def test_a_long_text_is_split_over_sections_without_breaking_escapes():
     text = ("&<>" * 1500) + " tail"
-    r = render(Message([Text([text])]))
+    r = render(Message([Text([text, Strong("!")])]))  # markup too, so it goes out as mrkdwn
     assert check_message(r.kwargs()) == []
-    for b in r.blocks:
+    for b in r.blocks[:-1]:  # the sections, then the note saying the text was shortened
         t = b["text"]["text"]
         assert not t.rstrip("…").endswith(("&", "&a", "&am", "&amp", "&l", "&lt", "&g", "&gt"))
 

@@ -4,9 +4,16 @@ A button's action_id is `"{action}#{n}"` (n unique within the message, as
 Slack requires), so one listener maps every click back to the neutral action;
 link buttons get `"_link#{n}"` and their clicks are ignored. The value is the
 button's id-only payload as compact JSON.
+
+Payloads carry ids only, so they fit by construction. Should one ever not fit
+(an action id over 255 characters, a value over 2,000), the button is still
+shown: it becomes a `slack.ref` button whose value is a short key, and the
+real action and payload are stored under that key before the message is sent
+(bot/slack/stash.py); a click reads them back and goes on as usual.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -19,6 +26,7 @@ log = logging.getLogger(__name__)
 
 ACTION_ID = re.compile(r"^(?P<name>.+)#\d+$")
 LINK_ACTION = "_link"
+STASH_ACTION = "slack.ref"
 
 
 def decode_action(action_id: str) -> str:
@@ -48,8 +56,13 @@ def confirm(c: Confirm, danger: bool) -> dict:
     return out
 
 
-def button(b: Button, n: int) -> dict | None:
-    """One Block Kit button, or None when it cannot be sent (logged: a payload that is not ids only)."""
+def stash_key(action: str, value: str) -> str:
+    """The same button always gets the same key (a message rendered again stores nothing new)."""
+    return hashlib.sha256(f"{action}\n{value}".encode()).hexdigest()[:24]
+
+
+def button(b: Button, n: int, stash: dict[str, dict] | None = None) -> dict | None:
+    """One Block Kit button. None only for a link button whose url cannot be sent (not http(s), too long)."""
     el: dict = {"type": "button", "text": plain(b.label, L.BUTTON_TEXT)}
     if b.url:
         url = escape_url(b.url)
@@ -60,15 +73,16 @@ def button(b: Button, n: int) -> dict | None:
         el["action_id"] = f"{LINK_ACTION}#{n}"
     else:
         action_id = f"{b.action}#{n}"
-        if len(action_id) > L.ACTION_ID or not b.action:
-            log.warning("button %r left out: action id %r is too long", b.label, b.action[:40])
-            return None
+        value = json.dumps(b.payload, separators=(",", ":"), ensure_ascii=False) if b.payload else ""
+        if len(action_id) > L.ACTION_ID or len(value) > L.BUTTON_VALUE:
+            key = stash_key(b.action, value)
+            log.warning("button %r: action id of %s / payload of %s characters do not fit Slack; it carries the "
+                        "key %s instead (ids only, please)", b.label, len(action_id), len(value), key)
+            if stash is not None:
+                stash[key] = {"a": b.action, "p": b.payload}
+            action_id, value = f"{STASH_ACTION}#{n}", json.dumps({"k": key}, separators=(",", ":"))
         el["action_id"] = action_id
-        if b.payload:
-            value = json.dumps(b.payload, separators=(",", ":"), ensure_ascii=False)
-            if len(value) > L.BUTTON_VALUE:
-                log.warning("button %r left out: payload of %s characters (ids only, please)", b.label, len(value))
-                return None
+        if value:
             el["value"] = value
     if b.style in ("primary", "danger"):
         el["style"] = b.style
@@ -77,12 +91,13 @@ def button(b: Button, n: int) -> dict | None:
     return el
 
 
-def actions_blocks(buttons: list[Button], counter: list[int]) -> list[dict]:
-    """Buttons in rows of at most 25 (Slack's limit per actions block). `counter` numbers them per message."""
+def actions_blocks(buttons: list[Button], counter: list[int], stash: dict[str, dict] | None = None) -> list[dict]:
+    """Buttons in rows of at most 25 (Slack's limit per actions block). `counter` numbers them per message;
+    buttons that do not fit Slack's limits leave their action and payload in `stash`."""
     elements = []
     for b in buttons:
         counter[0] += 1
-        el = button(b, counter[0])
+        el = button(b, counter[0], stash)
         if el is not None:
             elements.append(el)
     return [{"type": "actions", "elements": elements[i:i + L.BUTTONS_PER_ACTIONS]}

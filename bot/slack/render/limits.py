@@ -66,6 +66,12 @@ def clip_mrkdwn(text: str, limit: int) -> str:
 
 def split_mrkdwn(text: str, limit: int, max_parts: int) -> list[str]:
     """Split escaped mrkdwn into at most `max_parts` chunks of `limit`, at line or word breaks; the last is clipped."""
+    return split_text(text, limit, max_parts)[0]
+
+
+def split_text(text: str, limit: int, max_parts: int, *, mrkdwn: bool = True) -> tuple[list[str], bool]:
+    """(chunks, clipped): `text` over at most `max_parts` chunks of `limit` characters, split at line or word
+    breaks (never inside an entity or a <token> when `mrkdwn`); `clipped` says the last chunk was shortened."""
     parts: list[str] = []
     rest = text
     while rest and len(parts) < max_parts - 1 and len(rest) > limit:
@@ -73,21 +79,22 @@ def split_mrkdwn(text: str, limit: int, max_parts: int) -> list[str]:
         brk = max(window.rfind("\n"), window.rfind(" "))
         if brk < limit // 2:
             brk = limit
-        # never split inside an entity or a <token>
         head = window[:brk]
-        amp = head.rfind("&")
-        if amp != -1 and ";" not in head[amp:]:
-            brk = amp
-        lt = head.rfind("<")
-        if lt != -1 and ">" not in head[lt:]:
-            brk = lt
+        if mrkdwn:  # never split inside an entity or a <token>
+            amp = head.rfind("&")
+            if amp != -1 and ";" not in head[amp:]:
+                brk = amp
+            lt = head.rfind("<")
+            if lt != -1 and ">" not in head[lt:]:
+                brk = lt
         if brk <= 0:
             brk = limit
         parts.append(rest[:brk].rstrip())
         rest = rest[brk:].lstrip()
+    clipped = len(rest) > limit
     if rest:
-        parts.append(clip_mrkdwn(rest, limit))
-    return [p for p in parts if p]
+        parts.append(clip_mrkdwn(rest, limit) if mrkdwn else clip(rest, limit))
+    return [p for p in parts if p], clipped
 
 
 def fit_blocks(blocks: list[dict], limit: int, more_hint: str) -> list[dict]:
@@ -115,4 +122,10 @@ def fit_blocks(blocks: list[dict], limit: int, more_hint: str) -> list[dict]:
 def note_block(dropped: int, more_hint: str) -> dict:
     what = "item was" if dropped == 1 else "items were"
     text = f"{ELLIPSIS} {dropped} more {what} left out here (Slack shows a limited number). {more_hint}".strip()
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, CONTEXT_TEXT)}]}
+
+
+def clipped_note(more_hint: str) -> dict:
+    """The line under a text that had to be shortened to fit (Slack shows up to 3,000 characters a section)."""
+    text = f"{ELLIPSIS} This text was shortened to fit in Slack. {more_hint}".strip()
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, CONTEXT_TEXT)}]}
