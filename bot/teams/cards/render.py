@@ -6,15 +6,15 @@ Facts -> FactSet; Buttons -> ActionSet of `Action.Execute` (data carries
 becomes an `Action.ShowCard` holding the real action); Context -> small subtle
 TextBlock; Divider -> a separator line; Image -> Image.
 
-Cards stay under Teams' 28 KB message limit: the JSON is measured and long
-fact lists and texts are trimmed ("… and N more").
+Cards stay under Teams' 28 KB message limit: the JSON is measured and, only when it is too big, long
+fact lists and texts are trimmed ("… and N more"), then buttons and parts left out, saying so (fit.py).
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bot.teams.cards.escape import md, plain, safe_url
+from bot.teams.cards.fit import CARD_BUDGET, fit, size_of
 from conversations.messages import (
     Button,
     Buttons,
@@ -33,11 +33,7 @@ from conversations.messages import (
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
-# Teams refuses messages over 28 KB; the activity around the card needs a little room too.
-CARD_BUDGET = 26 * 1024
 MAX_ACTIONS_PER_ROW = 5
-MAX_TEXT = 6000
-MAX_FACTS = 60
 
 
 def card(body: list[dict], *, fallback: str = "") -> dict:
@@ -134,76 +130,4 @@ def attachment(card_json: dict) -> dict:
     return {"contentType": CARD_CONTENT_TYPE, "content": card_json}
 
 
-# -- keeping under the size limit --------------------------------------------------------------
-def size_of(card_json: dict) -> int:
-    return len(json.dumps(card_json, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-
-
-def fit(card_json: dict, budget: int = CARD_BUDGET) -> dict:
-    """Trim long fact lists and texts until the card's JSON is within `budget` bytes."""
-    body = card_json["body"]
-    for el in body:  # first, limits no useful card reaches
-        _cap(el, MAX_FACTS, MAX_TEXT)
-    while size_of(card_json) > budget:
-        target = _largest(body)
-        if target is None:
-            break
-        el, kind = target
-        if kind == "facts":
-            real = [f for f in el["facts"] if not f.get("_more")]
-            keep = max(1, len(real) // 2)
-            hidden = int(el.get("_hidden", 0)) + len(real) - keep
-            el["facts"] = real[:keep] + [{"title": "…", "value": f"and {hidden} more", "_more": True}]
-            el["_hidden"] = hidden
-            if keep <= 1:
-                el["_done"] = True
-        else:
-            t = el["text"]
-            cut = max(200, len(t) // 2)
-            if cut >= len(t):
-                el["_done"] = True
-            el["text"] = _cut_text(t, cut)
-    _strip_private(body)
-    return card_json
-
-
-def _cap(el: dict, max_facts: int, max_text: int) -> None:
-    if el.get("type") == "FactSet" and len(el["facts"]) > max_facts:
-        hidden = len(el["facts"]) - max_facts
-        el["facts"] = el["facts"][:max_facts] + [{"title": "…", "value": f"and {hidden} more", "_more": True}]
-        el["_hidden"] = hidden
-    elif el.get("type") == "TextBlock" and len(el["text"]) > max_text:
-        el["text"] = _cut_text(el["text"], max_text)
-
-
-def _cut_text(t: str, n: int) -> str:
-    if len(t) <= n:
-        return t
-    cut = t[:n]
-    while cut.endswith("\\"):  # never leave half an escape
-        cut = cut[:-1]
-    return cut + " …"
-
-
-def _largest(body: list[dict]) -> tuple[dict, str] | None:
-    best, best_size, kind = None, 0, ""
-    for el in body:
-        if el.get("_done"):
-            continue
-        if el.get("type") == "FactSet" and len([f for f in el["facts"] if not f.get("_more")]) > 1:
-            s = sum(len(f["title"]) + len(f["value"]) for f in el["facts"])
-            if s > best_size:
-                best, best_size, kind = el, s, "facts"
-        elif el.get("type") == "TextBlock" and len(el["text"]) > 300:
-            if len(el["text"]) > best_size:
-                best, best_size, kind = el, len(el["text"]), "text"
-    return (best, kind) if best is not None else None
-
-
-def _strip_private(body: list[dict]) -> None:
-    for el in body:
-        for k in [k for k in el if k.startswith("_")]:
-            del el[k]
-        if el.get("type") == "FactSet":
-            for f in el["facts"]:
-                f.pop("_more", None)
+__all__ = ["CARD_BUDGET", "CARD_CONTENT_TYPE", "attachment", "card", "fit", "render", "size_of", "text_block"]
