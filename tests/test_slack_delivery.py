@@ -14,6 +14,7 @@ from storage.tables import Outbox, UseCase
 from tests.support import factories
 from tests.support.block_kit import mrkdwn_strings
 from tests.support.slack_driver import SlackWorld, dm_channel
+from tests.support.slack_more import plain_texts
 from tests.test_slack_intake import ANSWERS
 
 ZOE, ANNA, BOB, LENA = "U111", "U222", "U333", "U555"
@@ -132,3 +133,32 @@ async def test_a_leader_gets_the_export_as_a_file_in_the_dm(world: SlackWorld, c
     upload = world.calls("upload")
     assert upload and upload[0]["bytes"] > 1000
     assert world.calls("files.getUploadURLExternal")[0]["filename"].endswith(".xlsx")
+
+
+async def test_typed_formatting_shows_as_typed_in_slack(world: SlackWorld):
+    typed = "*bold* _it_ ~s~ `code`"
+    await world.dm(ZOE, "propose")
+    first = world.last(dm_channel(ZOE))
+    await world.dm(ZOE, typed)
+    answered = world.screens[(dm_channel(ZOE), first.ts)]  # the question, replaced by its answer
+    assert any(typed in t for t in plain_texts(answered.blocks))  # plain_text: shown as typed, parsed never
+    for c in world.fake.messages():
+        for t in mrkdwn_strings(c.args):
+            for run in ("*bold*", "_it_", "~s~", "`code`"):
+                assert run not in t
+
+
+async def test_a_button_too_big_for_slack_is_kept_and_works(world: SlackWorld, clock):
+    async with world.app.db.write() as s:
+        uc = await factories.use_case(s, now=clock())
+    deliverer = world.app.deliverers["slack"]
+    padded = Button("Status of the idea", "status.show", {"uc": uc.id, "note": "x" * 2500})  # not ids only
+    long_action = Button("Help", "help.show" + "." * 300)  # an action id over 255 characters
+    await deliverer.post(dm_channel(ZOE), Message([Text(["Two odd buttons"]), Buttons([padded, long_action])]))
+    await world.settle()
+    card = world.last(dm_channel(ZOE))
+    assert [b["text"]["text"] for b in card.buttons()] == ["Status of the idea", "Help"]  # none dropped
+    await world.click(ZOE, "Status of the idea", card)
+    assert f"UC-{uc.id} · Claims triage assistant" in world.last(dm_channel(ZOE)).all_text
+    await world.click(ZOE, "Help", card)  # reaches the engine under its real (unknown) name: a polite answer
+    assert "not one I recognise" in world.last(dm_channel(ZOE)).all_text

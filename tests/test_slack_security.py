@@ -133,3 +133,13 @@ async def test_a_guest_from_another_workspace_may_not_decide(world: SlackWorld, 
     async with world.app.db.read() as s:
         rr = (await s.execute(select(ReviewRequest))).scalar_one()
         assert rr.status != "pending"
+
+
+async def test_a_bots_mention_of_aiom_is_ignored(world: SlackWorld):
+    for event in ({"type": "app_mention", "channel": "CGENERAL", "user": "U0OTHERBOT", "bot_id": "B999",
+                   "text": "<@UBOT> propose", "ts": "1700000000.000500"},
+                  {"type": "app_mention", "channel": "CGENERAL", "subtype": "bot_message", "bot_id": "B998",
+                   "text": "<@UBOT> propose", "ts": "1700000000.000600"}):
+        assert await world.event(event) == 200
+    assert world.calls("chat.postMessage") == [] and world.calls("chat.postEphemeral") == []
+    assert await _count(world, ConversationState) == 0 and await _count(world, ProcessedEvent) == 0

@@ -22,11 +22,17 @@ SHUTDOWN_GRACE = 10.0
 
 
 def build_bolt(rt: SlackRuntime, signing_secret: str) -> AsyncApp:
-    async def authorize(**_kw) -> AuthorizeResult:
-        """One workspace: the bot token, with the auth.test answer fetched once (not on every request)."""
-        ws = await rt.directory.workspace()
-        return AuthorizeResult(enterprise_id=ws.enterprise_id or None, team_id=ws.team_id,
-                               bot_token=rt.api.client.token, bot_id=ws.bot_id, bot_user_id=ws.bot_user_id)
+    async def authorize(enterprise_id: str | None = None, team_id: str | None = None, **_kw) -> AuthorizeResult:
+        """One workspace, one bot token. Runs before every ack, so it never calls Slack: the auth.test answer
+        learnt at start-up, or - until it is known - the request's own team, while it is fetched in the
+        background (listeners that need it ask for it after their ack)."""
+        token = rt.api.client.token
+        ws = rt.directory.known_workspace
+        if ws is None:
+            rt.directory.refresh_soon(rt.spawn)
+            return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+        return AuthorizeResult(enterprise_id=ws.enterprise_id or None, team_id=ws.team_id, bot_token=token,
+                               bot_id=ws.bot_id, bot_user_id=ws.bot_user_id)
 
     # bolt's own client carries no token (requests get it from `authorize`); aiom's calls go through rt.api.
     client = AsyncWebClient(base_url=rt.api.client.base_url, timeout=rt.api.client.timeout)
@@ -83,4 +89,5 @@ async def _warm_up(rt: SlackRuntime) -> None:
     try:
         await rt.directory.workspace()
     except Exception as e:
-        log.warning("Slack auth.test failed at start-up (%s); it will be tried again on the first request", e)
+        log.warning("Slack auth.test failed at start-up (%s); requests are still acknowledged, and it is tried "
+                    "again in the background", e)

@@ -36,6 +36,7 @@ class SlackApi:
         self.pacer = pacer or Pacer()
         self.client = AsyncWebClient(token=token, base_url=base_url, timeout=timeout,
                                      retry_handlers=retry.handlers(self.pacer))
+        self._quick = AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
         self._timeout = timeout
@@ -49,14 +50,14 @@ class SlackApi:
             connector = aiohttp.TCPConnector(limit=100, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(connector=connector,
                                                   timeout=aiohttp.ClientTimeout(total=self._timeout))
-            self.client.session = self._session
+            self.client.session = self._quick.session = self._session
         return self._session
 
     async def close(self) -> None:
         self._closed = True
         if self._session is not None and not self._session.closed:
             await self._session.close()
-        self.client.session = None
+        self.client.session = self._quick.session = None
 
     # -- calls --------------------------------------------------------------------
     async def call(self, method: str, *, channel: str | None = None, http_verb: str = "POST",
@@ -72,6 +73,17 @@ class SlackApi:
                 resp = await self.client.api_call(method, http_verb="GET", params=kwargs)
             else:
                 resp = await self.client.api_call(method, json=kwargs)
+            return resp.data if isinstance(resp.data, dict) else {}
+        except SlackApiError as e:
+            raise _delivery_error(method, e) from None
+        except (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
+            raise DeliveryError(f"{method}: {type(e).__name__}: {e}", retry=True) from None
+
+    async def quick_call(self, method: str, *, timeout: float = 3.0, **kwargs: Any) -> dict:
+        """One attempt, a short timeout, no retries: for what must fail fast rather than wait."""
+        self.ensure_session()
+        try:
+            resp = await asyncio.wait_for(self._quick.api_call(method, json=kwargs), timeout)
             return resp.data if isinstance(resp.data, dict) else {}
         except SlackApiError as e:
             raise _delivery_error(method, e) from None

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.slack.render import mention_ids, render
+from bot.slack.render import mention_ids
+from bot.slack.stash import render_saved
 from conversations.messages import Message
 from notifications.delivery import DeliveryError, Recipient
 
@@ -18,7 +19,7 @@ class SlackDeliverer:
         self.rt = rt
 
     async def _render(self, message: Message):
-        return render(message, await self.rt.slack_ids.of(mention_ids(message)))
+        return await render_saved(self.rt, message, await self.rt.slack_ids.of(mention_ids(message)))
 
     async def post(self, channel: str, message: Message, thread_id: str = "") -> str:
         r = await self._render(message)

@@ -72,18 +72,46 @@ class Directory:
         self._workspace: Workspace | None = None
         self._ws_lock = asyncio.Lock()
         self._inflight: dict[str, asyncio.Future] = {}
+        self._refreshing: asyncio.Task | None = None
+
+    @property
+    def known_workspace(self) -> Workspace | None:
+        """The workspace if auth.test has answered already (never a network call)."""
+        return self._workspace
 
     async def workspace(self) -> Workspace:
+        """The app's workspace: auth.test, asked once (with the client's retries). For listeners, after ack."""
         if self._workspace is not None:
             return self._workspace
         async with self._ws_lock:
             if self._workspace is None:
-                d = await self.api.call("auth.test")
-                self._workspace = Workspace(team_id=d.get("team_id", ""), enterprise_id=d.get("enterprise_id") or "",
-                                            bot_user_id=d.get("user_id", ""), bot_id=d.get("bot_id", ""),
-                                            url=d.get("url", ""))
-                log.info("Slack workspace %s, bot user %s", self._workspace.team_id, self._workspace.bot_user_id)
+                try:
+                    d = await self.api.call("auth.test")
+                except DeliveryError as e:
+                    raise SlackUnavailable(f"auth.test: {e}") from None
+                self._learn(d)
         return self._workspace
+
+    def refresh_soon(self, spawn: Callable) -> None:
+        """Learn the workspace in the background (a request that cannot wait for it calls this): one quick
+        auth.test at a time, with a short timeout and no retries; the next request tries again if it fails."""
+        if self._workspace is not None or self._ws_lock.locked() or \
+                (self._refreshing is not None and not self._refreshing.done()):
+            return  # known, or being asked already
+        self._refreshing = spawn(self._quick_refresh())
+
+    async def _quick_refresh(self) -> None:
+        try:
+            self._learn(await self.api.quick_call("auth.test"))
+        except DeliveryError as e:
+            log.warning("Slack auth.test failed (%s); trying again on the next request", e)
+
+    def _learn(self, d: dict) -> None:
+        if self._workspace is None:
+            self._workspace = Workspace(team_id=d.get("team_id", ""), enterprise_id=d.get("enterprise_id") or "",
+                                        bot_user_id=d.get("user_id", ""), bot_id=d.get("bot_id", ""),
+                                        url=d.get("url", ""))
+            log.info("Slack workspace %s, bot user %s", self._workspace.team_id, self._workspace.bot_user_id)
 
     async def _once(self, key: str, fetch: Callable[[], Awaitable]):
         """One lookup per key at a time: concurrent callers share the result."""

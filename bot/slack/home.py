@@ -6,16 +6,15 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from bot.slack.people import is_guest
-from bot.slack.render import mention_ids, render
+from bot.slack.render import mention_ids
 from bot.slack.render import limits as L
+from bot.slack.stash import render_saved
+from conversations import access
 from conversations.messages import Button, Buttons, Context, Header, Message, Text
 from storage.repo import people
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.slack.runtime import SlackRuntime
-
-MORE = "Send me *my* in a direct message to see everything."
-
 
 async def publish(rt: "SlackRuntime", user_id: str) -> None:
     await rt.api.call("views.publish", user_id=user_id, view=await build(rt, user_id))
@@ -39,24 +38,30 @@ async def build(rt: "SlackRuntime", user_id: str) -> dict:
     ws = await rt.directory.workspace()
     u = await rt.directory.user(user_id)
     team = (u.team_id if u else "") or ws.team_id
+    guest = u is None or is_guest(ws, team, u.enterprise_id)
     message = welcome()
+    email = None
     async with app.db.read() as s:
         person = None
         ident = await people.identity(s, "slack", team, user_id)
         if ident is not None:
             person = await people.get(s, ident.person_id)
-        elif u is not None and u.email and not is_guest(ws, team, u.enterprise_id):
+        elif not guest and u.email:
             person = await people.by_email(s, u.email)
+        # Reviewers are group members by email: someone who never talked to aiom may have reviews waiting.
+        email = None if guest else (person.email if person is not None else u.email)
+        waiting = [status.review_line(app.policy, w.review, w.use_case)
+                   for w in await repo.reviews_waiting_for(s, app.policy, email)] if email else []
+        ideas, lines, owed = [], [], []
         if person is not None:
             ctx = SimpleNamespace(session=s, policy=app.policy)  # what next_step reads
             ideas = await repo.ideas_for(s, person.id)
             lines = [status_views.IdeaLine(i.use_case, i.roles, await status.next_step(ctx, i.use_case))
                      for i in ideas[:status_views.MAX_IDEAS]]
-            email = None if (u is None or is_guest(ws, team, u.enterprise_id)) else person.email
-            waiting = [status.review_line(app.policy, w.review, w.use_case)
-                       for w in await repo.reviews_waiting_for(s, app.policy, email)]
             owed = await repo.scorecards_owed(s, person.id)
-            if ideas or waiting or owed:
-                message = status_views.my_message(app.policy, lines, len(ideas), waiting, owed, app.clock().date())
-    r = render(message, await rt.slack_ids.of(mention_ids(message)), max_blocks=L.VIEW_BLOCKS, more_hint=MORE)
+        if ideas or waiting or owed:
+            message = status_views.my_message(app.policy, lines, len(ideas), waiting, owed, app.clock().date())
+    can_export = bool(email) and access.in_groups(app.policy, email, app.policy.export_groups)
+    r = await render_saved(rt, message, await rt.slack_ids.of(mention_ids(message)), max_blocks=L.VIEW_BLOCKS,
+                           can_export=can_export)
     return {"type": "home", "blocks": r.blocks}

@@ -2,6 +2,12 @@
 
 Called after `ack()`: these may look users up (users.info, cached) and open
 the bot's DM with a user (conversations.open, cached).
+
+Where the answer goes: a DM, @mention or click is answered where it happened.
+A `/aiom` command or a click on an ephemeral message outside the bot's DM is
+answered in place and privately when it only shows something (status, my,
+portfolio, help); anything that starts a conversation (propose ...) moves to
+the bot's DM, and the person is told so where they were.
 """
 from __future__ import annotations
 
@@ -16,6 +22,16 @@ from conversations.interaction import Actor, Inbound, Where
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.slack.runtime import SlackRuntime
+
+
+# What only shows something: answered in place, seen by the person alone.
+READ_ONLY_COMMANDS = {"status", "my", "mine", "ideas", "portfolio", "help", "?", "commands"}
+READ_ONLY_ACTIONS = {"status.show", "status.mine", "portfolio.show", "help.show"}
+
+
+def read_only(text: str) -> bool:
+    word = (text or "").strip().split(" ", 1)[0].lower().strip("/!")
+    return word in READ_ONLY_COMMANDS
 
 
 def kind_of(channel: str, channel_type: str = "") -> str:
@@ -80,9 +96,21 @@ async def action_turn(rt: "SlackRuntime", body: dict, action: dict) -> Turn:
     source_channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
     source_ts = container.get("message_ts", "")
     from_view = container.get("type") == "view"
-    if from_view or not source_channel:
+    name = decode_action(action.get("action_id", ""))
+    ephemeral = bool(container.get("is_ephemeral"))
+    in_place = moved = False
+    if ephemeral and source_channel and kind_of(source_channel) != "personal":
+        # A private message in a channel (an answer to /aiom there): showing stays private, in place; starting
+        # something goes on in the DM. A private note inside a thread keeps to that thread.
+        in_place = name in READ_ONLY_ACTIONS
+        moved = not in_place and not container.get("thread_ts")
+    if from_view or not source_channel or moved:
         where = await dm_where(rt, uid, team)
         thread = ""
+    elif in_place:
+        thread = container.get("thread_ts", "")
+        where = Where(platform="slack", conversation_id=source_channel, thread_id=thread,
+                      kind=kind_of(source_channel), tenant=team)
     else:
         channel_name = (body.get("channel") or {}).get("name", "")
         kind = "group" if channel_name.startswith("mpdm-") else kind_of(source_channel)
@@ -95,7 +123,6 @@ async def action_turn(rt: "SlackRuntime", body: dict, action: dict) -> Turn:
             # In a channel, what a click starts goes on in the thread of the clicked message.
             thread = parent or message.get("ts") or source_ts
         where = Where(platform="slack", conversation_id=source_channel, thread_id=thread, kind=kind, tenant=team)
-    name = decode_action(action.get("action_id", ""))
     stamp = source_ts or container.get("view_id", "")
     event_id = f"act:{stamp}:{action.get('action_ts', '')}:{uid}:{action.get('action_id', '')}"
     inbound = Inbound(actor=actor, where=where, action=name or "unknown", payload=payload_of(action.get("value")),
@@ -104,23 +131,37 @@ async def action_turn(rt: "SlackRuntime", body: dict, action: dict) -> Turn:
     return Turn(inbound=inbound, user_id=uid, channel=where.conversation_id, thread_ts=where.thread_id,
                 personal=where.kind == "personal", source_channel=source_channel if not from_view else "",
                 source_ts=source_ts if not from_view else "",
-                source_ephemeral=bool(container.get("is_ephemeral")), response_url=body.get("response_url", ""),
-                trigger_id=body.get("trigger_id", ""), from_view=from_view)
+                source_ephemeral=ephemeral, response_url=body.get("response_url", ""),
+                trigger_id=body.get("trigger_id", ""), from_view=from_view, ephemeral=in_place,
+                moved_from=source_channel if moved else "")
 
 
 async def command_turn(rt: "SlackRuntime", body: dict) -> Turn:
-    """`/aiom propose` etc.: the same commands as typed text, answered in the bot's DM with the user."""
+    """`/aiom propose` etc.: the same commands as typed text. In the bot's DM, answered there; elsewhere, shown in
+    place to the person alone when it only shows something, else carried on in the DM."""
     ws = await rt.directory.workspace()
     uid = body.get("user_id", "")
     team = body.get("team_id") or ws.team_id
     actor = await people.actor(rt.directory, uid, team_hint=team, name_hint=body.get("user_name", ""))
     raw = (body.get("text") or "").strip()
     text, mentions = await people.read_text(rt.directory, raw)
+    text = text or "help"
     where = await dm_where(rt, uid, team)
-    inbound = Inbound(actor=actor, where=where, text=text or "help", mentions=mentions,
+    here = body.get("channel_id", "") or where.conversation_id
+    in_place = here != where.conversation_id and read_only(text)
+    if in_place:  # a channel, or a DM between other people: shared, so never "personal"
+        kind = "channel" if kind_of(here, _channel_type(body)) == "channel" else "group"
+        where = Where(platform="slack", conversation_id=here, kind=kind, tenant=team)
+    inbound = Inbound(actor=actor, where=where, text=text, mentions=mentions,
                       event_id=f"cmd:{body.get('trigger_id', '')}" if body.get("trigger_id") else None)
-    return Turn(inbound=inbound, user_id=uid, channel=where.conversation_id, personal=True,
-                response_url=body.get("response_url", ""), trigger_id=body.get("trigger_id", ""))
+    return Turn(inbound=inbound, user_id=uid, channel=where.conversation_id, personal=not in_place,
+                response_url=body.get("response_url", ""), trigger_id=body.get("trigger_id", ""),
+                ephemeral=in_place, moved_from=here if (here != where.conversation_id and not in_place) else "")
+
+
+def _channel_type(body: dict) -> str:
+    name = body.get("channel_name", "")
+    return "im" if name == "directmessage" else "mpim" if name.startswith("mpdm-") else ""
 
 
 async def shortcut_turn(rt: "SlackRuntime", body: dict, action: str, payload: dict | None = None) -> Turn:

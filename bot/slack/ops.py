@@ -1,17 +1,18 @@
 """Carry out the engine's ops in Slack, in order: post, update, ephemeral, modal, file.
 
-A reply that cannot be posted after the client's retries is put in the
-outbox (the dispatcher retries it later), so nothing the person should see
-is lost.
+A reply that cannot be sent after the client's retries goes to the outbox (bot/slack/recovery.py), so nothing
+the person should see is lost.
 """
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.slack.api import error_code
-from bot.slack.render import forms, mention_ids, render
+from bot.slack.recovery import Recovery
+from bot.slack.render import forms, mention_ids
+from bot.slack.stash import render_saved
+from conversations import access
 from conversations.interaction import (
     FormErrors,
     OpenForm,
@@ -24,9 +25,10 @@ from conversations.interaction import (
 )
 from conversations.messages import Button, Buttons, Context, Form, Message, Text
 from notifications.delivery import DeliveryError
-from storage.repo import message_refs, outbox, states
+from storage.repo import message_refs, states
 
 if TYPE_CHECKING:  # pragma: no cover
+    from bot.slack.render import Rendered
     from bot.slack.runtime import SlackRuntime
     from bot.slack.turn import Turn
 
@@ -34,11 +36,13 @@ log = logging.getLogger(__name__)
 
 OPEN_FORM_ACTION = "slack.open_form"
 NOT_THERE = {"channel_not_found", "not_in_channel", "user_not_in_channel", "is_archived"}
+FORM_TOO_BIG = "Sorry, I could not open that form. Please try again, or type your answers instead."
 
 
 class OpRunner:
     def __init__(self, rt: "SlackRuntime"):
         self.rt = rt
+        self.recovery = Recovery(rt, self)
 
     @property
     def api(self):
@@ -51,7 +55,7 @@ class OpRunner:
             try:
                 await self.one(op, turn, outcome, ids)
             except DeliveryError as e:
-                await self.failed(op, turn, e, i)
+                await self.recovery.failed(op, turn, outcome, e, i)
             except Exception:  # a bug must not stop the remaining ops
                 log.exception("carrying out %s failed", type(op).__name__)
 
@@ -61,33 +65,52 @@ class OpRunner:
         elif isinstance(op, ReplaceSource):
             await self.replace_source(op.message, turn, ids)
         elif isinstance(op, Replace):
-            await self.update(turn.channel, op.message_id, op.message, ids)
+            await self.update(turn.channel, op.message_id, op.message, ids, turn)
         elif isinstance(op, Whisper):
             await self.whisper(op.message, turn, ids)
         elif isinstance(op, OpenForm):
             await self.open_form(op.form, turn)
         elif isinstance(op, FormErrors):
-            await self.form_errors_message(op, turn, ids)
+            await self.post(turn.channel, await self.errors_message(op, turn), ids, turn.thread_ts, turn)
         elif isinstance(op, SendFile):
             await self.api.upload(channel=turn.channel, filename=op.filename, content=op.content, title=op.title,
                                   thread_ts=turn.thread_ts or None)
 
+    # -- rendering for this person -------------------------------------------------------
+    def can_export(self, turn: "Turn") -> bool:
+        actor = turn.inbound.actor
+        policy = self.rt.app.policy
+        return bool(actor.email and not actor.guest and access.in_groups(policy, actor.email, policy.export_groups))
+
+    async def rendered(self, message: Message, ids: dict[int, str], turn: "Turn | None",
+                       private: bool = False) -> "Rendered":
+        """Block Kit for `message`. Its "see the rest" line suits the reader: the person when only they see it
+        (a DM, an ephemeral), anyone when it goes to a channel."""
+        private = private or (turn is not None and (turn.personal or turn.ephemeral))
+        can_export = self.can_export(turn) if (turn is not None and private) else None
+        return await render_saved(self.rt, message, ids, can_export=can_export)
+
     # -- each op ------------------------------------------------------------------------
-    async def post(self, channel: str, message: Message, ids: dict[int, str], thread_ts: str = "") -> str:
-        r = render(message, ids)
+    async def post(self, channel: str, message: Message, ids: dict[int, str], thread_ts: str = "",
+                   turn: "Turn | None" = None, private: bool = False) -> str:
+        r = await self.rendered(message, ids, turn, private)
         d = await self.api.call("chat.postMessage", channel=channel, thread_ts=thread_ts or None,
                                 unfurl_links=False, unfurl_media=False, **r.kwargs())
         return str(d.get("ts") or "")
 
-    async def update(self, channel: str, ts: str, message: Message, ids: dict[int, str]) -> None:
-        r = render(message, ids)
+    async def update(self, channel: str, ts: str, message: Message, ids: dict[int, str],
+                     turn: "Turn | None" = None) -> None:
+        r = await self.rendered(message, ids, turn)
         await self.api.call("chat.update", channel=channel, ts=ts, **r.kwargs())
 
     async def say(self, op: Say, turn: "Turn", outcome: Outcome, ids: dict[int, str]) -> None:
+        if turn.ephemeral:
+            await self.ephemeral(op.message, turn, ids)
+            return
         thread = turn.thread_ts
         if op.thread_of:
             thread = await self.thread_for(op.thread_of, turn)
-        ts = await self.post(turn.channel, op.message, ids, thread)
+        ts = await self.post(turn.channel, op.message, ids, thread, turn)
         if op.remember_as and ts:
             async with self.rt.app.db.write() as s:
                 await message_refs.remember(s, platform="slack", purpose=op.remember_as, channel=turn.channel,
@@ -114,16 +137,30 @@ class OpRunner:
 
     async def replace_source(self, message: Message, turn: "Turn", ids: dict[int, str]) -> None:
         if turn.source_ephemeral and turn.response_url:
-            r = render(message, ids)
+            r = await self.rendered(message, ids, turn, private=True)
             await self.api.respond(turn.response_url, {"replace_original": True, **r.kwargs()})
         elif turn.source_ts and turn.source_channel:
-            await self.update(turn.source_channel, turn.source_ts, message, ids)
+            await self.update(turn.source_channel, turn.source_ts, message, ids, turn)
+
+    async def ephemeral(self, message: Message, turn: "Turn", ids: dict[int, str]) -> None:
+        """Only the person sees it, where they are: through the interaction's response_url when there is one
+        (it works even where the bot is not a member), else chat.postEphemeral."""
+        r = await self.rendered(message, ids, turn, private=True)
+        if turn.response_url:
+            await self.api.respond(turn.response_url, {"response_type": "ephemeral", "replace_original": False,
+                                                       **r.kwargs()})
+            return
+        await self.api.call("chat.postEphemeral", channel=turn.channel, user=turn.user_id,
+                            thread_ts=turn.thread_ts or None, **r.kwargs())
 
     async def whisper(self, message: Message, turn: "Turn", ids: dict[int, str]) -> None:
         if turn.personal:
-            await self.post(turn.channel, message, ids, turn.thread_ts)
+            await self.post(turn.channel, message, ids, turn.thread_ts, turn)
             return
-        r = render(message, ids)
+        if turn.ephemeral:
+            await self.ephemeral(message, turn, ids)
+            return
+        r = await self.rendered(message, ids, turn, private=True)
         try:
             await self.api.call("chat.postEphemeral", channel=turn.channel, user=turn.user_id,
                                 thread_ts=turn.thread_ts or None, **r.kwargs())
@@ -137,15 +174,14 @@ class OpRunner:
                                                        **r.kwargs()})
         else:
             dm = await self.rt.directory.dm_channel(turn.user_id)
-            await self.post(dm, message, ids)
+            await self.post(dm, message, ids, turn=turn, private=True)
 
     async def open_form(self, form: Form, turn: "Turn") -> None:
         try:
             view = forms.modal(form, channel=turn.channel, thread=turn.thread_ts)
         except forms.MetadataTooLong:
             log.error("form %r not opened: its payload is too big for a modal (ids only, please)", form.form_id)
-            await self.whisper(Message([Text(["Sorry, I could not open that form. Please try again, or type "
-                                              "your answers instead."])]), turn, {})
+            await self.whisper(Message([Text([FORM_TOO_BIG])]), turn, {})
             return
         if turn.trigger_id and not turn.trigger_used:
             turn.trigger_used = True
@@ -156,11 +192,13 @@ class OpRunner:
                 if error_code(e) not in ("expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"):
                     raise
         # No trigger (the person typed "form"): a modal needs a click, so offer one.
+        await self.post(turn.channel, await self.form_offer(form, turn), {}, turn.thread_ts, turn)
+
+    async def form_offer(self, form: Form, turn: "Turn") -> Message:
         button = await self.open_form_button(form, turn)
-        msg = Message([Text([f"{form.title}: click the button to open the form."]),
-                       Buttons([button]), Context("Slack opens forms only from a click.")],
-                      fallback=f"{form.title}: open the form")
-        await self.post(turn.channel, msg, {}, turn.thread_ts)
+        return Message([Text([f"{form.title}: click the button to open the form."]),
+                        Buttons([button]), Context("Slack opens forms only from a click.")],
+                       fallback=f"{form.title}: open the form")
 
     async def open_form_button(self, form: Form, turn: "Turn") -> Button:
         state_id = form.payload.get("s") if form.form_id == "flow" else None
@@ -170,31 +208,12 @@ class OpRunner:
             if st is not None:
                 # The flow's own "form" control, so the click works from any process, even after a restart.
                 return Button("Open the form", "flow", {"s": st.id, "v": st.version, "c": "!form"}, style="primary")
-        key = self.rt.forms.put(turn.user_id, form)
+        key = await self.rt.forms.put(turn.user_id, form)
         return Button("Open the form", OPEN_FORM_ACTION, {"k": key}, style="primary")
 
-    async def form_errors_message(self, op: FormErrors, turn: "Turn", ids: dict[int, str]) -> None:
+    async def errors_message(self, op: FormErrors, turn: "Turn") -> Message:
         labels = {f.name: f.label for f in op.form.fields}
         lines = "\n".join(f"• {labels.get(k, k)}: {v}" for k, v in op.errors.items())
         button = await self.open_form_button(op.form, turn)
-        msg = Message([Text([f"Some answers need another look:\n{lines}"]), Buttons([button])],
-                      fallback="Some answers in the form need another look")
-        await self.post(turn.channel, msg, ids, turn.thread_ts)
-
-    # -- failures ---------------------------------------------------------------------------
-    async def failed(self, op, turn: "Turn", e: DeliveryError, index: int) -> None:
-        """A reply that could not be sent goes to the outbox, which retries it; anything else is logged."""
-        if isinstance(op, Say) or (isinstance(op, Whisper) and turn.personal):
-            thread = f"ref:{op.thread_of}" if isinstance(op, Say) and op.thread_of else turn.thread_ts
-            remember = op.remember_as if isinstance(op, Say) else ""
-            later = self.rt.app.clock() + timedelta(seconds=e.retry_after) if e.retry_after else None
-            async with self.rt.app.db.write() as s:
-                await outbox.enqueue(s, dedupe_key=f"slack:reply:{turn.event_key}:{index}", platform="slack",
-                                     kind="post", target=turn.channel, thread_id=thread, ref_purpose=remember or "",
-                                     message=op.message.to_dict(), purpose="reply", not_before=later,
-                                     now=self.rt.app.clock())
-            if self.rt.app.dispatcher is not None:
-                self.rt.app.dispatcher.wake()
-            log.warning("Slack reply failed (%s); queued in the outbox for another try", e)
-            return
-        log.warning("Slack %s failed: %s", type(op).__name__, e)
+        return Message([Text([f"Some answers need another look:\n{lines}"]), Buttons([button])],
+                       fallback="Some answers in the form need another look")

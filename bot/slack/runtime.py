@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from bot.slack.api import SlackApi
 from bot.slack.directory import Directory
-from bot.slack.forms_cache import FormsCache
+from bot.slack.forms_store import FormsStore
 from bot.slack.people import SlackIds
+from bot.slack.refs import DmReferences
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.app import App
@@ -24,7 +25,8 @@ class SlackRuntime:
         self.api = api
         self.directory = Directory(api)
         self.slack_ids = SlackIds(lambda: self.app.db)
-        self.forms = FormsCache()
+        self.forms = FormsStore(lambda: self.app.db, lambda: self.app.clock())
+        self.dm_refs = DmReferences(lambda: self.app.db)
         self.bolt = None  # the slack-bolt AsyncApp, set by attach()
         self._inflight: set[asyncio.Task] = set()
         from bot.slack.ops import OpRunner  # noqa: PLC0415 (ops needs the runtime type only at run time)

@@ -11,13 +11,39 @@ from notifications.delivery import DeliveryError
 
 log = logging.getLogger(__name__)
 
+MOVED = "I have opened our direct messages for this: look for aiom under Apps in your sidebar."
+
 
 async def run_turn(rt: SlackRuntime, turn: Turn) -> Outcome | None:
     outcome = await rt.engine.handle(turn.inbound)
-    if outcome.duplicate:
+    if outcome.duplicate:  # a retry of something already answered: nothing is sent again
         return outcome
+    await moved_pointer(rt, turn)
     await rt.ops.carry_out(outcome, turn)
+    if turn.personal:
+        try:
+            await rt.dm_refs.remember(turn.channel, turn.user_id, turn.tenant)
+        except Exception:  # bookkeeping: never at the cost of the person's answer
+            log.exception("could not store the Slack DM reference for %s", turn.user_id)
     return outcome
+
+
+async def moved_pointer(rt: SlackRuntime, turn: Turn) -> None:
+    """Where the person acted (a channel), privately: the answer is in the bot's DM."""
+    if not turn.moved_from:
+        return
+    ws = await rt.directory.workspace()
+    text = MOVED
+    if ws.url:
+        text = f"{MOVED} <{ws.url.rstrip('/')}/archives/{turn.channel}|Open it>"
+    try:
+        if turn.response_url:
+            await rt.api.respond(turn.response_url, {"response_type": "ephemeral", "replace_original": False,
+                                                     "text": text})
+        else:
+            await rt.api.call("chat.postEphemeral", channel=turn.moved_from, user=turn.user_id, text=text)
+    except DeliveryError as e:  # the answer itself is in the DM
+        log.warning("could not point %s to the DM: %s", turn.user_id, e)
 
 
 SLACK_UNAVAILABLE = ("Sorry, I could not reach Slack to check who you are, so I did nothing with that. "
@@ -46,6 +72,9 @@ async def apologise(rt: SlackRuntime, body: dict) -> None:
             return
         event = body.get("event") or {}
         channel, user = event.get("channel", ""), event.get("user", "")
+        if not event and (body.get("user") or {}).get("id"):
+            # A modal or a shortcut: nowhere to answer in place, so in the DM.
+            channel = await rt.directory.dm_channel(body["user"]["id"])
         if channel.startswith("D"):
             await rt.api.call("chat.postMessage", channel=channel, text=SLACK_UNAVAILABLE,
                               thread_ts=event.get("thread_ts"))

@@ -9,18 +9,20 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack import home
+from bot.slack import home, stash
 from bot.slack.inbound import action_turn
 from bot.slack.listeners.common import guarded, run_turn
 from bot.slack.ops import OPEN_FORM_ACTION
-from bot.slack.render.buttons import LINK_ACTION
+from bot.slack.render.buttons import LINK_ACTION, STASH_ACTION
 from bot.slack.runtime import SlackRuntime
 from bot.slack.turn import Turn
 from conversations.interaction import Outcome, Whisper
 from conversations.messages import say
 
 ANY = re.compile(r".*")
-FORM_GONE = "That form is no longer available here. Please ask for it again (type *form*)."
+FORM_GONE = ("That form is no longer available: forms wait a day for their click. Please ask for it again, "
+             "the way you did before.")
+BUTTON_GONE = "That button no longer works. Please ask for that message again."
 
 
 def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
@@ -34,6 +36,12 @@ def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
 
 async def handle(rt: SlackRuntime, body: dict, action: dict) -> None:
     turn = await action_turn(rt, body, action)
+    if turn.inbound.action == STASH_ACTION:  # a button too big for Slack: its action and payload were stored
+        found = await stash.load(rt.app.db, str(turn.inbound.payload.get("k", "")))
+        if found is None:
+            await rt.ops.carry_out(Outcome(ops=[Whisper(message=say(BUTTON_GONE))]), turn)
+            return
+        turn.inbound.action, turn.inbound.payload = found
     if turn.inbound.action == OPEN_FORM_ACTION:
         await open_cached_form(rt, turn)
         return
@@ -43,7 +51,7 @@ async def handle(rt: SlackRuntime, body: dict, action: dict) -> None:
 
 
 async def open_cached_form(rt: SlackRuntime, turn: Turn) -> None:
-    form = rt.forms.get(str(turn.inbound.payload.get("k", "")), turn.user_id)
+    form = await rt.forms.get(str(turn.inbound.payload.get("k", "")), turn.user_id)
     if form is None:
         await rt.ops.carry_out(Outcome(ops=[Whisper(message=say(FORM_GONE))]), turn)
         return

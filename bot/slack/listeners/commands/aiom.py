@@ -1,5 +1,9 @@
-"""`/aiom propose | status [id] | my | portfolio | help`: the same commands as typed text, answered in the
-bot's DM with the person (a flow needs a conversation of its own)."""
+"""`/aiom propose | status [id] | my | portfolio | help` (bare `/aiom` is help): the same commands as typed text.
+
+In the bot's DM they are answered there. Anywhere else, what only shows something (status, my, portfolio,
+help) is answered in place, seen by the person alone (the command's response_url); what starts a conversation
+(propose ...) goes on in the bot's DM, and the person gets a private pointer to it where they typed it.
+"""
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
@@ -19,10 +23,4 @@ def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
 
 
 async def handle(rt: SlackRuntime, body: dict) -> None:
-    turn = await command_turn(rt, body)
-    if body.get("channel_id") != turn.channel and turn.response_url:
-        await rt.api.respond(turn.response_url, {
-            "response_type": "ephemeral",
-            "text": "I have answered in our direct messages (aiom in your sidebar under Apps).",
-        })
-    await run_turn(rt, turn)
+    await run_turn(rt, await command_turn(rt, body))

@@ -1,21 +1,26 @@
 """A submitted modal. Field errors must be shown in the modal itself, and Slack only accepts them in the
-acknowledgement, so this is the one listener that runs the engine before `ack()`, within a time budget:
-past it, the modal is closed and the answer (errors included) arrives as a message instead."""
+acknowledgement, so this is the one listener that runs the engine before `ack()`, within a time budget
+(BUDGET, well inside the 3 seconds Slack waits): past it, the modal is closed and the answer (errors included)
+arrives as a message instead. When Slack cannot say who someone is within the budget, the modal stays open with
+a note on its first field; after it, the modal has closed, so the apology goes to the person's DM."""
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack import people
 from bot.slack.inbound import submission_turn
 from bot.slack.directory import SlackUnavailable
-from bot.slack.listeners.common import SLACK_UNAVAILABLE, guarded
+from bot.slack.listeners.common import SLACK_UNAVAILABLE, apologise, guarded
 from bot.slack.render import forms
 from bot.slack.runtime import SlackRuntime
 from bot.slack.turn import Turn
 from conversations.interaction import FormErrors, OpenForm, Outcome
+
+log = logging.getLogger(__name__)
 
 BUDGET = 2.5  # seconds; Slack waits 3 for the acknowledgement
 
@@ -42,7 +47,12 @@ async def handle(rt: SlackRuntime, ack, body: dict, view: dict) -> None:
         outcome, turn = await asyncio.wait_for(asyncio.shield(work), BUDGET)
     except asyncio.TimeoutError:
         await ack()
-        outcome, turn = await work
+        try:
+            outcome, turn = await work
+        except SlackUnavailable as e:  # the modal has closed: say so in the DM
+            log.warning("Slack view submission not handled: %s", e)
+            await apologise(rt, body)
+            return
         if not outcome.duplicate:
             await rt.ops.carry_out(outcome, turn)
         return
