@@ -1,6 +1,6 @@
 """`python -m bench`: aiom against the bare frameworks it is built on, on SQLite and Postgres, in one run.
 
-    .venv/bin/python -m bench                 # the full run (about an hour on 2 cores)
+    .venv/bin/python -m bench                 # the full run (about half an hour on 2 cores)
     .venv/bin/python -m bench --quick         # a smoke run: small counts (a couple of minutes)
     .venv/bin/python -m bench --only slack_scorecard --db sqlite --skip-digest --skip-export
 
