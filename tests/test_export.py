@@ -247,3 +247,16 @@ async def test_cli_export_writes_each_format_with_a_progress_bar(db_url, policy,
     r = subprocess.run([*AIOM, "export", "--format", "json", "--out", "-", "--quiet"], env=env, cwd=tmp_path,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and json.loads(r.stdout)["format"] == "aiom.portfolio" and r.stderr == ""
+
+
+def test_the_live_operation_guide_documents_every_column_and_the_format_version():
+    """The guide the CLI, the import's errors and the XLSX About sheet point to exists and keeps up."""
+    guide = (ROOT / "docs" / "live-operation.md").read_text(encoding="utf-8")
+    cells = [[c.strip() for c in line.split("|")[1:-1]] for line in guide.splitlines() if line.startswith("| ")]
+    documented = [c[1].strip("`") for c in cells if len(c) == 4 and c[2] in ("input", "input, required", "derived")]
+    assert documented == columns.NAMES  # every column, in the file's order
+    for c in columns.COLUMNS:
+        kind = ("input, required" if c.required else "input") if c.input else "derived"
+        assert f"| `{c.name}` | {kind} |" in guide, c.name
+    assert f'"format": "{columns.FORMAT}"' in guide and f'"format_version": {columns.FORMAT_VERSION}' in guide
+    assert f"| {columns.FORMAT_VERSION} |" in guide  # the version note says what the current version added

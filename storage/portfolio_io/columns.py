@@ -28,7 +28,7 @@ class Column:
 COLUMNS: list[Column] = [
     Column("use_case_id", False, doc="aiom's reference, UC-<number>; differs between databases"),
     Column("external_ref", True, doc="the stable key of the row; blank on import means derived from title and "
-                                     "business owner (see the README)"),
+                                     "business owner (see docs/live-operation.md)"),
     Column("title", True, True, "the use case's name"),
     Column("problem", True, doc="the problem it solves, and for whom"),
     Column("outcome", True, doc="one-sentence outcome statement (process, metric, control)"),
