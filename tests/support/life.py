@@ -54,3 +54,69 @@ async def trail(app, uc_id: int) -> list[AuditEntry]:
 async def stages(app, uc_id: int) -> list[str]:
     async with app.db.read() as s:
         return [h.to_stage for h in await use_cases.stage_history(s, uc_id)]
+
+
+# -- Teams: what a person sees across their chats with aiom ----------------------------------------------------
+def teams_chats(u) -> tuple[str, ...]:
+    """The conversations a Teams user has with aiom: the one they opened, and the one aiom opens to tell them."""
+    return (f"a:personal-{u.aad}", f"a:dm-{u.user_id}")
+
+
+def teams_seen(t, u) -> str:
+    """Everything aiom posted or updated in a person's chats, as text."""
+    convs = set(teams_chats(u))
+    return "\n".join([s.text for s in t.fake.sent if s.conversation_id in convs] +
+                     [x.text for x in t.fake.updates if x.conversation_id in convs])
+
+
+def teams_card(t, conversations, label: str) -> tuple[str, str, dict]:
+    """(conversation, message id, action) of the newest card in these conversations with a button `label`."""
+    from tests.support.fake_connector import card_actions
+
+    convs = set(conversations)
+    for s in reversed(t.fake.sent):
+        base = s.conversation_id.split(";messageid=")[0]
+        if base not in convs or s.card is None:
+            continue
+        hit = [a for a in card_actions(t.current_card(s.id)) if a.get("title") == label]
+        if hit:
+            return base, s.id, hit[0]
+    raise AssertionError(f"no card in {sorted(convs)} has a button {label!r}")
+
+
+async def teams_click(t, u, conversations, label: str):
+    """Click `label` on the newest card showing it in these conversations (a channel card clicks in its thread)."""
+    from tests.support.teams_activities import channel, execute
+
+    conv, mid, action = teams_card(t, conversations, label)
+    where = channel(conv, root=mid, tenant=u.tenant) if conv.startswith("19:") else \
+        {"id": conv, "conversationType": "personal", "tenantId": u.tenant}
+    return await t.post(execute(u, dict(action["data"]), reply_to=mid, service_url=t.service_url,
+                                conversation=where)), mid
+
+
+async def teams_form(t, u, label: str, conversations, values: dict):
+    """Click a button that opens a form (in one of the person's chats with aiom), fill it in and submit it."""
+    from tests.support.teams_activities import Chat
+
+    turn, mid = await teams_click(t, u, conversations, label)
+    assert turn.status == 200, turn.body
+    await t.drain()
+    conv, _form, _action = teams_card(t, teams_chats(u), _submit_label(t, u))
+    done = await Chat(t, u, {"id": conv, "conversationType": "personal", "tenantId": u.tenant}).submit(values)
+    assert done.status == 200 and "Please" not in done.text, done.text
+    await t.drain()
+    return done, mid
+
+
+def _submit_label(t, u) -> str:
+    """The submit button of the newest form card in the person's chats."""
+    from tests.support.fake_connector import card_actions
+
+    convs = set(teams_chats(u))
+    for s in reversed(t.fake.sent):
+        if s.conversation_id.split(";messageid=")[0] in convs and s.card is not None:
+            acts = [a for a in card_actions(t.current_card(s.id)) if (a.get("data") or {}).get("aiom") == "form"]
+            if acts:
+                return acts[0]["title"]
+    raise AssertionError(f"no form card in {sorted(convs)}")

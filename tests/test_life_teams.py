@@ -1,0 +1,169 @@
+"""A use case's whole life in Teams, exploration to ongoing operation, through the real botbuilder adapter:
+activities over HTTP against the fake connector.
+
+The owners ask for each gate in their personal chat; the review cards land in the groups' channels and are
+updated in place for everyone; approve with conditions and ask for more information are card forms (opened in
+the reviewer's private chat with aiom); conditions are closed with evidence from the owner's chat (by button
+and by typed command); the KPI is defined in chat; leadership takes the scale decision. The instruments each
+gate needs are filled at storage level (tests/support/reviewing.make_ready). The audit trail records every step
+with the platform and the Teams message it came from.
+"""
+from __future__ import annotations
+
+from tests.support.fake_connector import card_actions
+from tests.support.life import (
+    conditions, ready, stages, teams_card, teams_chats, teams_click, teams_form, teams_seen, the_use_case, trail,
+)
+from tests.support.teams_activities import TeamsAiom, channel, teams, user  # noqa: F401 (the teams fixture)
+from tests.support import factories
+
+PRODUCT, SECURITY, LEADERSHIP = "19:product@thread.tacv2", "19:security@thread.tacv2", "19:leadership@thread.tacv2"
+STAGES = ["exploration", "pilot", "controlled_rollout", "scale_decision", "ongoing_operation"]
+ZOE, ANNA, BOB = (user("Zoe Proposer", "zoe@example.com"), user("Anna Owner", "anna.owner@example.com"),
+                  user("Bob Delivery", "bob.delivery@example.com"))
+PAT, PIA = user("Pat Product", "pat.product@example.com"), user("Pia Product", "pia.product@example.com")
+SAM, SUE = user("Sam Security", "sam.security@example.com"), user("Sue Security", "sue.security@example.com")
+LENA = user("Lena Lead", "lena.lead@example.com")
+
+
+def card_now(t: TeamsAiom, mid: str) -> str:
+    from tests.support.fake_connector import card_text, unescape
+
+    return " ".join(unescape(card_text(t.current_card(mid))).split())
+
+
+def labels(t: TeamsAiom, mid: str) -> list[str]:
+    return [a["title"] for a in card_actions(t.current_card(mid))]
+
+
+async def test_a_whole_life_in_teams(teams: TeamsAiom, clock):
+    t, app = teams, teams.app
+    for u in (ZOE, ANNA, BOB, PAT, PIA, SAM, SUE, LENA):
+        t.fake.add_member(u.user_id, name=u.name, aad=u.aad, email=u.email, tenant=u.tenant)
+    for ch, u in ((PRODUCT, PAT), (SECURITY, SAM), (LEADERSHIP, LENA)):  # aiom learns its channels
+        await t.chat(u, conversation=channel(ch, root="1")).say("hello", mention_bot=True)
+    zoe, anna, bob = t.chat(ZOE), t.chat(ANNA), t.chat(BOB)
+    for c in (zoe, anna, bob):
+        await c.say("hello")
+    async with app.db.write() as s:
+        uc_id = (await factories.use_case(s, now=clock(), tier="low")).id
+
+    # Exploration -> pilot: product approves with a condition, in the card form.
+    await ready(app, uc_id)
+    r = await anna.say(f"move UC-{uc_id}")
+    assert "review requested for Pilot" in r.text, r.text
+    await t.drain()
+    done, card1 = await teams_form(t, PAT, "Approve with conditions", [PRODUCT], {
+        "c1_text": "Agree the pilot user group with HR", "c1_owner": "bob.delivery@example.com",
+        "c1_due": "2026-12-18", "more": "no"})
+    assert "with 1 condition(s)" in " ".join(done.text.split())
+    assert "Approved with conditions by Pat Product" in card_now(t, card1) and labels(t, card1) == ["Details"]
+    assert any(u.activity_id == card1 and u.conversation_id == PRODUCT for u in t.fake.updates)  # in place
+    assert "Agree the pilot user group with HR" in teams_seen(t, BOB)  # the condition's owner is told
+    assert "approved the review of UC-1" in teams_seen(t, ZOE)
+    assert "is now in Pilot" in teams_seen(t, ANNA)
+    assert (await the_use_case(app)).stage == "pilot"
+
+    # Pilot -> controlled rollout: the open condition blocks the gate until Bob closes it with evidence.
+    clock.advance(days=20)
+    await ready(app, uc_id, readiness=4)  # moderate: passes only with conditions
+    r = await bob.say(f"move UC-{uc_id}")
+    assert "still open" in " ".join(r.text.split()), r.text
+    done, told = await teams_form(t, BOB, "Close condition", teams_chats(BOB),
+                                  {"evidence": "HR approved the 12-person pilot group"})
+    assert "Closed condition" in done.text
+    assert "Closed: #1 by Bob Delivery" in card_now(t, card1)
+    r = await bob.say(f"move UC-{uc_id}")
+    assert "review requested for Controlled rollout" in r.text, r.text
+    await t.drain()
+    _, sec, _ = teams_card(t, [SECURITY], "Ask for more information")
+    _, prod, _ = teams_card(t, [PRODUCT], "Approve with conditions")
+    assert "Approve" not in labels(t, prod)
+    await teams_form(t, SAM, "Ask for more information", [SECURITY], {"question": "Where is the model hosted?"})
+    assert "Waiting for the owners' answer" in card_now(t, sec)
+    assert "Where is the model hosted?" in teams_seen(t, ANNA) and "Where is the model hosted?" in teams_seen(t, ZOE)
+    await teams_form(t, ANNA, "Answer", teams_chats(ANNA), {"answer": "In our own cloud tenant, EU region."})
+    assert "In our own cloud tenant, EU region." in card_now(t, sec)
+    assert "answered your question" in teams_seen(t, SAM)
+    await teams_form(t, SAM, "Approve with conditions", [SECURITY], {
+        "c1_text": "Pen test before rollout", "c1_owner": "bob.delivery@example.com", "c1_due": "2027-01-15",
+        "more": "no"})
+    await teams_form(t, PAT, "Approve with conditions", [PRODUCT], {
+        "c1_text": "Raise user adoption readiness to 4", "c1_owner": "anna.owner@example.com",
+        "c1_due": "2027-01-20", "more": "no"})
+    assert "Approved with conditions by Sam Security" in card_now(t, sec)
+    assert (await the_use_case(app)).stage == "controlled_rollout"
+
+    # Controlled rollout -> scale decision: both conditions closed first (typed, and from the card).
+    pen, _adoption = await conditions(app)
+    r = await bob.say(f"close condition {pen.id} pen test report PT-114 shows no open findings")
+    assert f"Closed condition #{pen.id}" in r.text
+    await teams_form(t, ANNA, "Close condition", teams_chats(ANNA),
+                     {"evidence": "Adoption readiness re-scored at 4 after the training"})
+    assert await conditions(app) == []
+    assert "pen test report PT-114" in card_now(t, sec)
+    await ready(app, uc_id)
+    r = await anna.say(f"move UC-{uc_id}")
+    await t.drain()
+    _, prod3, _ = teams_card(t, [PRODUCT], "Approve")
+    _, sec3, _ = teams_card(t, [SECURITY], "Approve")
+    assert prod3 != prod and "Changed since you last looked" in card_now(t, prod3)
+    for u, ch in ((PIA, PRODUCT), (SUE, SECURITY)):
+        r, _ = await teams_click(t, u, [ch], "Approve")
+        assert "Recorded" in str(r.body), r.body
+    await t.drain()
+    assert "Approved by Sue Security" in card_now(t, sec3)
+    assert (await the_use_case(app)).stage == "scale_decision"
+
+    # Scale decision -> ongoing operation: the KPI defined in chat, then leadership decides.
+    r = await anna.say(f"move UC-{uc_id}")
+    assert "KPI" in r.text, r.text
+    await define_kpi(anna, uc_id)
+    await anna.say(f"move UC-{uc_id}")
+    await t.drain()
+    _, lead, _ = teams_card(t, [LEADERSHIP], "Approve")
+    assert {"Pause", "Redirect"} <= set(labels(t, lead))
+    r, _ = await teams_click(t, LENA, [LEADERSHIP], "Approve")
+    await t.drain()
+    assert "Approved by Lena Lead" in card_now(t, lead)
+
+    final = await the_use_case(app)
+    assert (final.stage, final.status) == ("ongoing_operation", "active")
+    assert await stages(app, uc_id) == STAGES
+    for u in (ZOE, ANNA, BOB):
+        assert "is now in Ongoing operation" in teams_seen(t, u)
+
+    entries = await trail(app, uc_id)
+    acts = [e.action for e in entries]
+    assert acts.count("gate.passed") == 4 and acts.count("use_case.stage_changed") == 4
+    assert acts.count("condition.opened") == 3 and acts.count("condition.closed") == 3
+    assert "review.info_requested" in acts and "review.info_answered" in acts and "kpi.defined" in acts
+    by_person = [e for e in entries if e.actor_id is not None]
+    assert {e.platform for e in by_person} == {"teams"}
+    assert all(e.message_ref.startswith("teams:") for e in by_person), \
+        [(e.action, e.message_ref) for e in by_person if not e.message_ref.startswith("teams:")]
+    decided = [e for e in entries if e.action == "review.decided"]
+    assert [(e.data["group"], e.data["decision"]) for e in decided] == [
+        ("product", "approve_with_conditions"), ("security", "approve_with_conditions"),
+        ("product", "approve_with_conditions"), ("product", "approve"), ("security", "approve"),
+        ("leadership", "approve")]
+    # A card form's decision points at the channel card it was opened from; a click at the card clicked.
+    assert decided[0].message_ref == f"teams:{PRODUCT}/{card1}"
+    assert decided[1].message_ref == f"teams:{SECURITY}/{sec}"
+    assert decided[4].message_ref == f"teams:{SECURITY}/{sec3}"
+    assert decided[5].message_ref == f"teams:{LEADERSHIP}/{lead}" and decided[5].actor_label == LENA.email
+    asked = next(e for e in entries if e.action == "review.info_requested")
+    assert asked.message_ref == f"teams:{SECURITY}/{sec}"
+    closed = [e for e in entries if e.action == "condition.closed"]
+    assert closed[0].message_ref.endswith(f"/{told}") and closed[0].data["evidence"].startswith("HR approved")
+    assert closed[1].message_ref.startswith(f"teams:a:personal-{BOB.aad}/")  # typed in his chat
+
+
+async def define_kpi(chat, uc_id: int) -> None:
+    await chat.say(f"kpi UC-{uc_id} add")
+    for answer in ("Business outcome", "Claims triage time", "min", "Lower is better", "120", "80"):
+        await chat.say(answer)
+    await chat.click("The delivery owner")
+    await chat.say("monthly")
+    r = await chat.click("Save the KPI")
+    assert "Saved: “Claims triage time”" in r.text, r.text
