@@ -23,6 +23,14 @@ ANSWERS = [
 RISK = ["personal", "internal", "assist", "none", "no", "department"]
 
 
+async def answer_all(person, answers=ANSWERS, picks=("1",) * 6, start=True):
+    """Type every intake answer, then each risk pick; return what the last one showed (the tier check)."""
+    seen = await person.say("propose") if start else None
+    for a in [*answers, *picks]:
+        seen = await person.say(a)
+    return seen
+
+
 async def propose(person, answers=ANSWERS, risk=None) -> None:
     await person.say("propose")
     for a in answers:
@@ -34,12 +42,7 @@ async def propose(person, answers=ANSWERS, risk=None) -> None:
 
 async def test_whole_intake_creates_use_case_in_exploration(harness: Harness):
     zoe = harness.person("zoe@example.com")
-    await zoe.say("propose")
-    for a in ANSWERS:
-        await zoe.say(a)
-    # six risk questions: pick the first option of each by typing its number
-    for _ in range(6):
-        seen = await zoe.say("1")
+    seen = await answer_all(zoe)  # six risk questions: the first option of each, by typing its number
     assert "LOW risk" in seen.text
     seen = await zoe.click("That tier is right")
     assert "please check" in seen.text
@@ -98,10 +101,7 @@ async def test_back_and_change_an_answer_before_submitting(harness: Harness):
     seen = await zoe.say("back")
     assert "What should we call this idea" in seen.text
     await zoe.say("Better name")
-    for a in ANSWERS[1:]:
-        await zoe.say(a)
-    for _ in range(6):
-        await zoe.say("1")
+    await answer_all(zoe, ANSWERS[1:], start=False)
     await zoe.click("That tier is right")
     await zoe.click("Change an answer")
     seen = await zoe.click("Name")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from conversations.messages import Context, Facts, Header, Text, plain
 from storage.tables import AuditEntry, ConversationState, UseCase
 from tests.support.harness import Harness
-from tests.test_intake import ANSWERS
+from tests.test_intake import ANSWERS, answer_all
 
 VAGUE = "Make claims handling better for everyone"
 GOOD = ANSWERS[2]
@@ -52,11 +52,8 @@ async def to_outcome(zoe) -> None:
     await zoe.say(ANSWERS[1])
 
 
-async def finish(zoe, after_outcome: list[str] = ANSWERS[3:], risk: int = 6):
-    for a in after_outcome:
-        await zoe.say(a)
-    for _ in range(risk):
-        await zoe.say("1")
+async def finish(zoe, after_outcome: list[str] = ANSWERS[3:]):
+    await answer_all(zoe, after_outcome, start=False)
     await zoe.click("That tier is right")
     return await zoe.click("Submit the idea")
 
@@ -162,11 +159,7 @@ async def test_cancel_in_intake_submits_nothing_and_a_new_proposal_starts_fresh(
 # -- another tier, with a justification ---------------------------------------------------------------
 async def test_asking_for_a_different_tier_is_recorded_as_pending_and_explained(harness: Harness):
     zoe = harness.person("zoe@example.com")
-    await zoe.say("propose")
-    for a in ANSWERS:
-        await zoe.say(a)
-    for _ in range(6):
-        seen = await zoe.say("1")
+    seen = await answer_all(zoe)
     assert "LOW risk" in seen.text
     seen = await zoe.click("Ask for a different tier")
     assert "Which tier do you think fits" in seen.text
@@ -218,11 +211,7 @@ async def test_the_vendor_is_asked_once_and_its_name_only_when_there_is_one(harn
 
 async def test_changing_the_vendor_answer_asks_for_its_name_and_dropping_it_forgets_the_name(harness: Harness):
     zoe = harness.person("zoe@example.com")
-    await zoe.say("propose")
-    for a in ANSWERS:
-        await zoe.say(a)
-    for _ in range(6):
-        await zoe.say("1")
+    await answer_all(zoe)
     await zoe.click("That tier is right")
     await zoe.click("Change an answer")
     await zoe.click("Vendor")
@@ -295,11 +284,7 @@ async def test_every_fact_and_every_changed_answer_is_in_the_audit_log(harness: 
     await zoe.say("First name")
     await zoe.say("back")
     clock.advance(minutes=2)
-    await zoe.say(ANSWERS[0])
-    for a in ANSWERS[1:]:
-        await zoe.say(a)
-    for _ in range(6):
-        await zoe.say("1")
+    await answer_all(zoe, start=False)
     await zoe.click("That tier is right")
     await zoe.click("Change an answer")
     await zoe.click("Audience")

@@ -7,7 +7,7 @@ import pytest
 from conversations.policy import default_policy
 from conversations.rules.tier import tier_for
 from tests.support.harness import Harness
-from tests.test_intake import ANSWERS
+from tests.test_intake import answer_all
 
 INTAKE = default_policy().intake
 LOW = {"data_sensitivity": "internal", "audience": "internal", "decision_impact": "assists", "vendor": "none",
@@ -96,11 +96,7 @@ def test_the_escalation_count_comes_from_the_policy():
 ])
 async def test_the_proposer_is_told_the_tier_and_the_answers_that_drove_it(harness: Harness, picks, expected):
     zoe = harness.person("zoe@example.com")
-    await zoe.say("propose")
-    for a in ANSWERS:
-        await zoe.say(a)
-    for p in picks:
-        seen = await zoe.say(p)
+    seen = await answer_all(zoe, picks=picks)
     assert expected in " ".join(seen.text.split())
     seen = await zoe.click("That tier is right")
     tier = expected.split(" ", 1)[0].lower()

@@ -192,10 +192,7 @@ class ScorecardWords:
 
     async def _elsewhere(self, ctx: Ctx, text: str) -> None:
         """Not a scorecard word: leave the scorecard (its buttons still work) and handle the text as usual."""
+        from conversations.flows.start import as_if_no_conversation
+
         ctx.state.status = "done"
-        word, _, args = text.strip().partition(" ")
-        handler = ctx.engine.commands.get(word.lower().strip("/!"))
-        if handler is not None:
-            await handler(ctx, args.strip())
-        elif ctx.engine.fallback is not None:
-            await ctx.engine.fallback(ctx, text)
+        await as_if_no_conversation(ctx, text)
