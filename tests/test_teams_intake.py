@@ -30,8 +30,7 @@ async def propose_in_teams(t: TeamsAiom, chat, anna_mention=None) -> None:
     assert "strategic theme" in r.text
     await chat.click("Operational excellence")
     await chat.say(TYPED["affected_users"])
-    await chat.say(TYPED["data_used"])
-    r = await chat.click("No")
+    r = await chat.say(TYPED["data_used"])  # vendor involvement is one of the risk questions now
     assert "When would you like to see it working" in r.text
     await chat.click("Within 3 months")
     if anna_mention is not None:
