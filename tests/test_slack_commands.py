@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.support import factories
+from tests.support import slack_signing as signing
 from tests.support.slack_driver import SlackWorld, dm_channel
 from tests.support.slack_more import as_posted, responses, text_of
 
@@ -119,8 +120,6 @@ async def test_a_big_portfolio_stays_within_slacks_limits_and_says_how_to_see_th
 
 
 async def test_a_replayed_command_shortcut_or_modal_changes_nothing(world: SlackWorld):
-    from tests.support import slack_signing as signing  # noqa: PLC0415
-
     # a slash command delivered twice (same trigger): answered once, and one pointer only
     fields = {"token": "legacy", "team_id": "T0HOME", "team_domain": "test", "channel_id": "CGENERAL",
               "channel_name": "general", "user_id": ZOE, "user_name": "zoe", "command": "/aiom", "text": "propose",

@@ -104,6 +104,7 @@ def test_a_clipped_text_or_cut_message_says_how_to_see_the_rest():
     huge = "A very long review note. " * 1000  # 25,000 characters
     r = render(Message([Header("UC-4 · Claims triage: review"), Text([huge]),
                         Buttons([Button("Approve", "review.approve", {"r": 9, "uc": 4})])]))
+    assert check_message(r.kwargs()) == []
     assert [b["type"] for b in r.blocks] == ["header", "section", "section", "section", "context", "actions"]
     assert "shortened" in r.blocks[4]["elements"][0]["text"] and "*status UC-4*" in r.blocks[4]["elements"][0]["text"]
     # the status of UC-4 cut short does not send the person back to it: its registers in full
