@@ -199,9 +199,9 @@ async def test_an_xlsx_with_bad_rows_is_refused_whole_with_each_problem_named(db
                                                                              _database_template):
     from openpyxl import load_workbook
 
-    src = await asyncio.to_thread(_database_template.fresh, tmp_path / "src.db")
-    await build_portfolio(src, policy)
-    (tmp_path / "export.xlsx").write_bytes(await export_bytes(src, policy, "xlsx"))
+    await build_portfolio(db_url, policy)
+    (tmp_path / "export.xlsx").write_bytes(await export_bytes(db_url, policy, "xlsx"))
+    target = await asyncio.to_thread(_database_template.fresh, tmp_path / "b.db")  # empty (on Postgres: emptied)
     wb = load_workbook(tmp_path / "export.xlsx")
     ws = wb["Portfolio"]
     col = {c.value: c.column for c in ws[1]}
@@ -212,7 +212,7 @@ async def test_an_xlsx_with_bad_rows_is_refused_whole_with_each_problem_named(db
     ws.cell(row=4, column=col["vendor_involved"], value="perhaps")
     wb.save(tmp_path / "pilots.xlsx")
 
-    report = await do_import(db_url, policy, tmp_path / "pilots.xlsx")
+    report = await do_import(target, policy, tmp_path / "pilots.xlsx")
     assert report.refused
     assert [str(p) for p in report.problems] == [
         "row 2, stage: “Pilto” is not a stage (one of: exploration, pilot, controlled_rollout, scale_decision, "
@@ -226,5 +226,5 @@ async def test_an_xlsx_with_bad_rows_is_refused_whole_with_each_problem_named(db
     assert [(o.row, o.action) for o in report.outcomes] == [(2, "invalid"), (3, "create"), (4, "invalid")]
     assert report.lines()[-1].startswith("Refused: 6 problems in pilots.xlsx. Nothing was written")
     # the good row is not half-imported on its own
-    assert await count(db_url, UseCase) == 0 and await count(db_url, Person) == 0
-    assert await count(db_url, AuditEntry) == 0
+    assert await count(target, UseCase) == 0 and await count(target, Person) == 0
+    assert await count(target, AuditEntry) == 0
