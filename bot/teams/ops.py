@@ -116,7 +116,10 @@ class TurnOps:
                     log.exception("Teams: could not carry out %s in %s", type(op).__name__, self.base)
         if self.inbound.kind == "form" and not replaced and self.source_id \
                 and any(isinstance(op, Say) for op in self.outcome.ops):
-            await self.close_form()
+            try:
+                await self.close_form()
+            except Exception:  # the clicker still gets the read-only copy as the invoke's answer
+                log.exception("Teams: could not turn the form in %s into its read-only copy", self.base)
         note = None
         if self.is_invoke and self.card_response is None and len(self.whispers) == 1:
             note = _text_of(self.whispers.pop())[:500]  # shown to the clicker only, on the card
