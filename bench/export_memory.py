@@ -4,7 +4,8 @@ Seeds N use cases (default 100,000) with bulk inserts - owners, a KPI with two v
 an open risk on every third, a pending review on every tenth, an open incident on every fiftieth - then runs
 the real `aiom export` for each format in a separate process and reports that process's peak RSS
 (VmHWM, Linux). The same command on an empty database gives the fixed cost of the interpreter and
-libraries, so the difference is what the portfolio itself costs.
+libraries, so the difference is what the portfolio itself costs. Run on its own, it writes
+bench/results/export_memory.{json,md} (date, machine, figures).
 
     .venv/bin/python bench/export_memory.py                  # SQLite, 100,000 use cases
     .venv/bin/python bench/export_memory.py --count 20000
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -162,14 +165,42 @@ def measure(count: int, formats: list[str], tmp: Path, database_url: str | None 
     return out
 
 
+RESULTS = ROOT / "bench" / "results"
+
+
+def markdown(meta: dict, r: dict) -> str:
+    lines = [f"# Peak memory of aiom export ({meta['date']}, {meta['machine']})", "",
+             f"{r['count']:,} use cases on {r['database']}: owners among 2,000 people, a KPI with two values on every "
+             "fourth use case, an open risk on every third, a pending review on every tenth, an open incident on "
+             "every fiftieth. Each export is the real `aiom export --quiet` in a process of its own; its peak RSS "
+             "is that process's high-water mark (VmHWM).", "",
+             "| format | peak RSS | above an empty portfolio | time | file |", "| --- | --- | --- | --- | --- |"]
+    base = r.get("baseline_mb")
+    for fmt, f in r["formats"].items():
+        above = f"{f['peak_rss_mb'] - base:.0f} MB" if base else "—"
+        lines.append(f"| {fmt} | {f['peak_rss_mb']:.0f} MB | {above} | {f['seconds']:.1f} s | {f['file_mb']:.1f} MB |")
+    if base:
+        lines += ["", f"The same command on an empty database peaks at {base:.0f} MB (the interpreter and its "
+                      "libraries); the third column is what the portfolio adds."]
+    lines += ["", f"Load average {meta['load']} when it started (a shared machine)."]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--count", type=int, default=100_000)
     p.add_argument("--database-url", help="an empty database to fill (default: a temporary SQLite file)")
     p.add_argument("--formats", default="csv,xlsx,json")
     args = p.parse_args()
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory() as tmp:
-        measure(args.count, args.formats.split(","), Path(tmp), args.database_url)
+        result = measure(args.count, args.formats.split(","), Path(tmp), args.database_url)
+    meta = {"date": datetime.now(timezone.utc).date().isoformat(), "load": load,
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}"}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "export_memory.json").write_text(json.dumps({"meta": meta, "results": result}, indent=2) + "\n")
+    (RESULTS / "export_memory.md").write_text(markdown(meta, result))
+    print(f"wrote {RESULTS / 'export_memory.md'} and export_memory.json")
 
 
 if __name__ == "__main__":
