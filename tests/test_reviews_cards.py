@@ -3,7 +3,7 @@
 last look, carried from one gate to the next."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -14,7 +14,6 @@ from tests.support.reviewing import button, card, delivered, flat, make_ready, r
 from tests.test_risks import add_risk
 
 OWNER, DELIVERY, LEAD = "anna.owner@example.com", "bob.delivery@example.com", "lena.lead@example.com"
-UTC = timezone.utc
 # Readiness: every area 4 except security readiness (the 11th) at 2 -> 70 of 90, moderate; a hard gate below 3.
 READINESS = [4] * 10 + [2] + [4] * 7
 

@@ -51,6 +51,33 @@ async def trail(app, uc_id: int) -> list[AuditEntry]:
         return [e async for e in audit.entries(s, use_case_id=uc_id)]
 
 
+STAGES = ["exploration", "pilot", "controlled_rollout", "scale_decision", "ongoing_operation"]
+# The decisions of the whole-life tests, in order: (group, decision).
+LIFE_DECISIONS = [("product", "approve_with_conditions"), ("security", "approve_with_conditions"),
+                  ("product", "approve_with_conditions"), ("product", "approve"), ("security", "approve"),
+                  ("leadership", "approve")]
+
+
+async def checked_life(app, uc_id: int, platform: str) -> tuple[list[AuditEntry], list[AuditEntry]]:
+    """After a whole life: the stages, and an intact audit trail in which everything a person did names the
+    platform and a message on it. Returns (the use case's entries, its review decisions in order)."""
+    uc = await the_use_case(app)
+    assert (uc.stage, uc.status) == ("ongoing_operation", "active")
+    assert await stages(app, uc_id) == STAGES
+    entries = await trail(app, uc_id)
+    acts = [e.action for e in entries]
+    assert acts.count("gate.passed") == 4 and acts.count("use_case.stage_changed") == 4
+    assert acts.count("condition.opened") == 3 and acts.count("condition.closed") == 3
+    assert "review.info_requested" in acts and "review.info_answered" in acts and "kpi.defined" in acts
+    by_person = [e for e in entries if e.actor_id is not None]
+    assert {e.platform for e in by_person} == {platform}
+    unreferenced = [(e.action, e.message_ref) for e in by_person if not e.message_ref.startswith(f"{platform}:")]
+    assert unreferenced == []
+    decided = [e for e in entries if e.action == "review.decided"]
+    assert [(e.data["group"], e.data["decision"]) for e in decided] == LIFE_DECISIONS
+    return entries, decided
+
+
 async def stages(app, uc_id: int) -> list[str]:
     async with app.db.read() as s:
         return [h.to_stage for h in await use_cases.stage_history(s, uc_id)]
