@@ -124,8 +124,8 @@ def lines(policy: Policy, d: CardData) -> list[str]:
         run = next(runs)
         inst = _instrument(policy, (run[0].data or {}).get("instrument", ""))
         name = inst.name if inst else (run[0].data or {}).get("instrument", "A scorecard")
-        items = [f"{_item_name(inst, (x.data or {}).get('item', ''))} {_value(inst, policy, (x.data or {}).get('value'))}"
-                 for x in run]
+        items = [f"{_item_name(inst, x.data.get('item', ''))} {_value(inst, policy, x.data.get('value'))}"
+                 for x in run if x.data]
         verb = "re-scored" if any((x.data or {}).get("changed") for x in run) else "scored"
         shown = ", ".join(items[:6]) + (f" and {len(items) - 6} more" if len(items) > 6 else "")
         done.append(f"{name} {verb}: {shown} {by(run[-1])}")
