@@ -1,13 +1,13 @@
 """A use case's whole life in Teams, exploration to ongoing operation, through the real botbuilder adapter:
 activities over HTTP against the fake connector.
 
-The owners ask for each gate in their personal chat; the review cards land in the groups' channels and are
+Proposed in the personal chat (tests/test_teams_intake.py's walk-through); the owners ask for each gate in
+theirs; the review cards land in the groups' channels and are
 updated in place for everyone; approve with conditions and ask for more information are card forms (opened in
 the reviewer's private chat with aiom); conditions are closed with evidence from the owner's chat (by button
 and by typed command); the KPI is defined in chat; leadership takes the scale decision. The instruments each
-gate needs are filled at storage level (tests/support/reviewing.make_ready), and so is the use case itself
-(proposing in Teams is tests/test_teams_intake.py's; the Slack life proposes by DM). The audit trail records
-every step with the platform and the Teams message it came from.
+gate needs are filled at storage level (tests/support/reviewing.make_ready). The audit trail records every step
+with the platform and the Teams message it came from.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.support.life import (
     checked_life, conditions, ready, teams_card, teams_chats, teams_click, teams_form, teams_seen, the_use_case,
 )
 from tests.support.teams_activities import TeamsAiom, channel, teams, user  # noqa: F401 (the teams fixture)
-from tests.support import factories
+from tests.test_teams_intake import propose_in_teams
 
 PRODUCT, SECURITY, LEADERSHIP = "19:product@thread.tacv2", "19:security@thread.tacv2", "19:leadership@thread.tacv2"
 ZOE, ANNA, BOB = (user("Zoe Proposer", "zoe@example.com"), user("Anna Owner", "anna.owner@example.com"),
@@ -43,10 +43,12 @@ async def test_a_whole_life_in_teams(teams: TeamsAiom, clock):
     for ch, u in ((PRODUCT, PAT), (SECURITY, SAM), (LEADERSHIP, LENA)):  # aiom learns its channels
         await t.chat(u, conversation=channel(ch, root="1")).say("hello", mention_bot=True)
     zoe, anna, bob = t.chat(ZOE), t.chat(ANNA), t.chat(BOB)
-    for c in (zoe, anna, bob):
+    for c in (anna, bob):  # aiom can write to people in Teams once they have talked to it
         await c.say("hello")
-    async with app.db.write() as s:
-        uc_id = (await factories.use_case(s, now=clock(), tier="low")).id
+    await propose_in_teams(t, zoe)
+    uc_id = (await the_use_case(app)).id
+    await t.drain()
+    assert "business owner of UC-1" in teams_seen(t, ANNA)  # told in Teams, through the outbox
 
     # Exploration -> pilot: product approves with a condition, in the card form.
     await ready(app, uc_id)
@@ -140,6 +142,8 @@ async def test_a_whole_life_in_teams(teams: TeamsAiom, clock):
     closed = [e for e in entries if e.action == "condition.closed"]
     assert closed[0].message_ref.endswith(f"/{told}") and closed[0].data["evidence"].startswith("HR approved")
     assert closed[1].message_ref.startswith(f"teams:a:personal-{BOB.aad}/")  # typed in his chat
+    proposed = next(e for e in entries if e.action == "use_case.proposed")
+    assert proposed.message_ref.startswith(f"teams:a:personal-{ZOE.aad}/")
 
 
 async def define_kpi(chat, uc_id: int) -> None:
