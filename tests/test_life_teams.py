@@ -2,12 +2,12 @@
 activities over HTTP against the fake connector.
 
 Proposed in the personal chat (tests/test_teams_intake.py's walk-through); the owners ask for each gate in
-theirs; the review cards land in the groups' channels and are
-updated in place for everyone; approve with conditions and ask for more information are card forms (opened in
-the reviewer's private chat with aiom); conditions are closed with evidence from the owner's chat (by button
-and by typed command); the KPI is defined in chat; leadership takes the scale decision. The instruments each
-gate needs are filled at storage level (tests/support/reviewing.make_ready). The audit trail records every step
-with the platform and the Teams message it came from.
+theirs; the review cards land in the groups' channels and are updated in place for everyone; approve with
+conditions and ask for more information are card forms (opened in the reviewer's private chat with aiom);
+conditions are closed with evidence from the owner's chat (by button and by typed command); the KPI is defined
+in chat; leadership takes the scale decision. The instruments each gate needs are filled at storage level
+(tests/support/reviewing.make_ready). The audit trail records every step with the platform and the Teams
+message it came from.
 """
 from __future__ import annotations
 
