@@ -98,11 +98,6 @@ async def test_a_decision_typed_to_aiom_in_the_card_thread_gets_a_private_nudge(
         assert (await use_cases.get(s, uc.id)).stage == "exploration"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/slack/listeners/events/message.py runs a turn for a plain channel-thread reply only when the person has "
-    "a conversation with aiom in that thread; a review card's thread has none, so the reply never reaches the "
-    "nudge. The listener also needs to pass replies in review-card threads (storage.repo.reviews."
-    "review_for_thread) to the engine."))
 async def test_a_plain_approved_reply_in_the_card_thread_gets_a_private_nudge(world: SlackWorld, clock):
     """Reviewers reply in the thread without @aiom; the app subscribes message.channels, so aiom sees it."""
     _uc, card = await review_card(world, clock)
