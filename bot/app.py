@@ -46,7 +46,7 @@ class App:
         if migrate:
             await upgrade(self.db)
         async with self.db.write() as s:
-            await sync_review_groups(s, self.policy)
+            await sync_review_groups(s, self.policy, now=self.clock())
         self.dispatcher = Dispatcher(self.db, self.deliverers, clock=self.clock,
                                      lease_seconds=self.policy.reminders.claim_seconds)
         self.engine = build_engine(self.db, self.policy, platforms=set(self.deliverers), clock=self.clock,

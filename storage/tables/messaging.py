@@ -103,7 +103,7 @@ class Outbox(SQLModel, table=True):
     subject: str = Field(default="", max_length=128)  # e.g. "review:17"
     use_case_id: int | None = Field(default=None, foreign_key="use_case.id", index=True)
     person_id: int | None = Field(default=None, foreign_key="person.id")
-    # pending | sending | sent | failed
+    # pending | sending | sent | failed | snoozed (a reminder whose person snoozed it before it went out)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
