@@ -207,7 +207,12 @@ class Engine:
             state.version += 1
             await self.flows[state.flow].on_text(ctx, text)
             return
-        word, _, args = text.partition(" ")
+        await self.run_command(ctx, text)
+
+    async def run_command(self, ctx: Ctx, text: str) -> None:
+        """Typed text as it is handled outside any conversation: a command, or else the fallback. Flows that
+        let go of what they do not understand (having set their own state done) hand the text back here."""
+        word, _, args = text.strip().partition(" ")
         handler = self.commands.get(word.lower().strip("/!"))
         if handler is not None:
             await handler(ctx, args.strip())

@@ -151,6 +151,17 @@ class Form:
     payload: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
+    @staticmethod
+    def from_dict(d: Any) -> "Form | None":
+        """A form stored as `dataclasses.asdict` (a pending form in the database); None if it is not one."""
+        if not isinstance(d, dict):
+            return None
+        try:
+            fields = [FormField(**{**f, "options": [tuple(o) for o in f.get("options", [])]}) for f in d["fields"]]
+            return Form(**{**d, "fields": fields})
+        except (TypeError, KeyError):
+            return None
+
 
 # -- message -------------------------------------------------------------------
 @dataclass

@@ -45,19 +45,10 @@ def click(i: int, service_url: str, card_id: str, data: dict) -> dict:
 
 
 def first_answer(card: dict, prefix: str = "3 ·") -> dict | None:
-    found = []
+    from tests.support.fake_connector import card_actions
 
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute" and str(node.get("title", "")).startswith(prefix):
-                found.append(node["data"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(card)
+    found = [a["data"] for a in card_actions(card)
+             if a.get("type") == "Action.Execute" and str(a.get("title", "")).startswith(prefix)]
     return found[0] if found else None
 
 

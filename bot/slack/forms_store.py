@@ -8,9 +8,9 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Callable
 
-from conversations.messages import Form, FormField
+from conversations.messages import Form
 from storage.repo import message_refs
 
 PLATFORM = "slack"
@@ -45,14 +45,4 @@ class FormsStore:
                 return None
         except ValueError:
             return None
-        return form_from_dict(ref.extra.get("form"))
-
-
-def form_from_dict(d: Any) -> Form | None:
-    if not isinstance(d, dict):
-        return None
-    try:
-        fields = [FormField(**{**f, "options": [tuple(o) for o in f.get("options", [])]}) for f in d["fields"]]
-        return Form(**{**d, "fields": fields})
-    except (TypeError, KeyError):
-        return None
+        return Form.from_dict(ref.extra.get("form"))

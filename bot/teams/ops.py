@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import ConversationReference
@@ -50,7 +50,7 @@ from conversations.interaction import (
     SendFile,
     Whisper,
 )
-from conversations.messages import Form, FormField, Message, plain, Text
+from conversations.messages import Form, Message, plain, Text
 from storage.repo import message_refs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -259,7 +259,7 @@ class TurnOps:
     async def close_form(self) -> None:
         async with self.rt.app.db.read() as s:
             ref = await message_refs.find(s, PLATFORM, f"form:{self.source_id}", self.base)
-        form = _form_from(ref.extra.get("form")) if ref is not None else None
+        form = Form.from_dict(ref.extra.get("form")) if ref is not None else None
         if form is None:
             return
         await self.replace_source(render_submitted_form(form, self.inbound.values))
@@ -272,13 +272,3 @@ class TurnOps:
         else:
             ref = await self.personal_reference()
         await self.rt.files.offer(ref, op)
-
-
-def _form_from(d: Any) -> Form | None:
-    if not isinstance(d, dict):
-        return None
-    try:
-        fields = [FormField(**{**f, "options": [tuple(o) for o in f.get("options", [])]}) for f in d["fields"]]
-        return Form(**{**d, "fields": fields})
-    except (TypeError, KeyError):
-        return None

@@ -14,6 +14,7 @@ import hashlib
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import kpi_views
+from conversations.flows.kpi_values import active_kpi
 from conversations.flows.live_access import is_owner, person_from_form, use_case_for
 from conversations.flows.scorecard_views import rows
 from conversations.labels import uc_ref
@@ -61,12 +62,7 @@ def change_form(ctx: Ctx, kpi: Kpi, uc: UseCase, owner_name: str) -> Form:
 
 
 async def load(ctx: Ctx, kpi_id) -> tuple[Kpi, UseCase]:
-    try:
-        kpi = await repo.get(ctx.session, int(kpi_id))
-    except (TypeError, ValueError):
-        kpi = None
-    if kpi is None or not kpi.active:
-        raise Refusal("That KPI is no longer tracked, so there is nothing to change.")
+    kpi = await active_kpi(ctx, kpi_id, "That KPI is no longer tracked, so there is nothing to change.")
     uc = await use_case_for(ctx, kpi.use_case_id, "*kpi UC-4 change*")
     check_owner(ctx, uc)
     return kpi, uc

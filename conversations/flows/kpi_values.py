@@ -35,13 +35,19 @@ def reporters(uc: UseCase, kpi: Kpi) -> set[int]:
     return {p for p in (kpi.owner_id, uc.business_owner_id, uc.delivery_owner_id) if p}
 
 
-async def load(ctx: Ctx, kpi_id) -> tuple[Kpi, UseCase]:
+async def active_kpi(ctx: Ctx, kpi_id, gone: str) -> Kpi:
+    """The tracked KPI a button or form names; `gone` is the refusal when it no longer is."""
     try:
         kpi = await repo.get(ctx.session, int(kpi_id))
     except (TypeError, ValueError):
         kpi = None
     if kpi is None or not kpi.active:
-        raise Refusal("That KPI no longer exists, so there is nothing to record.")
+        raise Refusal(gone)
+    return kpi
+
+
+async def load(ctx: Ctx, kpi_id) -> tuple[Kpi, UseCase]:
+    kpi = await active_kpi(ctx, kpi_id, "That KPI no longer exists, so there is nothing to record.")
     uc = await use_cases.get(ctx.session, kpi.use_case_id)
     if ctx.person.id not in reporters(uc, kpi):
         raise Refusal(f"Only the owner of “{kpi.name}” or the owners of UC-{uc.id} can report its value.")
@@ -218,12 +224,7 @@ class KpiValueFlow:
     async def _elsewhere(self, ctx: Ctx, text: str) -> None:
         """Nothing is waiting (or the person typed a command): leave the flow and handle the text normally."""
         ctx.state.status = "done"
-        word, _, args = text.strip().partition(" ")
-        handler = ctx.engine.commands.get(word.lower().strip("/!"))
-        if handler is not None:
-            await handler(ctx, args.strip())
-        elif ctx.engine.fallback is not None:
-            await ctx.engine.fallback(ctx, text)
+        await ctx.engine.run_command(ctx, text)
 
 
 async def queue_typed_reply(session: AsyncSession, *, platform: str, conversation_id: str, user_key: str,

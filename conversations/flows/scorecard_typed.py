@@ -192,7 +192,5 @@ class ScorecardWords:
 
     async def _elsewhere(self, ctx: Ctx, text: str) -> None:
         """Not a scorecard word: leave the scorecard (its buttons still work) and handle the text as usual."""
-        from conversations.flows.start import as_if_no_conversation
-
         ctx.state.status = "done"
-        await as_if_no_conversation(ctx, text)
+        await ctx.engine.run_command(ctx, text)

@@ -42,17 +42,6 @@ def register(engine: Engine) -> None:
     engine.fallback = fallback
 
 
-async def as_if_no_conversation(ctx: Ctx, text: str) -> None:
-    """Handle typed text the way it is handled outside any conversation: a command, or the fallback.
-    For a conversation that lets go of what it does not understand (it has set its own state done)."""
-    word, _, args = text.strip().partition(" ")
-    handler = ctx.engine.commands.get(word.lower().strip("/!"))
-    if handler is not None:
-        await handler(ctx, args.strip())
-    elif ctx.engine.fallback is not None:
-        await ctx.engine.fallback(ctx, text)
-
-
 def _main_buttons() -> Buttons:
     return Buttons([Button("Propose an AI idea", "propose.start", style="primary"),
                     Button("My ideas", "status.mine"),
