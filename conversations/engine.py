@@ -161,7 +161,7 @@ class Engine:
         elif inbound.kind == "form":
             handler = self.forms.get(inbound.form_id or "")
             if handler is None:
-                raise Refusal("That form is no longer in use. Type *help* to see what I can do.")
+                raise Refusal("That form is no longer in use. Type “help” to see what I can do.")
             await handler(ctx, inbound.values)
         else:
             await self._on_text(ctx, (inbound.text or "").strip())
@@ -179,7 +179,7 @@ class Engine:
             return
         handler = self.actions.get(name)
         if handler is None:
-            raise Refusal("That button is not one I recognise any more. Type *help* to see what I can do.")
+            raise Refusal("That button is not one I recognise any more. Type “help” to see what I can do.")
         await handler(ctx, payload)
 
     async def _state_for_click(self, ctx: Ctx, payload: dict, check_version: bool = True) -> ConversationState:

@@ -29,8 +29,8 @@ SUMMARY = "_summary"
 CHANGE = "_change"
 COACH = "_coach"
 CANCEL_WORDS = {"cancel", "stop", "quit"}
-CONTROLS_HELP = ("Type your answer, or *back* for the previous question, *skip* to leave out an optional one, or "
-                 "*cancel* to stop. Nothing is submitted until you click {submit}.")
+CONTROLS_HELP = ("Type your answer, or “back” for the previous question, “skip” to leave out an optional one, or "
+                 "“cancel” to stop. Nothing is submitted until you click {submit}.")
 
 
 def flow_button(ctx: Ctx, label: str, choice: str, style: str | None = None) -> Button:
@@ -162,7 +162,7 @@ class StepFlow:
         if what == "skip":
             step = self._current_step(ctx)
             if step is None or not step.optional:
-                ctx.say("This question is needed, so it cannot be skipped. Type *help* if you are unsure.")
+                ctx.say("This question is needed, so it cannot be skipped. Type “help” if you are unsure.")
                 return await self.ask(ctx, step_key)
             ctx.state.data = {**data, step.key: None}
             self._answered_msg(ctx, step, None, clicked=ctx.inbound.kind == "action")
@@ -197,7 +197,7 @@ class StepFlow:
             ctx.replace_source(Message([Context("Cancelled.")]))
         elif ctx.state.prompt_ref:
             ctx.replace(ctx.state.prompt_ref, Message([Context("Cancelled.")]))
-        ctx.say(f"Cancelled. Nothing from this {self.title.lower()} was submitted. Type *help* whenever you "
+        ctx.say(f"Cancelled. Nothing from this {self.title.lower()} was submitted. Type “help” whenever you "
                 "want to start something new.")
 
     async def advance(self, ctx: Ctx, after: str | None) -> None:
@@ -326,7 +326,7 @@ class StepFlow:
         steps = self.steps(ctx)
         main = [s.key for s in steps if not s.internal and s.when is None]
         keys = [s.key for s in steps]
-        tail = "type *back*, *skip*, *help* or *cancel*"
+        tail = "type “back”, “skip”, “help” or “cancel”"
         if len(main) < 2:  # nothing worth counting
             return f"{self.title} · {tail}"
         if key in main:

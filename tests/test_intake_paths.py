@@ -101,7 +101,7 @@ async def test_a_new_version_typed_after_the_advice_is_the_answer_and_the_flow_m
 @pytest.mark.parametrize("word,then", [
     ("skip", "This question is needed, so it cannot be skipped"),
     ("back", "What problem does it solve"),
-    ("help", "Type your answer, or back for the previous question"),
+    ("help", "Type your answer, or “back” for the previous question"),
     ("keep", "Which process or value stream"),
     ("rewrite", "In one sentence: what will be better"),
 ])
@@ -124,7 +124,7 @@ async def test_typed_help_inside_a_question_explains_and_asks_again(harness: Har
     await zoe.say("propose")
     seen = await zoe.say("help")
     text = flat(seen)
-    assert "Type your answer, or back for the previous question, skip to leave out an optional one, or cancel" \
+    assert "Type your answer, or “back” for the previous question, “skip” to leave out an optional one, or “cancel”" \
         in text and "Nothing is submitted until you click Submit the idea" in text
     assert text.rstrip().count("What should we call this idea?") == 1  # the question, asked again
     for a in ANSWERS[:10]:

@@ -1,7 +1,6 @@
 """Neutral messages as terminal text; buttons become numbered choices."""
 from __future__ import annotations
 
-import re
 import textwrap
 
 from conversations.messages import (
@@ -22,19 +21,11 @@ WIDTH = 88
 LABEL_MAX = 24
 
 
-_EMPH = re.compile(r"\*([^*\n]{1,60})\*")
-
-
-def _plain(text: str) -> str:
-    """The flows mark a few words *like this*; a terminal shows them as they are."""
-    return _EMPH.sub(r"\1", text)
-
-
 def inline(parts) -> str:
     out = []
     for p in parts:
         if isinstance(p, str):
-            out.append(_plain(p))
+            out.append(p)
         elif isinstance(p, Strong):
             out.append(p.text.upper() if len(p.text) < 40 else p.text)
         elif isinstance(p, Mention):
@@ -80,7 +71,7 @@ def render(message: Message, *, numbered_from: int = 1, indent: str = "", number
                 n += 1
             lines.append("  " + row)
         elif isinstance(b, Context):
-            lines.extend("  · " + w for w in (textwrap.wrap(_plain(b.text), WIDTH - 4) or [""]))
+            lines.extend("  · " + w for w in (textwrap.wrap(b.text, WIDTH - 4) or [""]))
         elif isinstance(b, Divider):
             lines.append("  " + "-" * 40)
         elif isinstance(b, Image):

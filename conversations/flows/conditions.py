@@ -176,7 +176,7 @@ def register(engine: Engine) -> None:
         if words and words[0].lower() in ("condition", "cond", "c"):
             words = words[1:] if len(words) < 3 else [words[1], words[2]]
         if not words or not words[0].lstrip("#").isdigit():
-            ctx.say("To close a condition, type *close condition 7* followed by a short note on the evidence, "
+            ctx.say("To close a condition, type “close condition 7” followed by a short note on the evidence, "
                     "for example: close condition 7 pen test report PT-114 shows no open findings")
             return
         cid = int(words[0].lstrip("#"))

@@ -36,12 +36,12 @@ async def send_export(ctx: Ctx, fmt: str) -> None:
     groups = ctx.policy.export_groups
     if not in_groups(ctx, groups):
         raise Refusal(f"Sorry, the portfolio export is for members of {group_names(ctx.policy, groups)}, as the "
-                      "policy sets it. Type *status UC-4* or *my* to see the use cases you are part of.")
+                      "policy sets it. Type “status UC-4” or “my” to see the use cases you are part of.")
     if fmt not in FORMATS:
-        raise Refusal("I can export the portfolio as xlsx (a spreadsheet), csv or json. For example: *export xlsx*")
+        raise Refusal("I can export the portfolio as xlsx (a spreadsheet), csv or json. For example: “export xlsx”")
     if ctx.inbound.where.kind != "personal":
         raise Refusal("The portfolio goes to a private chat only: open a direct message with me and type "
-                      f"*export {fmt}* there.")
+                      f"“export {fmt}” there.")
     ctx.after_commit(lambda: build_file(ctx, fmt))
 
 
@@ -53,7 +53,7 @@ async def build_file(ctx: Ctx, fmt: str) -> list[Op]:
     except FileTooLarge:
         return [Say(message=say(
             f"The portfolio is too large to send in chat: as {fmt.upper()} it is more than {limit // (1024 * 1024)} "
-            f"MB. Please ask your aiom administrator to run *aiom export --format {fmt}* on the command line, "
+            f"MB. Please ask your aiom administrator to run “aiom export --format {fmt}” on the command line, "
             "which writes a file of any size. Nothing was exported."))]
     filename = f"aiom-portfolio-{now:%Y-%m-%d}.{fmt}"
     person = ctx.person

@@ -25,7 +25,7 @@ def request_button(uc: UseCase) -> Button:
 async def request_gate(ctx: Ctx, use_case_id: int) -> None:
     uc = await reviews.lock_use_case(ctx.session, use_case_id)
     if uc is None:
-        raise Refusal(f"There is no UC-{use_case_id}. Type *my* to see your use cases.")
+        raise Refusal(f"There is no UC-{use_case_id}. Type “my” to see your use cases.")
     if ctx.person.id not in (uc.business_owner_id, uc.delivery_owner_id):
         raise Refusal(f"Only the business owner or the delivery owner of {uc_ref(uc)} can ask to move it to its "
                       "next stage.")
@@ -50,7 +50,7 @@ async def request_gate(ctx: Ctx, use_case_id: int) -> None:
                          Text([f"{n} thing{'s' if n != 1 else ''} must be in place before the "
                                f"{stage_label(ctx.policy, gate.from_stage)} → {to} review can start:\n"
                                + "\n".join(lines)]),
-                         Context(f"When they are done, type *move {uc_ref(uc)}* again.")],
+                         Context(f"When they are done, type “move {uc_ref(uc)}” again.")],
                         fallback=f"{uc_ref(uc)} is not ready for {to} yet: {n} missing"))
         return
     acting = Acting.of(ctx)
@@ -91,7 +91,7 @@ def register(engine: Engine) -> None:
     async def move(ctx: Ctx, args: str) -> None:
         uc_id = parse_uc_id(args.split()[0]) if args.split() else None
         if uc_id is None:
-            ctx.say("Which use case? For example: *move UC-4*.")
+            ctx.say("Which use case? For example: “move UC-4”.")
             return
         await request_gate(ctx, uc_id)
 

@@ -126,4 +126,4 @@ def register(engine: Engine) -> None:
             uc_id = int(payload.get("uc"))
         except (TypeError, ValueError):
             uc_id = None
-        await lift_limit(ctx, await use_case_for(ctx, uc_id, "*status UC-4*"))
+        await lift_limit(ctx, await use_case_for(ctx, uc_id, "“status UC-4”"))

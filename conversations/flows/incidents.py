@@ -114,12 +114,12 @@ def register(engine: Engine) -> None:
     @engine.command("incident", help="incident UC-4 reports an incident on a live use case")
     async def incident_command(ctx: Ctx, args: str) -> None:
         uc_id = next((parse_uc_id(w) for w in args.split() if parse_uc_id(w) is not None), None)
-        await start_report(ctx, await use_case_for(ctx, uc_id, "*incident UC-4*"))
+        await start_report(ctx, await use_case_for(ctx, uc_id, "“incident UC-4”"))
 
     @engine.command("incidents", help="incidents UC-4 lists a use case's open incidents")
     async def incidents_command(ctx: Ctx, args: str) -> None:
         uc_id = next((parse_uc_id(w) for w in args.split() if parse_uc_id(w) is not None), None)
-        uc = await use_case_for(ctx, uc_id, "*incidents UC-4*")
+        uc = await use_case_for(ctx, uc_id, "“incidents UC-4”")
         lines = await incident_cards.open_incident_lines(ctx.session, uc.id, ctx.policy)
         ctx.say(Message([Header(f"Open incidents of {uc_ref(uc)}: {uc.title}"[:150]),
                          *incident_cards.incident_blocks(lines)]))
@@ -130,4 +130,4 @@ def register(engine: Engine) -> None:
             uc_id = int(payload.get("uc"))
         except (TypeError, ValueError):
             uc_id = None
-        await start_report(ctx, await use_case_for(ctx, uc_id, "*incident UC-4*"))
+        await start_report(ctx, await use_case_for(ctx, uc_id, "“incident UC-4”"))

@@ -69,4 +69,4 @@ def register(engine: Engine) -> None:
         for info, uc in waiting[:10]:
             ctx.say(Message([Text([f"Question #{info.id} about {uc_ref(uc)} “{uc.title}”: {info.question}"]),
                              Buttons([Button("Answer", "info.answer", {"i": info.id}, style="primary")])]))
-        ctx.say("Click Answer, or type *answer <number> <your answer>*.")
+        ctx.say("Click Answer, or type “answer <number> <your answer>”.")

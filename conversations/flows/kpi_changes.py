@@ -63,7 +63,7 @@ def change_form(ctx: Ctx, kpi: Kpi, uc: UseCase, owner_name: str) -> Form:
 
 async def load(ctx: Ctx, kpi_id) -> tuple[Kpi, UseCase]:
     kpi = await active_kpi(ctx, kpi_id, "That KPI is no longer tracked, so there is nothing to change.")
-    uc = await use_case_for(ctx, kpi.use_case_id, "*kpi UC-4 change*")
+    uc = await use_case_for(ctx, kpi.use_case_id, "“kpi UC-4 change”")
     check_owner(ctx, uc)
     return kpi, uc
 
@@ -73,7 +73,7 @@ def check_owner(ctx: Ctx, uc: UseCase) -> None:
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, so its KPIs can no longer change.")
     if not is_owner(ctx, uc):
         raise Refusal(f"Only the business owner or the delivery owner of {uc_ref(uc)} can change or retire its KPIs. "
-                      f"Type *kpis {uc_ref(uc)}* to see them.")
+                      f"Type “kpis {uc_ref(uc)}” to see them.")
 
 
 async def owner_name(ctx: Ctx, kpi: Kpi) -> str:
@@ -84,7 +84,7 @@ async def show_choices(ctx: Ctx, uc: UseCase) -> None:
     check_owner(ctx, uc)
     lines = await kpi_views.kpi_lines(ctx.session, uc.id, ctx.policy)
     if not lines:
-        raise Refusal(f"{uc_ref(uc)} has no KPIs to change yet. Define one with *kpi {uc_ref(uc)} add*.")
+        raise Refusal(f"{uc_ref(uc)} has no KPIs to change yet. Define one with “kpi {uc_ref(uc)} add”.")
     buttons = [Button(f"Change: {ln.name}"[:70], "kpi.change", {"k": ln.kpi_id}) for ln in lines]
     ctx.say(Message([Header(f"Which KPI of {uc_ref(uc)} should change?"[:150]), *kpi_views.kpi_blocks(lines),
                      *rows(buttons)], fallback=f"Change a KPI of {uc_ref(uc)}"))
@@ -191,7 +191,7 @@ def register(engine: Engine) -> None:
             uc_id = int(payload.get("uc"))
         except (TypeError, ValueError):
             uc_id = None
-        await show_choices(ctx, await use_case_for(ctx, uc_id, "*kpi UC-4 change*"))
+        await show_choices(ctx, await use_case_for(ctx, uc_id, "“kpi UC-4 change”"))
 
     @engine.action("kpi.change")
     async def change_button(ctx: Ctx, payload: dict) -> None:

@@ -132,10 +132,10 @@ async def start_define(ctx: Ctx, uc: UseCase) -> None:
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, so it takes no new KPIs.")
     if not is_owner(ctx, uc):
         raise Refusal(f"Only the business owner or the delivery owner of {uc_ref(uc)} can define its KPIs. "
-                      f"Type *kpis {uc_ref(uc)}* to see them.")
+                      f"Type “kpis {uc_ref(uc)}” to see them.")
     if ctx.inbound.where.kind != "personal":
         raise Refusal("KPIs are defined in a private chat with me: open a direct message and type "
-                      f"*kpi {uc_ref(uc)} add*.")
+                      f"“kpi {uc_ref(uc)} add”.")
     await ctx.start_flow(FLOW, {"uc": uc.id})
 
 
@@ -154,8 +154,8 @@ def register(engine: Engine) -> None:
     async def kpi_command(ctx: Ctx, args: str) -> None:
         words = args.replace(",", " ").split()
         uc_id = next((parse_uc_id(w) for w in words if parse_uc_id(w) is not None), None)
-        uc = await use_case_for(ctx, uc_id, "*kpis UC-4* to list them, *kpi UC-4 add* to define one, "
-                                            "*kpi UC-4 change* to change or retire one.")
+        uc = await use_case_for(ctx, uc_id, "“kpis UC-4” to list them, “kpi UC-4 add” to define one, "
+                                            "“kpi UC-4 change” to change or retire one.")
         if any(w.lower() in ("add", "new", "define") for w in words):
             await start_define(ctx, uc)
         elif any(w.lower() in ("change", "edit", "retire") for w in words):
@@ -165,11 +165,11 @@ def register(engine: Engine) -> None:
 
     @engine.action("kpi.add")
     async def add_button(ctx: Ctx, payload: dict) -> None:
-        await start_define(ctx, await use_case_for(ctx, _int(payload.get("uc")), "*kpi UC-4 add*"))
+        await start_define(ctx, await use_case_for(ctx, _int(payload.get("uc")), "“kpi UC-4 add”"))
 
     @engine.action("kpi.list")
     async def list_button(ctx: Ctx, payload: dict) -> None:
-        await show_list(ctx, await use_case_for(ctx, _int(payload.get("uc")), "*kpis UC-4*"))
+        await show_list(ctx, await use_case_for(ctx, _int(payload.get("uc")), "“kpis UC-4”"))
 
     @engine.action("kpi.record")
     async def record_button(ctx: Ctx, payload: dict) -> None:

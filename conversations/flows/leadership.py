@@ -90,7 +90,7 @@ async def pause(ctx: Ctx, uc: UseCase, reason: str) -> None:
     if uc.status != "active":
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, so it cannot be paused.")
     await lifecycle.change_status(Acting.of(ctx), uc, "pause", reason)
-    ctx.say(f"Paused {uc_ref(uc)}. Its reviews wait and their clocks stop until you type *resume {uc_ref(uc)}*.")
+    ctx.say(f"Paused {uc_ref(uc)}. Its reviews wait and their clocks stop until you type “resume {uc_ref(uc)}”.")
 
 
 async def resume(ctx: Ctx, uc: UseCase) -> None:

@@ -52,7 +52,7 @@ async def use_case_for(ctx: Ctx, uc_id: int | None, usage: str) -> UseCase:
         raise Refusal(f"Which use case? For example: {usage}")
     uc = await use_cases.get(ctx.session, uc_id)
     if uc is None or not can_see(ctx, uc):
-        raise Refusal(f"I could not find UC-{uc_id}. Type *my* to see your use cases.")
+        raise Refusal(f"I could not find UC-{uc_id}. Type “my” to see your use cases.")
     return uc
 
 

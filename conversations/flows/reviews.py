@@ -279,7 +279,7 @@ async def show_my_reviews(ctx: Ctx) -> None:
 async def show_card(ctx: Ctx, rid: int) -> None:
     d = await load(ctx.session, ctx.policy, rid)
     if d is None or not await access.can_see(ctx.session, ctx.policy, ctx.person, d.uc):
-        ctx.say(f"There is no review {rid} you can see. Type *reviews* to see the ones waiting for your groups.")
+        ctx.say(f"There is no review {rid} you can see. Type “reviews” to see the ones waiting for your groups.")
         return
     # In a channel (a reminder posted there, or "review 12" typed there) the copy is for the clicker alone.
     (ctx.say if ctx.inbound.where.kind == "personal" else ctx.whisper)(review_cards.card(ctx.policy, d))

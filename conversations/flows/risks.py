@@ -78,7 +78,7 @@ class RiskAddFlow(StepFlow):
 
     def intro(self, ctx: Ctx) -> Message:
         return Message([Text([f"Let's add a risk to UC-{ctx.state.data['uc']}'s register: seven short questions. "
-                              "Type *back* to change the previous answer or *cancel* to stop."])])
+                              "Type “back” to change the previous answer or “cancel” to stop."])])
 
     def steps(self, ctx: Ctx) -> list[Step]:
         rr = ctx.policy.risk_register
@@ -295,7 +295,7 @@ def register(engine: Engine) -> None:
     async def risks_command(ctx: Ctx, args: str) -> None:
         uc_id = _uc_arg(args)
         if uc_id is None:
-            ctx.say("Which use case? For example: *risks UC-4* (or *risk UC-4* to add one).")
+            ctx.say("Which use case? For example: “risks UC-4” (or “risk UC-4” to add one).")
             return
         uc = await visible_use_case(ctx, uc_id)
         ctx.say(await register_message(ctx, uc), thread_of=f"use_case:{uc.id}")
@@ -304,7 +304,7 @@ def register(engine: Engine) -> None:
     async def risk_command(ctx: Ctx, args: str) -> None:
         uc_id = _uc_arg(args)
         if uc_id is None:
-            ctx.say("Which use case? For example: *risk UC-4* adds a risk, *risks UC-4* shows the register.")
+            ctx.say("Which use case? For example: “risk UC-4” adds a risk, “risks UC-4” shows the register.")
             return
         uc = await editable_use_case(ctx, uc_id)
         await ctx.start_flow(RiskAddFlow.name, {"uc": uc.id})

@@ -69,7 +69,7 @@ def parse_args(args: str) -> tuple[int | None, str | None, bool]:
 async def visible_use_case(ctx: Ctx, uc_id: int) -> UseCase:
     uc = await use_cases.get(ctx.session, uc_id)
     if uc is None or not await access.can_see(ctx.session, ctx.policy, ctx.person, uc):
-        raise Refusal(f"I could not find UC-{uc_id}. Type *my* to see the ideas you are part of.")
+        raise Refusal(f"I could not find UC-{uc_id}. Type “my” to see the ideas you are part of.")
     return uc
 
 
@@ -343,7 +343,7 @@ def register(engine: Engine) -> None:
     async def score_command(ctx: Ctx, args: str) -> None:
         uc_id, inst, ok = parse_args(args)
         if uc_id is None or not ok:
-            ctx.say("Tell me which use case and, if you like, which scorecard: for example *score UC-4 readiness* "
+            ctx.say("Tell me which use case and, if you like, which scorecard: for example “score UC-4 readiness” "
                     "(pilot, readiness, rollout or vendor). Without one I open what the next gate needs.")
             return
         await start(ctx, uc_id, inst)

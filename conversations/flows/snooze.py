@@ -61,7 +61,7 @@ async def _own_intake(ctx: Ctx, payload: dict):
     if st is None or st.person_id != ctx.person.id or st.flow not in ctx.engine.flows:
         raise Refusal("That proposal is not one of yours, so I left it alone.")
     if st.status != "active":
-        raise Refusal("That proposal is already finished or discarded. Type *propose* to start a new one.")
+        raise Refusal("That proposal is already finished or discarded. Type “propose” to start a new one.")
     w = ctx.inbound.where
     if (st.platform, st.conversation_id, st.thread_id) != (w.platform, w.conversation_id, w.thread_id):
         raise Refusal("That proposal lives in another conversation with me; carry on there, where your answers "
@@ -78,7 +78,7 @@ async def resume(ctx: Ctx, payload: dict) -> None:
     if step.startswith(COACH + ":"):
         step = step.split(":", 1)[1]
     if not step or not hasattr(flow, "ask"):
-        raise Refusal("I could not find where you stopped; type *help* to see what I can do.")
+        raise Refusal("I could not find where you stopped; type “help” to see what I can do.")
     await flow.ask(ctx, step, note="Welcome back. Here is where you stopped:")
 
 

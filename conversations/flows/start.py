@@ -15,7 +15,7 @@ def register(engine: Engine) -> None:
     async def propose_button(ctx: Ctx, payload: dict) -> None:
         if ctx.inbound.where.kind != "personal":
             ctx.whisper("Ideas are captured in a private chat with me: open a direct message with me and type "
-                        "*propose*.")
+                        "“propose”.")
             return
         await ctx.start_flow("intake")
 
@@ -36,7 +36,7 @@ def register(engine: Engine) -> None:
         if not text:
             ctx.say(welcome(ctx))
             return
-        ctx.say(Message([Text(["Sorry, I did not understand that. Type *help* to see everything I can do, "
+        ctx.say(Message([Text(["Sorry, I did not understand that. Type “help” to see everything I can do, "
                                "or use one of these:"]), _main_buttons()]))
 
     engine.fallback = fallback

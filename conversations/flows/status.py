@@ -173,7 +173,7 @@ def register(engine: Engine) -> None:
         uc_id = _uc_arg(args)
         if uc_id is None:
             if args.strip():
-                ctx.say("Which use case? For example: *status UC-4*. Here is everything you are part of:")
+                ctx.say("Which use case? For example: “status UC-4”. Here is everything you are part of:")
             await show_mine(ctx)
             return
         await show_use_case(ctx, uc_id)

@@ -62,7 +62,7 @@ async def advance(acting: Acting, uc: UseCase, gate_id: int) -> None:
     nxt = acting.policy.gate_from(gate.to_stage)
     if nxt is not None:
         lines.append(f"When it is ready to move on to {stage_label(acting.policy, nxt.to_stage)}, an owner types "
-                     f"*move {uc_ref(uc)}*.")
+                     f"“move {uc_ref(uc)}”.")
     msg = Message([Header(f"{uc_ref(uc)} moved to {to}"), Text(["\n".join(lines)]),
                    Buttons([Button("Status", "status.show", {"uc": uc.id})]
                            + ([Button("Request next stage", "gate.request", {"uc": uc.id})] if nxt else []))])
