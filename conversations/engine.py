@@ -203,9 +203,14 @@ class Engine:
         state = await states.find(ctx.session, w.platform, w.conversation_id, w.thread_id,
                                   user_key(ctx.inbound.actor))
         if state is not None and state.status == "active" and state.flow in self.flows:
+            flow = self.flows[state.flow]
+            reprompt = getattr(flow, "reprompt", None)
+            if ctx.inbound.opening and reprompt is None:
+                await self.run_command(ctx, text)
+                return
             ctx.state = state
             state.version += 1
-            await self.flows[state.flow].on_text(ctx, text)
+            await (reprompt(ctx) if ctx.inbound.opening else flow.on_text(ctx, text))
             return
         await self.run_command(ctx, text)
 

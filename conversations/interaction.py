@@ -69,6 +69,9 @@ class Inbound:
     mentions: dict[str, PersonHint] = field(default_factory=dict)
     # The platform's own reference for audit ("slack:C123/1712.0001").
     message_ref: str = ""
+    # The person (re)opened the chat (the local chat starting, the app installed): greet them, or show the
+    # question they stopped at; never read `text` as an answer.
+    opening: bool = False
 
     @property
     def kind(self) -> str:

@@ -41,6 +41,7 @@ def flow_button(ctx: Ctx, label: str, choice: str, style: str | None = None) -> 
 class StepFlow:
     name = "steps"
     title = "Questions"
+    noun = "conversation"  # how a sentence names the thing being filled in ("this proposal")
     submit_label = "Submit"
     form_label: str | None = None  # set to offer "fill in a form instead"
 
@@ -94,6 +95,16 @@ class StepFlow:
             return await self._accept_typed(ctx, step, raw)
         step = self.step(ctx, step_key)
         await self._accept_typed(ctx, step, raw)
+
+    async def reprompt(self, ctx: Ctx) -> None:
+        """The person came back (the chat was reopened): show the question they stopped at, answers kept."""
+        key = ctx.state.step or ""
+        if key.startswith(COACH):
+            key = key[len(COACH) + 1:]
+        if not key:
+            return await self.advance(ctx, after=None)
+        await self.ask(ctx, key, note=f"Welcome back. Your answers so far are kept; here is where you stopped in "
+                                      f"this {self.noun}.")
 
     async def on_choice(self, ctx: Ctx, choice: str) -> None:
         if choice.startswith("!"):
@@ -197,7 +208,7 @@ class StepFlow:
             ctx.replace_source(Message([Context("Cancelled.")]))
         elif ctx.state.prompt_ref:
             ctx.replace(ctx.state.prompt_ref, Message([Context("Cancelled.")]))
-        ctx.say(f"Cancelled. Nothing from this {self.title.lower()} was submitted. Type “help” whenever you "
+        ctx.say(f"Cancelled. Nothing from this {self.noun} was submitted. Type “help” whenever you "
                 "want to start something new.")
 
     async def advance(self, ctx: Ctx, after: str | None) -> None:

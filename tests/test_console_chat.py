@@ -85,6 +85,21 @@ async def test_a_restart_in_the_middle_of_a_scorecard_resumes_in_the_local_chat(
     await h2.stop()
 
 
+async def test_reopening_the_local_chat_mid_proposal_shows_the_question_and_takes_its_number(db_url, policy, clock):
+    h = await Harness.start(db_url, policy=policy, clock=clock)
+    await chat(h, "zoe@example.com", ["propose", *ANSWERS, "/quit"])  # stopped at the first risk question
+    await h.stop()
+    h2 = await Harness.start(db_url, policy=policy, clock=clock)
+    try:
+        text = flat(await chat(h2, "zoe@example.com", ["3", "/quit"]))
+    finally:
+        await h2.stop()
+    assert "Welcome back. Your answers so far are kept; here is where you stopped in this proposal." in text
+    assert "Please pick one of the options" not in text  # the greeting is not taken as an answer
+    assert "✓ Data sensitivity: Confidential business information" in text  # the number picked option 3
+    assert "Who sees what it produces?" in text  # and the proposal went on
+
+
 # -- every flow in one scripted session ----------------------------------------------------------------------
 async def test_the_local_chat_drives_the_checklists_a_risk_update_my_portfolio_and_help(harness: Harness):
     from tests.support import factories
@@ -136,7 +151,7 @@ async def test_numbers_click_buttons_on_text_questions_and_answer_number_questio
     text = flat(out)
     assert "too short" not in text
     assert text.count("What should we call this idea?") == 2  # asked, then again after Back
-    assert "Cancelled. Nothing from this new ai idea was submitted" in text
+    assert "Cancelled. Nothing from this proposal was submitted" in text
     assert "a number you type here is the answer; to click a button, type its name" in text
     assert "Baseline: 12" in text and "Target: 3" in text
 

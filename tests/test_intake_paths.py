@@ -143,7 +143,7 @@ async def test_cancel_in_intake_submits_nothing_and_a_new_proposal_starts_fresh(
     for a in ANSWERS[:5]:
         await zoe.say(a)
     seen = await zoe.say("cancel")
-    assert "Cancelled. Nothing from this new ai idea was submitted" in flat(seen)
+    assert "Cancelled. Nothing from this proposal was submitted" in flat(seen)
     async with harness.app.db.read() as s:
         assert (await s.execute(select(UseCase))).first() is None
         st = (await s.execute(select(ConversationState))).scalar_one()

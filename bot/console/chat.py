@@ -74,7 +74,7 @@ class ConsoleChat:
 
     async def run(self) -> None:
         self.write(f"aiom local chat - you are {self.email}. Type help, or propose to start. /quit to leave.")
-        await self.send(Inbound(actor=self.actor, where=self.where, text="hello"))
+        await self.send(Inbound(actor=self.actor, where=self.where, text="hello", opening=True))
         while (line := await self.readline()) is not None:
             line = line.rstrip("\n")
             if line.strip() in ("/quit", "/exit"):

@@ -37,6 +37,7 @@ def _severity_help(policy: Policy) -> str:
 class IncidentReportFlow(StepFlow):
     name = FLOW
     title = "Incident report"
+    noun = "incident report"
     submit_label = "Report the incident"
 
     def intro(self, ctx: Ctx) -> Message:

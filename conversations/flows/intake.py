@@ -45,6 +45,7 @@ def coach_outcome(statement: str) -> str | None:
 class IntakeFlow(StepFlow):
     name = "intake"
     title = "New AI idea"
+    noun = "proposal"
     submit_label = "Submit the idea"
     form_label = "Fill in a form instead"
 

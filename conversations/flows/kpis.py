@@ -51,6 +51,7 @@ def _owner_choices(ctx: Ctx, data: dict) -> list[tuple[str, str]]:
 class KpiDefineFlow(StepFlow):
     name = FLOW
     title = "New KPI"
+    noun = "KPI"
     submit_label = "Save the KPI"
 
     def intro(self, ctx: Ctx) -> Message:

@@ -74,6 +74,7 @@ async def editable_use_case(ctx: Ctx, uc_id: int) -> UseCase:
 class RiskAddFlow(StepFlow):
     name = "risk_add"
     title = "New risk"
+    noun = "risk"
     submit_label = "Add the risk"
 
     def intro(self, ctx: Ctx) -> Message:
@@ -159,6 +160,7 @@ async def _tell_owner(ctx: Ctx, uc: UseCase, risk: RiskEntry, owner_id: int) -> 
 class RiskUpdateFlow(StepFlow):
     name = "risk_update"
     title = "Risk update"
+    noun = "risk update"
     submit_label = "Save the change"
 
     def steps(self, ctx: Ctx) -> list[Step]:

@@ -32,6 +32,6 @@ async def on_conversation_update(rt: TeamsRuntime, turn: TurnContext) -> None:
 async def greet(rt: TeamsRuntime, turn: TurnContext) -> None:
     actor = await rt.directory.actor(turn)
     a = turn.activity
-    await run_turn(rt, turn, Inbound(actor=actor, where=where_of(turn), text="hello",
+    await run_turn(rt, turn, Inbound(actor=actor, where=where_of(turn), text="hello", opening=True,
                                      event_id=f"install:{a.conversation.id}"[:256],
                                      message_ref=f"teams:{a.conversation.id}/{a.id}"))
