@@ -161,7 +161,9 @@ class ConsoleChat:
             return
         text, buttons = render(message)
         old = self.printed.get(mid or "")
-        if buttons or old is None:
+        if buttons:  # still asking (the next scorecard area, say): a terminal shows it as a new message
+            self.write(text)
+        elif old is None:
             self.write("\n".join("  ✓ " + line for line in text.split("\n")))
         else:  # e.g. a summary once submitted: its lines are still on screen just above
             fresh = [line.strip().removeprefix("· ") for line in text.split("\n") if line not in old]
