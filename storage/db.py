@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import sqlite_inline
+
 
 class DatabaseUrlError(ValueError):
     pass
@@ -121,7 +123,7 @@ def sqlite_path(url: str) -> Path | None:
     return Path(u.database or "")
 
 
-def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
+def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_ms: int = 15000) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every sqlite test
         dbapi_conn.isolation_level = None  # let the "begin" hook below emit BEGIN itself
@@ -129,7 +131,7 @@ def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -146,11 +148,13 @@ class Database:
         if self.is_sqlite:
             path = sqlite_path(self.url)  # normalise_url refused a URL without one
             path.parent.mkdir(parents=True, exist_ok=True)
-            args = {"timeout": 15}
-            self.write_engine = create_async_engine(self.url, pool_size=1, max_overflow=0,
-                                                    pool_timeout=300, connect_args=args)
-            self.read_engine = create_async_engine(self.url, pool_size=4, max_overflow=4, connect_args=args)
-            _sqlite_pragmas(self.write_engine, immediate=True)
+            # Writes: one connection whose statements run on the loop's thread (storage/sqlite_inline.py says
+            # why); reads: aiosqlite's threaded connections, so a long read never holds up the loop.
+            self.write_engine = create_async_engine(self.url, pool_size=1, max_overflow=0, pool_timeout=300,
+                                                    async_creator=sqlite_inline.creator(str(path)))
+            self.read_engine = create_async_engine(self.url, pool_size=4, max_overflow=4,
+                                                   connect_args={"timeout": 15})
+            _sqlite_pragmas(self.write_engine, immediate=True, busy_ms=sqlite_inline.BUSY_TIMEOUT_MS)
             _sqlite_pragmas(self.read_engine, immediate=False)
         else:
             args = {"timeout": connect_timeout, "command_timeout": 60,
