@@ -17,6 +17,7 @@ from typing import Any, AsyncIterator
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.repo._sql import core, prepared
 from storage.tables.audit import GENESIS_HASH, AuditEntry
 from storage.types import utcnow
 
@@ -36,25 +37,45 @@ def _fields(e: AuditEntry) -> dict[str, Any]:
             "use_case_id": e.use_case_id, "data": e.data, "message_ref": e.message_ref}
 
 
+_MOVE_HEAD = text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1")
+
+
+def _head_query(name: str):
+    # On Postgres the head row is locked until the writing transaction ends: concurrent writers queue here.
+    return text("SELECT seq, hash FROM audit_head WHERE id = 1" + (" FOR UPDATE" if name == "postgresql" else ""))
+
+
+async def _lock_head(session: AsyncSession) -> tuple[int, str]:
+    """The chain's tip, locked for this transaction on Postgres."""
+    seq, prev = (await core(session, prepared(session, ("audit_head",), _head_query))).one()
+    return seq, prev
+
+
+def _row(seq: int, prev: str, when: datetime, *, action: str, actor_id: int | None = None, actor_label: str = "",
+         platform: str = "", entity: str = "", entity_id: str | int = "", use_case_id: int | None = None,
+         data: dict | None = None, message_ref: str = "") -> dict[str, Any]:
+    fields = {"actor_id": actor_id, "actor_label": actor_label, "platform": platform, "action": action,
+              "entity": entity, "entity_id": str(entity_id), "use_case_id": use_case_id,
+              "data": json.loads(json.dumps(data or {}, default=str)), "message_ref": message_ref}
+    return {"seq": seq, "at": when, "prev_hash": prev, "hash": entry_hash(seq, when, prev, fields), **fields}
+
+
+def _insert_entries(_dialect: str):
+    return AuditEntry.__table__.insert()
+
+
 async def append(session: AsyncSession, *, action: str, actor_id: int | None = None, actor_label: str = "",
                  platform: str = "", entity: str = "", entity_id: str | int = "",
                  use_case_id: int | None = None, data: dict | None = None, message_ref: str = "",
                  at: datetime | None = None) -> AuditEntry:
-    """Add one entry at the end of the chain, inside the caller's transaction."""
-    lock = " FOR UPDATE" if session.bind.dialect.name == "postgresql" else ""
-    row = (await session.execute(text(f"SELECT seq, hash FROM audit_head WHERE id = 1{lock}"))).one()
-    seq, prev = row[0] + 1, row[1]
-    entry = AuditEntry(seq=seq, at=at or utcnow(),
-                       actor_id=actor_id, actor_label=actor_label, platform=platform, action=action,
-                       entity=entity, entity_id=str(entity_id), use_case_id=use_case_id,
-                       data=json.loads(json.dumps(data or {}, default=str)), message_ref=message_ref,
-                       prev_hash=prev, hash="")
-    entry.hash = entry_hash(seq, entry.at, prev, _fields(entry))
-    session.add(entry)
-    await session.flush()
-    await session.execute(text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"),
-                          {"s": seq, "h": entry.hash})
-    return entry
+    """Add one entry at the end of the chain, inside the caller's transaction (three prebuilt statements)."""
+    seq, prev = await _lock_head(session)
+    row = _row(seq + 1, prev, (at or utcnow()).astimezone(timezone.utc), action=action, actor_id=actor_id,
+               actor_label=actor_label, platform=platform, entity=entity, entity_id=entity_id,
+               use_case_id=use_case_id, data=data, message_ref=message_ref)
+    await core(session, prepared(session, ("audit_insert",), _insert_entries), row)
+    await core(session, _MOVE_HEAD, {"s": row["seq"], "h": row["hash"]})
+    return AuditEntry(**row)
 
 
 async def append_many(session: AsyncSession, items: list[dict[str, Any]], *, at: datetime | None = None) -> int:
@@ -66,22 +87,16 @@ async def append_many(session: AsyncSession, items: list[dict[str, Any]], *, at:
     """
     if not items:
         return 0
-    lock = " FOR UPDATE" if session.bind.dialect.name == "postgresql" else ""
-    seq, prev = (await session.execute(text(f"SELECT seq, hash FROM audit_head WHERE id = 1{lock}"))).one()
+    seq, prev = await _lock_head(session)
     rows = []
     for item in items:
         seq += 1
-        when = (item.get("at") or at or utcnow()).astimezone(timezone.utc)
-        fields = {"actor_id": item.get("actor_id"), "actor_label": item.get("actor_label", ""),
-                  "platform": item.get("platform", ""), "action": item["action"], "entity": item.get("entity", ""),
-                  "entity_id": str(item.get("entity_id", "")), "use_case_id": item.get("use_case_id"),
-                  "data": json.loads(json.dumps(item.get("data") or {}, default=str)),
-                  "message_ref": item.get("message_ref", "")}
-        digest = entry_hash(seq, when, prev, fields)
-        rows.append({"seq": seq, "at": when, "prev_hash": prev, "hash": digest, **fields})
-        prev = digest
-    await session.execute(AuditEntry.__table__.insert(), rows)
-    await session.execute(text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"), {"s": seq, "h": prev})
+        fields = {k: v for k, v in item.items() if k != "at"}
+        row = _row(seq, prev, (item.get("at") or at or utcnow()).astimezone(timezone.utc), **fields)
+        rows.append(row)
+        prev = row["hash"]
+    await core(session, prepared(session, ("audit_insert",), _insert_entries), rows)
+    await core(session, _MOVE_HEAD, {"s": seq, "h": prev})
     return seq
 
 

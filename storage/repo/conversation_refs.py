@@ -14,9 +14,8 @@ async def save(session: AsyncSession, *, platform: str, conversation_id: str, ki
     now = utcnow()
     values = {"platform": platform, "conversation_id": conversation_id, "kind": kind, "tenant": tenant,
               "person_id": person_id, "service_url": service_url, "reference": reference or {}, "updated_at": now}
-    update = {k: v for k, v in values.items() if k not in ("platform", "conversation_id")}
-    if person_id is None:
-        update.pop("person_id")
+    update = [k for k in values if k not in ("platform", "conversation_id")
+              and not (k == "person_id" and person_id is None)]  # an unknown person keeps the one on record
     await upsert(session, ConversationRef.__table__, values, ["platform", "conversation_id"], update)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.repo._sql import dialect, insert_ignore, upsert
+from storage.repo._sql import core, insert_ignore, prepared, upsert
 from storage.tables import RiskEntry, Scorecard, ScorecardAnswer, UseCase
 
 IN_PROGRESS, COMPLETE, SUPERSEDED = "in_progress", "complete", "superseded"
@@ -69,22 +69,29 @@ class ClickTarget:
     vendor_involved: bool
 
 
-async def for_click(session: AsyncSession, scorecard_id: int) -> ClickTarget | None:
-    """The scorecard and its use case's owners in one query. On Postgres the scorecard row is locked,
-    so two owners clicking at once are applied one after the other and the counters stay exact."""
+def _for_click_query(name: str):
     q = (select(Scorecard.id, Scorecard.instrument, Scorecard.attempt, Scorecard.status, Scorecard.answered,
                 UseCase.id, UseCase.title, UseCase.business_owner_id, UseCase.delivery_owner_id, UseCase.status,
                 UseCase.vendor_involved)
-         .join(UseCase, UseCase.id == Scorecard.use_case_id).where(Scorecard.id == scorecard_id))
-    if dialect(session) == "postgresql":
-        q = q.with_for_update(of=Scorecard)
-    row = (await session.execute(q)).first()
+         .join(UseCase, UseCase.id == Scorecard.use_case_id).where(Scorecard.id == bindparam("sc")))
+    return q.with_for_update(of=Scorecard) if name == "postgresql" else q
+
+
+async def for_click(session: AsyncSession, scorecard_id: int) -> ClickTarget | None:
+    """The scorecard and its use case's owners in one query. On Postgres the scorecard row is locked,
+    so two owners clicking at once are applied one after the other and the counters stay exact."""
+    row = (await core(session, prepared(session, ("scorecard_for_click",), _for_click_query),
+                      {"sc": scorecard_id})).first()
     return ClickTarget(*row) if row is not None else None
 
 
+def _answered_keys_query(_dialect: str):
+    return select(ScorecardAnswer.item_key).where(ScorecardAnswer.scorecard_id == bindparam("sc"))
+
+
 async def answered_keys(session: AsyncSession, scorecard_id: int) -> set[str]:
-    q = select(ScorecardAnswer.item_key).where(ScorecardAnswer.scorecard_id == scorecard_id)
-    return set((await session.execute(q)).scalars().all())
+    q = prepared(session, ("scorecard_answered_keys",), _answered_keys_query)
+    return set((await core(session, q, {"sc": scorecard_id})).scalars().all())
 
 
 async def answers(session: AsyncSession, scorecard_id: int) -> dict[str, ScorecardAnswer]:
@@ -120,8 +127,7 @@ async def save_answer(session: AsyncSession, *, scorecard_id: int, item_key: str
               "answered_by_id": person_id, "answered_at": at, "reviewed_by_id": None, "reviewed_at": None,
               "review_note": ""}
     await upsert(session, ScorecardAnswer.__table__, values, ["scorecard_id", "item_key"],
-                 {"value": value, "answered_by_id": person_id, "answered_at": at, "reviewed_by_id": None,
-                  "reviewed_at": None, "review_note": ""})
+                 ["value", "answered_by_id", "answered_at", "reviewed_by_id", "reviewed_at", "review_note"])
 
 
 async def set_progress(session: AsyncSession, scorecard_id: int, *, answered: int, at: datetime, status: str,
@@ -130,7 +136,9 @@ async def set_progress(session: AsyncSession, scorecard_id: int, *, answered: in
     values: dict = {"answered": answered, "last_answer_at": at, "status": status}
     if completed_at is not None:
         values["completed_at"] = completed_at
-    await session.execute(update(Scorecard).where(Scorecard.id == scorecard_id).values(**values))
+    q = prepared(session, ("scorecard_progress", completed_at is not None),
+                 lambda _d: update(Scorecard.__table__).where(Scorecard.__table__.c.id == bindparam("sc_id")))
+    await core(session, q, {"sc_id": scorecard_id, **values})
 
 
 async def record_review(session: AsyncSession, *, scorecard_id: int, item_key: str, person_id: int, at: datetime,

@@ -15,8 +15,7 @@ async def remember(session: AsyncSession, *, platform: str, purpose: str, channe
     await upsert(session, MessageRef.__table__,
                  {"platform": platform, "purpose": purpose, "channel": channel, "message_id": message_id,
                   "thread_id": thread_id, "extra": extra or {}, "updated_at": now},
-                 ["platform", "purpose", "channel"],
-                 {"message_id": message_id, "thread_id": thread_id, "extra": extra or {}, "updated_at": now})
+                 ["platform", "purpose", "channel"], ["message_id", "thread_id", "extra", "updated_at"])
 
 
 async def find(session: AsyncSession, platform: str, purpose: str, channel: str) -> MessageRef | None:

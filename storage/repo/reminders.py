@@ -232,7 +232,7 @@ async def snooze(session: AsyncSession, *, person_id: int, subject: str, until: 
     """Hold this person's reminders about `subject` until `until` (a later snooze replaces an earlier one)."""
     await upsert(session, Snooze.__table__,
                  {"person_id": person_id, "subject": subject[:128], "until": until, "created_at": utcnow()},
-                 ["person_id", "subject"], {"until": until, "created_at": utcnow()})
+                 ["person_id", "subject"], ["until", "created_at"])
 
 
 async def snoozed(session: AsyncSession, subjects: list[str], now: datetime) -> dict[tuple[int, str], datetime]:
