@@ -5,6 +5,7 @@ import asyncio
 import logging
 
 from bot.commands.common import app_or_exit, settings_or_exit
+from bot.heap import freeze_startup_heap
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ async def _serve(settings) -> int:
     web_app = make_web_app(app)
     attach_platforms(app, web_app)
     await app.start()
+    freeze_startup_heap()
     try:
         await serve(web_app, settings.AIOM_HOST, settings.AIOM_PORT)
     finally:

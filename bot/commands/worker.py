@@ -14,6 +14,7 @@ import sys
 from datetime import datetime, timezone
 
 from bot.commands.common import app_or_exit, fail, settings_or_exit
+from bot.heap import freeze_startup_heap
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ async def _work(settings, *, once: bool, console: bool, fixed) -> int:
             return 0
         stop = _stop_on_signal()
         await app.start(background=True, scheduler=True)
+        freeze_startup_heap()
         log.info("aiom worker running (%s); stop with Ctrl-C", ", ".join(sorted(app.deliverers)))
         try:
             await stop.wait()
