@@ -131,6 +131,17 @@ async def test_a_user_is_looked_up_once_for_many_messages(world: SlackWorld):
     assert len([c for c in world.fake.attempts("users.info") if c.get("user") == ZOE]) == 1
 
 
+async def test_private_notes_to_one_channel_are_not_held_to_the_posting_pace(world: SlackWorld):
+    """Slack's one-a-second-per-channel pace is chat.postMessage's; several reviewers deciding in their group's
+    channel get their private confirmations at once, not one a second."""
+    pacer = world.rt.api.pacer
+    pacer.rate, pacer.burst = 0.001, 1.0  # a paced method would now wait ~1,000 s for its second call
+    notes = [world.rt.api.call("chat.postEphemeral", channel="CPRODUCT", user=f"U{i}", text=f"Recorded {i}")
+             for i in range(5)]
+    await asyncio.wait_for(asyncio.gather(*notes), 10)
+    assert len([c for c in world.calls("chat.postEphemeral") if c["channel"] == "CPRODUCT"]) == 5
+
+
 async def test_posts_to_one_channel_are_paced(world: SlackWorld):
     pacer = world.rt.api.pacer
     pacer.rate, pacer.burst = 1.0, 3.0  # aiom's defaults: a short burst, then one a second per channel

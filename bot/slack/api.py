@@ -28,7 +28,9 @@ PERMANENT = {
     "cannot_dm_bot", "user_disabled", "invalid_arguments", "invalid_arg_name", "expired_trigger_id",
     "invalid_trigger_id", "exchanged_trigger_id", "view_too_large", "duplicate_external_id",
 }
-PACED = {"chat.postMessage", "chat.postEphemeral"}
+# Slack's one message a second per channel (with short bursts) is chat.postMessage's own limit; every other
+# method has a per-workspace tier, which its 429 and Retry-After already tell us about.
+PACED = {"chat.postMessage"}
 
 
 class SlackApi:

@@ -1,5 +1,5 @@
-"""Pacing outgoing calls: about one message per second per channel (Slack's documented pace, with short
-bursts), and a pause for a whole method after Slack answered 429 with Retry-After."""
+"""Pacing outgoing calls: about one chat.postMessage per second per channel (Slack's documented pace, with
+short bursts), and a pause for a whole method after Slack answered 429 with Retry-After."""
 from __future__ import annotations
 
 import asyncio
