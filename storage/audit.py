@@ -17,7 +17,8 @@ from typing import Any, AsyncIterator
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.repo._sql import core, prepared
+from storage import audit_pg
+from storage.repo._sql import core, dialect, prepared
 from storage.tables.audit import GENESIS_HASH, AuditEntry
 from storage.types import utcnow
 
@@ -29,6 +30,24 @@ def _canonical(seq: int, at: datetime, prev: str, fields: dict[str, Any]) -> byt
 
 def entry_hash(seq: int, at: datetime, prev: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical(seq, at, prev, fields)).hexdigest()
+
+
+# Stand-ins for the two values only the locked chain head knows (private-use characters, never in aiom's text).
+_PREV_MARK, _SEQ_MARK = "\ue000prev\ue000", "\ue001seq\ue001"
+
+
+def canonical_around(at: datetime, fields: dict[str, Any]) -> tuple[str, str, str] | None:
+    """The entry's canonical JSON cut around the previous hash and the sequence number:
+    `a + prev + b + str(seq) + c` is exactly what `entry_hash` hashes. None if the entry's own text happens to
+    contain a stand-in (then the caller takes the long way)."""
+    body = {"seq": _SEQ_MARK, "at": at.isoformat(timespec="microseconds"), "prev": _PREV_MARK, **fields}
+    text_ = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    seq_mark = json.dumps(_SEQ_MARK, ensure_ascii=False)  # the quoted string, replaced by a bare number
+    if text_.count(_PREV_MARK) != 1 or text_.count(seq_mark) != 1 or text_.index(_PREV_MARK) > text_.index(seq_mark):
+        return None
+    a, rest = text_.split(_PREV_MARK)
+    b, c = rest.split(seq_mark)
+    return a, b, c
 
 
 def _fields(e: AuditEntry) -> dict[str, Any]:
@@ -51,12 +70,16 @@ async def _lock_head(session: AsyncSession) -> tuple[int, str]:
     return seq, prev
 
 
-def _row(seq: int, prev: str, when: datetime, *, action: str, actor_id: int | None = None, actor_label: str = "",
-         platform: str = "", entity: str = "", entity_id: str | int = "", use_case_id: int | None = None,
-         data: dict | None = None, message_ref: str = "") -> dict[str, Any]:
-    fields = {"actor_id": actor_id, "actor_label": actor_label, "platform": platform, "action": action,
-              "entity": entity, "entity_id": str(entity_id), "use_case_id": use_case_id,
-              "data": json.loads(json.dumps(data or {}, default=str)), "message_ref": message_ref}
+def _fields_for(*, action: str, actor_id: int | None = None, actor_label: str = "", platform: str = "",
+               entity: str = "", entity_id: str | int = "", use_case_id: int | None = None, data: dict | None = None,
+               message_ref: str = "") -> dict[str, Any]:
+    return {"actor_id": actor_id, "actor_label": actor_label, "platform": platform, "action": action,
+            "entity": entity, "entity_id": str(entity_id), "use_case_id": use_case_id,
+            "data": json.loads(json.dumps(data or {}, default=str)), "message_ref": message_ref}
+
+
+def _row(seq: int, prev: str, when: datetime, **item: Any) -> dict[str, Any]:
+    fields = _fields_for(**item)
     return {"seq": seq, "at": when, "prev_hash": prev, "hash": entry_hash(seq, when, prev, fields), **fields}
 
 
@@ -68,11 +91,21 @@ async def append(session: AsyncSession, *, action: str, actor_id: int | None = N
                  platform: str = "", entity: str = "", entity_id: str | int = "",
                  use_case_id: int | None = None, data: dict | None = None, message_ref: str = "",
                  at: datetime | None = None) -> AuditEntry:
-    """Add one entry at the end of the chain, inside the caller's transaction (three prebuilt statements)."""
+    """Add one entry at the end of the chain, inside the caller's transaction: one statement on Postgres
+    (storage/audit_pg.py says why), three prebuilt ones on SQLite, where writes are one at a time anyway."""
+    when = (at or utcnow()).astimezone(timezone.utc)
+    fields = _fields_for(action=action, actor_id=actor_id, actor_label=actor_label, platform=platform,
+                         entity=entity, entity_id=entity_id, use_case_id=use_case_id, data=data,
+                         message_ref=message_ref)
+    pieces = canonical_around(when, fields) if dialect(session) == "postgresql" else None
+    if pieces is not None:
+        data_json = json.dumps(fields["data"], ensure_ascii=False)
+        seq, prev, digest = await audit_pg.append(session, at=when, fields={k: v for k, v in fields.items()
+                                                                           if k != "data"},
+                                                  data_json=data_json, pieces=pieces)
+        return AuditEntry(seq=seq, at=when, prev_hash=prev, hash=digest, **fields)
     seq, prev = await _lock_head(session)
-    row = _row(seq + 1, prev, (at or utcnow()).astimezone(timezone.utc), action=action, actor_id=actor_id,
-               actor_label=actor_label, platform=platform, entity=entity, entity_id=entity_id,
-               use_case_id=use_case_id, data=data, message_ref=message_ref)
+    row = {"seq": seq + 1, "at": when, "prev_hash": prev, "hash": entry_hash(seq + 1, when, prev, fields), **fields}
     await core(session, prepared(session, ("audit_insert",), _insert_entries), row)
     await core(session, _MOVE_HEAD, {"s": row["seq"], "h": row["hash"]})
     return AuditEntry(**row)

@@ -293,7 +293,7 @@ async def test_the_click_path_stays_lean(harness: Harness):
     assert len([s for s in touching_answers if s.startswith("select")]) == 1, touching_answers
     assert len([s for s in touching_answers if s.startswith("insert")]) == 1
     assert len([s for s in statements if s.startswith("update scorecard ")]) == 1
-    assert len([s for s in statements if s.startswith("insert into audit_log")]) == 1
+    assert len([s for s in statements if "insert into audit_log" in s]) == 1  # on Postgres inside one WITH
 
 
 async def test_scorecards_keep_the_audit_chain_valid(harness: Harness):
