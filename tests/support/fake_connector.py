@@ -4,17 +4,13 @@ It records what a bot sends - replies, new messages, updates (PUT), new
 conversations, roster look-ups and file-consent uploads - and can answer the
 next N calls with an error (429 with Retry-After by default) to exercise retries.
 
-Used by the Teams tests (in the test's event loop) and by `bench/teams_burst.py`
-(in its own process: `python -m tests.support.fake_connector --port 0`).
+Used by the Teams tests (in the test's event loop) and by the benchmarks (in a process of its own, counting
+what it is sent: `python -m bench.fake_teams`).
 """
 from __future__ import annotations
 
-import argparse
-import asyncio
 import itertools
-import json
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -288,26 +284,3 @@ def card_actions(card: dict | None) -> list[dict]:
 
     walk(card)
     return found
-
-
-def _main(argv: list[str]) -> int:  # pragma: no cover - exercised by the benchmark
-    p = argparse.ArgumentParser(description="fake Bot Framework connector")
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--no-record", action="store_true", help="keep nothing (long runs)")
-    args = p.parse_args(argv)
-
-    async def run() -> None:
-        fake = FakeConnector(record=not args.no_record, synthetic_roster=True)
-        await fake.start(args.port)
-        print(json.dumps({"url": fake.url}), flush=True)
-        await asyncio.Event().wait()
-
-    try:
-        asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(_main(sys.argv[1:]))
