@@ -4,7 +4,8 @@ Only `append` writes; nothing in aiom updates or deletes an entry (and the
 database refuses to: triggers from the first migration). Each entry's hash
 covers its content and the previous entry's hash. The chain tip lives in the
 single `audit_head` row, which every writer locks inside its own transaction,
-so concurrent writers on Postgres queue instead of forking the chain.
+so concurrent writers on Postgres queue instead of forking the chain (on Postgres
+one statement locks, appends and moves the tip: storage/audit_pg.py).
 """
 from __future__ import annotations
 
@@ -78,8 +79,7 @@ def _fields_for(*, action: str, actor_id: int | None = None, actor_label: str = 
             "data": json.loads(json.dumps(data or {}, default=str)), "message_ref": message_ref}
 
 
-def _row(seq: int, prev: str, when: datetime, **item: Any) -> dict[str, Any]:
-    fields = _fields_for(**item)
+def _row(seq: int, prev: str, when: datetime, fields: dict[str, Any]) -> dict[str, Any]:
     return {"seq": seq, "at": when, "prev_hash": prev, "hash": entry_hash(seq, when, prev, fields), **fields}
 
 
@@ -105,7 +105,7 @@ async def append(session: AsyncSession, *, action: str, actor_id: int | None = N
                                                   data_json=data_json, pieces=pieces)
         return AuditEntry(seq=seq, at=when, prev_hash=prev, hash=digest, **fields)
     seq, prev = await _lock_head(session)
-    row = {"seq": seq + 1, "at": when, "prev_hash": prev, "hash": entry_hash(seq + 1, when, prev, fields), **fields}
+    row = _row(seq + 1, prev, when, fields)
     await core(session, prepared(session, ("audit_insert",), _insert_entries), row)
     await core(session, _MOVE_HEAD, {"s": row["seq"], "h": row["hash"]})
     return AuditEntry(**row)
@@ -124,8 +124,8 @@ async def append_many(session: AsyncSession, items: list[dict[str, Any]], *, at:
     rows = []
     for item in items:
         seq += 1
-        fields = {k: v for k, v in item.items() if k != "at"}
-        row = _row(seq, prev, (item.get("at") or at or utcnow()).astimezone(timezone.utc), **fields)
+        fields = _fields_for(**{k: v for k, v in item.items() if k != "at"})
+        row = _row(seq, prev, (item.get("at") or at or utcnow()).astimezone(timezone.utc), fields)
         rows.append(row)
         prev = row["hash"]
     await core(session, prepared(session, ("audit_insert",), _insert_entries), rows)
