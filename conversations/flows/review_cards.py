@@ -218,7 +218,7 @@ def _buttons(policy: Policy, d: CardData) -> list:
 
 async def refresh(acting: Acting, review_id: int) -> Message | None:
     """Rebuild a review's card and update every copy of it (Slack, Teams, console)."""
-    d = await load(acting.session, acting.policy, review_id)
+    d = await load(acting.session, acting.policy, review_id, acting.needs_conditions)
     if d is None:
         return None
     msg = card(acting.policy, d)

@@ -36,6 +36,9 @@ class Acting:
     wrote: bool = False
     # The sequence number of the last audit entry written: makes notification keys unique per change.
     last_seq: int = 0
+    # Use case id -> whether its gate passes only with conditions, once worked out in this turn (the answer
+    # cannot change inside one transaction; the decision and the card refresh both need it).
+    needs_conditions: dict[int, bool] = field(default_factory=dict)
     ctx: "Ctx | None" = field(default=None, repr=False)
 
     @classmethod

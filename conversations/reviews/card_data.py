@@ -67,7 +67,8 @@ async def needs_conditions(session: AsyncSession, policy: Policy, uc: UseCase) -
     return bool(check is not None and getattr(check, "needs_conditions", False))
 
 
-async def load(session: AsyncSession, policy: Policy, review_id: int) -> CardData | None:
+async def load(session: AsyncSession, policy: Policy, review_id: int,
+               known_needs_conditions: dict[int, bool] | None = None) -> CardData | None:
     rr = await reviews.get_review(session, review_id)
     if rr is None:
         return None
@@ -89,7 +90,8 @@ async def load(session: AsyncSession, policy: Policy, review_id: int) -> CardDat
         later = [r for r in await reviews.for_gate(session, gate.id) if r.escalated_from_id == rr.id]
         data.escalated_to = later[0] if later else None
     if gate.status == "pending" and gate.from_stage == uc.stage:
-        data.needs_conditions = await needs_conditions(session, policy, uc)
+        known = (known_needs_conditions or {}).get(uc.id)
+        data.needs_conditions = known if known is not None else await needs_conditions(session, policy, uc)
     ids = {uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id, uc.sponsor_id}
     ids |= {d.person_id for d in data.decisions}
     ids |= {i.asked_by_id for i in infos} | {i.answered_by_id for i in infos}

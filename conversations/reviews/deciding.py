@@ -92,6 +92,7 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
             from conversations.reviews.card_data import needs_conditions as needs
 
             needs_conditions = await needs(acting.session, acting.policy, uc)
+        acting.needs_conditions[uc.id] = needs_conditions
         if needs_conditions:
             raise Refusal("Readiness is in a band that passes this gate only with conditions, so a plain approval "
                           "is not enough: use Approve with conditions and name the gaps to close.")
