@@ -20,6 +20,12 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 
+def with_admins(policy: Policy, emails: list[str]) -> Policy:
+    """The policy with these people added to its admins (who manage review groups in chat)."""
+    admins = list(dict.fromkeys([*(e.strip().lower() for e in policy.admins), *(e.strip().lower() for e in emails)]))
+    return policy.model_copy(update={"admins": admins})
+
+
 @dataclass
 class App:
     settings: Settings
@@ -34,8 +40,10 @@ class App:
 
     @classmethod
     def create(cls, settings: Settings, *, clock: Callable = utcnow, policy: Policy | None = None) -> "App":
-        return cls(settings=settings, policy=policy or load_policy(settings.AIOM_POLICY),
-                   db=Database(settings.DATABASE_URL), clock=clock)
+        policy = policy or load_policy(settings.AIOM_POLICY)
+        if settings.admins:  # AIOM_ADMINS adds to the policy's admins
+            policy = with_admins(policy, settings.admins)
+        return cls(settings=settings, policy=policy, db=Database(settings.DATABASE_URL), clock=clock)
 
     def add_deliverer(self, deliverer: Deliverer) -> None:
         self.deliverers[deliverer.platform] = deliverer

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +33,8 @@ class Settings(BaseSettings):
     # Where Slack and Teams can reach this server from outside (https://aiom.example.com): used for links
     # aiom serves itself, such as the digest's funnel picture. Unset: the digest goes out without it.
     AIOM_PUBLIC_URL: str | None = None
+    # Comma-separated emails of the people who manage review groups in chat (added to the policy's `admins`).
+    AIOM_ADMINS: str | None = None
 
     SLACK_BOT_TOKEN: SecretStr | None = None
     SLACK_SIGNING_SECRET: SecretStr | None = None
@@ -77,6 +80,20 @@ class Settings(BaseSettings):
         if v is not None and not Path(v).is_file():
             raise ValueError("no policy file at that path")
         return v
+
+    @field_validator("AIOM_ADMINS")
+    @classmethod
+    def _admins(cls, v):
+        if v is None:
+            return v
+        bad = [e.strip() for e in v.split(",") if e.strip() and not re.match(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$", e.strip())]
+        if bad:
+            raise ValueError(f"must be email addresses separated by commas; not an email: {', '.join(bad)}")
+        return v
+
+    @property
+    def admins(self) -> list[str]:
+        return [e.strip().lower() for e in (self.AIOM_ADMINS or "").split(",") if e.strip()]
 
     @field_validator("SLACK_API_URL")
     @classmethod

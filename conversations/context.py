@@ -48,11 +48,13 @@ class Ctx:
     outbox_written: bool = False
     # Work the engine runs once this turn's transaction has committed (see `after_commit`).
     after: list[Callable[[], Awaitable[list[Op]]]] = field(default_factory=list)
+    # The policy in effect this turn: the file with the review-group settings stored over it (set by the engine).
+    effective: Policy | None = None
 
     # -- convenience ---------------------------------------------------------
     @property
     def policy(self) -> Policy:
-        return self.engine.policy
+        return self.effective or self.engine.policy
 
     @property
     def platform(self) -> str:

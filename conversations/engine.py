@@ -15,6 +15,7 @@ from collections import OrderedDict
 from typing import Awaitable, Callable, Protocol
 
 from conversations.context import Ctx, Refusal
+from conversations.groups.effective import effective_policy
 from conversations.interaction import Inbound, Outcome, Say, Whisper
 from conversations.messages import say
 from conversations.people import person_for_actor, user_key
@@ -65,6 +66,8 @@ class Engine:
         self.flows: dict[str, Flow] = {}
         self.fallback: CommandHandler | None = None
         self._person_cache: OrderedDict[tuple, int] = OrderedDict()
+        # Platform -> where review-group memberships can be read (a Slack user group, a Teams team): set by adapters.
+        self.group_sources: dict = {}
 
     # -- registration -----------------------------------------------------------
     def command(self, *names: str, help: str = "") -> Callable[[CommandHandler], CommandHandler]:
@@ -103,7 +106,8 @@ class Engine:
                                                                         inbound.event_id):
                     return Outcome(duplicate=True)
                 person = await self._person(session, inbound)
-                ctx = Ctx(engine=self, session=session, inbound=inbound, person=person, now=self.clock())
+                ctx = Ctx(engine=self, session=session, inbound=inbound, person=person, now=self.clock(),
+                          effective=await effective_policy(session, self.policy))
                 try:
                     await self._route(ctx)
                 except Refusal as r:

@@ -43,6 +43,9 @@ async def _chat(settings, email: str) -> int:
     from bot.console.deliverer import ConsoleDeliverer
 
     app = app_or_exit(settings)
+    from bot.app import with_admins
+
+    app.policy = with_admins(app.policy, [email])  # whoever starts the local chat manages its review groups
     deliverer = ConsoleDeliverer(lambda text: print(text, flush=True))
     app.add_deliverer(deliverer)
     await app.start(background=False, scheduler=True)  # reminders and digests print here too

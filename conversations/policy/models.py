@@ -291,6 +291,8 @@ class Policy(_Strict):
     kpis: KpiPolicy
     incidents: IncidentPolicy
     export_groups: list[str]
+    # Who manages review groups in chat (emails); AIOM_ADMINS adds to them.
+    admins: list[str] = Field(default_factory=list)
 
     @property
     def stage_keys(self) -> list[str]:

@@ -83,3 +83,10 @@ async def touch_identity(session: AsyncSession, identity_id: int, extra: dict | 
     if extra is not None:
         values["extra"] = extra
     await session.execute(update(PlatformIdentity).where(PlatformIdentity.id == identity_id).values(**values))
+
+
+async def emails_with_identity(session: AsyncSession, platform: str) -> list[str]:
+    """The emails of the people aiom knows on `platform` (they used it there, or a roster named them)."""
+    q = select(Person.email).join(PlatformIdentity, PlatformIdentity.person_id == Person.id) \
+        .where(PlatformIdentity.platform == platform, Person.email.is_not(None)).distinct()
+    return [e for e in (await session.execute(q)).scalars().all() if e]

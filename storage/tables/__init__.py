@@ -1,5 +1,6 @@
 """Every aiom table. Importing this package registers them all on SQLModel.metadata."""
 from storage.tables.audit import AuditEntry, AuditHead
+from storage.tables.group_settings import ReviewGroupSetting
 from storage.tables.instruments import RiskEntry, Scorecard, ScorecardAnswer
 from storage.tables.messaging import (
     ConversationRef,
@@ -28,6 +29,6 @@ __all__ = [
     "AuditEntry", "AuditHead", "Condition", "ConversationRef", "ConversationState", "DigestRun",
     "GateRequest", "Incident", "InfoRequest", "Kpi", "KpiValue", "MessageRef", "Outbox", "Person",
     "PlatformIdentity", "ProcessedEvent", "ReviewDecision", "ReviewGroupChannel", "ReviewGroupMember",
-    "ReviewGroupRow", "ReviewRequest", "RiskEntry", "Scorecard", "ScorecardAnswer", "Snooze",
+    "ReviewGroupRow", "ReviewGroupSetting", "ReviewRequest", "RiskEntry", "Scorecard", "ScorecardAnswer", "Snooze",
     "StageChange", "UseCase", "UseCaseContributor",
 ]

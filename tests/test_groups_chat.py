@@ -1,0 +1,113 @@
+"""Review groups managed in chat: admins only, stored over the policy file, in effect at once in every process,
+audited with before and after."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.app import with_admins
+from conversations.groups.changes import AUDIT_ACTION
+from storage import audit
+from tests.support import factories
+from tests.support.harness import Harness
+from tests.support.reviewing import button, card, flat, make_ready, review_for, reviewer
+
+ADMIN, ADMIN2, OWNER = "ada.admin@example.com", "abe.admin@example.com", "anna.owner@example.com"
+
+
+@pytest.fixture
+def admin_policy(policy):
+    return with_admins(policy, [ADMIN, ADMIN2])
+
+
+@pytest.fixture
+async def h(db_url, admin_policy, clock):
+    h = await Harness.start(db_url, policy=admin_policy, clock=clock)
+    yield h
+    await h.stop()
+
+
+async def test_only_admins_change_groups_and_everyone_else_is_told_politely(h):
+    seen = await h.person("sam.security@example.com").say("group security add eve@example.com")
+    assert "Only an aiom admin can change review groups" in flat(seen.text)
+    assert ADMIN in flat(seen.text)
+    listing = flat((await h.person("sam.security@example.com").say("groups")).text)
+    assert "eve@example.com" not in listing
+    assert "Security" in listing and "sam.security@example.com" in listing
+
+
+async def test_an_admin_adds_a_member_who_can_decide_at_once_in_another_process(h, db_url, admin_policy, clock):
+    other = await Harness.start(db_url, policy=admin_policy, clock=clock)  # a second process on the same database
+    try:
+        async with h.app.db.write() as s:
+            uc = await factories.use_case(s, now=h.app.clock())
+            await make_ready(s, h.app.policy, uc, h.app.clock())
+        await h.person(OWNER).say(f"move UC-{uc.id}")
+        rr = await review_for(h, uc.id, "product")
+        refused = await reviewer(other, "nina.new@example.com", "product").press(button(await card(h, rr.id), "Approve"))
+        assert "not listed in that group" in flat(refused.text)
+
+        seen = await h.person(ADMIN).say("group product add nina.new@example.com")
+        assert "Added nina.new@example.com to Product" in flat(seen.text), seen.text
+
+        ok = await reviewer(other, "nina.new@example.com", "product").press(button(await card(h, rr.id), "Approve"))
+        assert "not listed" not in flat(ok.text)
+        assert (await review_for(h, uc.id, "product")).status == "approved"
+        assert "nina.new@example.com" in flat((await other.person("x@example.com").say("groups")).text)
+    finally:
+        await other.stop()
+
+
+async def test_a_change_is_audited_with_before_and_after(h):
+    await h.person(ADMIN).say("group security remove sue.security@example.com")
+    async with h.app.db.read() as s:
+        entries = [e async for e in audit.entries(s) if e.action == AUDIT_ACTION]
+    assert len(entries) == 1
+    e = entries[0]
+    assert e.actor_label == ADMIN and e.entity_id == "security"
+    assert e.data["before"]["members"] == ["sam.security@example.com", "sue.security@example.com"]
+    assert e.data["after"]["members"] == ["sam.security@example.com"]
+
+
+async def test_bad_input_names_what_is_wrong_and_changes_nothing(h):
+    admin = h.person(ADMIN)
+    assert "There is no review group called “secruity”" in flat((await admin.say("group secruity add a@b.com")).text)
+    assert "I do not know who “bob”" in flat((await admin.say("group security add bob")).text)
+    assert "not in Security" in flat((await admin.say("group security remove zed@example.com")).text)
+    assert "not a channel" in flat((await admin.say("group security channel here")).text)
+    assert "I do not know how to “promote”" in flat((await admin.say("group security promote x")).text)
+    async with h.app.db.read() as s:
+        assert not [e async for e in audit.entries(s) if e.action == AUDIT_ACTION]
+
+
+async def test_channel_here_sends_the_next_cards_to_that_channel(h):
+    admin = h.person(ADMIN, platform="console", conversation="#sec-room", kind="channel")
+    seen = await admin.say("group security channel here")
+    assert "not a channel" in flat(seen.text)  # the local chat has no channels of its own
+
+
+async def test_reset_returns_to_the_policy_file(h):
+    admin = h.person(ADMIN)
+    await admin.say("group security add eve@example.com")
+    seen = await admin.say("group security reset")
+    assert "back to what the policy file says" in flat(seen.text)
+    listing = flat((await admin.say("groups")).text)
+    assert "eve@example.com" not in listing and "sue.security@example.com" in listing
+
+
+async def test_two_admins_adding_at_once_both_changes_are_kept(h, db_url, admin_policy, clock):
+    other = await Harness.start(db_url, policy=admin_policy, clock=clock)  # another process
+    try:
+        await h.person(ADMIN).say("groups")
+        await other.person(ADMIN2).say("groups")
+        seen = await asyncio.gather(*[
+            (h.person(ADMIN) if i % 2 else other.person(ADMIN2)).say(f"group legal add person{i}@example.com")
+            for i in range(6)])
+        assert all("Added" in flat(x.text) for x in seen), [x.text for x in seen]
+        listing = flat((await h.person(ADMIN).say("group legal")).text)
+        for i in range(6):
+            assert f"person{i}@example.com" in listing, listing
+        assert "lee.legal@example.com" in listing
+    finally:
+        await other.stop()
