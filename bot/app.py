@@ -8,6 +8,8 @@ from typing import Any, Callable
 
 from bot.config import Settings
 from conversations.engine import Engine
+from conversations.groups.decidability import undecidable_groups
+from conversations.groups.effective import effective_policy
 from conversations.policy import Policy, load_policy
 from conversations.registry import build_engine
 from notifications.delivery import Deliverer
@@ -55,6 +57,12 @@ class App:
             await upgrade(self.db)
         async with self.db.write() as s:
             await sync_review_groups(s, self.policy, now=self.clock())
+            effective = await effective_policy(s, self.policy)
+        bad = undecidable_groups(effective)
+        if bad:  # named at every start, so nobody finds out from a review that sits with nobody
+            log.warning("%d review group%s cannot decide a review: %s. An admin can add members in chat "
+                        "(group <key> add alice@example.com); type “groups” to see them all.", len(bad),
+                        "s" if len(bad) != 1 else "", "; ".join(f"{d.group_key} ({d.reason})" for d in bad))
         self.dispatcher = Dispatcher(self.db, self.deliverers, clock=self.clock,
                                      lease_seconds=self.policy.reminders.claim_seconds)
         self.engine = build_engine(self.db, self.policy, platforms=set(self.deliverers), clock=self.clock,

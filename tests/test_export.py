@@ -123,7 +123,7 @@ def csv_rows(content: bytes) -> list[dict[str, str]]:
 
 def xlsx_rows(content: bytes) -> list[dict[str, str]]:
     wb = load_workbook(io.BytesIO(content), read_only=True)
-    assert wb.sheetnames == ["Portfolio", "About"]
+    assert wb.sheetnames == ["Portfolio", "About", "Review groups"]
     rows = list(wb["Portfolio"].iter_rows(values_only=True))
     about = dict(r for r in wb["About"].iter_rows(values_only=True))
     assert about["format_version"] == columns.FORMAT_VERSION and about["use_cases"] == len(rows) - 1

@@ -3,6 +3,8 @@ audited with before and after."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
 
 import pytest
 
@@ -10,7 +12,9 @@ from bot.app import with_admins
 from conversations.groups.changes import AUDIT_ACTION
 from storage import audit
 from tests.support import factories
+from tests.conftest import TEST_POLICY
 from tests.support.harness import Harness
+from tests.support.proc import AIOM, clean_env
 from tests.support.reviewing import button, card, flat, make_ready, review_for, reviewer
 
 ADMIN, ADMIN2, OWNER = "ada.admin@example.com", "abe.admin@example.com", "anna.owner@example.com"
@@ -111,3 +115,45 @@ async def test_two_admins_adding_at_once_both_changes_are_kept(h, db_url, admin_
         assert "lee.legal@example.com" in listing
     finally:
         await other.stop()
+
+
+def _aiom(args: list[str], tmp_path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*AIOM, *args], env=clean_env(**env), cwd=tmp_path, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=120)
+
+
+async def test_policy_check_effective_and_the_export_show_the_changes_made_in_chat(h, db_url, tmp_path):
+    await h.person(ADMIN).say("group privacy add pam.privacy@example.com")
+    r = await asyncio.to_thread(_aiom, ["policy", "check", "--effective"], tmp_path, DATABASE_URL=db_url,
+                                AIOM_POLICY=str(TEST_POLICY), AIOM_ADMINS=ADMIN)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    privacy = out[out.index("  privacy:"):out.index("  legal:")]
+    assert "(changed in chat)" in privacy and "pam.privacy@example.com, priya.privacy@example.com" in privacy
+    assert "members from: set in chat" in privacy and "can decide: yes" in privacy
+    assert f"Admins: {ADMIN}" in out
+    r = await asyncio.to_thread(_aiom, ["export", "--format", "json", "--out", "-", "--quiet"], tmp_path,
+                                DATABASE_URL=db_url, AIOM_POLICY=str(TEST_POLICY))
+    assert r.returncode == 0, r.stderr
+    groups = {g["key"]: g for g in json.loads(r.stdout)["review_groups"]}
+    assert groups["privacy"]["members"] == ["pam.privacy@example.com", "priya.privacy@example.com"]
+
+
+def test_policy_check_names_every_group_that_cannot_decide(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("review:\n  groups:\n    - {key: security, name: Security, members: [sam@example.com]}\n")
+    r = _aiom(["policy", "check", str(f)], tmp_path)
+    assert r.returncode == 0 and r.stdout.strip() == f"{f}: OK"
+    assert "6 review groups cannot decide a review" in r.stderr
+    assert "legal: Legal has no members" in r.stderr and "security:" not in r.stderr
+
+
+async def test_start_up_names_the_groups_that_cannot_decide(db_url, caplog):
+    from conversations.policy import load_policy
+
+    with caplog.at_level("WARNING"):
+        h = await Harness.start(db_url, policy=load_policy(None))
+        await h.stop()
+    text = " ".join(r.getMessage() for r in caplog.records)
+    assert "7 review groups cannot decide a review" in text
+    assert "security (Security has no members)" in text

@@ -44,6 +44,10 @@ async def _export(app, args) -> int:
     progress = None if args.quiet else ProgressBar("Exporting")
     try:
         await upgrade(app.db)
+        from conversations.groups.effective import effective_policy
+
+        async with app.db.read() as s:
+            app.policy = await effective_policy(s, app.policy)  # the review groups as changed in chat
         if out_name == "-":
             n = await write(args.format, app.db, app.policy, sys.stdout.buffer, now, progress=progress)
             sys.stdout.buffer.flush()

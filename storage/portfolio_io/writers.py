@@ -47,7 +47,14 @@ async def records(db: Database, policy: Policy, now: datetime, *, batch_size: in
 
 def header(policy: Policy, now: datetime) -> dict:
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "generated_at": iso(now),
-            "organisation": policy.organisation}
+            "organisation": policy.organisation, "review_groups": review_groups(policy)}
+
+
+def review_groups(policy: Policy) -> list[dict]:
+    """The review groups in effect (the policy file with the changes made in chat over it)."""
+    return [{"key": g.key, "name": g.name, "members": sorted({m.strip().lower() for m in g.members}),
+             "channels": {p: list(c) for p, c in sorted(g.channels.items()) if c}, "quorum": g.quorum}
+            for g in policy.review.groups]
 
 
 def _cell(v) -> str:
@@ -126,10 +133,17 @@ async def _xlsx(rows: AsyncIterator[dict], out: IO[bytes], head: dict) -> int:
         n += 1
     about = wb.create_sheet("About")
     for k, v in head.items():
-        about.append([k, v])
+        if k != "review_groups":
+            about.append([k, v])
     about.append(["use_cases", n])
     about.append(["note", "Columns are documented in aiom's docs/live-operation.md; aiom import reads the "
                           "Portfolio sheet."])
+    groups = wb.create_sheet("Review groups")
+    groups.append(["key", "name", "members", "channels", "quorum"])
+    for g in head.get("review_groups", []):
+        chans = "; ".join(f"{p}: {', '.join(c)}" for p, c in g["channels"].items())
+        groups.append([_xlsx_cell(groups, v) for v in (g["key"], g["name"], ", ".join(g["members"]), chans,
+                                                         g["quorum"])])
     wb.save(out)
     return n
 
