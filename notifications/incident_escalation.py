@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.flows import incident_cards as cards
+from conversations.groups.effective import effective_policy
 from conversations.messages import Button, Buttons, Context, Message, Text
 from conversations.policy import Policy
 from notifications import outbox as notify
@@ -29,7 +30,7 @@ def platforms_of(app) -> set[str]:
 async def sweep(app, now: datetime) -> int:
     """Escalate every overdue unacknowledged incident; returns how many were escalated."""
     async with app.db.write() as s:
-        n = await escalate_due(s, app.policy, platforms_of(app), now)
+        n = await escalate_due(s, await effective_policy(s, app.policy), platforms_of(app), now)
     if n and getattr(app, "dispatcher", None) is not None:
         app.dispatcher.wake()
     return n

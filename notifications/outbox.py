@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.messages import Message
 from conversations.policy import Policy
 from storage.repo import message_refs, outbox, people
+from storage.repo.people import normalise_email
 
 PLATFORM_PREFERENCE = ("slack", "teams", "console")
 CONSOLE_GROUP_PREFIX = "#"
@@ -19,14 +20,15 @@ CONSOLE_GROUP_PREFIX = "#"
 
 async def to_person(session: AsyncSession, *, person_id: int, message: Message, key: str, platforms: set[str],
                     now: datetime, purpose: str = "notice", subject: str = "", use_case_id: int | None = None,
-                    not_before: datetime | None = None, late: bool = False) -> int | None:
+                    not_before: datetime | None = None, late: bool = False, remember_as: str = "") -> int | None:
     """DM a person on the platform they were last active on (or any platform that can find them)."""
     platform = await choose_platform(session, person_id, platforms)
     if platform is None:
         return None
     return await outbox.enqueue(session, dedupe_key=key, platform=platform, kind="dm", target=str(person_id),
                                 message=message.to_dict(), purpose=purpose, subject=subject, now=now,
-                                use_case_id=use_case_id, person_id=person_id, not_before=not_before, late=late)
+                                use_case_id=use_case_id, person_id=person_id, not_before=not_before, late=late,
+                                ref_purpose=remember_as)
 
 
 async def choose_platform(session: AsyncSession, person_id: int, platforms: set[str]) -> str | None:
@@ -66,8 +68,30 @@ async def to_channels(session: AsyncSession, *, targets: list[tuple[str, str]], 
 
 async def to_group(session: AsyncSession, *, policy: Policy, group_key: str, platforms: set[str],
                    message: Message, key: str, **kw) -> list[int]:
-    return await to_channels(session, targets=group_targets(policy, group_key, platforms), message=message,
-                             key=key, **kw)
+    """Post to the group's channels; a group with no channel on a chat platform aiom runs on gets the message by
+    direct message to each member instead (remembered like a post, so later updates reach those copies too)."""
+    targets = group_targets(policy, group_key, platforms)
+    ids = await to_channels(session, targets=targets, message=message, key=key, **kw)
+    if platforms - {"console"} and not [t for t in targets if t[0] != "console"]:
+        ids += await to_members(session, policy=policy, group_key=group_key, platforms=platforms - {"console"},
+                                message=message, key=key, **kw)
+    return ids
+
+
+async def to_members(session: AsyncSession, *, policy: Policy, group_key: str, platforms: set[str],
+                     message: Message, key: str, now: datetime, remember_as: str = "", thread_of: str = "",
+                     purpose: str = "notice", subject: str = "", use_case_id: int | None = None,
+                     late: bool = False) -> list[int]:
+    ids = []
+    for email in sorted({normalise_email(m) for m in policy.review.group(group_key).members} - {None}):
+        person = await people.by_email(session, email) or await people.create(session, email=email,
+                                                                               display_name=email)
+        new = await to_person(session, person_id=person.id, message=message, key=f"{key}:dm:{person.id}",
+                              platforms=platforms, now=now, purpose=purpose, subject=subject,
+                              use_case_id=use_case_id, late=late, remember_as=remember_as)
+        if new:
+            ids.append(new)
+    return ids
 
 
 async def update_everywhere(session: AsyncSession, *, purpose: str, message: Message, key: str,

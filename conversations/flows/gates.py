@@ -9,6 +9,7 @@ from conversations import gate_facts
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows.review_cards import group_name, when
+from conversations.groups import alerts
 from conversations.labels import parse_uc_id, stage_label, uc_ref
 from conversations.messages import Button, Buttons, Context, Facts, Header, Message, Text
 from conversations.reviews import gating, rules
@@ -63,10 +64,14 @@ async def request_gate(ctx: Ctx, use_case_id: int) -> None:
     if uc.tier_override_status == "pending":
         notes.append(Context(f"Your requested {uc.tier_requested} tier still waits for the risk reviewers; the "
                              f"reviews follow the {uc.effective_tier} tier until they accept it."))
+    if acting.undecidable:
+        notes.extend(alerts.warning(uc, acting.undecidable).blocks)
+        notes.append(Context("The admins have been told."))
     ctx.say(Message([Header(f"{uc_ref(uc)}: review requested for {to}"),
                      Text([f"The {uc.effective_tier}-risk path for this gate needs {len(rows)} group"
-                           f"{'s' if len(rows) != 1 else ''}. Each has the review card in its channel; you and "
-                           "the other owner will hear about every decision here."]),
+                           f"{'s' if len(rows) != 1 else ''}. Each has the review card where it meets (its "
+                           "channel, or each member's direct messages); you and the other owner will hear about "
+                           "every decision here."]),
                      Facts(facts), *notes,
                      Buttons([Button("Status", "status.show", {"uc": uc.id})])],
                     fallback=f"{uc_ref(uc)}: review requested for {to}"))

@@ -171,6 +171,9 @@ def card(policy: Policy, d: CardData) -> Message:
     if lines:
         blocks.append(Text(["Decisions:\n" + "\n".join(f"• {x}" for x in lines)]))
     blocks.append(Divider())
+    if d.undecidable:
+        blocks.append(Context(f"Nobody can decide this review yet: {d.undecidable}. The owners and the aiom "
+                              "admins have been told; an admin can add members in chat."))
     blocks.append(Context(f"Review {rr.id} · {status_line(d, policy)}"))
     blocks.extend(_buttons(policy, d))
     return Message(blocks, fallback=f"Review for {gname}: {uc_ref(uc)} {uc.title} ({status_line(d, policy)})")

@@ -40,6 +40,8 @@ class Acting:
     # cannot change inside one transaction; the decision and the card refresh both need it).
     needs_conditions: dict[int, bool] = field(default_factory=dict)
     ctx: "Ctx | None" = field(default=None, repr=False)
+    # (review, Decidability) for each review just opened that nobody can decide (conversations/groups/alerts.py).
+    undecidable: list = field(default_factory=list)
 
     @classmethod
     def of(cls, ctx: "Ctx") -> "Acting":

@@ -43,6 +43,8 @@ class CardData:
     escalation: AuditEntry | None = None
     escalated_to: ReviewRequest | None = None
     needs_conditions: bool = False
+    # Why nobody can decide this review while it is open ("" when someone can): conversations/groups.
+    undecidable: str = ""
 
     def name(self, person_id: int | None) -> str:
         p = self.people.get(person_id) if person_id else None
@@ -102,4 +104,10 @@ async def load(session: AsyncSession, policy: Policy, review_id: int,
     ids |= {(e.data or {}).get(k) for e in data.changes for k in ("owner", "owner_id")
             if isinstance((e.data or {}).get(k), int)}
     data.people = await people.get_many(session, [i for i in ids if i])
+    if rr.status in ("pending", "info_requested"):
+        from conversations.groups.decidability import group_decidability
+
+        involved = [data.people[i].email for i in (uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id,
+                                                    uc.sponsor_id) if i in data.people and data.people[i].email]
+        data.undecidable = group_decidability(policy, rr.group_key, excluded=involved).reason
     return data

@@ -42,6 +42,9 @@ async def open_gate(acting: Acting, uc: UseCase, gate: Gate) -> tuple[GateReques
 
     for rr in rows:
         await review_cards.post(acting, rr.id)
+    from conversations.groups import alerts
+
+    acting.undecidable = await alerts.check_reviews(acting, uc, rows)
     if uc.tier_override_status == "pending" and rules.tier_group(acting.policy) not in groups:
         await post_tier_card(acting, uc)
     return gr, rows

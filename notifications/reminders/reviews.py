@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from conversations.groups.effective import effective_policy
 from conversations.labels import uc_ref
 from conversations.messages import Button, Buttons, Context, Message, Text
 from conversations.reviews.rules import may_be_asked
@@ -31,7 +32,7 @@ async def sweep(app, now: datetime) -> int:
     total = 0
     for _ in range(50):  # bounded: 50 batches of 100 per run; the rest waits for the next run
         async with app.db.write() as s:
-            n, more = await remind_due(s, app.policy, platforms_of(app), now)
+            n, more = await remind_due(s, await effective_policy(s, app.policy), platforms_of(app), now)
         total += n
         if not more:
             break
