@@ -38,6 +38,8 @@ class App:
     engine: Engine | None = None
     dispatcher: Dispatcher | None = None
     scheduler: Any = None  # notifications.scheduler.Scheduler when started
+    # Platform -> where review-group memberships are read (conversations/groups/sources.py), set by the adapters.
+    group_sources: dict[str, Any] = field(default_factory=dict)
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     @classmethod
@@ -67,6 +69,7 @@ class App:
                                      lease_seconds=self.policy.reminders.claim_seconds)
         self.engine = build_engine(self.db, self.policy, platforms=set(self.deliverers), clock=self.clock,
                                    on_outbox=self.dispatcher.wake)
+        self.engine.group_sources = self.group_sources
         if background:
             self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox-dispatcher"))
         if scheduler if scheduler is not None else background:

@@ -80,6 +80,14 @@ class Scheduler:
         except Exception:
             log.exception("digest %s failed; the next sweep retries it from the database", key)
 
+    async def _job_group_sync(self) -> None:
+        from notifications import group_sync
+
+        try:
+            await group_sync.sweep(self.app)
+        except Exception:
+            log.exception("review group sync failed; the next one retries")
+
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self, *, catch_up: bool = True) -> None:
         policy = self.app.policy
@@ -92,6 +100,13 @@ class Scheduler:
                 continue
             aps.add_job(self._job_digest, CronTrigger.from_crontab(d.cron, timezone=d.timezone), args=[d.key],
                         id=f"digest:{d.key}", name=d.name, replace_existing=True)
+        if self.app.group_sources:  # review groups that follow a Slack user group or a Teams team
+            from apscheduler.triggers.interval import IntervalTrigger
+
+            from notifications import group_sync
+
+            aps.add_job(self._job_group_sync, IntervalTrigger(minutes=group_sync.EVERY_MINUTES), id="group-sync",
+                        name="review groups: re-read bound user groups and teams", replace_existing=True)
         aps.start()
         self._aps = aps
         if catch_up:

@@ -15,7 +15,8 @@ from bot.slack.listeners.shortcuts.propose import CALLBACK_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFESTS = {"http": ROOT / "manifest" / "slack.yaml", "socket": ROOT / "manifest" / "slack-socket-mode.yaml"}
-EVENTS_HANDLED = {"app_home_opened", "app_mention", "message.im", "message.channels", "message.groups"}
+EVENTS_HANDLED = {"app_home_opened", "app_mention", "message.im", "message.channels", "message.groups",
+                  "subteam_members_changed", "subteam_updated"}
 
 
 def load(kind: str) -> dict:
@@ -67,4 +68,5 @@ def test_every_scope_says_why_it_is_needed(kind):
         line = re.search(rf"^\s*- {re.escape(scope)}\s*#\s*(\S.*)$", text, re.M)
         assert line, f"scope {scope} has no comment saying why"
     assert set(scopes) == {"app_mentions:read", "channels:history", "groups:history", "chat:write", "commands",
-                           "files:write", "im:history", "im:write", "users:read", "users:read.email"}
+                           "files:write", "im:history", "im:write", "users:read", "users:read.email",
+                           "usergroups:read"}

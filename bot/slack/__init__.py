@@ -54,6 +54,9 @@ def attach(app, web_app: web.Application) -> SlackRuntime:
     bolt = build_bolt(rt, secret)
     rt.bolt = bolt
     app.add_deliverer(SlackDeliverer(rt))
+    from bot.slack.usergroups import SlackUserGroups  # noqa: PLC0415
+
+    app.group_sources["slack"] = SlackUserGroups(rt)
     web_app[RUNTIME_KEY] = rt
 
     socket = None

@@ -67,6 +67,9 @@ class FakeSlack:
     failures: dict[str, Failure] = field(default_factory=dict)
     record: bool = True
     latency: float = 0.0
+    # User groups: id -> {"handle": ..., "name": ..., "users": [user ids]}; scopes the app was not granted.
+    usergroups: dict[str, dict] = field(default_factory=dict)
+    missing_scopes: set[str] = field(default_factory=set)
 
     def __post_init__(self):
         self._tsn = itertools.count(1)
@@ -274,6 +277,23 @@ class FakeSlack:
         email = (a.get("email") or "").lower()
         u = next((u for u in self.users.values() if u.email == email), None)
         return {"ok": True, "user": self._user_json(u)} if u else {"ok": False, "error": "users_not_found"}
+
+    def add_usergroup(self, gid: str, handle: str, users: list[str], name: str = "") -> dict:
+        self.usergroups[gid] = {"id": gid, "handle": handle, "name": name or handle, "users": list(users)}
+        return self.usergroups[gid]
+
+    def _scope(self, scope: str) -> dict | None:
+        return {"ok": False, "error": "missing_scope", "needed": scope} if scope in self.missing_scopes else None
+
+    def m_usergroups_list(self, a: dict) -> dict:
+        return self._scope("usergroups:read") or {
+            "ok": True, "usergroups": [{k: v for k, v in g.items() if k != "users"} for g in self.usergroups.values()]}
+
+    def m_usergroups_users_list(self, a: dict) -> dict:
+        g = self.usergroups.get(a.get("usergroup", ""))
+        if g is None:
+            return self._scope("usergroups:read") or {"ok": False, "error": "no_such_subteam"}
+        return self._scope("usergroups:read") or {"ok": True, "users": list(g["users"])}
 
     def m_conversations_open(self, a: dict) -> dict:
         return {"ok": True, "channel": {"id": "D" + str(a.get("users", "")).lstrip("UW")}}
