@@ -49,6 +49,9 @@ def attach(app: App, web_app: web.Application):
                       proactive=proactive, files=Files(app.db, pool, proactive),
                       metrics=web_app.get(METRICS_KEY))
     app.add_deliverer(TeamsDeliverer(rt))
+    from bot.teams.roster import TeamsRosters  # noqa: PLC0415
+
+    rt.rosters = app.group_sources["teams"] = TeamsRosters(rt)
     web_app[RUNTIME_KEY] = rt
     web_app[BOT_KEY] = AiomTeamsBot(rt)
     web_app.router.add_post("/api/messages", messages)

@@ -234,3 +234,18 @@ async def call(client: ConnectorClient, method: str, path: str, body: dict) -> d
         return json.loads(raw) if raw else {}
     except ValueError:
         return {}
+
+
+async def get(client: ConnectorClient, path: str) -> dict:
+    """One connector GET (a roster page), through `client`'s pipeline; ConnectorError on a non-2xx answer."""
+    url = client.config.base_url.rstrip("/") + path
+    request = ClientRequest("GET", url, headers={"Accept": "application/json"})
+    response = (await client.config.pipeline.run(request, stream=True)).http_response
+    if response.status_code >= 300:
+        raise ConnectorError(response.status_code, f"GET {path.split('?')[0]}",
+                             retry_after_seconds(response.headers.get("Retry-After")))
+    try:
+        raw = response.body()
+        return json.loads(raw) if raw else {}
+    except ValueError:
+        return {}

@@ -109,6 +109,14 @@ class Proactive:
             await call(connector, "PUT", conversation_path(conversation_id, activity_id), message)
         await self._run(reference, work)
 
+    async def read(self, reference: ConversationReference, path: str) -> dict:
+        """A connector GET (a team roster page) with the client for the reference's service URL."""
+        from bot.teams.connector import get
+
+        async def work(connector: ConnectorClient, turn: TurnContext) -> dict:
+            return await get(connector, path)
+        return await self._run(reference, work)
+
     async def open_personal(self, *, service_url: str, tenant: str, user_id: str,
                             bot: ChannelAccount | None) -> ConversationReference:
         """The 1:1 chat between the bot and a Teams user (Teams returns the existing one if there is one)."""

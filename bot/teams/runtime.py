@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from botbuilder.integration.aiohttp import CloudAdapter
 
@@ -27,6 +28,7 @@ class TeamsRuntime:
     proactive: Proactive
     files: Files
     metrics: Metrics | None = None
+    rosters: Any = None  # bot.teams.roster.TeamsRosters: review groups that follow a team
 
     @property
     def engine(self) -> Engine:

@@ -137,7 +137,7 @@ def decision_refusal(clicker: Clicker, members: Iterable[str], group_name: str,
                 "you. Ask an admin to check that your account shows a verified email.")
     if clicker.email.lower() not in {m.lower() for m in members}:
         return (f"Only members of {group_name} can decide this review, and you are not listed in that group. "
-                "If you should be, ask the operating-model admin to add you to the policy.")
+                "If you should be, ask an aiom admin to add you (type “groups” to see who is in it).")
     for role, pid in involved.items():
         if pid is not None and pid == clicker.person_id:
             return (f"You are the {role} of this use case, so you cannot decide its review: another member of "

@@ -85,6 +85,8 @@ class FakeConnector:
     # Every request as (method, path, status) in arrival order.
     calls: list[tuple[str, str, int]] = field(default_factory=list)
     roster: dict[str, dict] = field(default_factory=dict)
+    # Team id -> the user ids ("29:…", each in `roster`) of its members, read page by page (pagedmembers).
+    teams: dict[str, list[str]] = field(default_factory=dict)
     record: bool = True
     # Answer roster look-ups for unknown users with a made-up member ("29:bench-7" -> bench-7@example.com).
     synthetic_roster: bool = False
@@ -196,6 +198,18 @@ class FakeConnector:
             return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
         return web.json_response(member)
 
+    async def _paged(self, request: web.Request) -> web.Response:
+        cid = request.match_info["cid"]
+        if cid not in self.teams:
+            return web.json_response({"error": {"code": "BotNotInConversationRoster"}}, status=403)
+        size = int(request.query.get("pageSize") or 100)
+        start = int(request.query.get("continuationToken") or 0)
+        ids = self.teams[cid][start:start + size]
+        body: dict = {"members": [self.roster[i] for i in ids if i in self.roster]}
+        if start + size < len(self.teams[cid]):
+            body["continuationToken"] = str(start + size)
+        return web.json_response(body)
+
     async def _inspect(self, request: web.Request) -> web.Response:
         """GET /_fake/cards?conversation=ID: the current card of every message posted there (benchmark set-up)."""
         base = request.query.get("conversation", "")
@@ -218,6 +232,7 @@ class FakeConnector:
         r.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
         r.add_delete("/v3/conversations/{cid}/activities/{aid}", self._delete)
         r.add_get("/v3/conversations/{cid}/members/{uid}", self._member)
+        r.add_get("/v3/conversations/{cid}/pagedmembers", self._paged)
         r.add_put("/upload/{name}", self._upload)
         r.add_get("/_fake/cards", self._inspect)
         return app

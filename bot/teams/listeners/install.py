@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from botbuilder.core import TurnContext
 
-from bot.teams.activity import kind_of
+from bot.teams.activity import channel_data, kind_of
 from bot.teams.listeners.common import run_turn, where_of
 from bot.teams.runtime import TeamsRuntime
 from conversations.interaction import Inbound
+from notifications import group_sync
 
 
 async def on_installation_update(rt: TeamsRuntime, turn: TurnContext) -> None:
@@ -27,6 +28,12 @@ async def on_conversation_update(rt: TeamsRuntime, turn: TurnContext) -> None:
     added_bot = any(m.id == bot_id for m in a.members_added or [])
     if added_bot and kind_of(a) == "personal":
         await greet(rt, turn)
+    people_changed = [m for m in (a.members_added or []) + (a.members_removed or []) if m.id != bot_id]
+    team = (channel_data(a).get("team") or {}).get("id")
+    if people_changed and team:  # someone joined or left a team: review groups that follow it re-read its roster
+        if rt.rosters is not None:
+            rt.rosters.note(a)
+        await group_sync.sync_source(rt.app, "teams", team, why="Teams team members changed")
 
 
 async def greet(rt: TeamsRuntime, turn: TurnContext) -> None:

@@ -44,6 +44,8 @@ async def handle(rt: TeamsRuntime, turn: TurnContext) -> None:
         return
     if not await for_aiom(rt, turn):
         return  # channel chatter: nothing is answered, looked up or stored
+    if rt.rosters is not None:
+        rt.rosters.note(turn.activity)  # which team this channel belongs to (group … bind this team)
     actor = await rt.directory.actor(turn)
     text, mentions = await rt.directory.mentions(turn, turn.activity.text or "")
     await run_turn(rt, turn, text_inbound(actor, where_of(turn), text, mentions, turn))
