@@ -106,3 +106,24 @@ async def test_a_group_without_a_channel_gets_its_card_by_dm_and_decides_from_it
         assert "Approved by Pat Product" in w.screens[(dm_channel(PAT), card.ts)].all_text  # updated in place
     finally:
         await w.stop()
+
+
+async def test_the_periodic_sync_catches_a_change_whose_event_was_missed(world: SlackWorld):
+    from notifications import group_sync
+
+    await world.dm(ADA, "group security bind @security-review")
+    world.fake.usergroups["S0SEC"]["users"] = [SUE]  # changed while aiom was down: no event arrives
+    from notifications.scheduler import Scheduler
+
+    sched = Scheduler(world.app)
+    sched.start(catch_up=False)
+    try:
+        assert "group-sync" in [j for j, _ in sched.next_runs()]  # the job that runs the sweep below
+    finally:
+        await sched.stop()
+    assert await group_sync.sweep(world.app) == 1
+    await world.dm(ADA, "group security")
+    said = world.seen_in(dm_channel(ADA))
+    assert "Members: Sue New (sue.new@example.com) Cards go to" in " ".join(said.split()), said
+    world.fake.missing_scopes.add("usergroups:read")  # a source that cannot be read keeps its members
+    assert await group_sync.sweep(world.app) == 0

@@ -52,3 +52,18 @@ async def test_a_group_whose_only_member_is_the_proposer_cannot_decide_and_says_
     listing = flat((await admin.say("groups")).text)
     assert "Product and delivery (product) Members: Anna" in listing or OWNER in listing
     assert "Can decide a review today: NO: Security has no members" in listing
+
+
+async def test_the_digest_lists_the_reviews_nobody_can_decide(h):
+    from notifications.digest.runs import preview
+
+    async with h.app.db.write() as s:
+        uc = await factories.use_case(s, now=h.app.clock())
+        await make_ready(s, h.app.policy, uc, h.app.clock())
+    await h.person(OWNER).say(f"move UC-{uc.id}")
+    key = h.app.policy.digests[0].key
+    text = flat(as_text(await preview(h.app, key, h.app.clock())))
+    assert "Reviews nobody can decide: 1" in text
+    assert f"UC-{uc.id}" in text and "Product and delivery review, Product and delivery has no members" in text
+    await h.person(ADMIN).say("group product add pam@example.com")
+    assert "Reviews nobody can decide" not in flat(as_text(await preview(h.app, key, h.app.clock())))

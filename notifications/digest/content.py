@@ -157,6 +157,11 @@ def _blocked(policy: Policy, d: DigestData, tz) -> Text:
         lines.append(f"• {_uc(uc_id, title)}: pilot ended {_day(exit_date, tz)} with no decision")
     shown = len(d.overdue) + len(d.gates_stopped[1]) + len(d.conditions[1]) + len(d.limbo[1])
     lines += _more(d.overdue_reviews + d.gates_stopped[0] + d.conditions[0] + d.limbo[0], shown)
+    if d.undecidable[0]:
+        lines.append(f"Reviews nobody can decide: {d.undecidable[0]}")
+        for rid, uc_id, title, group, reason in d.undecidable[1]:
+            lines.append(f"• {_uc(uc_id, title)}: {_group(policy, group)} review, {reason}")
+        lines += _more(d.undecidable[0], len(d.undecidable[1]))
     return _section("Blocked", lines)
 
 

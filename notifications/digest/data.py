@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from conversations.groups.open_reviews import undecidable_reviews
 from conversations.policy import DigestSchedule, Policy
 from notifications.reminders import hours
 from storage.repo import digest as q
@@ -64,6 +65,8 @@ class DigestData:
     flagged_kpis: list = field(default_factory=list)  # the top N flagged KPIs (storage.repo.kpis.FlaggedKpi)
     next_counts: dict[str, int] = field(default_factory=dict)
     next_items: list[tuple] = field(default_factory=list)
+    # Open reviews nobody can decide: (count, [(review id, use case id, title, group, reason)]).
+    undecidable: tuple[int, list] = (0, [])
 
     # -- derived figures ---------------------------------------------------------------------
     def by_stage(self, status: str = "active") -> dict[str, int]:
@@ -147,6 +150,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
             "incidents": run(q.open_incidents, [s.key for s in policy.incidents.severities], n, v),
             "flagged_kpis": run(_flagged, n, v),
             "next": run(q.due_before, t.now, t.next_at, today, until_day, n, v),
+            "undecidable": run(undecidable_reviews, policy, n, v),
         }
     names = list(figures) + [(v, k) for v, d in lists.items() for k in d]
     coros = list(figures.values()) + [c for d in lists.values() for c in d.values()]
@@ -162,7 +166,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
     for v in lists:
         d = replace(base, visible=v)
         for name in ("risks", "value", "recent_moves", "stalled", "overdue", "gates_stopped", "conditions", "limbo",
-                     "decisions", "incidents", "flagged_kpis"):
+                     "decisions", "incidents", "flagged_kpis", "undecidable"):
             setattr(d, name, done[(v, name)])
         d.capacity = (base.readiness.get("low_item", 0), done[(v, "low")])
         d.next_counts, items = done[(v, "next")]
