@@ -67,3 +67,24 @@ async def test_the_digest_lists_the_reviews_nobody_can_decide(h):
     assert f"UC-{uc.id}" in text and "Product and delivery review, Product and delivery has no members" in text
     await h.person(ADMIN).say("group product add pam@example.com")
     assert "Reviews nobody can decide" not in flat(as_text(await preview(h.app, key, h.app.clock())))
+
+
+async def test_an_escalation_to_a_group_nobody_can_decide_is_named_to_owners_and_admins(db_url, policy, clock):
+    from tests.support.reviewing import button, reviewer
+
+    h = await Harness.start(db_url, policy=with_admins(policy, [ADMIN]), clock=clock)
+    try:
+        await h.person(ADMIN).say("group leadership remove lena.lead@example.com leo.lead@example.com")
+        async with h.app.db.write() as s:
+            uc = await factories.use_case(s, now=h.app.clock(), tier="low")
+            await make_ready(s, h.app.policy, uc, h.app.clock())
+        assert "Nobody can decide" not in flat((await h.person(OWNER).say(f"move UC-{uc.id}")).text)
+        rr = await review_for(h, uc.id, "product")
+        pat = reviewer(h, "pat.product@example.com", "product")
+        await pat.press(button(await card(h, rr.id), "Escalate"))
+        await pat.submit("review.escalate", {"r": rr.id}, {"reason": "Budget beyond our remit"})
+        for who in (OWNER, DELIVERY, ADMIN):
+            told = flat(" ".join(h.out.dms_to(who)))
+            assert "Executive sponsors / leadership has no members" in told, who
+    finally:
+        await h.stop()

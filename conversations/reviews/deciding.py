@@ -171,6 +171,9 @@ async def escalate_part(acting: Acting, rr: ReviewRequest, uc: UseCase, reason: 
     await review_cards.post(acting, new.id)
     await review_cards.refresh(acting, rr.id)
     await tell_owners(acting, uc, rr, rules.ESCALATE, reason)
+    from conversations.groups import alerts
+
+    await alerts.check_reviews(acting, uc, [new])  # the group it moved to may have nobody who can decide
     return new
 
 
