@@ -11,6 +11,7 @@ from conversations.flows import incidents as incident_flows
 from conversations.flows import kpis as kpi_flows
 from conversations.flows import conditions, edits, gates, info_requests, leadership
 from conversations.flows import reviews as review_flows
+from conversations.flows import demo as demo_flow
 from conversations.flows import groups as group_flows
 from conversations.flows import snooze
 from conversations.policy import Policy
@@ -38,5 +39,6 @@ def build_engine(db: Database, policy: Policy, *, platforms: set[str], clock: Ca
     leadership.register(engine)
     edits.register(engine)
     group_flows.register(engine)
+    demo_flow.register(engine)  # after start.register: it adds the first-run offer to the greeting
     snooze.register(engine)  # reminder buttons: snooze, carry on / discard a proposal
     return engine
