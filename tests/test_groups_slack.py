@@ -127,3 +127,16 @@ async def test_the_periodic_sync_catches_a_change_whose_event_was_missed(world: 
     assert "Members: Sue New (sue.new@example.com) Cards go to" in " ".join(said.split()), said
     world.fake.missing_scopes.add("usergroups:read")  # a source that cannot be read keeps its members
     assert await group_sync.sweep(world.app) == 0
+
+
+async def test_channel_here_sends_the_next_review_cards_to_that_channel(world: SlackWorld, clock):
+    await world.mention(ADA, "CSECNEW", "group security channel here")
+    assert "Security gets its review cards in this channel from now on" in world.fake.seen_text()
+    await world.dm(ADA, "groups")
+    assert "Cards go to: Slack CSECNEW" in " ".join(world.seen_in(dm_channel(ADA)).split())
+    async with world.app.db.write() as s:
+        uc = await factories.use_case(s, now=clock(), tier="high")
+        await make_ready(s, world.app.policy, uc, clock())
+    await world.dm(ANNA, f"move UC-{uc.id}")
+    assert world.last("CSECNEW", with_button="Approve")
+    assert not [p for p in world.screens.values() if p.channel == "CSECURITY"]

@@ -85,3 +85,17 @@ async def test_binding_outside_a_team_or_a_team_without_aiom_says_what_is_missin
     assert "I cannot read the members of the team" in " ".join(teams.fake.texts())
     await ada.say("groups")
     assert "Members come from: the policy file" in " ".join(teams.fake.texts())
+
+
+async def test_channel_here_in_teams_sends_the_next_cards_to_that_channel(teams: TeamsAiom, clock):
+    room = "19:secnew@thread.tacv2"
+    ada = teams.chat(ADA, conversation=channel(room, root="800"))
+    await ada.say("group security channel here", mention_bot=True)
+    assert "Security gets its review cards in this channel from now on" in " ".join(teams.fake.texts())
+    async with teams.app.db.write() as s:
+        uc = await factories.use_case(s, now=clock(), business_owner="anna.owner@example.com", tier="high")
+        await make_ready(s, teams.app.policy, uc, clock())
+    await teams.chat(user("Anna Owner", "anna.owner@example.com")).say(f"move UC-{uc.id}")
+    await teams.drain()
+    assert any(f"UC-{uc.id}" in c.text for c in teams.fake.sent_to(room))
+    assert not teams.fake.sent_to(SECURITY)

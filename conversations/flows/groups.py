@@ -53,10 +53,14 @@ async def _names(ctx: Ctx, emails: list[str]) -> str:
 
 
 def _where_cards_go(policy: Policy, g: ReviewGroup, platforms: set[str]) -> str:
-    places = [f"{p.title()} {', '.join(chs)}" for p, chs in sorted(g.channels.items()) if chs]
-    if places:
-        return "; ".join(places)
-    return "no channel: each member gets the card as a direct message"
+    chat = [p for p in platforms if p != "console"]
+    places = [f"{p.title()} {', '.join(chs)}" for p, chs in sorted(g.channels.items())
+              if chs and (p in chat or not chat)]
+    if not places and chat:
+        places = ["no channel: each member gets the card as a direct message"]
+    if "console" in platforms:
+        places.append(f"the local chat (#{g.key})")
+    return "; ".join(places) or "no channel: each member gets the card as a direct message"
 
 
 async def group_lines(ctx: Ctx, policy: Policy, g: ReviewGroup, setting, reach) -> list[str]:
