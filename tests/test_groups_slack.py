@@ -140,3 +140,10 @@ async def test_channel_here_sends_the_next_review_cards_to_that_channel(world: S
     await world.dm(ANNA, f"move UC-{uc.id}")
     assert world.last("CSECNEW", with_button="Approve")
     assert not [p for p in world.screens.values() if p.channel == "CSECURITY"]
+
+
+async def test_an_admin_adds_people_by_slack_mention_and_by_email_at_once(world: SlackWorld):
+    await world.dm(ADA, f"group legal add <@{SUE}> and lou.legal@example.com")
+    said = " ".join(world.seen_in(dm_channel(ADA)).split())
+    assert "Added sue.new@example.com, lou.legal@example.com to Legal" in said, said
+    assert "Members: lee.legal@example.com, lou.legal@example.com, Sue New (sue.new@example.com)" in said, said[:900]

@@ -23,7 +23,7 @@ from conversations.groups.effective import apply, effective_members
 from conversations.groups.sources import SourceError, apply_roster, describe_source
 from conversations.interaction import Say
 from conversations.messages import Context, Header, Message, Text, say
-from conversations.people import parse_person
+from conversations.people import parse_person, person_for_hint
 from conversations.policy import Policy, ReviewGroup
 from storage.repo import group_settings, people
 from storage.repo.people import normalise_email
@@ -92,22 +92,29 @@ def _verified(ctx: Ctx) -> str | None:
     return a.email if a.email and a.email_verified else None
 
 
-def _people(ctx: Ctx, text: str) -> list[str]:
-    tokens = [t for t in re.split(r"[,\s]+(?:and\s+)?", text.strip()) if t]
-    if not tokens:
-        raise Refusal("Whom? For example: “group security add alice@example.com”. Nothing changed.")
-    out = []
-    for t in tokens:
-        hint = parse_person(t, ctx.inbound.mentions)
+def _people(ctx: Ctx, text: str) -> list[tuple[str, object]]:
+    """Emails of the people named: @mentions the platform resolved (their names may hold spaces), then emails."""
+    hints = []
+    for token, hint in sorted(ctx.inbound.mentions.items(), key=lambda kv: -len(kv[0])):
+        if token and token in text:
+            hints.append((token, hint))
+            text = text.replace(token, " ")
+    for t in [t for t in re.split(r"[,;\s]+", text.strip()) if t and t.lower() != "and"]:
+        hint = parse_person(t, {})
         if hint is None:
             raise Refusal(f"I do not know who “{t}” is: type their work email (alice@example.com) or @mention "
                           "them. Nothing changed.")
+        hints.append((t, hint))
+    if not hints:
+        raise Refusal("Whom? For example: “group security add alice@example.com”. Nothing changed.")
+    out = {}
+    for t, hint in hints:
         email = normalise_email(hint.email)
         if not email:
             raise Refusal(f"I cannot see an email address for {hint.name or t} on {ctx.platform.title()}, so I "
                           "cannot add them: type their work email instead. Nothing changed.")
-        out.append(email)
-    return list(dict.fromkeys(out))
+        out.setdefault(email, hint)
+    return list(out.items())
 
 
 async def _reply(ctx: Ctx, g: ReviewGroup, headline: str) -> None:
@@ -119,7 +126,8 @@ async def _reply(ctx: Ctx, g: ReviewGroup, headline: str) -> None:
 
 
 async def change_members(ctx: Ctx, g: ReviewGroup, verb: str, rest: str) -> None:
-    emails = _people(ctx, rest)
+    named = _people(ctx, rest)
+    emails = [e for e, _ in named]
     setting = await group_settings.get(ctx.session, g.key)
     if setting is not None and setting.source:
         raise Refusal(f"{g.name} follows {describe_source(setting)}: change its members there, or type “group "
@@ -130,6 +138,10 @@ async def change_members(ctx: Ctx, g: ReviewGroup, verb: str, rest: str) -> None
     if verb == "add" and set(emails) <= current:
         ctx.say(f"{', '.join(emails)} {'is' if len(emails) == 1 else 'are'} already in {g.name}.")
         return
+
+    if verb == "add":  # known by name, and reachable where they were mentioned
+        for _e, hint in named:
+            await person_for_hint(ctx.session, hint)
 
     def edit(row, now_):
         have = set(now_["members"])
