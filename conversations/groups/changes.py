@@ -3,13 +3,12 @@ what it was before and after. Two admins changing the same group at once queue o
 applies to what the other left (nothing is lost)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.groups.effective import effective_members
 from conversations.policy import Policy
 from storage import audit
 from storage.repo import group_settings
@@ -24,7 +23,7 @@ class Change:
     before: dict
     after: dict
     setting: ReviewGroupSetting
-    changed: bool = field(default=False)
+    changed: bool = False
 
 
 def snapshot(policy: Policy, key: str, s: ReviewGroupSetting | None) -> dict:
@@ -56,7 +55,3 @@ async def change(session: AsyncSession, base: Policy, key: str, edit: Callable[[
                            platform=platform, entity="review_group", entity_id=key, at=now,
                            data={"group": key, "before": before, "after": after, "why": why})
     return Change(before, after, row, after != before)
-
-
-def members_now(policy: Policy, key: str) -> list[str]:
-    return effective_members(policy, key)

@@ -6,14 +6,18 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.repo._sql import dialect
+from storage.repo._sql import core, dialect, prepared
 from storage.tables import ReviewGroupSetting
 
 
+def _stamp_stmt(_dialect: str):
+    return select(func.count(ReviewGroupSetting.id), func.coalesce(func.sum(ReviewGroupSetting.version), 0))
+
+
 async def stamp(session: AsyncSession) -> tuple[int, int]:
-    """(rows, sum of versions): changes whenever any group's settings change. One small read per turn."""
-    row = (await session.execute(select(func.count(ReviewGroupSetting.id),
-                                        func.coalesce(func.sum(ReviewGroupSetting.version), 0)))).one()
+    """(rows, sum of versions): changes whenever any group's settings change. One small read per turn, built
+    once and run on the session's connection (see _sql.py: that is a third of the ORM path's cost)."""
+    row = (await core(session, prepared(session, ("group_settings.stamp",), _stamp_stmt))).one()
     return int(row[0]), int(row[1])
 
 

@@ -1,0 +1,69 @@
+"""What the review-group settings stored over the policy file cost each turn: the engine asks for the effective
+policy once per turn (one small aggregate read; the policy is rebuilt only when a change shows).
+
+    .venv/bin/python bench/group_settings_check.py [--url sqlite:////tmp/x.db] [--n 2000]
+
+Prints the median and p95 of one check with nothing changed (the every-turn cost) and of one rebuild after a
+change, in microseconds, inside an open read transaction as the engine runs it.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from conversations.groups import changes  # noqa: E402
+from conversations.groups.effective import effective_policy  # noqa: E402
+from conversations.policy import load_policy  # noqa: E402
+from storage.db import Database  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.types import utcnow  # noqa: E402
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p * len(xs)))]
+
+
+async def main(url: str, n: int) -> None:
+    db = Database(url)
+    await upgrade(db)
+    policy = load_policy(None)
+    async with db.write() as s:  # three groups changed in chat, as an organisation would have
+        for key in ("security", "privacy", "legal"):
+            await changes.change(s, policy, key, lambda r, c, k=key: setattr(r, "members", [f"{k}@example.com"]),
+                                 now=utcnow(), actor_id=None, actor_label="bench")
+    steady, rebuild = [], []
+    async with db.read() as s:
+        await effective_policy(s, policy)
+        for _ in range(n):
+            t = time.perf_counter()
+            await effective_policy(s, policy)
+            steady.append((time.perf_counter() - t) * 1e6)
+    for i in range(max(1, n // 20)):
+        async with db.write() as s:
+            await changes.change(s, policy, "security", lambda r, c, i=i: setattr(r, "members", [f"m{i}@example.com"]),
+                                 now=utcnow(), actor_id=None, actor_label="bench")
+        async with db.read() as s:
+            t = time.perf_counter()
+            await effective_policy(s, policy)
+            rebuild.append((time.perf_counter() - t) * 1e6)
+    await db.dispose()
+    print(f"{url.split(':')[0]}: unchanged check median {statistics.median(steady):.0f} us, p95 {pct(steady, .95):.0f} us "
+          f"(n={n}); after a change median {statistics.median(rebuild):.0f} us, p95 {pct(rebuild, .95):.0f} us "
+          f"(n={len(rebuild)})")
+
+
+if __name__ == "__main__":
+    a = argparse.ArgumentParser()
+    a.add_argument("--url", default=None)
+    a.add_argument("--n", type=int, default=2000)
+    args = a.parse_args()
+    url = args.url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    asyncio.run(main(url, args.n))
