@@ -99,3 +99,25 @@ async def test_channel_here_in_teams_sends_the_next_cards_to_that_channel(teams:
     await teams.drain()
     assert any(f"UC-{uc.id}" in c.text for c in teams.fake.sent_to(room))
     assert not teams.fake.sent_to(SECURITY)
+
+
+async def test_the_periodic_roster_read_follows_a_team_page_by_page(teams: TeamsAiom):
+    from bot.teams import roster
+    from notifications.group_sync import sweep
+
+    others = [user(f"Member {i}", f"member{i}@example.com") for i in range(7)]
+    for u in others:
+        teams.fake.add_member(u.user_id, name=u.name, aad=u.aad, email=u.email, tenant=u.tenant)
+    teams.fake.teams[TEAM] = [SAM.user_id]
+    await teams.chat(ADA, conversation=channel(SECURITY, root="900")).say("group security bind this team",
+                                                                        mention_bot=True)
+    teams.fake.teams[TEAM] = [SAM.user_id] + [u.user_id for u in others]  # joined while no event reached aiom
+    page, roster.PAGE = roster.PAGE, 3
+    try:
+        assert await sweep(teams.app) == 1
+    finally:
+        roster.PAGE = page
+    assert sum(1 for _m, path, _s in teams.fake.calls if "pagedmembers" in path) >= 1 + 3  # bind + three pages
+    await teams.chat(ADA).say("group security")
+    said = " ".join(teams.fake.texts())
+    assert "member6@example.com" in said and "sam.security@example.com" in said
