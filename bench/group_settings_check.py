@@ -3,6 +3,7 @@ policy once per turn (one small aggregate read; the policy is rebuilt only when 
 
     .venv/bin/python bench/group_settings_check.py [--url sqlite:////tmp/x.db] [--n 2000]
 
+A postgresql:// URL names the server only: the run creates its own database there and drops it afterwards.
 Prints the median and p95 of one check with nothing changed (the every-turn cost) and of one rebuild after a
 change, in microseconds, inside an open read transaction as the engine runs it.
 """
@@ -60,10 +61,33 @@ async def main(url: str, n: int) -> None:
           f"(n={len(rebuild)})")
 
 
+async def on_own_postgres_database(url: str, n: int) -> None:
+    import uuid
+
+    import asyncpg
+
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    name = f"bench_groups_{uuid.uuid4().hex[:12]}"
+    admin = dict(host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database)
+    conn = await asyncpg.connect(**admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    try:
+        await main(u.set(drivername="postgresql", database=name).render_as_string(hide_password=False), n)
+    finally:
+        conn = await asyncpg.connect(**admin)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.close()
+
+
 if __name__ == "__main__":
     a = argparse.ArgumentParser()
     a.add_argument("--url", default=None)
     a.add_argument("--n", type=int, default=2000)
     args = a.parse_args()
-    url = args.url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    asyncio.run(main(url, args.n))
+    if args.url and args.url.startswith("postgresql"):
+        asyncio.run(on_own_postgres_database(args.url, args.n))
+    else:
+        asyncio.run(main(args.url or f"sqlite:///{tempfile.mkdtemp()}/bench.db", args.n))
