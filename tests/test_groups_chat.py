@@ -157,3 +157,19 @@ async def test_start_up_names_the_groups_that_cannot_decide(db_url, caplog):
     text = " ".join(r.getMessage() for r in caplog.records)
     assert "7 review groups cannot decide a review" in text
     assert "security (Security has no members)" in text
+
+
+def test_whoever_starts_the_local_chat_is_an_admin_and_aiom_admins_names_more(tmp_path):
+    db = f"sqlite:///{tmp_path / 'aiom.db'}"
+    lines = "group security add eve@example.com\n/as zed@example.com\ngroup security add sam@example.com\n/quit\n"
+    r = subprocess.run([*AIOM, "chat", "--as", "ada@example.com"], env=clean_env(DATABASE_URL=db, AIOM_ADMINS=
+                       "abe@example.com"), cwd=tmp_path, capture_output=True, text=True, input=lines, timeout=120)
+    out = " ".join(r.stdout.split())
+    assert r.returncode == 0, r.stderr
+    assert "Added eve@example.com to Security" in out
+    assert "Only an aiom admin can change review groups" in out and "sam@example.com" not in out
+    assert "abe@example.com" in out.split("Only an aiom admin")[1]  # AIOM_ADMINS named among the admins
+    assert "7 review groups cannot decide a review" in r.stderr  # named at start-up
+    r = subprocess.run([*AIOM, "chat", "--as", "x@example.com"], env=clean_env(DATABASE_URL=db, AIOM_ADMINS="bob"),
+                       cwd=tmp_path, capture_output=True, text=True, input="/quit\n", timeout=120)
+    assert r.returncode == 2 and "AIOM_ADMINS" in r.stderr and "not an email: bob" in r.stderr
