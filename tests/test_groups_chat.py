@@ -85,7 +85,7 @@ async def test_bad_input_names_what_is_wrong_and_changes_nothing(h):
         assert not [e async for e in audit.entries(s) if e.action == AUDIT_ACTION]
 
 
-async def test_channel_here_sends_the_next_cards_to_that_channel(h):
+async def test_channel_here_in_the_local_chat_says_it_has_no_channels(h):
     admin = h.person(ADMIN, platform="console", conversation="#sec-room", kind="channel")
     seen = await admin.say("group security channel here")
     assert "not a channel" in flat(seen.text)  # the local chat has no channels of its own
