@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     AIOM_PORT: int = Field(default=3978, ge=1, le=65535)
     AIOM_LOG_LEVEL: str = "INFO"
     # Where Slack and Teams can reach this server from outside (https://aiom.example.com): used for links
-    # aiom serves itself, such as the digest's funnel picture. Unset: the digest goes out without it.
+    # aiom serves itself, such as the digest's charts. Unset: the charts travel inside the messages.
     AIOM_PUBLIC_URL: str | None = None
 
     SLACK_BOT_TOKEN: SecretStr | None = None
