@@ -189,7 +189,7 @@ def trend(periods: list[str], series: list[tuple[str, list[int]]]) -> Chart:
         return Chart("trend", title, _render(lambda fig: _notice(fig, title, NOT_ENOUGH + "\n(a trend needs two "
                                                                         "digests)")), alt, enough=False)
     totals = [sum(vals[i] for _, vals in series) for i in range(len(periods))]
-    alt = (f"{title}, {periods[0]} to {periods[-1]} ({len(periods)} digests): "
+    alt = (f"{title}: {periods[0]} to {periods[-1]} ({len(periods)} digests), "
            + "; ".join(f"{label} {' → '.join(n(v) for v in vals)}" for label, vals in series)
            + f"; in all {' → '.join(n(t) for t in totals)}.")
 
@@ -236,7 +236,7 @@ def health(quarters: list[Quarter], periods: list[str], overdue: list[int], limb
         return Chart("health", title, _render(lambda fig: _notice(fig, title, NOT_ENOUGH)), alt, enough=False)
 
     def share(q: Quarter) -> str:
-        return f"{q.scaled} of {q.entered} ({round(100 * q.scaled / q.entered)}%)" if q.entered else "no pilots"
+        return f"{n(q.scaled)} of {n(q.entered)} ({round(100 * q.scaled / q.entered)}%)" if q.entered else "no pilots"
 
     stage_labels = list(dict.fromkeys(s for q in quarters for s in q.stage_days))
     alt_parts = []
@@ -266,7 +266,7 @@ def health(quarters: list[Quarter], periods: list[str], overdue: list[int], limb
         pct = [100 * q.scaled / q.entered if q.entered else 0 for q in quarters]
         a.bar(x, pct, color=PALETTE[2], width=0.6)
         for xi, q, p in zip(x, quarters, pct):
-            a.text(xi, p + 2, f"{round(p)}%\n{q.scaled}/{q.entered}" if q.entered else "–", ha="center",
+            a.text(xi, p + 2, f"{round(p)}%\n{n(q.scaled)}/{n(q.entered)}" if q.entered else "–", ha="center",
                    va="bottom", fontsize=8, color=INK)
         a.set_ylim(0, 125)
         a.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:.0f}%"))

@@ -44,7 +44,8 @@ def not_yet_note(charts: list[Chart]) -> str:
     missing = [c.title for c in charts if not c.enough]
     if not missing:
         return ""
-    return f"{' and '.join(missing)}: not enough history yet. They appear once there are two digests to compare."
+    they = "They appear" if len(missing) > 1 else "It appears"
+    return f"{' and '.join(missing)}: not enough history yet. {they} once there are two digests to compare."
 
 
 def inline_images(msg: Message) -> list[tuple[Image, bytes]]:
