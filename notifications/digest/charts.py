@@ -171,6 +171,7 @@ def stages(rows: list[tuple[str, int, int | None]], *, since: str = "") -> Chart
                     color=INK)
         ax.set_yticks(y, labels)
         ax.set_xlim(0, top * 1.22)
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: n(v)))
         ax.set_title(title + (f" · change since {since or 'the last digest'} (ticks: then)" if before_known
                               else ""), loc="left")
@@ -209,6 +210,7 @@ def trend(periods: list[str], series: list[tuple[str, list[int]]]) -> Chart:
         ax.set_xticks(x, periods, rotation=0 if len(periods) <= 8 else 45, ha="center" if len(periods) <= 8
                       else "right")
         ax.set_ylim(0, top * 1.12)
+        ax.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: n(v)))
         ax.set_title(title, loc="left")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8, reverse=True)
@@ -269,6 +271,7 @@ def health(quarters: list[Quarter], periods: list[str], overdue: list[int], limb
             a.text(xi, p + 2, f"{round(p)}%\n{n(q.scaled)}/{n(q.entered)}" if q.entered else "–", ha="center",
                    va="bottom", fontsize=8, color=INK)
         a.set_ylim(0, 125)
+        a.set_yticks([0, 25, 50, 75, 100])
         a.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:.0f}%"))
         a.set_xticks(x, labels)
         a.set_title("Pilots that reached scale", loc="left", fontsize=10)
@@ -291,17 +294,20 @@ def health(quarters: list[Quarter], periods: list[str], overdue: list[int], limb
         c.set_xticks(x, labels)
         c.set_title("Median days in each stage", loc="left", fontsize=10)
         if stage_labels:
-            c.legend(fontsize=7, frameon=False, ncols=2, loc="upper left")
+            topc = max([v for q in quarters for v in q.stage_days.values()] + [1])
+            c.set_ylim(0, topc * 1.5)  # room for the legend above the bars
+            c.legend(fontsize=7, frameon=False, ncols=3, loc="upper left")
         else:
             c.text(0.5, 0.5, "No completed stays yet", ha="center", va="center", color=MUTED,
                    transform=c.transAxes)
         # overdue reviews and pilots in limbo over time
         if len(periods) >= 2:
             px = list(range(len(periods)))
-            d.plot(px, overdue, color=PALETTE[5], marker=MARKERS[0], label="Overdue reviews")
+            d.plot(px, overdue, color=PALETTE[5], marker=MARKERS[0], linewidth=3, markersize=8, label="Overdue reviews")
             d.plot(px, limbo, color=PALETTE[0], marker=MARKERS[1], linestyle="--", label="Pilots in limbo")
             d.set_xticks(px, periods, rotation=45, ha="right", fontsize=7)
-            d.set_ylim(0, max(overdue + limbo + [1]) * 1.2)
+            d.set_ylim(0, max(overdue + limbo + [1]) * 1.3)
+            d.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
             d.legend(fontsize=7, frameon=False, loc="upper left")
         else:
             d.text(0.5, 0.5, NOT_ENOUGH, ha="center", va="center", color=MUTED, transform=d.transAxes)

@@ -96,7 +96,8 @@ def quarters(policy: Policy, snaps: list[dict], tz: ZoneInfo, *, last: str | Non
     out = []
     for q in sorted(by_q)[-QUARTERS:]:
         h = by_q[q]["health"]
-        days = {names.get(k, k): float(v) for k, v in (h.get("stage_days") or {}).items()}
+        stays = h.get("stage_days") or {}
+        days = {names.get(k, k): float(stays[k]) for k in [*names, *stays] if k in stays}  # in funnel order
         out.append(charts.Quarter(q, int(h.get("scaled", 0)), int(h.get("entered", 0)), h.get("to_value"), days))
     return out
 
