@@ -12,6 +12,7 @@ from conversations.flows import kpis as kpi_flows
 from conversations.flows import conditions, edits, gates, info_requests, leadership
 from conversations.flows import reviews as review_flows
 from conversations.flows import snooze
+from conversations.flows import pictures as picture_flows
 from conversations.policy import Policy
 from storage.db import Database
 from storage.types import utcnow
@@ -29,6 +30,7 @@ def build_engine(db: Database, policy: Policy, *, platforms: set[str], clock: Ca
     kpi_flows.register(engine)
     incident_flows.register(engine)
     export_flow.register(engine)
+    picture_flows.register(engine)  # report: the quarterly PDF
     # Gates and reviews (reviews.register wraps the fallback, so it comes after start.register).
     gates.register(engine)
     review_flows.register(engine)

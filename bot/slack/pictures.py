@@ -34,6 +34,12 @@ def split(message: Message) -> Split:
     return Split(Message(rest, fallback=message.fallback), uploads)
 
 
+def without(message: Message) -> Message | None:
+    """The message without its inline pictures (and their small print); None when nothing else is left."""
+    parts = split(message)
+    return parts.rest if parts.uploads else message
+
+
 async def post(rt, channel: str, message: Message, thread_ts: str = "", post_rest=None) -> str | None:
     """Upload the message's inline pictures to `channel` (after posting the rest with `post_rest`); returns the
     posted message's ts, or the first file's id when there was only pictures. None: no inline pictures."""

@@ -104,7 +104,7 @@ def quarters(policy: Policy, snaps: list[dict], tz: ZoneInfo, *, last: str | Non
 
 def health_chart(policy: Policy, snaps: list[dict], tz: ZoneInfo, *, last_quarter: str | None = None
                  ) -> charts.Chart:
-    recent = snaps[-TREND_PERIODS:]
+    recent = [s for s in snaps if "overdue_reviews" in s][-TREND_PERIODS:]  # digests' figures only
     periods = [_at(s).astimezone(tz).strftime("%d %b") for s in recent]
     return charts.health(quarters(policy, snaps, tz, last=last_quarter), periods,
                          [int(s.get("overdue_reviews", 0)) for s in recent], [int(s.get("limbo", 0)) for s in recent])

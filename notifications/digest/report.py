@@ -14,7 +14,7 @@ import io
 import re
 import textwrap
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from conversations.messages import Context, Facts, Header, Image, Message, Strong, Text, plain
@@ -28,6 +28,7 @@ SECTIONS = ("Portfolio by stage", "Business value", "What moved and what stalled
             "Cross-functional alignment", "Incidents and exceptions", "Next-period priorities")
 A4 = (8.27, 11.69)
 WRAP = 100
+LATE_REPORT = timedelta(days=45)  # the last quarter's report is still written this long after it ended
 BOTTOM = 0.05  # the lowest line on a page, as a share of its height
 
 
@@ -75,6 +76,9 @@ async def build(app, period: str, now: datetime) -> tuple[bytes, str]:
     q = parse_period(period, sched.timezone)
     if q.start > now:
         raise BadPeriod(f"{q.label} has not begun yet: there is nothing to report.")
+    if now - q.end > LATE_REPORT:
+        raise BadPeriod(f"{q.label} ended more than {LATE_REPORT.days} days ago: the report's lists are the "
+                        "portfolio as it stands, so it is written for the current or the last quarter only.")
     as_of = min(now, q.end)
     async with app.db.read() as s:
         earlier = await history.past(s, sched.key, as_of)
