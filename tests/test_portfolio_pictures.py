@@ -101,3 +101,54 @@ async def test_portfolio_in_teams_shows_the_pictures_inline(db_url, policy, cloc
         assert "6 in all" in images[0]["altText"]
     finally:
         await t.stop()
+
+
+# -- the Slack App Home ----------------------------------------------------------------------------------------
+def home_click(world: SlackWorld, user: str, view: dict, label: str) -> dict:
+    button = next(e for b in view["blocks"] if b.get("type") == "actions" for e in b["elements"]
+                  if e["text"]["text"] == label)
+    return {"type": "block_actions", "user": world.user_json(user), "api_app_id": "AAIOM", "token": "legacy",
+            "container": {"type": "view", "view_id": "VHOME"}, "trigger_id": "trig.home", "team": {"id": "T0AIOM"},
+            "view": {**view, "id": "VHOME"},
+            "actions": [{"type": "button", "action_id": button["action_id"], "block_id": "b",
+                         "text": button["text"], "value": button.get("value", ""), "action_ts": "1.0"}]}
+
+
+async def test_app_home_without_a_public_url_offers_the_pictures_in_the_dm(world: SlackWorld):
+    view = await world.open_home(LENA)
+    assert not [b for b in view["blocks"] if b.get("type") == "image"]
+    payload = home_click(world, LENA, view, "Portfolio and its pictures")
+    payload["team"] = {"id": world.fake.users[LENA].team_id}
+    status, _ = await world.interact(payload)
+    assert status == 200
+    await world.settle()
+    files = uploads_to(world, dm_channel(LENA))
+    assert len(files) >= 2 and "6 in all" in files[0]["alt_txt"]
+
+
+async def test_app_home_with_a_public_url_shows_the_latest_digests_charts(db_url, policy, clock):
+    from notifications.digest import runs as digests
+
+    w = await SlackWorld.start(db_url, policy=policy, clock=clock,
+                               extra_env={"AIOM_PUBLIC_URL": "https://aiom.example.com"})
+    try:
+        w.fake.add_user(LENA, "lena.lead@example.com", "Lena Lead")
+        w.fake.add_user(ZOE, "zoe@example.com", "Zoe Proposer")
+        async with w.app.db.write() as s:
+            await portfolio.seed(s, w.app.policy)
+        clock.set(portfolio.NOW)
+        assert await digests.run_due(w.app, clock.now) == 1
+        await w.app.dispatcher.drain()
+        view = await w.open_home(LENA)
+        images = [b for b in view["blocks"] if b.get("type") == "image"]
+        assert len(images) == 3 and "6 in all" in images[0]["alt_text"]
+        for img in images:
+            r = await w.client.get(img["image_url"].removeprefix("https://aiom.example.com"))
+            assert r.status == 200 and (await r.read())[:8] == b"\x89PNG\r\n\x1a\n"
+        # Zoe is no leader and the only digest went to leadership's channel: a button, no leadership figures
+        view = await w.open_home(ZOE)
+        assert not [b for b in view["blocks"] if b.get("type") == "image"]
+        assert "Portfolio and its pictures" in w.fake.seen_text([w.calls("views.publish")[-1]])
+        assert w.fake.violations == []
+    finally:
+        await w.stop()

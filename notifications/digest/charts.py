@@ -13,6 +13,8 @@ Fallback) for characters DejaVu Sans lacks.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import io
 import logging
 import threading
@@ -102,7 +104,22 @@ def _png(fig: Figure) -> bytes:
     return out
 
 
+_drawing: contextvars.ContextVar[bool] = contextvars.ContextVar("aiom_charts_drawing", default=True)
+
+
+@contextlib.contextmanager
+def words_only():
+    """Within it, charts state their alt text but draw nothing (png is b""): where only the words are needed."""
+    token = _drawing.set(False)
+    try:
+        yield
+    finally:
+        _drawing.reset(token)
+
+
 def _render(draw, size=SIZE) -> bytes:
+    if not _drawing.get():
+        return b""
     with _lock, matplotlib.rc_context({"font.family": list(font_families()), "font.size": 10,
                                        "axes.titlesize": 12, "axes.titleweight": "bold",
                                        "axes.unicode_minus": False, "svg.fonttype": "none"}):

@@ -35,3 +35,11 @@ async def snapshots(session: AsyncSession, key: str, *, after: str = "", before:
             # the period's slot, for snapshots that do not say when they were taken
             by_period[period] = snap if snap.get("at") else {**snap, "at": period.replace("Z", "+00:00")}
     return [by_period[p] for p in sorted(by_period)]
+
+
+async def latest_runs(session: AsyncSession, key: str, platform: str, limit: int = 20) -> list[DigestRun]:
+    """The latest runs of digest `key` on `platform` that went out, newest first."""
+    q = (select(DigestRun).where(DigestRun.digest_key == key, DigestRun.platform == platform,
+                                 DigestRun.status.in_(DONE))
+         .order_by(DigestRun.period.desc(), DigestRun.id.desc()).limit(limit))
+    return list((await session.execute(q)).scalars().all())
