@@ -26,6 +26,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib import font_manager, ticker  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image as PILImage  # noqa: E402
 
@@ -43,7 +44,8 @@ DPI = 100
 COLOURS = 96  # the palette PNG's colours: plenty for flat fills and anti-aliased text
 # A picture goes inline in a Teams card as base64 (4/3 of its size), within the 28 KB message limit.
 MAX_PNG = 18_000
-SMALLER = ((COLOURS, DPI), (48, DPI), (32, 90), (24, 80), (16, 70))
+QUANTIZE = PILImage.Quantize.FASTOCTREE  # as good as median cut for flat charts, in a third of the time
+SMALLER = ((COLOURS, 1.0), (48, 1.0), (32, 0.9), (24, 0.8), (16, 0.7))  # (colours, share of the pixels)
 NOT_ENOUGH = "Not enough history yet"
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK KR",
                 "Droid Sans Fallback", "Source Han Sans")
@@ -89,13 +91,17 @@ def _style(ax) -> None:
 
 
 def _png(fig: Figure) -> bytes:
-    """A palette PNG of at most MAX_PNG bytes: fewer colours, then fewer pixels, only while it is larger."""
+    """A palette PNG of at most MAX_PNG bytes: drawn once, then fewer colours and fewer pixels only while it is
+    larger."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    img = PILImage.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    img = img.convert("RGB")
     out = b""
-    for colours, dpi in SMALLER:
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
-        img = PILImage.open(io.BytesIO(buf.getvalue())).convert("RGB")
-        small = img.quantize(colors=colours, method=PILImage.Quantize.MEDIANCUT, dither=PILImage.Dither.NONE)
+    for colours, scale in SMALLER:
+        sized = img if scale == 1 else img.resize((round(img.width * scale), round(img.height * scale)),
+                                                  PILImage.Resampling.LANCZOS)
+        small = sized.quantize(colors=colours, method=QUANTIZE, dither=PILImage.Dither.NONE)
         png = io.BytesIO()
         small.save(png, format="PNG", optimize=True)
         out = png.getvalue()
