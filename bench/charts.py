@@ -95,7 +95,8 @@ async def bench(kind: str, size: int, runs: int, tmp: Path) -> dict:
             pdf.append(time.perf_counter() - t0)
         out.update({"use_cases": sum(data.stages.values()), "history_periods": len(earlier),
                     "draw_three_s": statistics.median(draw), "digest_pictures_s": statistics.median(pictures),
-                    "report_pdf_s": statistics.median(pdf), "report_figures_s": statistics.median(quarter), "report_pdf_bytes": len(content),
+                    "report_pdf_s": statistics.median(pdf), "report_figures_s": statistics.median(quarter),
+                    "report_pdf_bytes": len(content),
                     "png_bytes": {c.name: len(c.png) for c in drawn}})
     return out
 

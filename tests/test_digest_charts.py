@@ -4,7 +4,6 @@ outside leadership's channels leave restricted use cases out."""
 from __future__ import annotations
 
 import io
-import re
 import warnings
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -36,10 +35,6 @@ def inked(img: PILImage.Image) -> float:
 
 def colours(img: PILImage.Image) -> set[tuple[int, int, int]]:
     return {c for _, c in img.getcolors(1 << 16)}
-
-
-def numbers(text: str) -> list[int]:
-    return [int(x.replace(",", "")) for x in re.findall(r"(?<![\w.])\d[\d,]*(?![\d])", text)]
 
 
 def check_size(chart: charts.Chart) -> PILImage.Image:

@@ -129,7 +129,8 @@ class SlackApi:
             raise _delivery_error("files.upload", e) from None
         except (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
             raise DeliveryError(f"files.upload: {type(e).__name__}: {e}", retry=True) from None
-        files = (r.data or {}).get("files") or [{}] if isinstance(r.data, dict) else [{}]
+        data = r.data if isinstance(r.data, dict) else {}
+        files = data.get("files") or [{}]
         return str(files[0].get("id") or "")
 
     async def respond(self, response_url: str, body: dict) -> None:

@@ -20,6 +20,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import matplotlib
 
@@ -49,6 +50,9 @@ SMALLER = ((COLOURS, 1.0), (48, 1.0), (32, 0.9), (24, 0.8), (16, 0.7))  # (colou
 NOT_ENOUGH = "Not enough history yet"
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK KR",
                 "Droid Sans Fallback", "Source Han Sans")
+CJK_FILES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",  # fonts-wqy-microhei
+             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",  # fonts-noto-cjk
+             "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")  # fonts-droid-fallback
 _lock = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe
 
 
@@ -67,8 +71,16 @@ class Chart:
 
 @lru_cache(maxsize=1)
 def font_families() -> tuple[str, ...]:
-    """DejaVu Sans first, then the CJK fonts installed here (matplotlib falls back glyph by glyph)."""
+    """DejaVu Sans first, then the CJK fonts installed here (matplotlib falls back glyph by glyph). A font
+    installed after matplotlib cached its font list is added from where Debian puts it."""
     have = {f.name for f in font_manager.fontManager.ttflist}
+    for path in CJK_FILES:
+        if not have.intersection(CJK_FAMILIES) and Path(path).exists():
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # pragma: no cover - an unreadable font file
+                continue
+            have = {f.name for f in font_manager.fontManager.ttflist}
     return ("DejaVu Sans", *(f for f in CJK_FAMILIES if f in have))
 
 

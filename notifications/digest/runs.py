@@ -120,7 +120,8 @@ async def _run_one(app, sched: DigestSchedule, platforms: set[str], now: datetim
         earlier = await history.past(s, sched.key, slot)
     data = await collect(app.db, app.policy, sched, times,
                          {leadership_channel(app.policy, p, c) for _, p, c in claimed}, previous)
-    drawn = {v: await asyncio.to_thread(history.digest_charts, app.policy, d, earlier) for v, d in data.items()}
+    pictured = {leadership_channel(app.policy, p, c) for _, p, c in claimed if p != "console"}
+    drawn = {v: await asyncio.to_thread(history.digest_charts, app.policy, data[v], earlier) for v in pictured}
     n = 0
     async with app.db.write() as s:
         for rid, platform, channel in claimed:
