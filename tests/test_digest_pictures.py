@@ -112,3 +112,28 @@ async def test_teams_shows_the_charts_inline_in_cards_that_validate_and_fit(db_u
         assert any("Weekly portfolio digest" in s.text for s in sent)
     finally:
         await t.stop()
+
+
+async def test_with_a_public_url_the_charts_are_served_by_aiom_and_shown_from_there(db_url, policy, clock):
+    w = await SlackWorld.start(db_url, policy=policy, clock=clock,
+                               extra_env={"AIOM_PUBLIC_URL": "https://aiom.example.com"})
+    try:
+        async with w.app.db.write() as s:
+            await portfolio.seed(s, w.app.policy)
+        clock.set(portfolio.NOW)
+        assert await digests.run_due(w.app, clock.now) == 1
+        await w.app.dispatcher.drain()
+        assert w.fake.calls_to("files.completeUploadExternal") == []  # nothing uploaded
+        posts = [c for c in w.fake.calls_to("chat.postMessage") if c.args.get("channel") == "CLEADERSHIP"]
+        urls = [b["image_url"] for c in posts for b in c.args["blocks"] if b.get("type") == "image"]
+        names = [u.split("/")[-1].split(".png")[0] for u in urls]
+        assert names == ["stages", "trend", "health"]  # the first inside the text digest, as before
+        for url in urls:
+            r = await w.client.get(url.removeprefix("https://aiom.example.com"))
+            assert r.status == 200 and r.content_type == "image/png" and is_png(await r.read())
+        good = urls[1].removeprefix("https://aiom.example.com")
+        assert (await w.client.get(good.replace("/trend.png", "/secrets.png"))).status == 404
+        assert (await w.client.get(good.split("?")[0] + "?t=guess")).status == 404
+        assert w.fake.violations == []
+    finally:
+        await w.stop()
