@@ -4,11 +4,10 @@ each with its alt text, so no public URL is needed. Small print beside the pictu
 comment; anything else in the message is posted first as usual."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from conversations.messages import Context, Message
-from notifications.digest.pictures import inline_images
+from notifications.digest.pictures import files, inline_images
 
 
 @dataclass
@@ -24,11 +23,7 @@ def split(message: Message) -> Split:
         return Split(message)
     ids = {id(b) for b, _ in found}
     rest = [b for b in message.blocks if id(b) not in ids]
-    uploads = []
-    for i, (b, png) in enumerate(found):
-        title = (b.alt.split(":")[0] or "Picture").strip()[:120]
-        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or f"picture-{i + 1}"
-        uploads.append((f"aiom-{slug}.png", png, title, b.alt))
+    uploads = files(message)
     if all(isinstance(b, Context) for b in rest):
         return Split(None, uploads, " ".join(b.text for b in rest))
     return Split(Message(rest, fallback=message.fallback), uploads)

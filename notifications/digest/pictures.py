@@ -8,6 +8,7 @@ local chat prints its alt text. With AIOM_PUBLIC_URL set, the digest's pictures 
 from __future__ import annotations
 
 import base64
+import re
 from typing import TYPE_CHECKING
 
 from conversations.messages import Context, Image, Message
@@ -50,3 +51,13 @@ def not_yet_note(charts: list[Chart]) -> str:
 
 def inline_images(msg: Message) -> list[tuple[Image, bytes]]:
     return [(b, png) for b in msg.blocks if isinstance(b, Image) and (png := png_of(b.url)) is not None]
+
+
+def files(msg: Message) -> list[tuple[str, bytes, str, str]]:
+    """(file name, PNG, title, alt text) of each picture inside `msg`: what a platform uploads or saves."""
+    out = []
+    for i, (b, png) in enumerate(inline_images(msg)):
+        title = (b.alt.split(":")[0] or "Picture").strip()[:120]
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or f"picture-{i + 1}"
+        out.append((f"aiom-{slug}.png", png, title, b.alt))
+    return out
