@@ -32,6 +32,7 @@ async def test_the_quarterly_report_is_a_pdf_with_the_ten_areas_and_the_charts(d
                                           "--now", "2026-11-30T08:05:00Z"], db_url)
     assert done.returncode == 0, done.stderr
     assert f"to {out}" in done.stdout
+    assert "fontTools" not in done.stderr  # no font-subsetting chatter around the one line it prints
     reader = PdfReader(str(out))
     assert reader.metadata.title == "AI portfolio: quarterly report 2026-Q4"
     text = "\n".join(page.extract_text() for page in reader.pages)

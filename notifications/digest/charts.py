@@ -33,6 +33,7 @@ from PIL import Image as PILImage  # noqa: E402
 
 log = logging.getLogger(__name__)
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # "no bold in this CJK font" is expected
+logging.getLogger("fontTools").setLevel(logging.WARNING)  # the PDF's font subsetting reports every step at INFO
 
 # Okabe & Ito (2008): distinguishable with protanopia, deuteranopia and tritanopia.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
