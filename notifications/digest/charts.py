@@ -311,6 +311,8 @@ def health(quarters: list[Quarter], periods: list[str], overdue: list[int], limb
         a.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:.0f}%"))
         a.set_xticks(x, labels)
         a.set_title("Pilots that reached scale", loc="left", fontsize=10)
+        if quarters and not any(q.entered for q in quarters):
+            a.text(0.5, 0.5, "No pilots yet", ha="center", va="center", color=MUTED, transform=a.transAxes)
         # median days idea -> value
         vals = [q.to_value or 0 for q in quarters]
         b.bar(x, vals, color=PALETTE[0], width=0.6)
@@ -321,6 +323,9 @@ def health(quarters: list[Quarter], periods: list[str], overdue: list[int], limb
         b.set_ylim(0, topb * 1.25)
         b.set_xticks(x, labels)
         b.set_title("Median days from idea to value", loc="left", fontsize=10)
+        if quarters and all(q.to_value is None for q in quarters):
+            b.text(0.5, 0.5, "No use case has reached its value yet", ha="center", va="center", color=MUTED,
+                   transform=b.transAxes)
         # median days in each stage, grouped by quarter
         width = 0.8 / max(len(stage_labels), 1)
         for i, s in enumerate(stage_labels):
