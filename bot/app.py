@@ -70,6 +70,9 @@ class App:
         self.engine = build_engine(self.db, self.policy, platforms=set(self.deliverers), clock=self.clock,
                                    on_outbox=self.dispatcher.wake)
         self.engine.group_sources = self.group_sources
+        from notifications.digest.visuals import DigestVisuals
+
+        self.engine.visuals = DigestVisuals(self.db, self.policy)  # the portfolio pictures and report in chat
         if background:
             self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox-dispatcher"))
         if scheduler if scheduler is not None else background:

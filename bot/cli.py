@@ -8,8 +8,9 @@ from bot.commands import audit, chat, db, policy, serve, start
 from bot.commands import export, import_
 from bot.commands import teams_package
 from bot.commands import demo, digest, worker
+from bot.commands import report
 
-COMMANDS = [start, serve, chat, db, policy, audit, export, import_, teams_package, worker, digest, demo]
+COMMANDS = [start, serve, chat, db, policy, audit, export, import_, teams_package, worker, digest, demo, report]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     AIOM_PORT: int = Field(default=3978, ge=1, le=65535)
     AIOM_LOG_LEVEL: str = "INFO"
     # Where Slack and Teams can reach this server from outside (https://aiom.example.com): used for links
-    # aiom serves itself, such as the digest's funnel picture. Unset: the digest goes out without it.
+    # aiom serves itself, such as the digest's charts. Unset: the charts travel inside the messages.
     AIOM_PUBLIC_URL: str | None = None
     # Comma-separated emails of the people who manage review groups in chat (added to the policy's `admins`).
     AIOM_ADMINS: str | None = None

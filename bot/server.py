@@ -57,7 +57,7 @@ def make_web_app(app: App, metrics_: Metrics | None = None) -> web.Application:
     web_app.router.add_get("/metrics", metrics)
     from notifications.digest.web import add_routes as add_digest_routes
 
-    add_digest_routes(web_app, APP_KEY)  # GET /digest/funnel/<run>.png?t=… (the digest's picture)
+    add_digest_routes(web_app, APP_KEY)  # GET /digest/chart/<run>/<chart>.png?t=… (the digest's charts)
     return web_app
 
 

@@ -14,6 +14,7 @@ from conversations.flows import reviews as review_flows
 from conversations.flows import demo as demo_flow
 from conversations.flows import groups as group_flows
 from conversations.flows import snooze
+from conversations.flows import pictures as picture_flows
 from conversations.policy import Policy
 from storage.db import Database
 from storage.types import utcnow
@@ -31,6 +32,7 @@ def build_engine(db: Database, policy: Policy, *, platforms: set[str], clock: Ca
     kpi_flows.register(engine)
     incident_flows.register(engine)
     export_flow.register(engine)
+    picture_flows.register(engine)  # report: the quarterly PDF
     # Gates and reviews (reviews.register wraps the fallback, so it comes after start.register).
     gates.register(engine)
     review_flows.register(engine)

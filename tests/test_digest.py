@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from notifications.digest import funnel, runs
+from notifications.digest import runs
 from notifications.digest.schedule import last_fire, next_fire, period_id
 from storage.repo import digest_runs
 from storage.tables import DigestRun, Outbox
@@ -179,24 +179,6 @@ def test_digest_slots_follow_the_cron_in_its_timezone():
     assert next_fire(weekly, datetime(2026, 11, 23, 8, tzinfo=UTC)) == datetime(2026, 11, 30, 8, tzinfo=UTC)
     quarterly = DigestSchedule(key="q", name="Q", cron="0 8 1 1,4,7,10 *", timezone="UTC")
     assert period_id(last_fire(quarterly, datetime(2026, 12, 31, tzinfo=UTC))) == "2026-10-01T08:00Z"
-
-
-def test_the_funnel_picture_is_a_png_with_one_bar_per_stage():
-    import struct
-    import zlib
-
-    png = funnel.render([("EXPLORATION", 40), ("PILOT", 12), ("ROLLOUT", 3)])
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", png[16:24])
-    idat = png[png.index(b"IDAT") + 4:png.index(b"IEND") - 8]
-    raw = zlib.decompress(idat)
-    assert len(raw) == height * (1 + 3 * width)
-    assert len(png) < 8000
-    # The longest bar is the largest count: count the bar colour along each bar's middle row.
-    rows = [raw[r * (1 + 3 * width) + 1:(r + 1) * (1 + 3 * width)] for r in range(height)]
-    blue = bytes(funnel.BAR)
-    lengths = [row.count(blue) for row in rows if blue in row]
-    assert max(lengths) > 0 and len(set(lengths)) == 3
 
 
 async def test_business_value_names_the_top_flagged_kpis_with_use_case_owner_and_reason(seeded):

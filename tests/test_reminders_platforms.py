@@ -96,12 +96,13 @@ async def test_the_digest_reaches_the_leadership_slack_channel_once_with_its_pic
         assert await digests.run_due(w.app, clock.now) == 1
         assert await digests.run_due(w.app, clock.now) == 0
         await w.app.dispatcher.drain()
-        posts = [c for c in w.fake.calls_to("chat.postMessage") if c.args.get("channel") == "CLEADERSHIP"]
+        posts = [c for c in w.fake.calls_to("chat.postMessage") if c.args.get("channel") == "CLEADERSHIP"
+                 and "Weekly portfolio digest" in w.fake.seen_text([c])]
         assert len(posts) == 1 and w.fake.violations == []
         text = w.fake.seen_text(posts)
         assert "Weekly portfolio digest" in text and "Secret HR screening" in text
         images = [b for b in posts[0].args["blocks"] if b.get("type") == "image"]
-        assert len(images) == 1 and images[0]["image_url"].startswith("https://aiom.example.com/digest/funnel/")
+        assert len(images) == 1 and images[0]["image_url"].startswith("https://aiom.example.com/digest/chart/")
         path = images[0]["image_url"].removeprefix("https://aiom.example.com")
         r = await w.client.get(path)
         assert r.status == 200 and r.content_type == "image/png" and (await r.read())[:4] == b"\x89PNG"

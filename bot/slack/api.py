@@ -116,6 +116,23 @@ class SlackApi:
         except (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
             raise DeliveryError(f"files.upload: {type(e).__name__}: {e}", retry=True) from None
 
+    async def upload_pictures(self, *, channel: str, pictures: list[tuple[str, bytes, str, str]],
+                              comment: str = "", thread_ts: str | None = None) -> str:
+        """Upload PNGs (filename, content, title, alt text) to `channel` in one message (the v2 upload); returns
+        the first file's id."""
+        self.ensure_session()
+        uploads = [{"filename": f, "content": c, "title": t, "alt_txt": a[:1000]} for f, c, t, a in pictures]
+        try:
+            r = await self.client.files_upload_v2(channel=channel, file_uploads=uploads,
+                                                  initial_comment=comment or None, thread_ts=thread_ts or None)
+        except SlackApiError as e:
+            raise _delivery_error("files.upload", e) from None
+        except (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
+            raise DeliveryError(f"files.upload: {type(e).__name__}: {e}", retry=True) from None
+        data = r.data if isinstance(r.data, dict) else {}
+        files = data.get("files") or [{}]
+        return str(files[0].get("id") or "")
+
     async def respond(self, response_url: str, body: dict) -> None:
         """POST to an interaction's response_url (ephemeral messages, replacing an ephemeral original)."""
         session = self.ensure_session()

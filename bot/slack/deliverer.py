@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.slack import pictures
 from bot.slack.render import mention_ids
 from bot.slack.stash import render_saved
 from conversations.messages import Message
@@ -22,6 +23,10 @@ class SlackDeliverer:
         return await render_saved(self.rt, message, await self.rt.slack_ids.of(mention_ids(message)))
 
     async def post(self, channel: str, message: Message, thread_id: str = "") -> str:
+        sent = await pictures.post(self.rt, channel, message, thread_id,
+                                   lambda rest: self.post(channel, rest, thread_id))
+        if sent is not None:  # pictures inside the message: uploaded as files (bot/slack/pictures.py)
+            return sent
         r = await self._render(message)
         d = await self.rt.api.call("chat.postMessage", channel=channel, thread_ts=thread_id or None,
                                    unfurl_links=False, unfurl_media=False, **r.kwargs())

@@ -10,7 +10,8 @@ from bot.slack.render import mention_ids
 from bot.slack.render import limits as L
 from bot.slack.stash import render_saved
 from conversations import access
-from conversations.messages import Button, Buttons, Context, Header, Message, Text
+from conversations.messages import Button, Buttons, Context, Divider, Header, Message, Text
+from notifications.digest import home as home_pictures
 from storage.repo import people
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,6 +62,9 @@ async def build(rt: "SlackRuntime", user_id: str) -> dict:
             owed = await repo.scorecards_owed(s, person.id)
         if ideas or waiting or owed:
             message = status_views.my_message(app.policy, lines, len(ideas), waiting, owed, app.clock().date())
+        if not guest:
+            message = Message([*message.blocks, Divider(), *await home_pictures.blocks(app, s, "slack", email)],
+                              fallback=message.fallback)
     can_export = bool(email) and access.in_groups(app.policy, email, app.policy.export_groups)
     r = await render_saved(rt, message, await rt.slack_ids.of(mention_ids(message)), max_blocks=L.VIEW_BLOCKS,
                            can_export=can_export)

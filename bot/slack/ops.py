@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from bot.slack import pictures
 from bot.slack.api import error_code
 from bot.slack.recovery import Recovery
 from bot.slack.render import forms, mention_ids
@@ -93,6 +94,10 @@ class OpRunner:
     # -- each op ------------------------------------------------------------------------
     async def post(self, channel: str, message: Message, ids: dict[int, str], thread_ts: str = "",
                    turn: "Turn | None" = None, private: bool = False) -> str:
+        sent = await pictures.post(self.rt, channel, message, thread_ts,
+                                   lambda rest: self.post(channel, rest, ids, thread_ts, turn, private))
+        if sent is not None:  # pictures drawn by aiom: uploaded to the conversation as files
+            return sent
         r = await self.rendered(message, ids, turn, private)
         d = await self.api.call("chat.postMessage", channel=channel, thread_ts=thread_ts or None,
                                 unfurl_links=False, unfurl_media=False, **r.kwargs())
@@ -145,6 +150,9 @@ class OpRunner:
     async def ephemeral(self, message: Message, turn: "Turn", ids: dict[int, str]) -> None:
         """Only the person sees it, where they are: through the interaction's response_url when there is one
         (it works even where the bot is not a member), else chat.postEphemeral."""
+        message = pictures.without(message)  # a file cannot be shown to one person only
+        if message is None:
+            return
         r = await self.rendered(message, ids, turn, private=True)
         if turn.response_url:
             await self.api.respond(turn.response_url, {"response_type": "ephemeral", "replace_original": False,

@@ -11,6 +11,7 @@ from conversations.engine import Engine
 from conversations.flows import incident_cards, kpi_views
 from conversations.flows.incidents import LIVE_STAGES
 from conversations.flows.live_access import in_groups
+from conversations.flows.pictures import offer_portfolio_pictures
 from conversations.flows import status_views as views
 from conversations.flows.risks import area_name, label_of, top_open
 from conversations.flows.scorecard import BAD_BUTTON, visible_use_case
@@ -150,6 +151,7 @@ async def show_portfolio(ctx: Ctx) -> None:
                 f"UC-{uc.id} · {clip(uc.title, 60)} · asks to be treated as {uc.tier_requested} risk", uc.id)))
     decisions.sort(key=lambda d: d[0])
     ctx.say(views.portfolio_message(ctx.policy, counts, len(all_ucs), limbo, [d for _, d in decisions], today))
+    offer_portfolio_pictures(ctx, all_ucs)
 
 
 def _uc_arg(args: str) -> int | None:

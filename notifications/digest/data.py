@@ -14,6 +14,7 @@ from conversations.groups.open_reviews import undecidable_reviews
 from conversations.policy import DigestSchedule, Policy
 from notifications.reminders import hours
 from storage.repo import digest as q
+from storage.repo import digest_history as history_repo
 from storage.repo import kpis as kpi_repo
 
 STALL_DAYS = 30  # no stage change for this long counts as stalled (exploration to scale decision)
@@ -50,6 +51,7 @@ class DigestData:
     median_to_value: float | None = None
     valued: int = 0
     stage_medians: dict[str, float] = field(default_factory=dict)
+    restricted_stages: dict[str, int] = field(default_factory=dict)  # live restricted use cases by stage
     # (count, rows) pairs and lists, per visibility
     value: list[tuple] = field(default_factory=list)
     recent_moves: list[tuple] = field(default_factory=list)
@@ -98,7 +100,14 @@ class DigestData:
                 "paused": self.total("paused"), "stopped": self.total("stopped"),
                 "overdue_reviews": self.overdue_reviews, "open_incidents": sum(self.incidents_by_severity.values()),
                 "limbo": self.limbo[0], "conditions_past_due": self.conditions[0],
-                "kpis_at_target": self.kpis.get("at_target", 0)}
+                "kpis_at_target": self.kpis.get("at_target", 0), **self.history_figures(stage_keys)}
+
+    def history_figures(self, stage_keys: list[str]) -> dict:
+        """What the trend and health charts need of this period (notifications/digest/history.py)."""
+        scaled, entered = self.pilots_scaled(stage_keys)
+        return {"restricted": {k: n for k, n in self.restricted_stages.items() if n},
+                "health": {"scaled": scaled, "entered": entered, "to_value": self.median_to_value,
+                           "valued": self.valued, "stage_days": dict(self.stage_medians)}}
 
 
 PARALLEL = 3  # queries in flight at once, each on its own read connection
@@ -134,7 +143,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
         "stages": run(q.stage_counts), "kpis": run(q.kpi_summary), "moves": run(q.moves_since, t.since, t.now),
         "overdue_by_group": run(q.overdue_by_group, t.now), "load": run(q.review_load),
         "escalations": run(q.escalations_since, t.since), "incidents_by_severity": run(q.incidents_by_severity),
-        "to_value": run(q.median_days_to_value),
+        "to_value": run(q.median_days_to_value), "restricted_stages": run(history_repo.restricted_stage_counts),
     }
     lists = {}
     for v in sorted(visibilities):

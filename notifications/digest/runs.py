@@ -8,13 +8,14 @@ digest). Older missed slots are never sent: only the latest counts.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from datetime import datetime, timedelta
 
 from conversations.messages import Message
 from conversations.policy import DigestSchedule, Policy
-from notifications.digest import content, schedule
+from notifications.digest import content, history, pictures, schedule
 from notifications.digest.data import Times, collect
 from notifications.dispatcher import worker_name
 from notifications.outbox import CONSOLE_GROUP_PREFIX
@@ -52,11 +53,16 @@ def public_url(app) -> str | None:
 
 
 def image_url(app, run_id: int, token: str) -> str | None:
-    """Where Slack and Teams fetch the funnel picture: aiom's own server (notifications/digest/web.py), by the
-    run's id and an unguessable token, so no file store and no Slack file upload is needed. Without a public
-    URL the digest goes out without the picture (the console shows its description)."""
+    """The portfolio-by-stage picture inside the text digest, when aiom is reachable at a public URL."""
+    return chart_url(app, run_id, "stages", token)
+
+
+def chart_url(app, run_id: int, name: str, token: str) -> str | None:
+    """Where Slack and Teams fetch a digest chart when aiom has a public URL: aiom's own server
+    (notifications/digest/web.py), by the run's id and an unguessable token. Without one the picture travels
+    in the message itself (notifications/digest/pictures.py)."""
     base = public_url(app)
-    return f"{base}/digest/funnel/{run_id}.png?t={token}" if base else None
+    return f"{base}/digest/chart/{run_id}/{name}.png?t={token}" if base else None
 
 
 async def times_for(session, s: DigestSchedule, slot: datetime, now: datetime, late: bool) -> tuple[Times, dict | None]:
@@ -111,15 +117,19 @@ async def _run_one(app, sched: DigestSchedule, platforms: set[str], now: datetim
         return 0
     async with app.db.read() as s:
         times, previous = await times_for(s, sched, slot, now, late)
+        earlier = await history.past(s, sched.key, slot)
     data = await collect(app.db, app.policy, sched, times,
                          {leadership_channel(app.policy, p, c) for _, p, c in claimed}, previous)
+    pictured = {leadership_channel(app.policy, p, c) for _, p, c in claimed if p != "console"}
+    drawn = {v: await asyncio.to_thread(history.digest_charts, app.policy, data[v], earlier) for v in pictured}
     n = 0
     async with app.db.write() as s:
         for rid, platform, channel in claimed:
             d = data[leadership_channel(app.policy, platform, channel)]
             token = secrets.token_urlsafe(18)
             message = content.build(app.policy, d, image_url=image_url(app, rid, token), console=platform == "console")
-            if not await runs.finish(s, rid, worker=worker, snapshot={**d.snapshot(app.policy.stage_keys), "funnel_token": token}):
+            if not await runs.finish(s, rid, worker=worker,
+                                     snapshot={**history.snapshot(app.policy, d), "funnel_token": token}):
                 continue  # our claim expired and another process took the run over
             oid = await outbox.enqueue(s, dedupe_key=f"digest:{sched.key}:{platform}:{channel}:{period}",
                                        platform=platform, kind="post", target=channel, message=message.to_dict(),
@@ -127,6 +137,18 @@ async def _run_one(app, sched: DigestSchedule, platforms: set[str], now: datetim
                                        now=now)
             await runs.set_outbox(s, rid, oid)
             n += 1 if oid else 0
+            if oid and platform != "console":  # the local chat has the digest's own picture line
+                drawing = drawn[leadership_channel(app.policy, platform, channel)]
+                for chart in drawing:
+                    url = chart_url(app, rid, chart.name, token)
+                    if not chart.enough or (url and chart.name == "stages"):
+                        continue  # a served stages chart is in the text digest already
+                    note = pictures.not_yet_note(drawing) if chart.name == "stages" else ""
+                    key = f"digest:{sched.key}:{platform}:{channel}:{period}:{chart.name}"
+                    await outbox.enqueue(s, dedupe_key=key,
+                                         platform=platform, kind="post", target=channel,
+                                         message=pictures.message(chart, url, note).to_dict(), purpose="digest",
+                                         subject=f"digest:{sched.key}:{period}:{chart.name}", late=late, now=now)
         if n:
             await audit.append(s, action="digest.queued", actor_label="aiom", entity="digest", entity_id=sched.key,
                                data={"period": period, "late": late, "channels": [[p, c] for _, p, c in claimed]},

@@ -1,36 +1,56 @@
-"""GET /digest/funnel/{run id}.png?t=TOKEN: the funnel picture of one digest, served by aiom itself.
+"""GET /digest/chart/{run id}/{chart}.png?t=TOKEN: a digest's chart, served by aiom itself (AIOM_PUBLIC_URL).
 
-The picture is drawn from the run's snapshot (counts by stage), so nothing is stored but the numbers. The token
-(random, kept in the snapshot) makes the address unguessable; a wrong token or unknown run is a 404.
+The chart is drawn from the kept figures (the run's snapshot and those of the periods before it), so nothing
+is stored but the numbers. The token (random, kept in the snapshot) makes the address unguessable; a wrong
+token, an unknown run or chart is a 404. /digest/funnel/{run id}.png, the address of digests sent before the
+charts, serves the portfolio-by-stage chart.
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from conversations.labels import stage_label
-from notifications.digest import funnel
+from notifications.digest import history, schedule
 from storage.repo import digest_runs
 
-ROUTE = "/digest/funnel/{run_id:\\d+}.png"
+ROUTE = "/digest/chart/{run_id:\\d+}/{name:[a-z]+}.png"
+OLD_ROUTE = "/digest/funnel/{run_id:\\d+}.png"
+CHARTS = ("stages", "trend", "health")
 
 
-def picture(policy, snapshot: dict) -> bytes:
-    stages = snapshot.get("stages") or {}
-    return funnel.render([(stage_label(policy, s), int(stages.get(s, 0))) for s in policy.stage_keys])
+async def picture(app, run, name: str) -> bytes:
+    from notifications.digest.runs import leadership_channel
+
+    sched = next((d for d in app.policy.digests if d.key == run.digest_key), None)
+    tz = ZoneInfo(sched.timezone if sched else "UTC")
+    async with app.db.read() as s:
+        earlier = await history.past(s, run.digest_key, schedule.parse_period(run.period))
+    visible = leadership_channel(app.policy, run.platform, run.channel)
+    drawn = await asyncio.to_thread(history.all_charts, app.policy, [*earlier, run.snapshot], tz, visible)
+    return next(c.png for c in drawn if c.name == name)
 
 
 def add_routes(web_app: web.Application, app_key) -> None:
-    async def handler(request: web.Request) -> web.Response:
+    async def serve(request: web.Request, name: str) -> web.Response:
         app = request.app[app_key]
         token = request.query.get("t", "")
         async with app.db.read() as s:
             run = await digest_runs.get(s, int(request.match_info["run_id"]))
-        expected = str((run.snapshot or {}).get("funnel_token", "")) if run is not None else ""
-        if not expected or not hmac.compare_digest(expected, token):
+        snap = (run.snapshot or {}) if run is not None else {}
+        expected = str(snap.get("funnel_token", ""))
+        if name not in CHARTS or "stages" not in snap or not expected or not hmac.compare_digest(expected, token):
             raise web.HTTPNotFound()
-        return web.Response(body=picture(app.policy, run.snapshot), content_type="image/png",
+        return web.Response(body=await picture(app, run, name), content_type="image/png",
                             headers={"Cache-Control": "private, max-age=86400"})
 
-    web_app.router.add_get(ROUTE, handler)
+    async def chart(request: web.Request) -> web.Response:
+        return await serve(request, request.match_info["name"])
+
+    async def funnel(request: web.Request) -> web.Response:
+        return await serve(request, "stages")
+
+    web_app.router.add_get(ROUTE, chart)
+    web_app.router.add_get(OLD_ROUTE, funnel)

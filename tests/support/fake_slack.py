@@ -80,6 +80,7 @@ class FakeSlack:
         self.counts: dict[str, int] = {}
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_acks: list[dict] = []
+        self.uploads: dict[str, bytes] = {}  # file id -> the bytes uploaded to files.getUploadURLExternal's URL
 
     # -- setup ----------------------------------------------------------------------
     def add_user(self, uid: str, email: str | None, name: str = "", *, tz: str = "Europe/London",
@@ -246,6 +247,7 @@ class FakeSlack:
 
     async def _upload(self, request: web.Request) -> web.Response:
         data = await request.read()
+        self.uploads[request.match_info["file_id"]] = data
         self._record(Call("upload", {"file_id": request.match_info["file_id"], "bytes": len(data)}, {}))
         return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
 

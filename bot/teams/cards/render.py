@@ -29,6 +29,7 @@ from conversations.messages import (
     Strong,
     Text,
 )
+from notifications.digest.pictures import png_of
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -110,8 +111,9 @@ def body_of(message: Message) -> list[dict]:
             separate = True
             continue
         elif isinstance(b, Image):
-            url = safe_url(b.url)
-            elements = [{"type": "Image", "url": url, "altText": b.alt[:200]}] if url else []
+            # A PNG aiom drew travels inside the card (data: address); any other address must be a web one.
+            url = b.url if png_of(b.url) is not None else safe_url(b.url)
+            elements = [{"type": "Image", "url": url, "altText": b.alt[:1000]}] if url else []
         else:  # pragma: no cover - a block type added without a renderer
             elements = []
         if separate and elements:
