@@ -32,6 +32,7 @@ from typing import Callable
 
 from conversations.policy import Gate, Policy
 from conversations.rules import scoring
+from conversations.rules.ai_act_gate import ai_act_missing
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,14 @@ class Missing:
     key: str
     what: str
     how: str
+
+
+@dataclass(frozen=True)
+class OpenObligation:
+    title: str
+    articles: str
+    owner: str
+    before_leaving: str
 
 
 @dataclass
@@ -67,6 +76,9 @@ class GateFacts:
     vendor_complete: bool = False
     open_conditions: int = 0
     kpis_with_baselines: int = 0
+    # The EU AI Act classification and its open obligations (see conversations/rules/ai_act_gate.py).
+    ai_act_class: str = ""
+    open_obligations: list[OpenObligation] = field(default_factory=list)
 
     @property
     def owners_named(self) -> bool:
@@ -289,6 +301,9 @@ def check_gate(policy: Policy, gate: Gate, facts: GateFacts) -> GateCheck:
         m = check(policy, facts)
         if m is not None:
             missing.append(m)
+    act_missing = ai_act_missing(policy, gate, facts)
+    if act_missing is not None:
+        missing.append(act_missing)
     return GateCheck(missing=missing, needs_conditions=_needs_conditions(policy, gate, facts))
 
 
