@@ -20,7 +20,7 @@ Evidence keys (used in a policy's `frameworks[].controls[].evidence`):
 
 A control is met when all of its applicable evidence holds, partly met when some holds (or partly holds),
 missing when none does, and not applicable when `applies_to` leaves the use case's classification out or none
-of its evidence applies.
+of its evidence applies, or an EU AI Act obligation it names does not apply to the use case.
 """
 from __future__ import annotations
 
@@ -142,7 +142,7 @@ def evaluate(policy: "Policy", key: str, f: EvidenceFacts) -> Found:
     m = _SCORE.match(key)
     if m:
         inst_key, item, minimum = m.group(1), m.group(2), int(m.group(3))
-        name = getattr(policy, inst_key).item(item).name
+        name = next((i.name for i in getattr(policy, inst_key).items if i.key == item), item)
         s = f.scores.get(inst_key, {}).get(item)
         if s is None:
             return Found(MISSING, lacking=f"{name} not scored ({minimum} or more needed)")
@@ -153,14 +153,14 @@ def evaluate(policy: "Policy", key: str, f: EvidenceFacts) -> Found:
         checklist = policy.rollout_checklist if kind == "rollout" else policy.vendor_checklist
         if kind == "vendor" and not f.vendor_involved:
             return Found(NA)
-        label = checklist.item(name).name
+        label = next((i.name for i in checklist.items if i.key == name), name)
         s = f.scores.get(f"{kind}_checklist", {}).get(name)
         if s is None:
             return Found(MISSING, lacking=f"{checklist.name}: {label} not answered")
         proof = Proof(f"{checklist.name}: {label} {'ready' if s.value else 'not ready'}", s.who, s.when, s.audit)
         return Found(MET, proof) if s.value else Found(PARTLY, proof, f"{label} not ready yet")
     if kind == "risk":
-        area = policy.risk_register.area(name).name
+        area = next((a.name for a in policy.risk_register.areas if a.key == name), name)
         entries = f.risks.get(name, [])
         best = next((e for e in entries if e.ok), entries[0] if entries else None)
         return _event(best, f"a {area} risk with its control in the register")
@@ -173,7 +173,9 @@ def evaluate(policy: "Policy", key: str, f: EvidenceFacts) -> Found:
         e = f.obligations.get(name)
         if e is None:
             return Found(NA)
-        return _event(e, "the obligation closed with evidence")
+        proof = Proof(e.what, e.who, e.when, e.audit)
+        # An open obligation is no evidence yet: missing, with its owner shown.
+        return Found(MET, proof) if e.ok else Found(MISSING, proof, "the obligation closed with evidence")
     if key == "incidents.process":
         return _event(f.incident_handled or f.incident_reported, "the incident-response checkpoint ready")
     if key == "ai_act.classified":
@@ -207,6 +209,9 @@ def control_status(policy: "Policy", control: "Control", f: EvidenceFacts) -> Co
     if control.applies_to and f.classification not in control.applies_to:
         return ControlResult(control.key, control.title, NA, ())
     found = tuple((k, evaluate(policy, k, f)) for k in control.evidence)
+    if any(k.startswith("obligation.") and fd.status == NA for k, fd in found):
+        # The control stands for an obligation the use case's classification and role do not bring.
+        return ControlResult(control.key, control.title, NA, ())
     live = [fd.status for _, fd in found if fd.status != NA]
     if not live:
         status = NA
