@@ -32,6 +32,8 @@ async def propose(person, risk, act, *, submit=True):
         seen = await person.say(pick)
     assert "Does that sound right?" in seen.text, seen.text
     seen = await person.click("That tier is right")
+    if any(b.label == "Continue as a new idea" for b in person.buttons):  # an earlier idea looks similar
+        seen = await person.click("Continue as a new idea")
     if submit:
         seen = await person.click("Submit the idea")
     return seen
