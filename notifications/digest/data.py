@@ -14,6 +14,7 @@ from conversations.policy import DigestSchedule, Policy
 from notifications.reminders import hours
 from storage.repo import digest as q
 from storage.repo import kpis as kpi_repo
+from storage.repo import regulation as regulation_repo
 
 STALL_DAYS = 30  # no stage change for this long counts as stalled (exploration to scale decision)
 LOW_CAPACITY_AT_MOST = 2  # readiness "delivery capacity" at 2 (major gaps) or below is resourcing pressure
@@ -64,6 +65,7 @@ class DigestData:
     flagged_kpis: list = field(default_factory=list)  # the top N flagged KPIs (storage.repo.kpis.FlaggedKpi)
     next_counts: dict[str, int] = field(default_factory=dict)
     next_items: list[tuple] = field(default_factory=list)
+    ai_act: dict = field(default_factory=dict)  # the EU AI Act section (storage.repo.regulation.digest_summary)
 
     # -- derived figures ---------------------------------------------------------------------
     def by_stage(self, status: str = "active") -> dict[str, int]:
@@ -147,6 +149,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
             "incidents": run(q.open_incidents, [s.key for s in policy.incidents.severities], n, v),
             "flagged_kpis": run(_flagged, n, v),
             "next": run(q.due_before, t.now, t.next_at, today, until_day, n, v),
+            "ai_act": run(regulation_repo.digest_summary, n, v),
         }
     names = list(figures) + [(v, k) for v, d in lists.items() for k in d]
     coros = list(figures.values()) + [c for d in lists.values() for c in d.values()]
@@ -162,7 +165,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
     for v in lists:
         d = replace(base, visible=v)
         for name in ("risks", "value", "recent_moves", "stalled", "overdue", "gates_stopped", "conditions", "limbo",
-                     "decisions", "incidents", "flagged_kpis"):
+                     "decisions", "incidents", "flagged_kpis", "ai_act"):
             setattr(d, name, done[(v, name)])
         d.capacity = (base.readiness.get("low_item", 0), done[(v, "low")])
         d.next_counts, items = done[(v, "next")]

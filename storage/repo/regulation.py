@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import AiActObligation, AuditEntry, GateRequest, Incident, Kpi, UseCase
@@ -73,3 +73,35 @@ async def incidents(session: AsyncSession, use_case_id: int) -> list[Incident]:
 def closed_at_order(rows: list[AiActObligation]) -> datetime | None:
     times = [r.closed_at for r in rows if r.closed_at]
     return max(times) if times else None
+
+
+# -- the digest ----------------------------------------------------------------------------------
+LIVE = ("active", "paused")
+
+
+async def digest_summary(session: AsyncSession, n: int, visible: bool) -> dict:
+    """Live use cases by EU AI Act classification; obligations closed of all (not withdrawn); and the top n
+    high-risk use cases with open obligations, most open first: (id, title, open, total). Restricted use cases
+    count everywhere but are listed only when `visible`."""
+    by_class = {cls: k for cls, k in (await session.execute(
+        select(UseCase.ai_act_class, func.count()).where(UseCase.status.in_(LIVE))
+        .group_by(UseCase.ai_act_class))).all()}
+    live_ob = (select(AiActObligation.status, func.count()).join(UseCase, UseCase.id == AiActObligation.use_case_id)
+               .where(UseCase.status.in_(LIVE), AiActObligation.status != "withdrawn")
+               .group_by(AiActObligation.status))
+    counts = {st: k for st, k in (await session.execute(live_ob)).all()}
+    open_n = func.sum(case((AiActObligation.status == OPEN, 1), else_=0))
+    q = (select(UseCase.id, UseCase.title, open_n, func.count())
+         .join(AiActObligation, AiActObligation.use_case_id == UseCase.id)
+         .where(UseCase.status.in_(LIVE), UseCase.ai_act_class == "high_risk",
+                AiActObligation.status != "withdrawn")
+         .group_by(UseCase.id, UseCase.title).having(open_n > 0))
+    if not visible:
+        q = q.where(UseCase.restricted.is_(False))
+    listed = [tuple(r) for r in (await session.execute(q.order_by(open_n.desc(), UseCase.id).limit(n))).all()]
+    high_open = (select(func.count(func.distinct(AiActObligation.use_case_id)))
+                 .join(UseCase, UseCase.id == AiActObligation.use_case_id)
+                 .where(UseCase.status.in_(LIVE), UseCase.ai_act_class == "high_risk",
+                        AiActObligation.status == OPEN))
+    return {"by_class": by_class, "done": counts.get("done", 0), "total": sum(counts.values()),
+            "high_risk_open": (await session.execute(high_open)).scalar_one(), "listed": listed}
