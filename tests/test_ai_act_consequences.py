@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from storage.tables import AiActObligation, AuditEntry, UseCase
-from tests.support.harness import Harness
-from tests.support.reviewing import make_ready, open_reviews
+from tests.support.harness import Harness, as_text
+from tests.support.reviewing import card, make_ready, open_reviews
 from tests.test_ai_act_intake import PATHS, obligations, propose, the_use_case
 
 ANNA, BOB, RITA, LEE = ("anna.owner@example.com", "bob.delivery@example.com", "rita.risk@example.com",
@@ -47,8 +47,11 @@ async def test_high_risk_deployer_later_gate_waits_for_its_obligations(harness: 
     anna, bob = harness.person(ANNA), harness.person(BOB)
     seen = await anna.say("move UC-1")
     assert "review requested for Pilot" in seen.text
-    groups = {r.group_key for r in await open_reviews(harness, 1)}
-    assert {"legal", "risk", "privacy"} <= groups
+    rows = await open_reviews(harness, 1)
+    assert {"legal", "risk", "privacy"} <= {r.group_key for r in rows}
+    legal_card = as_text(await card(harness, next(r.id for r in rows if r.group_key == "legal")))
+    assert "EU AI Act" in legal_card and "High-risk · deployer · Art. 6(2), Annex III point 4" in \
+        " ".join(legal_card.split())
     async with harness.app.db.write() as s:  # that review is not what this test is about: close it
         from storage.tables import GateRequest, ReviewRequest
         await s.execute(update(ReviewRequest).values(status="cancelled"))

@@ -48,9 +48,6 @@ def parse_classify(args: str) -> tuple[int, str, str | None, str]:
     role = next((ROLE_WORDS[w.lower()] for w in words if w.lower() in ROLE_WORDS), None)
     if uc_id is None or cls is None:
         raise Refusal(CLASSIFY_USAGE)
-    if len(reason) < MIN_REASON:
-        raise Refusal("A classification changes only with a reason the audit trail can keep. Please add it after "
-                      "“because”, in a sentence or two.")
     return uc_id, cls, role, reason
 
 
@@ -68,6 +65,9 @@ async def change_classification(ctx: Ctx, args: str) -> None:
                       .replace("decide its review", "change its classification"))
     if uc.status in ("stopped", "withdrawn"):
         raise Refusal(f"{uc_ref(uc)} was {uc.status}, so its classification no longer matters.")
+    if len(reason) < MIN_REASON:
+        raise Refusal("A classification changes only with a reason the audit trail can keep. Please add it after "
+                      "“because”, in a sentence or two.")
     role = role if role is not None else uc.ai_act_role
     if cls in ("high_risk", "transparency") and not role:
         raise Refusal(f"Please say the role too (provider, deployer or both), for example: “classify {uc_ref(uc)} "
