@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from storage.tables import AiActObligation, AuditEntry, UseCase
+from storage.tables import AuditEntry, UseCase
 from tests.support.harness import Harness, as_text
 from tests.support.reviewing import card, make_ready, open_reviews
 from tests.test_ai_act_intake import PATHS, obligations, propose, the_use_case
