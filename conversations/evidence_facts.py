@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.flows.ai_act import class_text
+from conversations.flows.ai_act import class_text, intake_articles
 from conversations.policy import Policy
 from conversations.policy.regulation import Framework
 from conversations.rules import scoring
@@ -69,10 +69,11 @@ async def gather(session: AsyncSession, policy: Policy, uc: UseCase) -> Evidence
     if uc.ai_act_class:
         entry = trail.last(("use_case.ai_act_changed", "use_case.ai_act_classified"))
         detail = uc.ai_act or {}
-        arts = ", ".join(dict.fromkeys(a for r in detail.get("reasons", []) for a in (r[2] if len(r) > 2 else [])))
-        what = f"EU AI Act: {class_text(uc.ai_act_class, uc.ai_act_role)}" + (f" ({arts})" if arts else "")
+        what = f"EU AI Act: {class_text(uc.ai_act_class, uc.ai_act_role)}"
         if detail.get("change_reason"):
             what += f"; changed by the risk reviewers: {detail['change_reason']}"
+        elif intake_articles(uc):
+            what += f" ({intake_articles(uc)})"
         f.classified = Event(what, entry.actor_label if entry else name(uc.proposer_id),
                              entry.at if entry else uc.created_at,
                              trail.seqs(("use_case.ai_act_classified", "use_case.ai_act_changed")))

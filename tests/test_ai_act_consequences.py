@@ -103,7 +103,7 @@ async def test_only_the_risk_group_changes_a_classification_with_a_reason(harnes
     assert (uc.ai_act_class, uc.ai_act_role) == ("high_risk", "deployer")
     assert uc.ai_act["change_reason"] == "it ranks job applicants for interviews"
     keys = [o.key for o in await obligations(harness) if o.status == "open"]
-    assert "deployer_oversight" in keys and "deployer_fria" not in keys  # no Annex III area was answered
+    assert "deployer_oversight" in keys and "deployer_fria" not in keys  # the intake answered: no Annex III area
     assert any("changed the EU AI Act classification" in t for t in harness.out.dms_to(ANNA))
     # back to minimal: the obligations are withdrawn, not deleted
     await rita.say("classify UC-1 minimal because the ranking was dropped from the scope")
@@ -139,3 +139,16 @@ async def test_status_frameworks_shows_coverage_and_evidence(harness: Harness):
     text = flat(seen)
     assert "Art. 26(2) Competent people oversee it: missing" in text
     assert "Art. 50(1)" not in text  # the chatbot duty does not apply to this use case
+
+
+async def test_a_classification_set_by_hand_tracks_duties_the_intake_never_asked_about(harness: Harness):
+    await propose(harness.person("zoe@example.com"), *PATHS["minimal"])  # staff only: no transparency question
+    rita = harness.person(RITA)
+    seen = await rita.say("classify UC-1 transparency because candidates will chat with it on the careers page")
+    assert "Please say the role too" in seen.text
+    await rita.say("classify UC-1 transparency deployer because candidates will chat with it on the careers page")
+    keys = [o.key for o in await obligations(harness) if o.status == "open"]
+    # which Art. 50 duty fits was never asked: each deployer duty is tracked, to be closed or explained
+    assert keys == ["tell_people_ai", "inform_exposed", "disclose_deep_fakes"]
+    status = await harness.person(ANNA).say("status UC-1")
+    assert "changed by the risk reviewers: candidates will chat with it" in " ".join(status.text.split())

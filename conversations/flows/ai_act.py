@@ -93,11 +93,16 @@ def fact(uc: UseCase) -> tuple[str, str] | None:
     if not uc.ai_act_class:
         return None
     detail = uc.ai_act or {}
-    arts = ", ".join(dict.fromkeys(a for r in detail.get("reasons", []) for a in (r[2] if len(r) > 2 else [])))
     text = class_text(uc.ai_act_class, uc.ai_act_role, bool(detail.get("transparency")))
-    if detail.get("changed_by"):
-        text += " (changed by the risk reviewers)"
+    if detail.get("changed_by"):  # the intake's articles no longer explain it: the reviewers' reason does
+        return "EU AI Act", f"{text} (changed by the risk reviewers: {detail.get('change_reason', '')})"[:600]
+    arts = intake_articles(uc)
     return "EU AI Act", text + (f" · {arts}" if arts else "")
+
+
+def intake_articles(uc: UseCase) -> str:
+    detail = uc.ai_act or {}
+    return ", ".join(dict.fromkeys(a for r in detail.get("reasons", []) for a in (r[2] if len(r) > 2 else [])))
 
 
 async def at_intake(ctx: Ctx, uc: UseCase, data: dict) -> None:
@@ -120,7 +125,9 @@ async def consequences(ctx: Ctx, uc: UseCase, *, before: str, reason: str = "") 
     result = rules.Classification(uc.ai_act_class, uc.ai_act_role, bool((uc.ai_act or {}).get("gpai")),
                                   dict((uc.ai_act or {}).get("answers", {})),
                                   transparency=bool((uc.ai_act or {}).get("transparency")))
-    wanted = {o.key: o for o in rules.obligations_for(act, result, dict(uc.risk_answers or {}))}
+    by_hand = bool((uc.ai_act or {}).get("changed_by"))
+    wanted = {o.key: o for o in rules.obligations_for(act, result, dict(uc.risk_answers or {}),
+                                                      assume_unanswered=by_hand)}
     rows = {r.key: r for r in await regulation.obligations(ctx.session, uc.id, include_withdrawn=True)}
     added, withdrawn = [], []
     for key, ob in wanted.items():

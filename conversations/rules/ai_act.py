@@ -40,6 +40,10 @@ def _holds(cond: AskWhen, view: dict[str, str]) -> bool:
     return view.get(cond.answer) in cond.one_of
 
 
+def _unanswered(cond: AskWhen, view: dict[str, str]) -> bool:
+    return cond.answer.startswith("ai_act.") and cond.answer != "ai_act.class" and cond.answer not in view
+
+
 def _view(risk_answers: dict[str, str], act_answers: dict[str, str], results: list[str]) -> dict[str, str]:
     view = {f"risk.{k}": v for k, v in risk_answers.items()}
     view |= {f"ai_act.{k}": v for k, v in act_answers.items()}
@@ -102,9 +106,13 @@ def roles_of(role: str) -> set[str]:
     return {"provider", "deployer"} if role == "both" else ({role} if role else set())
 
 
-def obligations_for(act: EuAiAct, result: Classification, risk_answers: dict[str, str] | None = None
-                    ) -> list[Obligation]:
-    """The obligations the classification brings for its role, in the policy's order."""
+def obligations_for(act: EuAiAct, result: Classification, risk_answers: dict[str, str] | None = None, *,
+                    assume_unanswered: bool = False) -> list[Obligation]:
+    """The obligations the classification brings for its role, in the policy's order.
+
+    `assume_unanswered`: a condition on an AI Act question nobody answered counts as holding (used when the risk
+    reviewers set the classification by hand: the duty is tracked, and its owner may close it with the reason
+    it does not apply, rather than it being silently left out)."""
     if result.classification == "prohibited":
         return []  # nothing to comply with: the use may not go ahead
     classes = {result.classification} | ({"transparency"} if result.transparency else set())
@@ -114,7 +122,8 @@ def obligations_for(act: EuAiAct, result: Classification, risk_answers: dict[str
     for ob in act.obligations:
         if not classes & set(ob.classes) or not roles & set(ob.roles):
             continue
-        if ob.only_when and not any(_holds(c, view) for c in ob.only_when):
+        if ob.only_when and not any(_holds(c, view) or (assume_unanswered and _unanswered(c, view))
+                                    for c in ob.only_when):
             continue
         out.append(ob)
     return out
