@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from storage.tables import AiActObligation, UseCase
 from tests.support.slack_driver import SlackWorld, dm_channel
-from tests.support.teams_activities import TeamsAiom, teams, user  # noqa: F401,F811 (fixture)
+from tests.support.teams_activities import TeamsAiom, channel, teams, user  # noqa: F401,F811 (fixture)
 from tests.test_slack_intake import ANNA, ANSWERS, BOB, ZOE
 from tests.test_teams_intake import TYPED
 
@@ -103,3 +103,72 @@ async def test_teams_transparency_deployer_in_personal_chat(teams: TeamsAiom):
         uc = (await s.execute(select(UseCase))).scalar_one()
         rows = (await s.execute(select(AiActObligation.key))).scalars().all()
     assert (uc.ai_act_class, uc.ai_act_role) == ("transparency", "deployer") and rows == ["tell_people_ai"]
+
+
+# -- every classification path on both platforms ---------------------------------------------------------------
+LEGAL = "19:legal@thread.tacv2"
+PERSONAL_LABELS = ["Personal data about people", "Only our own staff", "It recommends decisions about people",
+                   "No third party is involved", "No", "A department"]
+PUBLIC_LABELS = ["Public information", "Customers or the public", "It helps a person who then decides",
+                 "No third party is involved", "No", "The whole organisation or people outside it"]
+DEPLOYER = "We use a system someone else provides"
+LABEL_PATHS = {
+    "minimal": (PERSONAL_LABELS, ["None of these", "None of these"], ""),
+    "transparency": (PUBLIC_LABELS, ["People talk or write to it directly", DEPLOYER], "deployer"),
+    "high_risk": (PERSONAL_LABELS, ["None of these", "Employment", "None of these", DEPLOYER], "deployer"),
+    "prohibited": (PERSONAL_LABELS, ["Scores people on their social behaviour", "None of these"], ""),
+}
+EXPECT_TEXT = {"minimal": "Minimal risk", "transparency": "Transparency obligations · deployer",
+               "high_risk": "High-risk · deployer", "prohibited": "Prohibited practice"}
+
+
+@pytest.mark.parametrize("cls", list(LABEL_PATHS))
+async def test_every_classification_by_slack_dm(world: SlackWorld, cls):
+    risk, act, role = LABEL_PATHS[cls]
+    dm = dm_channel(ZOE)
+    assert await world.dm(ZOE, "propose") == 200
+    for answer in ANSWERS:
+        assert await world.dm(ZOE, answer) == 200
+    for label in [*risk, *act]:
+        status, _ = await world.click(ZOE, label, world.last(dm))
+        assert status == 200
+    await world.click(ZOE, "That tier is right", world.last(dm))
+    summary = world.last(dm, with_button="Submit the idea")
+    assert f"EU AI Act: {EXPECT_TEXT[cls]}" in summary.all_text
+    await world.click(ZOE, "Submit the idea", summary)
+    assert "UC-1 submitted" in world.last(dm).all_text
+    async with world.app.db.read() as s:
+        uc = (await s.execute(select(UseCase))).scalar_one()
+    assert (uc.ai_act_class, uc.ai_act_role) == (cls, role)
+    assert ("Prohibited AI practice: UC-1" in world.seen_in("CLEGAL")) == (cls == "prohibited")
+
+
+@pytest.mark.parametrize("cls", list(LABEL_PATHS))
+async def test_every_classification_in_teams(teams: TeamsAiom, cls):
+    risk, act, role = LABEL_PATHS[cls]
+    lee = teams.chat(user("Lee Legal", "lee.legal@example.com"), conversation=channel(LEGAL, root="600"))
+    await lee.say("hello", mention_bot=True)  # aiom learns the legal group's channel (as on install)
+    chat = teams.chat(user("Zoe Proposer", "zoe@example.com"))
+    await chat.say("propose")
+    for key in ("title", "problem", "outcome", "value_stream"):
+        await chat.say(TYPED[key])
+    await chat.click("Operational excellence")
+    await chat.say(TYPED["affected_users"])
+    await chat.say(TYPED["data_used"])
+    await chat.click("Within 3 months")
+    await chat.say("anna.owner@example.com")
+    await chat.say("bob.delivery@example.com")
+    await chat.click("Skip")
+    for label in [*risk, *act]:
+        r = await chat.click(label)
+        assert r.status == 200
+    r = await chat.click("That tier is right")
+    assert f"EU AI Act: {EXPECT_TEXT[cls]}" in " ".join(r.text.split())
+    r = await chat.click("Submit the idea")
+    assert "UC-1 submitted" in r.text
+    async with teams.app.db.read() as s:
+        uc = (await s.execute(select(UseCase))).scalar_one()
+    assert (uc.ai_act_class, uc.ai_act_role) == (cls, role)
+    await teams.drain()
+    to_legal = [m for m in teams.fake.sent_to(LEGAL) if "Prohibited AI practice: UC-1" in m.text]
+    assert bool(to_legal) == (cls == "prohibited")
