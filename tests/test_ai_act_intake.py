@@ -39,6 +39,11 @@ async def propose(person, risk, act, *, submit=True):
     return seen
 
 
+def plain(seen) -> str:
+    """What was said, unwrapped, without the local chat's "·" marks at the start of wrapped context lines."""
+    return " ".join(seen.text.replace("·", " ").split())
+
+
 async def the_use_case(h: Harness) -> UseCase:
     async with h.app.db.read() as s:
         return (await s.execute(select(UseCase))).scalar_one()
@@ -103,7 +108,7 @@ async def test_transparency_deployer(harness: Harness):
     assert "Who is it from?" in seen.text
     seen = await zoe.say("1")
     seen = await zoe.click("That tier is right")
-    assert "EU AI Act: Transparency obligations · deployer (Art. 50(1))" in " ".join(seen.text.split())
+    assert "EU AI Act: Transparency obligations deployer (Art. 50(1)). Applies from 02 Aug 2026." in plain(seen)
     seen = await zoe.click("Submit the idea")
     uc = await the_use_case(harness)
     assert (uc.ai_act_class, uc.ai_act_role) == ("transparency", "deployer")
@@ -137,10 +142,29 @@ async def test_high_risk_deployer_gets_its_obligations_with_owners(harness: Harn
 async def test_prohibited_goes_to_legal_at_once(harness: Harness):
     zoe = harness.person("zoe@example.com")
     seen = await propose(zoe, *PATHS["prohibited"], submit=False)
-    assert "A prohibited practice cannot move on" in " ".join(seen.text.split())
+    assert "Applies from 02 Feb 2025. A prohibited practice cannot move on" in plain(seen)
     await zoe.click("Submit the idea")
     uc = await the_use_case(harness)
     assert uc.ai_act_class == "prohibited"
     legal = harness.out.posts_in("#legal")
     assert legal and "Prohibited AI practice: UC-1" in legal[0] and "Art. 5(1)(c)" in legal[0]
     assert await obligations(harness) == []
+
+
+async def test_the_application_dates_come_from_the_policy(db_url, policy, clock):
+    """An organisation moves a date in its policy file: the proposer and the owners see the new one."""
+    from conversations.policy import policy_from_data
+
+    moved = policy_from_data({"organisation": "Test", "review": {"groups": [
+        {"key": g.key, "members": list(g.members), "channels": dict(g.channels)} for g in policy.review.groups]},
+        "eu_ai_act": {"dates": [{"key": "general", "date": "2027-12-02", "what": "Moved (example)."}]}})
+    h = await Harness.start(db_url, policy=moved, clock=clock)
+    try:
+        zoe = h.person("zoe@example.com")
+        seen = await propose(zoe, *PATHS["high_risk"], submit=False)
+        assert "Applies from 02 Dec 2027." in plain(seen)
+        await zoe.click("Submit the idea")
+        assert any("Applies from 02 Dec 2027" in " ".join(t.replace("·", " ").split())
+                   for t in h.out.dms_to("anna.owner@example.com"))
+    finally:
+        await h.stop()

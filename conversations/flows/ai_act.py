@@ -71,6 +71,7 @@ def summary_line(policy: Policy, data: dict) -> str | None:
     arts = articles_of(result)
     line = f"{name}: {class_text(result.classification, result.role, result.transparency)}"
     line += f" ({arts})." if arts else " (no answer pointed to a use the Act lists)."
+    line += dates_text(policy, result.answers)
     if result.classification == "prohibited":
         line += " A prohibited practice cannot move on; the legal reviewers will be told as soon as you submit."
     else:
@@ -78,6 +79,14 @@ def summary_line(policy: Policy, data: dict) -> str | None:
         if n:
             line += f" It brings {n} obligation{'s' if n != 1 else ''} for its owners to close before later gates."
     return line
+
+
+def dates_text(policy: Policy, answers: dict) -> str:
+    """" Applies from 2 Aug 2026." for what the answers bring (the dates are policy data)."""
+    dates = rules.applies_from(policy.eu_ai_act, answers)
+    if not dates:
+        return ""
+    return " Applies from " + "; ".join(f"{d.date:%d %b %Y}" for d in dates) + "."
 
 
 def fields(policy: Policy, data: dict) -> dict:
@@ -163,7 +172,8 @@ def prohibited_card(policy: Policy, uc: UseCase, reason: str = "") -> Message:
     detail = uc.ai_act or {}
     why = "; ".join(f"{q} → {a} ({', '.join(arts)})" if arts else f"{q} → {a}"
                     for q, a, arts in detail.get("reasons", [])) or "set by the risk reviewers"
-    facts = [("Classification", f"{CLASS_LABELS['prohibited']} under the {act.name} ({act.reference})"),
+    facts = [("Classification", f"{CLASS_LABELS['prohibited']} under the {act.name} ({act.reference})."
+              + dates_text(policy, detail.get("answers", {}))),
              ("Why", why[:600]), ("Outcome", uc.outcome[:600])]
     if reason:
         facts.append(("Reason given", reason[:600]))
@@ -183,7 +193,8 @@ def obligations_notice(policy: Policy, uc: UseCase, rows) -> Message:
                     Text([f"{uc_ref(uc)} “{uc.title}” is {class_text(uc.ai_act_class, uc.ai_act_role).lower()} "
                           f"under the {act.name}. You own these obligations; later gates wait until each is closed "
                           f"with a note of the evidence:\n{lines}"]),
-                    Context(f"See and close them with: obligations {uc_ref(uc)}")],
+                    Context(f"See and close them with: obligations {uc_ref(uc)}."
+                            + dates_text(policy, (uc.ai_act or {}).get("answers", {})))],
                    fallback=f"{act.name} obligations for {uc_ref(uc)}")
 
 

@@ -138,7 +138,8 @@ async def show_obligations(ctx: Ctx, uc_id: int, note: str = "") -> None:
     done = sum(r.status == "done" for r in rows)
     blocks = [Header(f"{act.name} obligations of {uc_ref(uc)}"[:150]),
               Text([f"{uc_ref(uc)} is {ai_act.class_text(uc.ai_act_class, uc.ai_act_role).lower()}: {done} of "
-                    f"{len(rows)} obligations closed."]),
+                    f"{len(rows)} obligations closed."
+                    + ai_act.dates_text(ctx.policy, (uc.ai_act or {}).get("answers", {}))]),
               Facts(facts),
               Context(f"An owner closes one with a note of the evidence: obligation {uc_ref(uc)} <number> done "
                       "<what shows it is done>")]

@@ -42,6 +42,8 @@ class ActOption(_Strict):
     # What this answer makes the use case (None: it does not change the classification).
     result: Classification | None = None
     articles: list[str] = Field(default_factory=list)
+    # The key of the application date (in `dates`) from which what this answer brings applies.
+    applies_from: str = ""
 
 
 class ActQuestion(_Strict):
@@ -89,6 +91,9 @@ class EuAiAct(_Strict):
     dates: list[ApplicationDate] = Field(default_factory=list)
     questions: list[ActQuestion]
     obligations: list[Obligation] = Field(default_factory=list)
+
+    def date(self, key: str) -> ApplicationDate | None:
+        return next((d for d in self.dates if d.key == key), None)
 
     def question(self, key: str) -> ActQuestion:
         for q in self.questions:

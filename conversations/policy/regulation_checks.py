@@ -39,6 +39,10 @@ def check_regulation(policy: "Policy") -> None:
                 add(f"eu_ai_act.questions[{i}].ask_when", "needs at least one condition (questions appear only "
                                                            "when relevant)")
             _conditions(add, f"eu_ai_act.questions[{i}].ask_when", q.ask_when, risk_qs, earlier)
+            for j, o in enumerate(q.options):
+                if o.applies_from and act.date(o.applies_from) is None:
+                    add(f"eu_ai_act.questions[{i}].options[{j}].applies_from",
+                        f"unknown date {o.applies_from!r} (known: {', '.join(d.key for d in act.dates)})")
             earlier[q.key] = {o.key for o in q.options}
         stages_with_gate = [g.from_stage for g in policy.gates]
         for i, ob in enumerate(act.obligations):

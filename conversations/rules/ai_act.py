@@ -102,6 +102,21 @@ def classify(act: EuAiAct, risk_answers: dict[str, str], act_answers: dict[str, 
                           answers=answers, reasons=tuple(reasons), transparency="transparency" in results)
 
 
+def applies_from(act: EuAiAct, answers: dict[str, str]) -> list:
+    """The application dates of what the answers bring (policy data), earliest first."""
+    out = {}
+    for key, answer in answers.items():
+        try:
+            q = act.question(key)
+        except KeyError:
+            continue
+        opt = next((o for o in q.options if o.key == answer), None)
+        d = act.date(opt.applies_from) if opt is not None and opt.applies_from else None
+        if d is not None:
+            out[d.key] = d
+    return sorted(out.values(), key=lambda d: d.date)
+
+
 def roles_of(role: str) -> set[str]:
     return {"provider", "deployer"} if role == "both" else ({role} if role else set())
 
