@@ -152,3 +152,22 @@ async def test_a_classification_set_by_hand_tracks_duties_the_intake_never_asked
     assert keys == ["tell_people_ai", "inform_exposed", "disclose_deep_fakes"]
     status = await harness.person(ANNA).say("status UC-1")
     assert "changed by the risk reviewers: candidates will chat with it" in " ".join(status.text.split())
+
+
+async def test_a_review_under_way_stops_when_the_use_case_is_found_prohibited(harness: Harness):
+    await propose(harness.person("zoe@example.com"), *PATHS["high_risk"])
+    await at_stage(harness, "exploration")
+    anna = harness.person(ANNA)
+    assert "review requested for Pilot" in (await anna.say("move UC-1")).text
+    assert await open_reviews(harness, 1)
+    seen = await harness.person(RITA).say("classify UC-1 prohibited because it scores applicants on their "
+                                          "social media behaviour")
+    assert "a review under way was stopped" in flat(seen)
+    assert await open_reviews(harness, 1) == []
+    async with harness.app.db.read() as s:
+        from storage.tables import GateRequest
+        gate = (await s.execute(select(GateRequest))).scalar_one()
+        halted = (await s.execute(select(AuditEntry).where(AuditEntry.action == "gate.halted"))).scalar_one()
+    assert gate.status == "stopped" and halted.data["why"].startswith("classified as a prohibited practice")
+    assert (await the_use_case(harness)).stage == "exploration"
+    assert "cannot move on" in flat(await anna.say("move UC-1"))

@@ -88,6 +88,8 @@ async def change_classification(ctx: Ctx, args: str) -> None:
                           "group": group.key})
     await ai_act.consequences(ctx, uc, before=before, reason=reason)
     acting = Acting.of(ctx)
+    if cls == "prohibited":
+        await halt_pending_gate(acting, uc, reason)
     await gating.reroute(acting, uc)
     who = ctx.person.display_name or ctx.person.email or "A risk reviewer"
     text = (f"{who} ({group.name}) changed the {act.name} classification of {uc_ref(uc)} “{uc.title}” from "
@@ -98,11 +100,30 @@ async def change_classification(ctx: Ctx, args: str) -> None:
     ctx.say(Message([Text([f"Done. {text}"]), Context(consequence_note(ctx, cls))]))
 
 
+async def halt_pending_gate(acting: Acting, uc, reason: str) -> None:
+    """A prohibited practice never moves on: a review under way stops, its open parts are called off."""
+    gr = await reviews.pending_gate(acting.session, uc.id)
+    if gr is None:
+        return
+    rows = await reviews.for_gate(acting.session, gr.id)
+    called_off = []
+    for r in rows:
+        if r.status in rules.OPEN and await reviews.set_review(acting.session, r.id, status=rules.CANCELLED,
+                                                               decided_at=acting.now, next_reminder_at=None):
+            called_off.append(r.id)
+    if not await reviews.close_gate(acting.session, gr.id, "stopped", acting.now):
+        return
+    await acting.audit("gate.halted", entity="gate_request", entity_id=gr.id, use_case_id=uc.id,
+                       data={"from": gr.from_stage, "to": gr.to_stage, "reviews": called_off,
+                             "why": "classified as a prohibited practice under the EU AI Act", "reason": reason})
+    await lifecycle.refresh_cards(acting, called_off)
+
+
 def consequence_note(ctx: Ctx, cls: str) -> str:
     act = ctx.policy.eu_ai_act
     if cls == "prohibited":
-        return (f"It cannot move on while it is classified so, and the {_group(ctx, act.legal_group)} group has "
-                "been told.")
+        return (f"It cannot move on while it is classified so (a review under way was stopped), and the "
+                f"{_group(ctx, act.legal_group)} group has been told.")
     if cls == "high_risk":
         return ("Its owners were given the obligations for its role, and its reviews now include "
                 + ", ".join(_group(ctx, g) for g in act.high_risk_groups) + ".")
