@@ -63,6 +63,10 @@ async def test_slack_high_risk_deployer_through_the_modal_then_the_dm(world: Sla
         n = len((await s.execute(select(AiActObligation))).all())
     assert n == 8
     assert "Name the people who oversee it" in world.seen_in(dm_channel(ANNA))
+    # the evidence per control, in Slack's blocks (the fake checks every block against Slack's limits)
+    assert await world.dm(ANNA, "status UC-1 frameworks eu-ai-act") == 200
+    shown = world.last(dm_channel(ANNA)).all_text
+    assert "Art. 26(2) Competent people oversee it: missing" in shown and "does not replace legal advice" in shown
 
 
 async def test_slack_prohibited_reaches_the_legal_channel(world: SlackWorld):
@@ -172,3 +176,5 @@ async def test_every_classification_in_teams(teams: TeamsAiom, cls):
     await teams.drain()
     to_legal = [m for m in teams.fake.sent_to(LEGAL) if "Prohibited AI practice: UC-1" in m.text]
     assert bool(to_legal) == (cls == "prohibited")
+    r = await chat.say("status UC-1 frameworks nist-ai-rmf")
+    assert r.status == 200 and "MAP 2 The system is categorised: met" in " ".join(r.text.split())
