@@ -83,9 +83,9 @@ async def gather(session: AsyncSession, policy: Policy, uc: UseCase) -> Evidence
         f.scores[key] = {item: Scored(a.value, name(a.answered_by_id), a.answered_at,
                                       trail.seqs(("scorecard.answered",), instrument=key, item=item)[-1:])
                          for item, a in rows.items()}
+    area_names = {a.key: a.name for a in policy.risk_register.areas}
     for r in risks:
-        area = policy.risk_register.area(r.area_key).name if r.area_key in {a.key for a in
-                                                                              policy.risk_register.areas} else r.area_key
+        area = area_names.get(r.area_key, r.area_key)
         control = (r.control or "").strip()
         what = f"{area} risk: {r.description}" + (f" — control: {control}" if control else " — no control written")
         f.risks.setdefault(r.area_key, []).append(

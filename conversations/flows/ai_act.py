@@ -196,11 +196,3 @@ def obligations_notice(policy: Policy, uc: UseCase, rows) -> Message:
                     Context(f"See and close them with: obligations {uc_ref(uc)}."
                             + dates_text(policy, (uc.ai_act or {}).get("answers", {})))],
                    fallback=f"{act.name} obligations for {uc_ref(uc)}")
-
-
-def extra_groups(policy: Policy, uc: UseCase) -> list[str]:
-    """Review groups a high-risk classification adds to every gate."""
-    act = policy.eu_ai_act
-    if act is None or uc.ai_act_class != "high_risk":
-        return []
-    return list(act.high_risk_groups)

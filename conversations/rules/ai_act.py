@@ -142,3 +142,10 @@ def obligations_for(act: EuAiAct, result: Classification, risk_answers: dict[str
             continue
         out.append(ob)
     return out
+
+
+def extra_groups(act: EuAiAct | None, classification: str) -> list[str]:
+    """Review groups a high-risk classification adds to every gate (policy: `eu_ai_act.high_risk_groups`)."""
+    if act is None or classification != "high_risk":
+        return []
+    return list(act.high_risk_groups)

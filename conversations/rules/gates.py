@@ -23,6 +23,9 @@ Preconditions (keys used in a policy's `gates[].requires`):
 - hard_gates_ok: every hard-gate readiness area scored and at least `readiness.hard_gate_min`.
 - vendor_checklist_done: the vendor checklist is complete, where a vendor is involved.
 - kpis_defined: at least one KPI with its baseline.
+
+Every gate also checks `ai_act_clear` when the policy has an EU AI Act section (not listed in `requires`:
+see conversations/rules/ai_act_gate.py): no prohibited practice, and no open obligation due by this gate.
 """
 from __future__ import annotations
 
