@@ -67,6 +67,10 @@ async def test_slack_high_risk_deployer_through_the_modal_then_the_dm(world: Sla
     assert await world.dm(ANNA, "status UC-1 frameworks eu-ai-act") == 200
     shown = world.last(dm_channel(ANNA)).all_text
     assert "Art. 26(2) Competent people oversee it: missing" in shown and "does not replace legal advice" in shown
+    # Anna closes hers from Slack; the listing of eight fits Slack's blocks
+    assert await world.dm(ANNA, "obligation UC-1 2 done overseers named in the oversight plan v2") == 200
+    listing = world.last(dm_channel(ANNA)).all_text
+    assert "1 of 8 obligations closed" in listing and "overseers named in the oversight plan v2" in listing
 
 
 async def test_slack_prohibited_reaches_the_legal_channel(world: SlackWorld):
