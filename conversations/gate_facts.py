@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.policy import Gate, Policy
 from conversations.rules import scoring
-from conversations.rules.gates import GateCheck, GateFacts, check_gate
-from storage.repo import instruments, kpis, status
+from conversations.rules.gates import GateCheck, GateFacts, OpenObligation, check_gate
+from storage.repo import instruments, kpis, people, regulation, status
 from storage.tables import UseCase
 
 
@@ -58,7 +58,18 @@ async def gather(session: AsyncSession, policy: Policy, use_case: UseCase) -> Ga
         vendor_complete=len(vendor) == len(policy.vendor_checklist.items),
         open_conditions=await status.open_condition_count(session, uc.id),
         kpis_with_baselines=await kpis.count_defined(session, uc.id),
+        ai_act_class=uc.ai_act_class or "",
+        open_obligations=await ai_act_open(session, uc) if policy.eu_ai_act is not None else [],
     )
+
+
+async def ai_act_open(session: AsyncSession, uc: UseCase) -> list[OpenObligation]:
+    rows = [r for r in await regulation.obligations(session, uc.id) if r.status == regulation.OPEN]
+    if not rows:
+        return []
+    found = await people.get_many(session, [r.owner_id for r in rows if r.owner_id])
+    return [OpenObligation(r.title, r.articles, (found[r.owner_id].display_name or found[r.owner_id].email)
+                           if r.owner_id in found else "no owner", r.before_leaving) for r in rows]
 
 
 def next_gate(policy: Policy, use_case: UseCase) -> Gate | None:

@@ -15,6 +15,7 @@ from conversations.flows import demo as demo_flow
 from conversations.flows import groups as group_flows
 from conversations.flows import snooze
 from conversations.flows import pictures as picture_flows
+from conversations.flows import ai_act_commands
 from conversations.policy import Policy
 from storage.db import Database
 from storage.types import utcnow
@@ -43,4 +44,5 @@ def build_engine(db: Database, policy: Policy, *, platforms: set[str], clock: Ca
     group_flows.register(engine)
     demo_flow.register(engine)  # after start.register: it adds the first-run offer to the greeting
     snooze.register(engine)  # reminder buttons: snooze, carry on / discard a proposal
+    ai_act_commands.register(engine)  # EU AI Act: classify (risk group), obligations
     return engine

@@ -289,6 +289,7 @@ async def test_every_fact_and_every_changed_answer_is_in_the_audit_log(harness: 
     await zoe.click("Change an answer")
     await zoe.click("Audience")
     await zoe.click("Customers or the public")
+    await zoe.click("None of these")  # customers see it now: the EU AI Act transparency question follows
     await zoe.click("Submit the idea")
     (proposed,) = await audits(harness, "use_case.proposed")
     facts = proposed.data

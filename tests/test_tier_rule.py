@@ -78,19 +78,20 @@ def test_the_escalation_count_comes_from_the_policy():
 
 
 # -- what the proposer is told ------------------------------------------------------------------------
-# Risk questions in policy order: data sensitivity, audience, decision impact, vendor, regulated, scale.
+# Risk questions in policy order: data sensitivity, audience, decision impact, vendor, regulated, scale; then the
+# EU AI Act questions these answers make relevant, each answered "None of these" (1).
 @pytest.mark.parametrize("picks,expected", [
     (["1", "1", "1", "1", "1", "1"], "LOW risk because none of your answers raised it"),
-    (["4", "1", "1", "1", "1", "1"],
+    (["4", "1", "1", "1", "1", "1", "1", "1"],
      "MEDIUM risk because of: “What is the most sensitive data it would use?” → Personal data about people."),
-    (["4", "2", "1", "1", "1", "1"],
+    (["4", "2", "1", "1", "1", "1", "1", "1", "1"],
      "MEDIUM risk because of: “What is the most sensitive data it would use?” → Personal data about people; "
      "“Who sees what it produces?” → Customers or the public."),
-    (["4", "2", "1", "3", "Acme AI", "1", "1"],
+    (["4", "2", "1", "3", "Acme AI", "1", "1", "1", "1", "1"],
      "HIGH risk because of (several medium-risk answers together): “What is the most sensitive data it would "
      "use?” → Personal data about people; “Who sees what it produces?” → Customers or the public; “Does it rely "
      "on an outside supplier or model provider?” → A new supplier or model provider."),
-    (["1", "1", "3", "1", "1", "1"],
+    (["1", "1", "3", "1", "1", "1", "1", "1"],
      "HIGH risk because of: “How much does it decide on its own?” → It decides automatically about people, money "
      "or safety."),
 ])

@@ -14,6 +14,10 @@ def add(sub) -> None:
     p.add_argument("--out", metavar="FILE", help="where to write it; '-' for standard output (csv, json); "
                                                  "default aiom-portfolio-<date>.<format> here")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--framework", metavar="KEY", help="instead of the portfolio, the evidence per use case and per "
+                                                      "control of this framework (eu-ai-act, nist-ai-rmf, iso-42001 "
+                                                      "or one from the policy file)")
+    p.add_argument("--use-case", metavar="UC-4", help="with --framework: only this use case")
     p.set_defaults(func=run)
 
 
@@ -29,6 +33,12 @@ def run(args) -> int:
     settings = settings_or_exit()
     quiet_logs(settings)
     app = app_or_exit(settings)
+    if getattr(args, "framework", None):
+        from bot.commands.export_evidence import run_evidence
+
+        return asyncio.run(run_evidence(app, args))
+    if getattr(args, "use_case", None):
+        fail("--use-case goes with --framework (the portfolio export always holds every use case).")
     return asyncio.run(_export(app, args))
 
 

@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 from conversations.context import Ctx
+from conversations.flows import ai_act as ai_act_flow
 from conversations.flows import intake_form
 from conversations.flows import intake_similar as similar
 from conversations.interaction import PersonHint
@@ -111,7 +112,7 @@ class IntakeFlow(StepFlow):
             Step("similar", "Similar ideas", similar.question, kind="choice", internal=True,
                  prepare=similar.find, choices=similar.choices),
         ]
-        return base + risk + tail
+        return base + risk + ai_act_flow.steps(ctx) + tail
 
     def submit_text(self, ctx: Ctx) -> str:
         return similar.submit_label(ctx.state.data) or self.submit_label
@@ -124,6 +125,9 @@ class IntakeFlow(StepFlow):
         if d.get("tier_choice") == "change" and d.get("tier_requested"):
             lines.append(f"You asked for {d['tier_requested']}: {REQUEST_APPLIES}")
         extra = [Context(" ".join(lines))]
+        act_line = ai_act_flow.summary_line(ctx.policy, d)
+        if act_line:
+            extra.append(Context(act_line))
         line = similar.summary_line(d)
         if line:
             extra.append(Context(line))
@@ -179,8 +183,9 @@ class IntakeFlow(StepFlow):
             tier_justification=(d.get("tier_justification") or "") if requested else "",
             tier_override_status="pending" if requested else "none",
             linked_to_id=target.id if target is not None else None,
-            created_at=ctx.now, updated_at=ctx.now, stage_entered_at=ctx.now)
+            created_at=ctx.now, updated_at=ctx.now, stage_entered_at=ctx.now, **ai_act_flow.fields(ctx.policy, d))
         await self._audit_facts(ctx, uc.id)
+        await ai_act_flow.at_intake(ctx, uc, d)
         await ctx.audit("use_case.tier_set", entity="use_case", entity_id=uc.id, use_case_id=uc.id,
                         data={"tier": result.tier, "reasons": [list(r) for r in result.reasons]})
         if requested:
@@ -278,6 +283,8 @@ def submitted_message(ctx: Ctx, uc: UseCase, result, owners: dict[str, Person],
     if uc.tier_requested:
         tier_line += f" (you asked for {uc.tier_requested}: that applies only once the risk reviewers accept it)"
     facts = [("Stage", "Exploration"), ("Risk tier", tier_line)]
+    if ai_act_flow.fact(uc):
+        facts.append(ai_act_flow.fact(uc))
     if linked is not None:
         facts.append(("Linked to", f"{uc_ref(linked)} “{linked.title}”"))
     owner_ids = {owners[r].id for r in ("business_owner", "delivery_owner") if r in owners}

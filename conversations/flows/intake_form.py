@@ -11,7 +11,8 @@ LONG = {"problem", "outcome", "affected_users", "data_used"}
 
 
 def form_steps(steps: list[Step]) -> list[Step]:
-    return [s for s in steps if not s.internal and not s.key.startswith("tier_") and s.key != "similar"]
+    # The EU AI Act questions (euai:) depend on the risk answers: they are asked in chat after the form.
+    return [s for s in steps if not s.internal and not s.key.startswith(("tier_", "euai:")) and s.key != "similar"]
 
 
 def build(ctx: Ctx, steps: list[Step]) -> Form:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from conversations.flows.ai_act import fact as ai_act_fact
 from conversations.flows import review_changes
 from conversations.labels import stage_label, tier_label, uc_ref
 from conversations.messages import Button, Buttons, Confirm, Context, Divider, Facts, Header, Message, Text
@@ -130,6 +131,7 @@ def card(policy: Policy, d: CardData) -> Message:
     owners = (f"business: {d.name(uc.business_owner_id)} · delivery: {d.name(uc.delivery_owner_id)} · "
               f"sponsor: {d.name(uc.sponsor_id) if uc.sponsor_id else 'none named'}")
     facts = [("Outcome", clip(uc.outcome)), ("Risk tier", tier_text(d))]
+    facts += [f for f in [ai_act_fact(uc)] if f]
     if uc.tier_override_status == "pending" and uc.tier_requested:
         facts.append(("Requested tier", clip(f"{uc.tier_requested.capitalize()}, waiting for the risk reviewers. "
                                              f"Why: {uc.tier_justification}")))

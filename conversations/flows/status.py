@@ -173,6 +173,12 @@ def register(engine: Engine) -> None:
     @engine.command("status", help="status UC-4 shows everything about one use case")
     async def status_command(ctx: Ctx, args: str) -> None:
         uc_id = _uc_arg(args)
+        words = args.replace(",", " ").split()
+        if uc_id is not None and any(w.lower() in ("frameworks", "framework", "compliance") for w in words):
+            from conversations.flows.frameworks import show_frameworks
+
+            await show_frameworks(ctx, uc_id, words)
+            return
         if uc_id is None:
             if args.strip():
                 ctx.say("Which use case? For example: “status UC-4”. Here is everything you are part of:")

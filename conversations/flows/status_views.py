@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from conversations.flows.ai_act import fact as ai_act_fact
 from conversations.flows.scorecard_views import SHORT, clip, names, rows
 from conversations.labels import stage_label
 from conversations.messages import Block, Button, Buttons, Context, Divider, Facts, Header, Message, Text
@@ -139,6 +140,7 @@ def use_case_message(policy: Policy, s: UseCaseStatus, risk_line) -> Message:
     facts = [("Stage", stage), ("Status", status_text(uc)), ("Risk tier", tier_text(uc)),
              ("Business owner", name(uc.business_owner_id)), ("Delivery owner", name(uc.delivery_owner_id)),
              ("Sponsor", name(uc.sponsor_id)), ("Proposed by", name(uc.proposer_id))]
+    facts[3:3] = [f for f in [ai_act_fact(uc)] if f]
     if s.contributors:
         shown = s.contributors[:MAX_LIST]
         facts.append(("Joined by", ", ".join(shown) + (f" {more(len(s.contributors) - len(shown))}"

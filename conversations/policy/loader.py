@@ -70,7 +70,12 @@ def load_policy(path: str | Path | None = None) -> Policy:
     if path is None:
         return default_policy()
     path = Path(path)
-    return policy_from_data(_read(path), source=str(path))
+    try:
+        return policy_from_data(_read(path), source=str(path))
+    except PolicyError as exc:
+        from conversations.policy.lines import with_lines
+
+        raise PolicyError(with_lines(exc.problems, path), exc.source) from None
 
 
 def check_policy_file(path: str | Path) -> list[Problem]:
@@ -97,10 +102,18 @@ def policy_from_data(data: dict[str, Any], source: str | None = None) -> Policy:
 
 # --------------------------------------------------------------------- reading
 
+# Built-in sections kept in files of their own (each adds top-level sections to default.yaml's).
+BUILT_IN_SECTIONS = ("eu_ai_act.yaml", "frameworks.yaml")
+
+
 @functools.lru_cache(maxsize=1)
 def _default_data() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("default.yaml").read_text(encoding="utf-8")
-    return _parse_yaml(text, "default.yaml")
+    data = _parse_yaml(text, "default.yaml")
+    for name in BUILT_IN_SECTIONS:
+        extra = _parse_yaml(resources.files(__package__).joinpath(name).read_text(encoding="utf-8"), name)
+        data.update({k: v for k, v in (extra or {}).items() if k not in data})
+    return data
 
 
 class _Loader(yaml.SafeLoader):

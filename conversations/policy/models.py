@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from conversations.policy.fields import CronExpr, Positive, TimeZone, cron_problem, timezone_problem  # noqa: F401
+from conversations.policy.regulation import EuAiAct, Framework
 
 Tier = Literal["low", "medium", "high"]
 TIERS: tuple[str, ...] = ("low", "medium", "high")
@@ -293,6 +294,15 @@ class Policy(_Strict):
     export_groups: list[str]
     # Who manages review groups in chat (emails); AIOM_ADMINS adds to them.
     admins: list[str] = Field(default_factory=list)
+    # Regulation and frameworks as data (built in: eu_ai_act.yaml and frameworks.yaml; see regulation.py).
+    eu_ai_act: EuAiAct | None = None
+    frameworks: list[Framework] = Field(default_factory=list)
+
+    def framework(self, key: str) -> Framework:
+        for f in self.frameworks:
+            if f.key == key:
+                return f
+        raise KeyError(key)
 
     @property
     def stage_keys(self) -> list[str]:
@@ -316,6 +326,13 @@ class Policy(_Strict):
         from conversations.policy.references import check_references
 
         check_references(self)
+        return self
+
+    @model_validator(mode="after")
+    def _regulation_references(self) -> "Policy":
+        from conversations.policy.regulation_checks import check_regulation
+
+        check_regulation(self)
         return self
 
 

@@ -6,6 +6,7 @@ from conversations.messages import Button, Buttons, Context, Facts, Header, Mess
 from conversations.policy import Gate
 from conversations.reviews import lifecycle, rules
 from conversations.reviews.acting import Acting
+from conversations.rules.ai_act import extra_groups
 from storage.repo import reviews
 from storage.tables import GateRequest, ReviewRequest, UseCase
 
@@ -33,7 +34,8 @@ async def open_gate(acting: Acting, uc: UseCase, gate: Gate) -> tuple[GateReques
                                    to_stage=gate.to_stage, attempt=attempt, status="pending",
                                    requested_by_id=acting.person_id, requested_at=acting.now,
                                    use_case_version=uc.version)
-    groups = rules.required_groups(gate, uc.effective_tier, uc.vendor_involved)
+    groups = rules.required_groups(gate, uc.effective_tier, uc.vendor_involved,
+                                   extra_groups(acting.policy.eu_ai_act, uc.ai_act_class))
     await acting.audit("gate.requested", entity="gate_request", entity_id=gr.id, use_case_id=uc.id,
                        data={"from": gate.from_stage, "to": gate.to_stage, "attempt": attempt,
                              "tier": uc.effective_tier, "vendor": uc.vendor_involved, "groups": groups})
@@ -106,7 +108,8 @@ async def reroute(acting: Acting, uc: UseCase) -> list[int]:
     gate = acting.policy.gate_from(gr.from_stage)
     if gate is None:
         return []
-    wanted = rules.required_groups(gate, uc.effective_tier, uc.vendor_involved)
+    wanted = rules.required_groups(gate, uc.effective_tier, uc.vendor_involved,
+                                   extra_groups(acting.policy.eu_ai_act, uc.ai_act_class))
     rows = await reviews.for_gate(acting.session, gr.id)
     base = {r.group_key for r in rows if r.level == 0}
     changed: list[int] = []

@@ -42,10 +42,11 @@ DEFAULT_PILOT_DAYS = 90
 TIER_GROUP = "risk"
 
 
-def required_groups(gate: Gate, tier: str, vendor_involved: bool) -> list[str]:
+def required_groups(gate: Gate, tier: str, vendor_involved: bool, extra: list[str] | tuple = ()) -> list[str]:
     groups = list(gate.groups.get(tier, []))
     if vendor_involved:
         groups += gate.with_vendor
+    groups += list(extra)  # e.g. the groups an EU AI Act high-risk classification adds
     out: list[str] = []
     for g in groups:
         if g not in out:

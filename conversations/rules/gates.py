@@ -23,6 +23,9 @@ Preconditions (keys used in a policy's `gates[].requires`):
 - hard_gates_ok: every hard-gate readiness area scored and at least `readiness.hard_gate_min`.
 - vendor_checklist_done: the vendor checklist is complete, where a vendor is involved.
 - kpis_defined: at least one KPI with its baseline.
+
+Every gate also checks `ai_act_clear` when the policy has an EU AI Act section (not listed in `requires`:
+see conversations/rules/ai_act_gate.py): no prohibited practice, and no open obligation due by this gate.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from typing import Callable
 
 from conversations.policy import Gate, Policy
 from conversations.rules import scoring
+from conversations.rules.ai_act_gate import ai_act_missing
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,14 @@ class Missing:
     key: str
     what: str
     how: str
+
+
+@dataclass(frozen=True)
+class OpenObligation:
+    title: str
+    articles: str
+    owner: str
+    before_leaving: str
 
 
 @dataclass
@@ -67,6 +79,9 @@ class GateFacts:
     vendor_complete: bool = False
     open_conditions: int = 0
     kpis_with_baselines: int = 0
+    # The EU AI Act classification and its open obligations (see conversations/rules/ai_act_gate.py).
+    ai_act_class: str = ""
+    open_obligations: list[OpenObligation] = field(default_factory=list)
 
     @property
     def owners_named(self) -> bool:
@@ -289,6 +304,9 @@ def check_gate(policy: Policy, gate: Gate, facts: GateFacts) -> GateCheck:
         m = check(policy, facts)
         if m is not None:
             missing.append(m)
+    act_missing = ai_act_missing(policy, gate, facts)
+    if act_missing is not None:
+        missing.append(act_missing)
     return GateCheck(missing=missing, needs_conditions=_needs_conditions(policy, gate, facts))
 
 

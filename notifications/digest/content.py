@@ -14,6 +14,7 @@ from conversations.messages import Button, Buttons, Context, Divider, Facts, Hea
 from conversations.policy import Policy
 from conversations.rules import kpis as kpi_rules
 from notifications.digest.data import STALL_DAYS, DigestData
+from notifications.digest.regulation import section as regulation_section
 
 SEVERITY_WORD = {"pilot": "pilot exit", "review": "review due", "condition": "condition due", "kpi": "KPI value due"}
 
@@ -69,7 +70,7 @@ def build(policy: Policy, d: DigestData, *, image_url: str | None = None, consol
         blocks.append(Image(url=image_url or "", alt=f"Portfolio funnel: {funnel}"))
     blocks += [_value(policy, d), _progress(policy, d), _blocked(policy, d, tz), _risks(d), *_decisions(policy, d, tz),
                _readiness(policy, d), _resourcing(policy, d), _alignment(policy, d), _incidents(policy, d),
-               _health(policy, d), _next(d, tz), Divider()]
+               *regulation_section(policy, d.ai_act), _health(policy, d), _next(d, tz), Divider()]
     note = f"Figures as of {t.now.astimezone(tz):%a %d %b %H:%M} ({d.schedule.timezone})."
     if not d.visible:
         note += " Restricted use cases are counted here but not named."

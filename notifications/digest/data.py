@@ -16,6 +16,7 @@ from notifications.reminders import hours
 from storage.repo import digest as q
 from storage.repo import digest_history as history_repo
 from storage.repo import kpis as kpi_repo
+from storage.repo import regulation as regulation_repo
 
 STALL_DAYS = 30  # no stage change for this long counts as stalled (exploration to scale decision)
 LOW_CAPACITY_AT_MOST = 2  # readiness "delivery capacity" at 2 (major gaps) or below is resourcing pressure
@@ -69,6 +70,7 @@ class DigestData:
     next_items: list[tuple] = field(default_factory=list)
     # Open reviews nobody can decide: (count, [(review id, use case id, title, group, reason)]).
     undecidable: tuple[int, list] = (0, [])
+    ai_act: dict = field(default_factory=dict)  # the EU AI Act section (storage.repo.regulation.digest_summary)
 
     # -- derived figures ---------------------------------------------------------------------
     def by_stage(self, status: str = "active") -> dict[str, int]:
@@ -160,6 +162,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
             "flagged_kpis": run(_flagged, n, v),
             "next": run(q.due_before, t.now, t.next_at, today, until_day, n, v),
             "undecidable": run(undecidable_reviews, policy, n, v),
+            "ai_act": run(regulation_repo.digest_summary, n, v),
         }
     names = list(figures) + [(v, k) for v, d in lists.items() for k in d]
     coros = list(figures.values()) + [c for d in lists.values() for c in d.values()]
@@ -175,7 +178,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
     for v in lists:
         d = replace(base, visible=v)
         for name in ("risks", "value", "recent_moves", "stalled", "overdue", "gates_stopped", "conditions", "limbo",
-                     "decisions", "incidents", "flagged_kpis", "undecidable"):
+                     "decisions", "incidents", "flagged_kpis", "undecidable", "ai_act"):
             setattr(d, name, done[(v, name)])
         d.capacity = (base.readiness.get("low_item", 0), done[(v, "low")])
         d.next_counts, items = done[(v, "next")]

@@ -13,6 +13,7 @@ from storage.tables.messaging import (
 )
 from storage.tables.operations import Incident, Kpi, KpiValue
 from storage.tables.people import PlatformIdentity, Person
+from storage.tables.regulation import AiActObligation
 from storage.tables.reviews import (
     Condition,
     GateRequest,
@@ -26,7 +27,7 @@ from storage.tables.reviews import (
 from storage.tables.use_cases import StageChange, UseCase, UseCaseContributor
 
 __all__ = [
-    "AuditEntry", "AuditHead", "Condition", "ConversationRef", "ConversationState", "DigestRun",
+    "AiActObligation", "AuditEntry", "AuditHead", "Condition", "ConversationRef", "ConversationState", "DigestRun",
     "GateRequest", "Incident", "InfoRequest", "Kpi", "KpiValue", "MessageRef", "Outbox", "Person",
     "PlatformIdentity", "ProcessedEvent", "ReviewDecision", "ReviewGroupChannel", "ReviewGroupMember",
     "ReviewGroupRow", "ReviewGroupSetting", "ReviewRequest", "RiskEntry", "Scorecard", "ScorecardAnswer", "Snooze",
