@@ -1,7 +1,7 @@
 """EU AI Act: a use case's classification, role and its detail; the obligations it carries
 
 Revision ID: i21_eu_ai_act
-Revises: 0005_live_operation_2
+Revises: igroups_settings
 """
 from alembic import op
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 import storage.types
 
 revision = "i21_eu_ai_act"
-down_revision = "0005_live_operation_2"
+down_revision = "igroups_settings"
 branch_labels = None
 depends_on = None
 
