@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from conversations import access
+from conversations import absence, access
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import review_cards
@@ -68,7 +68,7 @@ async def precheck(ctx: Ctx, rid: int):
         raise Refusal("I could not find that review any more.")
     uc = await use_cases.get(ctx.session, rr.use_case_id)
     acting = Acting.of(ctx)
-    deciding.check_right(ctx.policy, clicker(ctx), rr, uc)
+    await absence.deciding_as(ctx.session, ctx.policy, clicker(ctx), rr, uc, ctx.now)  # a delegate may stand in
     await deciding.check_open(acting, rr, uc)
     return rr, uc
 

@@ -12,6 +12,7 @@ from storage.tables.messaging import (
 )
 from storage.tables.operations import Incident, Kpi, KpiValue
 from storage.tables.people import PlatformIdentity, Person
+from storage.tables.people_status import Absence, DelegatedDecision, Leaver
 from storage.tables.reviews import (
     Condition,
     GateRequest,
@@ -25,8 +26,8 @@ from storage.tables.reviews import (
 from storage.tables.use_cases import StageChange, UseCase, UseCaseContributor
 
 __all__ = [
-    "AuditEntry", "AuditHead", "Condition", "ConversationRef", "ConversationState", "DigestRun",
-    "GateRequest", "Incident", "InfoRequest", "Kpi", "KpiValue", "MessageRef", "Outbox", "Person",
+    "Absence", "AuditEntry", "AuditHead", "Condition", "ConversationRef", "ConversationState", "DelegatedDecision", "DigestRun",
+    "GateRequest", "Incident", "InfoRequest", "Kpi", "KpiValue", "Leaver", "MessageRef", "Outbox", "Person",
     "PlatformIdentity", "ProcessedEvent", "ReviewDecision", "ReviewGroupChannel", "ReviewGroupMember",
     "ReviewGroupRow", "ReviewRequest", "RiskEntry", "Scorecard", "ScorecardAnswer", "Snooze",
     "StageChange", "UseCase", "UseCaseContributor",
