@@ -12,7 +12,7 @@ from conversations.flows import kpis as kpi_flows
 from conversations.flows import conditions, edits, gates, info_requests, leadership
 from conversations.flows import reviews as review_flows
 from conversations.flows import snooze
-from conversations.flows import away
+from conversations.flows import away, leavers
 from conversations.policy import Policy
 from storage.db import Database
 from storage.types import utcnow
@@ -39,4 +39,5 @@ def build_engine(db: Database, policy: Policy, *, platforms: set[str], clock: Ca
     edits.register(engine)
     snooze.register(engine)  # reminder buttons: snooze, carry on / discard a proposal
     away.register(engine)  # away until … [delegate …], back
+    leavers.register(engine)  # leaver …, reassign …, the handover buttons
     return engine

@@ -15,7 +15,8 @@ from bot.slack.listeners.shortcuts.propose import CALLBACK_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFESTS = {"http": ROOT / "manifest" / "slack.yaml", "socket": ROOT / "manifest" / "slack-socket-mode.yaml"}
-EVENTS_HANDLED = {"app_home_opened", "app_mention", "message.im", "message.channels", "message.groups"}
+EVENTS_HANDLED = {"app_home_opened", "app_mention", "message.im", "message.channels", "message.groups",
+                  "user_change"}
 
 
 def load(kind: str) -> dict:

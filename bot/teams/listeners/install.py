@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from botbuilder.core import TurnContext
 
-from bot.teams.activity import kind_of
+from bot.teams.activity import kind_of, tenant_of
 from bot.teams.listeners.common import run_turn, where_of
 from bot.teams.runtime import TeamsRuntime
 from conversations.interaction import Inbound
+from conversations.leavers import left_on_platform
 
 
 async def on_installation_update(rt: TeamsRuntime, turn: TurnContext) -> None:
@@ -27,6 +28,11 @@ async def on_conversation_update(rt: TeamsRuntime, turn: TurnContext) -> None:
     added_bot = any(m.id == bot_id for m in a.members_added or [])
     if added_bot and kind_of(a) == "personal":
         await greet(rt, turn)
+    if kind_of(a) == "personal":  # the person removed from aiom's personal scope: they have left
+        tenant = tenant_of(a)
+        for m in a.members_removed or []:
+            if m.id and m.id != bot_id:
+                await left_on_platform(rt.app, "teams", tenant, m.aad_object_id or m.id, "teams")
 
 
 async def greet(rt: TeamsRuntime, turn: TurnContext) -> None:
