@@ -182,5 +182,19 @@ async def names_with_status(session: AsyncSession, person_ids, today: date) -> d
     for pid, a in (await absences.away_on(session, ids, today)).items():
         notes[pid] = f"away until {until_text(a.until)}"
     for pid in await absences.leavers_among(session, ids):
-        notes[pid] = "has left"
+        notes[pid] = "owner has left"
     return notes
+
+
+async def annotate_status(session: AsyncSession, names: dict[int, str], kpi_lines: list, today: date):
+    """A use case's status view names the people who are away or have left as such (owners, condition, risk
+    and KPI owners): "Pat (away until 24 Dec 2026)", "Pat (owner has left)"."""
+    from dataclasses import replace
+
+    notes = await names_with_status(session, [*names, *(k.owner_id for k in kpi_lines)], today)
+    if not notes:
+        return names, kpi_lines
+    names = {pid: f"{n} ({notes[pid]})" if pid in notes else n for pid, n in names.items()}
+    kpi_lines = [replace(k, owner_name=f"{k.owner_name} ({notes[k.owner_id]})") if k.owner_id in notes and
+                 k.owner_name else k for k in kpi_lines]
+    return names, kpi_lines

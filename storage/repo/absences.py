@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.tables import Absence, DelegatedDecision, Leaver, Outbox
+from storage.tables import Absence, DelegatedDecision, Leaver, Outbox, Person
 from storage.types import utcnow
 
 HELD = "held"  # outbox status of a reminder kept back while its person is away
@@ -121,3 +121,15 @@ async def delegated_for_reviews(session: AsyncSession, review_ids) -> dict[int, 
         return {}
     q = select(DelegatedDecision).where(DelegatedDecision.review_id.in_(ids))
     return {d.decision_id: d for d in (await session.execute(q)).scalars().all()}
+
+
+def owner_name(person_id_col, today: date | None):
+    """A SQL expression for an item owner's name as listings show it: "Pat (owner has left)", "Pat (away)" while
+    an absence covers `today`, else the name (display name, else email). Needs `Person` joined on the owner."""
+    name = func.coalesce(func.nullif(Person.display_name, ""), Person.email)
+    left = exists().where(Leaver.person_id == person_id_col)
+    whens = [(left, name + literal(" (owner has left)"))]
+    if today is not None:
+        whens.append((exists().where(Absence.person_id == person_id_col, Absence.until >= today),
+                      name + literal(" (away)")))
+    return case(*whens, else_=name)
