@@ -181,3 +181,28 @@ async def test_wrong_away_commands_get_a_polite_answer(harness: Harness):
         seen = await pat.say(typed)
         assert expected in flat(seen.text), (typed, seen.text)
     assert await entries(harness, "person.away") == []
+
+
+async def test_kpi_prompts_wait_for_an_away_owner_and_never_go_to_one_who_left(harness: Harness, clock):
+    from notifications import kpi_prompts
+    from storage.tables import Kpi
+
+    async with harness.app.db.write() as s:
+        uc = await factories.use_case(s, now=clock.now, stage="ongoing_operation")
+        pat, anna = await factories.person(s, PAT), await factories.person(s, OWNER)
+        for name, owner in (("Triage time", pat.id), ("Complaints", anna.id)):
+            s.add(Kpi(use_case_id=uc.id, layer="business_outcome", name=name, unit="min", baseline=30, target=20,
+                      direction="lower", owner_id=owner, cadence="weekly", created_at=clock.now,
+                      next_due_at=clock.now))
+    await harness.person(PAT).say("away until 2026-12-24")
+    await harness.person("lena.lead@example.com").say(f"leaver {OWNER}")
+    clock.advance(hours=1)
+    await kpi_prompts.sweep(harness.app, clock.now)
+    await harness.app.dispatcher.drain()
+    prompts = lambda email: [t for t in harness.out.dms_to(email) if "Time for a KPI update" in t]  # noqa: E731
+    assert prompts(PAT) == [] and prompts(OWNER) == []
+    asked = [e.data["kpi"] for e in await entries(harness, "kpi.value_requested")]
+    assert asked == ["Triage time"]  # the leaver's KPI stays unasked until someone takes it over
+    await harness.person(PAT).say("back")
+    await harness.app.dispatcher.drain()
+    assert len(prompts(PAT)) == 1 and "Triage time" in prompts(PAT)[0]

@@ -234,3 +234,21 @@ async def test_a_leader_marks_a_leaver_and_their_reminders_stop(harness: Harness
     seen = await harness.person(LENA).say(f"reassign KPI {ids['kpi']} to {CAROL}")
     assert f"Carol.New is now the KPI owner of KPI #{ids['kpi']}" in flat(seen.text)
     assert (await holders(harness.app, ids))["kpi"] != ids["pat"]
+
+
+async def test_no_reminder_goes_to_a_leaver(harness: Harness, clock):
+    from datetime import datetime, timezone
+
+    from notifications import sweeps
+
+    ids = await pat_holds_everything(harness.app, clock.now)
+    async with harness.app.db.write() as s:
+        carol = await people.by_email(s, CAROL)
+        s.add(Condition(use_case_id=ids["b"], text="Name the pilot users", owner_id=carol.id,
+                        due_date=date(2026, 12, 20), status="open", created_by_id=carol.id, created_at=clock.now))
+    await harness.person(LENA).say(f"leaver {PAT}")
+    clock.set(datetime(2026, 12, 22, 10, tzinfo=timezone.utc))
+    await sweeps.run_all(harness.app, clock.now)
+    await harness.app.dispatcher.drain()
+    assert any("still open: Name the pilot users" in flat(t) for t in harness.out.dms_to(CAROL))
+    assert not any("still open" in flat(t) or "Time for a KPI update" in flat(t) for t in harness.out.dms_to(PAT))

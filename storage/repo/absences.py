@@ -70,6 +70,12 @@ async def release_held(session: AsyncSession, person_id: int, now: datetime) -> 
     return len(keep)
 
 
+async def hold(session: AsyncSession, outbox_id: int) -> None:
+    """Keep a reminder already written back until its person is back."""
+    await session.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.status == "pending")
+                          .values(status=HELD))
+
+
 async def held_count(session: AsyncSession, person_id: int) -> int:
     rows = (await session.execute(select(Outbox.id).where(Outbox.person_id == person_id,
                                                           Outbox.status == HELD))).all()
