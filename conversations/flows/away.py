@@ -12,7 +12,7 @@ from datetime import date
 from conversations import absence
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
-from conversations.messages import Button, Buttons, Header, Message, Text
+from conversations.messages import Block, Button, Buttons, Context, Header, Message, Text
 from conversations.people import display, parse_person, person_for_hint
 from conversations.reviews.acting import Acting
 from conversations.steps import Invalid, parse_date
@@ -141,3 +141,19 @@ async def come_back(ctx: Ctx) -> None:
     # Whoever named this person as delegate has someone standing in again: nothing to warn about.
     tail = f" {released} reminder(s) held while you were away are on their way now." if released else ""
     ctx.say(f"Welcome back! You are no longer marked as away.{tail}")
+
+
+async def home_blocks(session, person_id: int, today: date) -> list[Block]:
+    """What a home screen (Slack's App Home) shows about being away: the absence with an "I'm back" button, or
+    how to set one."""
+    current = await absences.absence_of(session, person_id)
+    if current is None or current.until < today:
+        return [Context("Going away? Type “away until 2026-12-24 delegate bob@example.com” in Messages or "
+                        "with /aiom: your reminders wait and your delegate stands in.")]
+    text = f"You are away until {absence.until_text(current.until)}: your reminders are held"
+    if current.delegate_id is not None:
+        from storage.repo import people
+
+        delegate = await people.get(session, current.delegate_id)
+        text += f" and {display(delegate)} stands in for you"
+    return [Text([text + "."]), Buttons([Button("I'm back", "away.back", {})])]
