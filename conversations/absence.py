@@ -198,3 +198,48 @@ async def annotate_status(session: AsyncSession, names: dict[int, str], kpi_line
     kpi_lines = [replace(k, owner_name=f"{k.owner_name} ({notes[k.owner_id]})") if k.owner_id in notes and
                  k.owner_name else k for k in kpi_lines]
     return names, kpi_lines
+
+
+async def standing_in_for(session: AsyncSession, policy: Policy, person: Person, today: date) -> list[tuple]:
+    """(group, absent member) for each group this person may decide for as a delegate today."""
+    if await absences.away_on(session, [person.id], today):
+        return []
+    own = {g.key for g in policy.review.groups if rules.member_of(person.email, g.members)}
+    out = []
+    for a in await absences.delegating_to(session, person.id, today):
+        member = await people.get(session, a.person_id)
+        if member is None or await absences.leaver_of(session, member.id) is not None:
+            continue
+        for g in policy.review.groups:
+            if g.key not in own and rules.member_of(normalise_email(member.email), g.members):
+                out.append((g, member))
+    return out
+
+
+async def tell_delegates(acting, rr: ReviewRequest, uc: UseCase) -> int:
+    """A new review for a group with members away: their delegates hear of it in their own chat."""
+    from conversations.flows.review_cards import group_name
+
+    try:
+        group = acting.policy.review.group(rr.group_key)
+    except KeyError:
+        return 0
+    found = await people_repo.people_by_email(acting.session, [m for m in group.members])
+    today = acting.now.date()
+    away = await absences.away_on(acting.session, [p.id for p in found.values()], today)
+    told = 0
+    for member_id, a in away.items():
+        if not await delegate_usable(acting.session, a, today) or not rules.may_be_asked(a.delegate_id, uc) \
+                or not rules.may_be_asked(member_id, uc):
+            continue
+        delegate = await people.get(acting.session, a.delegate_id)
+        if delegate is None or rules.member_of(delegate.email, group.members):
+            continue
+        member = await people.get(acting.session, member_id)
+        text = (f"{group_name(acting.policy, rr.group_key)} has a new review: {uc_ref(uc)} “{uc.title}”. "
+                f"{label(member)} is away, so you may decide it on their behalf.")
+        await acting.notify_person(delegate.id, Message([Text([text]), Buttons([
+            Button("Open review", "review.show", {"r": rr.id}, style="primary")])], fallback=text),
+            key=f"review:{rr.id}:delegate:{delegate.id}:{member_id}", use_case_id=uc.id)
+        told += 1
+    return told

@@ -206,3 +206,22 @@ async def test_kpi_prompts_wait_for_an_away_owner_and_never_go_to_one_who_left(h
     await harness.person(PAT).say("back")
     await harness.app.dispatcher.drain()
     assert len(prompts(PAT)) == 1 and "Triage time" in prompts(PAT)[0]
+
+
+async def test_a_new_review_reaches_the_delegate_who_decides_it_from_their_own_chat(harness: Harness):
+    async with harness.app.db.write() as s:
+        await factories.person(s, DAN)
+    await harness.person(PAT).say(f"away until 2026-12-24 delegate {DAN}")
+    uc = await gate_open(harness)
+    rr = await review_for(harness, uc.id, "product")
+    [told] = [flat(t) for t in harness.out.dms_to(DAN) if "has a new review" in t]
+    assert f"Product and delivery has a new review: UC-{uc.id}" in told and f"{PAT} is away" in told
+    assert not [t for t in harness.out.dms_to(PIA) if "has a new review" in t]  # members see the channel card
+    dan = harness.person(DAN)
+    seen = await dan.say("reviews")
+    assert f"Review {rr.id}: UC-{uc.id} “Claims triage assistant” for Product and delivery (for {PAT}, away)" \
+        in flat(seen.text)
+    seen = await dan.click(f"Open review {rr.id}")
+    seen = await dan.click("Approve")
+    assert "Recorded: you approved" in flat(seen.text), seen.text
+    assert f"Approved by Dan.Deputy for {PAT} (away)" in delivered(harness, "#product", f"UC-{uc.id}")

@@ -233,6 +233,9 @@ async def post(acting: Acting, review_id: int) -> None:
     msg = card(acting.policy, d)
     await acting.notify_group(d.rr.group_key, msg, key=f"review:{review_id}:card", remember_as=f"review:{review_id}",
                               use_case_id=d.uc.id, subject=f"review:{review_id}")
+    from conversations import absence
+
+    await absence.tell_delegates(acting, d.rr, d.uc)  # members away: their delegates hear of it
 
 
 async def details(ctx, d: CardData) -> list[Message]:
