@@ -93,6 +93,12 @@ async def record_left(acting: Acting, person: Person, *, source: str) -> bool:
     msg = handover_message(acting.policy, person, items, source)
     await acting.notify_group(acting.policy.review.leadership_group, msg, key=f"leaver:{person.id}:handover",
                               subject=f"leaver:{person.id}")
+    # Their groups count them out from now on: any open review a group can no longer decide is reported.
+    from conversations import absence
+
+    await absence.warn_stuck(acting, await absence.affected_groups(acting.session, acting.policy, person,
+                                                                   acting.now.date()),
+                             f"{absence.label(person)} has left the organisation.")
     return True
 
 

@@ -252,3 +252,32 @@ async def test_no_reminder_goes_to_a_leaver(harness: Harness, clock):
     await harness.app.dispatcher.drain()
     assert any("still open: Name the pilot users" in flat(t) for t in harness.out.dms_to(CAROL))
     assert not any("still open" in flat(t) or "Time for a KPI update" in flat(t) for t in harness.out.dms_to(PAT))
+
+
+async def test_a_teams_member_removed_from_the_personal_chat_is_a_leaver_and_a_one_member_group_is_reported(
+        db_url, policy, clock):
+    from tests.support.reviewing import make_ready
+    from tests.support.teams_activities import _base, personal
+
+    t = await TeamsAiom.start(db_url, policy=policy, clock=clock)
+    try:
+        priya = user("Priya Privacy", "priya.privacy@example.com")
+        await t.chat(priya).say("hello")
+        anna = t.chat(user("Anna Owner", "anna.owner@example.com"))
+        async with t.app.db.write() as s:
+            uc = await factories.use_case(s, now=clock.now, tier="high")
+            await make_ready(s, t.app.policy, uc, clock.now)
+        await anna.say(f"move UC-{uc.id}")
+        turn = await t.post(_base("conversationUpdate", priya, personal(priya), t.service_url,
+                                  membersRemoved=[priya.account()]))
+        assert turn.status in (200, 201), turn.body
+        await t.drain()
+        async with t.app.db.read() as s:
+            [left] = (await s.execute(select(Leaver))).scalars().all()
+            assert left.source == "teams"
+            [stuck] = [e async for e in audit.entries(s, use_case_id=uc.id) if e.action == "review.undecidable"]
+            assert stuck.data["group"] == "privacy"
+        told = [c for _, c in t.cards_in(anna.base) if "Privacy cannot decide" in unescape(card_text(c))]
+        assert told, "the owner was not told that Privacy cannot decide"
+    finally:
+        await t.stop()
