@@ -225,3 +225,27 @@ async def test_a_new_review_reaches_the_delegate_who_decides_it_from_their_own_c
     seen = await dan.click("Approve")
     assert "Recorded: you approved" in flat(seen.text), seen.text
     assert f"Approved by Dan.Deputy for {PAT} (away)" in delivered(harness, "#product", f"UC-{uc.id}")
+
+
+async def test_delegation_never_widens_rights_or_chains_silently(harness: Harness):
+    # Pat sponsors the use case, so Pat could not decide its review: neither can Pat's delegate.
+    async with harness.app.db.write() as s:
+        pat = await factories.person(s, PAT)
+    uc = await gate_open(harness)
+    async with harness.app.db.write() as s:
+        await use_cases.update_fields(s, uc.id, bump_version=False, sponsor_id=pat.id)
+    rr = await review_for(harness, uc.id, "product")
+    await harness.person(PAT).say(f"away until 2026-12-24 delegate {DAN}")
+    seen = await reviewer(harness, DAN, "product").press(button(await card(harness, rr.id), "Approve"))
+    assert f"{PAT} is the executive sponsor of this use case and could not decide its review, so you cannot " \
+           "either" in flat(seen.text), seen.text
+
+    # Priya (alone in Privacy) delegates to Dan; when Dan goes away himself, the owners hear the group is stuck.
+    high = await gate_open(harness, tier="high")
+    await harness.person(PRIYA).say(f"away until 2026-12-24 delegate {DAN}")
+    assert not await entries(harness, "review.undecidable", high.id)  # Dan stands in for now
+    await harness.person(DAN).say("away until 2026-12-20")
+    [stuck] = await entries(harness, "review.undecidable", high.id)
+    assert stuck.data["group"] == "privacy"
+    told = [flat(t) for t in harness.out.dms_to(OWNER) if f"Privacy cannot decide the review of UC-{high.id}" in t]
+    assert told and f"They were standing in for {PAT}, {PRIYA}, who are away." in told[-1], told

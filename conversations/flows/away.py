@@ -106,6 +106,12 @@ async def set_away(ctx: Ctx, args: str) -> None:
             await tell_delegate(ctx, delegate.id, until, groups)
     else:
         why += " and named no delegate."
+    covering = [a for a in await absences.delegating_to(ctx.session, ctx.person.id, today)]
+    if covering:
+        from storage.repo import people
+
+        names = [absence.label(await people.get(ctx.session, a.person_id)) for a in covering]
+        why += f" They were standing in for {', '.join(names)}, who {'is' if len(names) == 1 else 'are'} away."
     await absence.warn_stuck(Acting.of(ctx), await absence.affected_groups(ctx.session, ctx.policy, ctx.person,
                                                                             today), why)
     ctx.say(Message([Text([" ".join(lines)]), Buttons([Button("I'm back", "away.back", {})])],
