@@ -61,7 +61,8 @@ async def holdings(session, policy, person: Person) -> list[Item]:
 
 
 def handover_message(policy, person: Person, items: list[Item], source: str) -> Message:
-    who = f"{display(person)} ({person.email})" if person.email else display(person)
+    who = f"{display(person)} ({person.email})" if person.email and display(person) != person.email \
+        else display(person)
     how = {"slack": "was deactivated in Slack", "teams": "is no longer in the Teams organisation",
            "admin": "was marked as a leaver"}.get(source, "has left")
     if not items:

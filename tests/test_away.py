@@ -176,6 +176,7 @@ async def test_wrong_away_commands_get_a_polite_answer(harness: Harness):
         ("away until 2029-01-02", "more than a year away"),
         (f"away until 2026-12-24 delegate {PAT}", "You cannot be your own delegate"),
         ("away until 2026-12-24 delegate bob", "I could not tell who “bob” is"),
+        ("away until 2026-12-24 delegate", "Who should stand in for you?"),
         ("back", "You were not marked as away"),
     ]:
         seen = await pat.say(typed)
@@ -249,3 +250,17 @@ async def test_delegation_never_widens_rights_or_chains_silently(harness: Harnes
     assert stuck.data["group"] == "privacy"
     told = [flat(t) for t in harness.out.dms_to(OWNER) if f"Privacy cannot decide the review of UC-{high.id}" in t]
     assert told and f"They were standing in for {PAT}, {PRIYA}, who are away." in told[-1], told
+
+
+async def test_a_delegate_from_the_same_group_decides_as_themselves_only(harness: Harness):
+    uc = await gate_open(harness, tier="medium")
+    product = await review_for(harness, uc.id, "product")
+    seen = await harness.person(PAT).say(f"away until 2026-12-24 delegate {PIA}")
+    assert "may decide reviews for" not in flat(seen.text)  # Pia is in Product and delivery already
+    seen = await reviewer(harness, PIA, "product").press(button(await card(harness, product.id), "Approve"))
+    assert "Recorded: you approved" in flat(seen.text)
+    async with harness.app.db.read() as s:
+        pia = await factories.person(s, PIA)
+        decs = (await s.execute(select(ReviewDecision))).scalars().all()
+        assert [d.person_id for d in decs] == [pia.id]  # her own vote, once
+    assert [e.actor_label for e in await entries(harness, "review.decided", uc.id)] == [PIA]

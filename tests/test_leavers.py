@@ -218,6 +218,8 @@ async def test_a_leader_marks_a_leaver_and_their_reminders_stop(harness: Harness
     assert "is for members of" in flat(seen.text)
     seen = await harness.person(LENA).say("leaver")
     assert "Whom?" in flat(seen.text)
+    seen = await harness.person(LENA).say("leaver pat.prodcut@example.com")
+    assert "I do not know anyone called “pat.prodcut@example.com”" in flat(seen.text)
     seen = await harness.person(LENA).say(f"leaver {PAT}")
     assert "Recorded: Pat.Product has left" in flat(seen.text)
     handover = [t for t in harness.out.posts_in("#leadership") if "has left" in t]

@@ -22,8 +22,8 @@ from storage.repo.status import groups_of
 USAGE = ("To tell me you are away, type for example “away until 2026-12-24”, or with someone to decide and "
          "receive your reminders meanwhile: “away until 2026-12-24 delegate bob@example.com”. Type “back” when "
          "you return.")
-AWAY = re.compile(r"^(?:until|till|til|to)?\s*(?P<date>.+?)(?:\s+(?:delegate|delegating to|with delegate)\s+"
-                  r"(?P<who>.+))?$", re.I)
+AWAY = re.compile(r"^(?:until|till|til|to)?\s*(?P<date>.+?)(?:\s+(?P<kw>delegate|delegating to|with delegate)"
+                  r"(?:\s+(?P<who>.+))?)?$", re.I)
 MAX_DAYS = 366
 
 
@@ -35,6 +35,9 @@ def parse(args: str, today: date) -> tuple[date, str | None]:
         until = parse_date(m.group("date"), today)
     except Invalid as e:
         raise Invalid(f"{e} {USAGE}") from None
+    if m.group("kw") and not (m.group("who") or "").strip():
+        raise Invalid("Who should stand in for you? Add their email after “delegate”, for example “away until "
+                      f"{until.isoformat()} delegate bob@example.com”, or leave “delegate” out.")
     if (until - today).days > MAX_DAYS:
         raise Invalid("That is more than a year away. For a longer absence, please ask leadership to hand your "
                       "work over (type “help” for how).")
@@ -61,7 +64,9 @@ async def set_away(ctx: Ctx, args: str) -> None:
     if not args.strip():
         current = await absences.absence_of(ctx.session, ctx.person.id)
         if current is not None and current.until >= today:
-            ctx.say(Message([Text([f"You are away until {absence.until_text(current.until)}. {USAGE}"]),
+            ctx.say(Message([Text([f"You are away until {absence.until_text(current.until)}. To change it, type "
+                                   "“away until …” again (with “delegate …” if someone stands in); type “back” "
+                                   "when you return."]),
                              Buttons([Button("I'm back", "away.back", {})])]))
             return
         raise Refusal(USAGE)
@@ -91,7 +96,9 @@ async def set_away(ctx: Ctx, args: str) -> None:
     why = f"{absence.label(ctx.person)} is away until {absence.until_text(until)}"
     if delegate is not None:
         delegate_away = await absences.away_on(ctx.session, [delegate.id], today)
-        groups = [g for g in groups_of(ctx.policy, ctx.person.email)]
+        # Groups the delegate belongs to already are decided by them as themselves (one person, one vote).
+        own = set(groups_of(ctx.policy, delegate.email))
+        groups = [g for g in groups_of(ctx.policy, ctx.person.email) if g not in own]
         if delegate.id in delegate_away:
             back_on = absence.until_text(delegate_away[delegate.id].until)
             lines.append(f"{display(delegate)} is away too (until {back_on}), so they are skipped while away: "

@@ -41,7 +41,10 @@ def register(engine: Engine) -> None:
         hint = parse_person(args, ctx.inbound.mentions) if args.strip() else None
         if hint is None:
             raise Refusal("Whom? Type for example “leaver alice@example.com” (or mention them).")
-        person = await person_for_hint(ctx.session, hint)
+        person = await known_person(ctx, hint)
+        if person is None:
+            raise Refusal(f"I do not know anyone called “{(hint.email or hint.name or args)[:80]}” in aiom, so "
+                          "there is nothing to hand over. Check the spelling of the email address.")
         if person.id == ctx.person.id:
             raise Refusal("You cannot mark yourself as a leaver; ask another leader.")
         if not await leavers.record_left(Acting.of(ctx), person, source="admin"):
@@ -89,6 +92,17 @@ def register(engine: Engine) -> None:
             form_errors(ctx, form_for(kind, ident), {"to": "Name the new holder (their email address)."})
             return
         await reassign(ctx, kind, ident, await person_for_hint(ctx.session, hint))
+
+
+async def known_person(ctx: Ctx, hint):
+    """The existing person a hint names (never a new one: a typo must not create and retire somebody)."""
+    from storage.repo import people
+
+    if hint.platform and hint.external_id:
+        ident = await people.identity(ctx.session, hint.platform, hint.tenant, hint.external_id)
+        if ident is not None:
+            return await people.get(ctx.session, ident.person_id)
+    return await people.by_email(ctx.session, hint.email) if hint.email else None
 
 
 def read(payload: dict) -> tuple[str, int]:
