@@ -52,6 +52,9 @@ def register(engine: Engine) -> None:
 
     @engine.command("back", help="back: you are back from being away; held reminders are sent")
     async def back(ctx: Ctx, args: str) -> None:
+        if await absences.absence_of(ctx.session, ctx.person.id) is None and engine.fallback is not None:
+            await engine.fallback(ctx, f"back {args}".strip())  # not away: "back" means what it meant before
+            return
         await come_back(ctx)
 
     @engine.action("away.back")
