@@ -264,3 +264,20 @@ async def test_a_delegate_from_the_same_group_decides_as_themselves_only(harness
         decs = (await s.execute(select(ReviewDecision))).scalars().all()
         assert [d.person_id for d in decs] == [pia.id]  # her own vote, once
     assert [e.actor_label for e in await entries(harness, "review.decided", uc.id)] == [PIA]
+
+
+async def test_a_delegate_sees_a_restricted_review_of_the_away_members_group(harness: Harness):
+    async with harness.app.db.write() as s:
+        await factories.person(s, DAN)
+    uc = await gate_open(harness)
+    async with harness.app.db.write() as s:
+        await use_cases.update_fields(s, uc.id, bump_version=False, restricted=True)
+    rr = await review_for(harness, uc.id, "product")
+    dan = harness.person(DAN)
+    seen = await dan.say(f"review {rr.id}")
+    assert f"There is no review {rr.id} you can see" in flat(seen.text)
+    await harness.person(PAT).say(f"away until 2026-12-24 delegate {DAN}")
+    seen = await dan.say(f"review {rr.id}")
+    assert f"UC-{uc.id}" in flat(seen.text) and "There is no review" not in flat(seen.text)
+    seen = await dan.click("Approve")
+    assert "Recorded: you approved" in flat(seen.text), seen.text
