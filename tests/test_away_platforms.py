@@ -85,3 +85,46 @@ async def test_away_and_back_in_the_teams_personal_chat(db_url, policy, clock):
         assert await absences(t.app) == []
     finally:
         await t.stop()
+
+
+async def test_a_delegate_approves_on_the_slack_card_for_the_away_member(world: SlackWorld, clock):
+    from tests.support import factories
+    from tests.support.reviewing import make_ready
+
+    world.fake.add_user("U222", "anna.owner@example.com", "Anna Owner", tz="UTC")
+    await world.dm(PAT_U, f"away until 2026-12-24 delegate <@{DAN_U}>")
+    assert "Dan Deputy receives your reminders meanwhile" in flat(world.seen_in(dm_channel(PAT_U)))
+    async with world.app.db.write() as s:
+        uc = await factories.use_case(s, now=clock(), tier="low")
+        await make_ready(s, world.app.policy, uc, clock())
+    await world.dm("U222", f"move UC-{uc.id}")
+    card = world.last("CPRODUCT", with_button="Approve")
+    assert "has a new review" in flat(world.seen_in(dm_channel(DAN_U)))
+    status, _ = await world.click(DAN_U, "Approve", card)
+    assert status == 200
+    await world.settle()
+    shown = flat(world.screens[("CPRODUCT", card.ts)].all_text)
+    assert f"Approved by Dan Deputy for {PAT} (away)" in shown, shown
+
+
+async def test_a_delegate_approves_on_the_teams_card_for_the_away_member(db_url, policy, clock):
+    from tests.support.fake_connector import card_actions, card_text, unescape
+    from tests.support.teams_activities import channel, execute
+    from tests.test_teams_reviews import PRODUCT, _review_card
+
+    t = await TeamsAiom.start(db_url, policy=policy, clock=clock)
+    try:
+        pat = t.chat(user("Pat Product", PAT))
+        await pat.say(f"away until 2026-12-24 delegate {DAN}")
+        uc_id, card_id = await _review_card(t, clock)
+        dan = user("Dan Deputy", DAN)
+        t.fake.add_member(dan.user_id, name=dan.name, aad=dan.aad, email=dan.email, tenant=dan.tenant)
+        action = next(a for a in card_actions(t.current_card(card_id)) if a["title"] == "Approve")
+        r = await t.post(execute(dan, dict(action["data"]), reply_to=card_id, service_url=t.service_url,
+                                 conversation=channel(PRODUCT, root=card_id)))
+        assert "Recorded" in r.body["value"], r.body
+        await t.drain()
+        shown = flat(unescape(card_text(t.current_card(card_id))))
+        assert f"for {PAT} (away)" in shown, shown
+    finally:
+        await t.stop()
