@@ -63,7 +63,7 @@ async def release_held(session: AsyncSession, person_id: int, now: datetime) -> 
     drop = [oid for oid, _ in rows if oid not in keep]
     if keep:
         await session.execute(update(Outbox).where(Outbox.id.in_(keep))
-                              .values(status="pending", not_before=now, late=True))
+                              .values(status="pending", not_before=now))
     if drop:
         await session.execute(update(Outbox).where(Outbox.id.in_(drop)).values(status="snoozed", error="superseded "
                                                                                 "while away"))
