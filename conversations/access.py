@@ -89,7 +89,14 @@ async def can_see(session: AsyncSession, policy: Policy, person: Person, use_cas
         return True
     if uc.id in await status_repo.contributor_use_case_ids(session, person.id):
         return True
-    return await status_repo.has_review_for(session, uc.id, status_repo.groups_of(policy, person.email))
+    if await status_repo.has_review_for(session, uc.id, status_repo.groups_of(policy, person.email)):
+        return True
+    # A delegate standing in for an away reviewer sees what that reviewer's groups review.
+    from conversations import absence
+    from storage.types import utcnow
+
+    stand_in = [g.key for g, _ in await absence.standing_in_for(session, policy, person, utcnow().date())]
+    return bool(stand_in) and await status_repo.has_review_for(session, uc.id, stand_in)
 
 
 def may_answer_scorecard(person: Person, uc: UseCase) -> bool:

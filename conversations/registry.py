@@ -16,6 +16,7 @@ from conversations.flows import groups as group_flows
 from conversations.flows import snooze
 from conversations.flows import pictures as picture_flows
 from conversations.flows import ai_act_commands
+from conversations.flows import away, leavers
 from conversations.policy import Policy
 from storage.db import Database
 from storage.types import utcnow
@@ -45,4 +46,6 @@ def build_engine(db: Database, policy: Policy, *, platforms: set[str], clock: Ca
     demo_flow.register(engine)  # after start.register: it adds the first-run offer to the greeting
     snooze.register(engine)  # reminder buttons: snooze, carry on / discard a proposal
     ai_act_commands.register(engine)  # EU AI Act: classify (risk group), obligations
+    away.register(engine)  # away until … [delegate …], back
+    leavers.register(engine)  # leaver …, reassign …, the handover buttons
     return engine

@@ -19,7 +19,7 @@ from conversations.policy.models import WorkingHours
 from conversations.rules import kpis as rules
 from notifications import outbox as notify
 from storage import audit
-from storage.repo import conversation_refs, people, use_cases
+from storage.repo import absences, conversation_refs, people, use_cases
 from storage.repo import kpis as repo
 from storage.tables import Kpi, UseCase
 
@@ -45,8 +45,8 @@ async def prompt_due(session: AsyncSession, policy: Policy, platforms: set[str],
         slot = rules.current_slot(kpi.next_due_at, days, now)
         uc = await use_cases.get(session, kpi.use_case_id)
         owner = asked_person(kpi, uc)
-        if owner is None:
-            continue  # nobody to ask: the period stays unasked (never stamped as asked)
+        if owner is None or await absences.leaver_of(session, owner) is not None:
+            continue  # nobody to ask (or the owner has left): the period stays unasked (never stamped as asked)
         if not await repo.claim_prompt(session, kpi, now=now, due=slot):
             continue  # another process asked first
         kpi.next_due_at = slot
@@ -85,6 +85,8 @@ async def _prompt_owner(session: AsyncSession, policy: Policy, platforms: set[st
     new = await notify.to_person(session, person_id=owner, message=message, key=key, platforms=platforms,
                                  purpose="reminder", subject=f"kpi:{items[0][1].id}", use_case_id=items[0][0].id,
                                  not_before=when, now=now)
+    if new and await absences.away_on(session, [owner], now.date()):
+        await absences.hold(session, new)  # sent when they are back
     return 1 if new else 0
 
 

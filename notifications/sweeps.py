@@ -13,13 +13,14 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from notifications import incident_escalation, kpi_prompts
-from notifications.reminders import conditions, intakes, limbo, reviews, scorecards
+from notifications.reminders import conditions, intakes, limbo, returns, reviews, scorecards
 
 log = logging.getLogger(__name__)
 
 Sweep = Callable[[Any, datetime], Awaitable[int]]
 
 SWEEPS: list[tuple[str, Sweep]] = [
+    ("away_returns", returns.sweep),  # absences that ran out: held reminders go out (before new ones are held)
     ("review_reminders", reviews.sweep),
     ("condition_reminders", conditions.sweep),
     ("scorecard_nudges", scorecards.sweep),

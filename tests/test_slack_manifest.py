@@ -16,7 +16,7 @@ from bot.slack.listeners.shortcuts.propose import CALLBACK_ID
 ROOT = Path(__file__).resolve().parents[1]
 MANIFESTS = {"http": ROOT / "manifest" / "slack.yaml", "socket": ROOT / "manifest" / "slack-socket-mode.yaml"}
 EVENTS_HANDLED = {"app_home_opened", "app_mention", "message.im", "message.channels", "message.groups",
-                  "subteam_members_changed", "subteam_updated"}
+                  "subteam_members_changed", "subteam_updated", "user_change"}
 
 
 def load(kind: str) -> dict:

@@ -65,6 +65,10 @@ async def build(rt: "SlackRuntime", user_id: str) -> dict:
         if not guest:
             message = Message([*message.blocks, Divider(), *await home_pictures.blocks(app, s, "slack", email)],
                               fallback=message.fallback)
+        if person is not None:  # away until … (with an "I'm back" button), or how to say so
+            from conversations.flows.away import home_blocks  # noqa: PLC0415
+
+            message.blocks = [*message.blocks, *await home_blocks(s, person.id, app.clock().date())]
     can_export = bool(email) and access.in_groups(app.policy, email, app.policy.export_groups)
     r = await render_saved(rt, message, await rt.slack_ids.of(mention_ids(message)), max_blocks=L.VIEW_BLOCKS,
                            can_export=can_export)

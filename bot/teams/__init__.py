@@ -30,6 +30,7 @@ def attach(app: App, web_app: web.Application):
     from bot.teams.identity import Directory, home_rule
     from bot.teams.proactive import Proactive
     from bot.teams.refs import References
+    from conversations.leavers import left_on_platform
     from bot.teams.runtime import TeamsRuntime
 
     s = app.settings
@@ -48,6 +49,7 @@ def attach(app: App, web_app: web.Application):
                       directory=Directory(app.db, rule, clock=app.clock), refs=References(app.db),
                       proactive=proactive, files=Files(app.db, pool, proactive),
                       metrics=web_app.get(METRICS_KEY))
+    rt.directory.on_missing = lambda tenant, ext: left_on_platform(app, "teams", tenant, ext, "teams")
     app.add_deliverer(TeamsDeliverer(rt))
     from bot.teams.roster import TeamsRosters  # noqa: PLC0415
 

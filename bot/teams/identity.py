@@ -29,13 +29,13 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Awaitable, Callable
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 
 from bot.config import Settings
-from bot.teams.activity import tenant_of, timezone_of
+from bot.teams.activity import kind_of, tenant_of, timezone_of
 from conversations.interaction import Actor, PersonHint
 from conversations.people import EMAIL_RE
 from storage.db import Database
@@ -97,6 +97,10 @@ class Directory:
         self._home_loaded = bool(rule.configured) or not rule.learn_first
         self._members: OrderedDict[tuple[str, str], tuple[datetime, Member | None]] = OrderedDict()
         self._max = max_cached
+        # Users the roster answered "not found" for (not merely unreachable), and what to do when one of them
+        # is someone aiom knew: record them as having left (conversations/leavers.py, wired in bot/teams).
+        self._gone: set[tuple[str, str]] = set()
+        self.on_missing: Callable[[str, str], Awaitable[object]] | None = None
 
     # -- home tenant -------------------------------------------------------------
     async def home_tenant(self, seen: str) -> str:
@@ -135,10 +139,14 @@ class Directory:
         try:
             acct = await TeamsInfo.get_member(turn, user_id)
         except Exception as e:  # not in the roster, or the roster is unavailable: no email for a while
-            status = getattr(getattr(e, "response", None), "status_code", None)
+            resp = getattr(e, "response", None)  # msrest's requests-style status_code, or aiohttp's status
+            status = getattr(resp, "status_code", None) or getattr(resp, "status", None)
             log.info("Teams roster lookup for %s failed: %s", user_id, e)
             self._keep(key, now + (MISS_TTL if status in NOT_FOUND else ERROR_TTL), None)
+            if status in NOT_FOUND:
+                self._gone.add(key)
             return None
+        self._gone.discard(key)
         email = acct.email or (acct.user_principal_name if acct.user_principal_name
                                and EMAIL_RE.match(acct.user_principal_name) else None)
         m = Member(user_id=acct.id or user_id, aad=acct.aad_object_id or "", name=acct.name or "",
@@ -163,12 +171,23 @@ class Directory:
         guest = self.is_guest(tenant, home)
         if member is not None:
             guest = guest or member.guest_role or bool(member.tenant and home and member.tenant != home)
+        if member is None and frm and frm.id and (tenant, frm.id) in self._gone and kind_of(a) == "personal":
+            await self._missing(tenant, aad)
         name = (frm.name if frm and frm.name else None) or (member.name if member else "")
         email = member.email if member else None
         return Actor(platform=PLATFORM, external_id=aad, tenant=tenant, email=email,
                      email_verified=bool(email) and not guest, name=name or "", timezone=timezone_of(a),
                      extra={"id": frm.id if frm else "", "service_url": a.service_url or ""},
                      is_bot=bool(frm and (frm.role or "").lower() == "bot"), guest=guest)
+
+    async def _missing(self, tenant: str, external_id: str) -> None:
+        """The roster no longer knows someone writing in their own personal chat: they have left the tenant."""
+        if self.on_missing is None:
+            return
+        try:
+            await self.on_missing(tenant, external_id)
+        except Exception:  # bookkeeping: never at the cost of the turn
+            log.exception("could not record Teams user %s as having left", external_id)
 
     async def mentions(self, turn: TurnContext, text: str) -> tuple[str, dict[str, PersonHint]]:
         """The text with the bot's own @mention removed, and every other mention resolved to a person."""

@@ -93,7 +93,7 @@ def _decision_lines(d: CardData, policy: Policy) -> list[str]:
     for dec in d.decisions:
         word = DECISION_WORDS.get(dec.decision, dec.decision)
         why = f": {clip(dec.reason, 300)}" if dec.reason else ""
-        lines.append(f"{d.name(dec.person_id)} {word} on {when(dec.at)}{why}")
+        lines.append(f"{d.decider(dec)} {word} on {when(dec.at)}{why}")
     return lines
 
 
@@ -111,7 +111,7 @@ def status_line(d: CardData, policy: Policy) -> str:
         return f"Escalated to {to} on {when(rr.decided_at)}; the decision lies with them now"
     if rr.status == rules.CANCELLED:
         return f"Cancelled on {when(rr.decided_at)}: {clip(d.uc.status_reason, 200) or 'the review is no longer needed'}"
-    deciders = ", ".join(dict.fromkeys(d.name(x.person_id) for x in d.decisions)) or "aiom"
+    deciders = ", ".join(dict.fromkeys(d.decider(x) for x in d.decisions)) or "aiom"
     return f"{DECIDED.get(rr.status, rr.status)} by {deciders} on {when(rr.decided_at)}"
 
 
@@ -238,6 +238,9 @@ async def post(acting: Acting, review_id: int) -> None:
     msg = card(acting.policy, d)
     await acting.notify_group(d.rr.group_key, msg, key=f"review:{review_id}:card", remember_as=f"review:{review_id}",
                               use_case_id=d.uc.id, subject=f"review:{review_id}")
+    from conversations import absence
+
+    await absence.tell_delegates(acting, d.rr, d.uc)  # members away: their delegates hear of it
 
 
 async def details(ctx, d: CardData) -> list[Message]:

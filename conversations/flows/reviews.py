@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from conversations import access
+from conversations import absence, access
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import review_cards
@@ -68,7 +68,7 @@ async def precheck(ctx: Ctx, rid: int):
         raise Refusal("I could not find that review any more.")
     uc = await use_cases.get(ctx.session, rr.use_case_id)
     acting = Acting.of(ctx)
-    deciding.check_right(ctx.policy, clicker(ctx), rr, uc)
+    await absence.deciding_as(ctx.session, ctx.policy, clicker(ctx), rr, uc, ctx.now)  # a delegate may stand in
     await deciding.check_open(acting, rr, uc)
     return rr, uc
 
@@ -253,6 +253,12 @@ async def show_my_reviews(ctx: Ctx) -> None:
     """One message listing what waits for the person's groups, with a button to open each card."""
     who = clicker(ctx)
     mine = [g for g in ctx.policy.review.groups if rules.member_of(who.email, g.members)]
+    for_whom = {}  # groups this person stands in for, as a delegate (conversations/absence.py)
+    if not who.guest and who.email:
+        for g, member in await absence.standing_in_for(ctx.session, ctx.policy, ctx.person, ctx.now.date()):
+            if g.key not in for_whom:
+                mine.append(g)
+                for_whom[g.key] = f" (for {absence.label(member)}, away)"
     if not mine:
         ctx.say("You are not a member of any review group, so no reviews wait for you.")
         return
@@ -261,7 +267,7 @@ async def show_my_reviews(ctx: Ctx) -> None:
         for rr in await reviews.open_for_group(ctx.session, g.key):
             uc = await use_cases.get(ctx.session, rr.use_case_id)
             state = "waiting for the owners' answer" if rr.status == rules.INFO else f"due {review_cards.when(rr.due_at)}"
-            lines.append(f"• Review {rr.id}: {uc_ref(uc)} “{uc.title}” for {g.name}, {state}")
+            lines.append(f"• Review {rr.id}: {uc_ref(uc)} “{uc.title}” for {g.name}{for_whom.get(g.key, '')}, {state}")
             buttons.append(Button(f"Open review {rr.id}", "review.show", {"r": rr.id}))
     if any(g.key == rules.tier_group(ctx.policy) for g in mine):
         for uc in await reviews.pending_tier_requests(ctx.session):

@@ -67,7 +67,7 @@ class ScorecardWords:
 
         word = text.strip().lower().strip(".!")
         head = word.split(" ", 1)[0].strip("/!")
-        if head in ctx.engine.commands and word not in HELP:
+        if head in ctx.engine.commands and word not in HELP | BACK:  # "back" is a step back here, not the end of an absence
             return await self._elsewhere(ctx, text)
         try:
             t = await flow._target(ctx, {"sc": await self._attempt(ctx)})

@@ -5,7 +5,7 @@ to the people involved, their reviewers and leadership).
 """
 from __future__ import annotations
 
-from conversations import access, gate_facts
+from conversations import absence, access, gate_facts
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import incident_cards, kpi_views
@@ -84,6 +84,7 @@ async def use_case_status(ctx: Ctx, uc: UseCase) -> views.UseCaseStatus:
     found = await people.get_many(s, [i for i in ids if i])
     names = {pid: (p.display_name or p.email or f"person {pid}") for pid, p in found.items()}
     kpis = await kpi_views.kpi_lines(s, uc.id, policy)
+    names, kpis = await absence.annotate_status(s, names, kpis, ctx.now.date())
     incidents = await incident_cards.open_incident_lines(s, uc.id, policy)
     return views.UseCaseStatus(
         uc=uc, names=names, facts=facts, started=started, gate=gate, check=check, risks=top,

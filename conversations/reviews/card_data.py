@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.policy import Policy
-from storage.repo import conditions, people, reviews, use_cases
+from storage.repo import absences, conditions, people, reviews, use_cases
 from storage.tables import (
     AuditEntry,
     Condition,
@@ -45,6 +45,16 @@ class CardData:
     needs_conditions: bool = False
     # Why nobody can decide this review while it is open ("" when someone can): conversations/groups.
     undecidable: str = ""
+    # Decision id -> the delegate who made it for an absent member (conversations/absence.py).
+    stand_ins: dict[int, int] = field(default_factory=dict)
+
+    def decider(self, decision: ReviewDecision) -> str:
+        """Who decided: the member, or "Bob for alice@… (away)" when a delegate stood in."""
+        by = self.stand_ins.get(decision.id)
+        if by is None:
+            return self.name(decision.person_id)
+        member = self.people.get(decision.person_id)
+        return f"{self.name(by)} for {(member.email if member else None) or self.name(decision.person_id)} (away)"
 
     def name(self, person_id: int | None) -> str:
         p = self.people.get(person_id) if person_id else None
@@ -96,6 +106,8 @@ async def load(session: AsyncSession, policy: Policy, review_id: int,
         data.needs_conditions = known if known is not None else await needs_conditions(session, policy, uc)
     ids = {uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id, uc.sponsor_id}
     ids |= {d.person_id for d in data.decisions}
+    data.stand_ins = {k: v.by_person_id for k, v in (await absences.delegated_for_reviews(session, [rr.id])).items()}
+    ids |= set(data.stand_ins.values())
     ids |= {i.asked_by_id for i in infos} | {i.answered_by_id for i in infos}
     ids |= {c.owner_id for c in data.open_conditions + data.own_conditions}
     ids |= {c.closed_by_id for c in data.own_conditions}

@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from conversations import absence
 from conversations.context import Refusal
 from conversations.labels import uc_ref
 from conversations.messages import Button, Buttons, Header, Message, Text
 from conversations.policy import Policy
 from conversations.reviews import gating, lifecycle, rules
 from conversations.reviews.acting import Acting
-from storage.repo import conditions, people, reviews
+from storage.repo import absences, conditions, people, reviews
 from storage.tables import ReviewRequest, UseCase
 
 WORDS = {rules.APPROVE: "approved", rules.APPROVE_WITH_CONDITIONS: "approved with conditions",
@@ -82,7 +83,8 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
                  new_conditions: list[NewCondition] = (), needs_conditions: bool | None = None) -> str | None:
     """Record one member's decision; returns the review part's new status, or None while it stays open."""
     rr, uc = await lock(acting, review_id)
-    check_right(acting.policy, clicker, rr, uc)
+    actor = clicker  # who clicked; `clicker` becomes whose vote it is (an absent member's, for a delegate)
+    clicker, stand_in = await absence.deciding_as(acting.session, acting.policy, clicker, rr, uc, acting.now)
     await check_open(acting, rr, uc)
     if decision == rules.ESCALATE and not acting.policy.review.group(rr.group_key).escalates_to:
         raise Refusal("This group is the last level of decision rights, so there is nowhere to escalate to. "
@@ -96,7 +98,7 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
         if needs_conditions:
             raise Refusal("Readiness is in a band that passes this gate only with conditions, so a plain approval "
                           "is not enough: use Approve with conditions and name the gaps to close.")
-    drafts = await conditions.drafts(acting.session, rr.id, clicker.person_id)
+    drafts = await conditions.drafts(acting.session, rr.id, actor.person_id)
     if decision == rules.APPROVE_WITH_CONDITIONS and not new_conditions and not drafts:
         raise Refusal("Approving with conditions needs at least one condition.")
     existing = await reviews.decisions(acting.session, [rr.id])
@@ -104,6 +106,9 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
     if mine is not None:
         from conversations.flows.review_cards import when
 
+        if stand_in is not None:
+            raise Refusal(f"A decision {stand_in.note} was already recorded at {when(mine.at)} "
+                          f"({WORDS.get(mine.decision, mine.decision)}); it counts once.")
         raise Refusal(f"You already {WORDS.get(mine.decision, mine.decision)} this review at {when(mine.at)}; "
                       f"it counts once and needs {rr.quorum - 1} more member(s) of the group.")
     votes = [rules.Vote(d.person_id, d.decision) for d in existing] + [rules.Vote(clicker.person_id, decision)]
@@ -120,18 +125,23 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
                                        message_ref=acting.message_ref, at=acting.now)
     if added is None:  # only without the row lock: give up the whole transaction rather than count twice
         raise RuntimeError(f"review {rr.id}: a concurrent decision by person {clicker.person_id}")
+    if stand_in is not None:
+        await absences.record_delegated(acting.session, decision_id=added, review_id=rr.id,
+                                        for_person_id=stand_in.member.id, by_person_id=actor.person_id, at=acting.now)
+        acting.label = f"{acting.label} {stand_in.note}"
     for c in new_conditions:
         await conditions.create(acting.session, use_case_id=uc.id, review_id=rr.id, text=c.text,
                                 owner_id=c.owner_id, due_date=c.due, status=conditions.OPEN,
-                                created_by_id=clicker.person_id, created_at=acting.now)
-    await conditions.publish_drafts(acting.session, rr.id, clicker.person_id, acting.now)
+                                created_by_id=actor.person_id, created_at=acting.now)
+    await conditions.publish_drafts(acting.session, rr.id, actor.person_id, acting.now)
     if result is not None:  # other members' half-written conditions will never be decided now
         await conditions.discard_drafts(acting.session, rr.id)
-    made = [c for c in await conditions.for_reviews(acting.session, [rr.id]) if c.created_by_id == clicker.person_id
+    made = [c for c in await conditions.for_reviews(acting.session, [rr.id]) if c.created_by_id == actor.person_id
             and c.status == conditions.OPEN]
     await acting.audit("review.decided", entity="review", entity_id=rr.id, use_case_id=uc.id,
                        data={"group": rr.group_key, "decision": decision, "reason": reason, "result": result,
                              "gate_request": rr.gate_request_id,
+                             **({"on_behalf_of": f"{absence.label(stand_in.member)} (away)"} if stand_in else {}),
                              "conditions": [{"id": c.id, "text": c.text, "owner": c.owner_id, "due": c.due_date}
                                             for c in made]})
     for c in made:

@@ -6,7 +6,8 @@ from conversations.labels import uc_ref
 from conversations.messages import Button, Buttons, Header, Message, Text
 from conversations.reviews import lifecycle, rules
 from conversations.reviews.acting import Acting
-from conversations.reviews.deciding import check_open, check_right, lock
+from conversations import absence
+from conversations.reviews.deciding import check_open, lock
 from storage.repo import reviews, use_cases
 from storage.tables import InfoRequest, UseCase
 
@@ -17,7 +18,7 @@ def may_answer(uc: UseCase, person_id: int) -> bool:
 
 async def ask(acting: Acting, review_id: int, question: str, clicker: rules.Clicker) -> InfoRequest:
     rr, uc = await lock(acting, review_id)
-    check_right(acting.policy, clicker, rr, uc)
+    await absence.deciding_as(acting.session, acting.policy, clicker, rr, uc, acting.now)
     await check_open(acting, rr, uc)
     info = await reviews.create_info(acting.session, review_id=rr.id, question=question,
                                      asked_by_id=clicker.person_id, asked_at=acting.now)

@@ -151,7 +151,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
     for v in sorted(visibilities):
         n = schedule.top_n
         lists[v] = {
-            "risks": run(q.top_risks, [c.key for c in rr.likelihood], [c.key for c in rr.impact], n, v),
+            "risks": run(q.top_risks, [c.key for c in rr.likelihood], [c.key for c in rr.impact], n, v, today),
             "value": run(q.value_items, later, n, v), "recent_moves": run(q.recent_moves, t.since, t.now, n, v),
             "stalled": run(q.stalled, t.now - timedelta(days=STALL_DAYS), active, n, v),
             "overdue": run(q.overdue_reviews, t.now, n, v), "gates_stopped": run(q.gates_stopped, t.since, n, v),
@@ -159,7 +159,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
             "decisions": run(q.decisions, policy.review.leadership_group, n, v),
             "low": run(q.low_scores, list(READINESS_STAGES), CAPACITY_ITEM, LOW_CAPACITY_AT_MOST, n, v),
             "incidents": run(q.open_incidents, [s.key for s in policy.incidents.severities], n, v),
-            "flagged_kpis": run(_flagged, n, v),
+            "flagged_kpis": run(_flagged, n, v, today),
             "next": run(q.due_before, t.now, t.next_at, today, until_day, n, v),
             "undecidable": run(undecidable_reviews, policy, n, v),
             "ai_act": run(regulation_repo.digest_summary, n, v),
@@ -187,8 +187,8 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
     return out
 
 
-async def _flagged(session, n: int, visible: bool) -> list:
-    return await kpi_repo.flagged_kpis(session, limit=n, visible=visible)
+async def _flagged(session, n: int, visible: bool, today=None) -> list:
+    return await kpi_repo.flagged_kpis(session, limit=n, visible=visible, today=today)
 
 
 def _sort_key(when) -> str:

@@ -18,7 +18,7 @@ from conversations.policy import Policy
 from notifications import outbox as notify
 from notifications.reminders import hours
 from storage import audit
-from storage.repo import reminders as repo
+from storage.repo import absences, reminders as repo
 from storage.tables import Person
 
 SNOOZE = "remind.snooze"
@@ -76,6 +76,11 @@ class Batch:
     audits: list[dict] = field(default_factory=list)
     snoozes: dict[tuple[int, str], datetime] = field(default_factory=dict)
     idents: dict[int, list[str]] = field(default_factory=dict)
+    # People away today (their reminders are held; a usable delegate gets a copy) and people who have left
+    # (never reminded): see conversations/absence.py.
+    away: dict[int, object] = field(default_factory=dict)
+    left: set[int] = field(default_factory=set)
+    delegates: dict[int, Person] = field(default_factory=dict)
 
     @property
     def hours(self):
@@ -88,6 +93,26 @@ class Batch:
         found = await repo.identity_platforms(self.session, missing)
         for pid in missing:
             self.idents[pid] = found.get(pid, [])
+        await self._prepare_absences(missing)
+
+    async def _prepare_absences(self, person_ids: set[int]) -> None:
+        if not person_ids:
+            return
+        today = self.now.date()
+        self.left |= set(await absences.leavers_among(self.session, person_ids))
+        away = await absences.away_on(self.session, person_ids, today)
+        self.away.update(away)
+        wanted = {a.delegate_id for a in away.values() if a.delegate_id is not None}
+        if not wanted:
+            return
+        busy = set(await absences.away_on(self.session, wanted, today)) | set(
+            await absences.leavers_among(self.session, wanted))
+        found = await repo.people_by_id(self.session, wanted - busy)
+        self.delegates.update(found)
+        need = {p for p in found if p not in self.idents}
+        platforms = await repo.identity_platforms(self.session, need)
+        for pid in need:
+            self.idents[pid] = platforms.get(pid, [])
 
     def snoozed(self, person_id: int, subject: str) -> datetime | None:
         return self.snoozes.get((person_id, subject))
@@ -103,19 +128,44 @@ class Batch:
         return None
 
     def dm(self, person: Person, message, *, key: str, subject: str, use_case_id: int | None,
-           platform: str | None = None) -> bool:
-        """A personal reminder, held until the person's working hours. False when snoozed or unreachable."""
-        if self.snoozed(person.id, subject):
+           platform: str | None = None, not_to: set[int] | frozenset = frozenset()) -> bool:
+        """A personal reminder, held until the person's working hours. False when snoozed, unreachable or the
+        person has left. For a person away it is held until they are back, and their delegate (unless in
+        `not_to`: people who may not act on it) gets a copy now."""
+        if person.id in self.left or self.snoozed(person.id, subject):
             return False
         platform = platform or self.platform_for(person.id)
         if platform is None:
             return False
         when = hours.next_allowed(self.now, person.timezone, self.hours)
-        self.rows.append(repo.outbox_row(dedupe_key=key, platform=platform, kind="dm", target=str(person.id),
-                                         message=_as_dict(message), purpose="reminder", subject=subject,
-                                         use_case_id=use_case_id, person_id=person.id, not_before=when,
-                                         now=self.now))
+        row = repo.outbox_row(dedupe_key=key, platform=platform, kind="dm", target=str(person.id),
+                              message=_as_dict(message), purpose="reminder", subject=subject,
+                              use_case_id=use_case_id, person_id=person.id, not_before=when, now=self.now)
+        away = self.away.get(person.id)
+        if away is not None:
+            row["status"] = absences.HELD
+            self._to_delegate(person, away, message, key=key, subject=subject, use_case_id=use_case_id,
+                              not_to=not_to)
+        self.rows.append(row)
         return True
+
+    def _to_delegate(self, person: Person, away, message, *, key: str, subject: str, use_case_id: int | None,
+                     not_to) -> None:
+        delegate = self.delegates.get(away.delegate_id)
+        if delegate is None or delegate.id in not_to or self.snoozed(delegate.id, subject):
+            return
+        platform = self.platform_for(delegate.id)
+        if platform is None:
+            return
+        body = dict(_as_dict(message))
+        note = f"For {person.display_name or person.email} ({person.email}), away until {away.until:%d %b %Y}: " \
+               "you stand in for them."
+        body["blocks"] = [{"text": note, "kind": "context"}, *body.get("blocks", [])]
+        when = hours.next_allowed(self.now, delegate.timezone, self.hours)
+        self.rows.append(repo.outbox_row(dedupe_key=f"{key}:for:{person.id}", platform=platform, kind="dm",
+                                         target=str(delegate.id), message=body, purpose="reminder",
+                                         subject=subject, use_case_id=use_case_id, person_id=delegate.id,
+                                         not_before=when, now=self.now))
 
     def post(self, group_key: str, message, *, key: str, subject: str, use_case_id: int | None) -> int:
         """A reminder in each of the group's channels, held until working hours in the policy's zone."""

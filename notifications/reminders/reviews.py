@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from conversations.groups.effective import effective_policy
 from conversations.labels import uc_ref
 from conversations.messages import Button, Buttons, Context, Message, Text
-from conversations.reviews.rules import may_be_asked
+from conversations.reviews.rules import involved_roles, may_be_asked
 from notifications.reminders.common import Batch, as_dict, plan, platforms_of, snooze_buttons, stale_after, when_text
 from storage.repo import reminders as repo
 from storage.tables import Person, ReviewRequest, UseCase
@@ -117,13 +117,17 @@ def _remind(batch: Batch, policy, rr: ReviewRequest, uc: UseCase, members: dict[
 
     batch.post(rr.group_key, text_for(None), key=key, subject=subject(rr), use_case_id=uc.id)
     told = []
+    # A delegate standing in for an away member gets a copy, unless they may not decide it themselves or are
+    # reminded as a member already.
+    not_to = {p for p in involved_roles(uc).values() if p is not None}
+    not_to |= {p.id for e in group.members if (p := members.get(e.strip().lower())) is not None}
     for email in group.members:
         person = members.get(email.strip().lower())
         # Only people who may decide are reminded: never the proposer, owners or sponsor of the use case.
         if person is None or not may_be_asked(person.id, uc):
             continue
         if batch.dm(person, text_for(person.timezone), key=f"{key}:dm:{person.id}", subject=subject(rr),
-                    use_case_id=uc.id):
+                    use_case_id=uc.id, not_to=not_to):
             told.append(person.id)
     batch.audit("review.reminded", entity="review", entity_id=rr.id, use_case_id=uc.id,
                 data={"group": rr.group_key, "reminder": n, "due_at": rr.due_at, "next_reminder_at": nxt,

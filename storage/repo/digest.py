@@ -13,6 +13,7 @@ from sqlalchemy import Integer, and_, case, cast, exists, func, literal, or_, se
 from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.repo import absences
 from storage.repo._sql import dialect
 from storage.tables import (
     Condition,
@@ -161,7 +162,8 @@ async def conditions_past_due(session: AsyncSession, today: date, n: int,
                               visible: bool) -> tuple[int, list[tuple]]:
     where = and_(Condition.status == "open", Condition.due_date < today)
     (count,) = await _one(session, select(func.count()).select_from(Condition).where(where))
-    q = (select(Condition.id, UseCase.id, UseCase.title, Condition.due_date, Person.display_name)
+    q = (select(Condition.id, UseCase.id, UseCase.title, Condition.due_date,
+                absences.owner_name(Condition.owner_id, today))
          .join(UseCase, UseCase.id == Condition.use_case_id).outerjoin(Person, Person.id == Condition.owner_id)
          .where(where).order_by(Condition.due_date, Condition.id).limit(n))
     return count, await _rows(session, _visible(q, visible))
@@ -182,7 +184,7 @@ LIVE = ("active", "paused")
 
 
 async def top_risks(session: AsyncSession, likelihood: list[str], impact: list[str], n: int,
-                    visible: bool) -> tuple[int, list[tuple]]:
+                    visible: bool, today: date | None = None) -> tuple[int, list[tuple]]:
     """Open risks on live use cases: count, and the (use case id, title, area, description, likelihood, impact,
     owner name, score) of the highest likelihood × impact (levels ranked in the policy's order), newest first.
 
@@ -204,7 +206,7 @@ async def top_risks(session: AsyncSession, likelihood: list[str], impact: list[s
             break
         pairs = or_(*[and_(RiskEntry.likelihood == lk, RiskEntry.impact == im) for lk, im in by_score[score]])
         q = (select(UseCase.id, UseCase.title, RiskEntry.area_key, RiskEntry.description, RiskEntry.likelihood,
-                    RiskEntry.impact, Person.display_name, literal(score))
+                    RiskEntry.impact, absences.owner_name(RiskEntry.owner_id, today), literal(score))
              .join(UseCase, UseCase.id == RiskEntry.use_case_id).outerjoin(Person, Person.id == RiskEntry.owner_id)
              .where(pairs, RiskEntry.status != "closed", UseCase.status.in_(LIVE))
              .order_by(RiskEntry.updated_at.desc(), RiskEntry.id.desc()).limit(n - len(out)))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -167,10 +167,12 @@ class FlaggedKpi:
 
 
 async def flagged_kpis(session: AsyncSession, now: datetime | None = None, *, limit: int = 1000,
-                       visible: bool = True) -> list[FlaggedKpi]:
+                       visible: bool = True, today: date | None = None) -> list[FlaggedKpi]:
     """Flagged KPIs of live use cases, oldest flag first, with their owner's name (the digest names the top N;
     `visible` False leaves restricted use cases out; `now` is accepted for symmetry)."""
-    q = (select(Kpi, UseCase.title, Person.display_name, Person.email)
+    from storage.repo.absences import owner_name
+
+    q = (select(Kpi, UseCase.title, owner_name(Kpi.owner_id, today), Person.email)
          .join(UseCase, UseCase.id == Kpi.use_case_id).outerjoin(Person, Person.id == Kpi.owner_id)
          .where(_live(), Kpi.flagged_at.is_not(None)))
     if not visible:

@@ -13,6 +13,7 @@ from storage.tables.messaging import (
 )
 from storage.tables.operations import Incident, Kpi, KpiValue
 from storage.tables.people import PlatformIdentity, Person
+from storage.tables.people_status import Absence, DelegatedDecision, Leaver
 from storage.tables.regulation import AiActObligation
 from storage.tables.reviews import (
     Condition,
@@ -27,8 +28,9 @@ from storage.tables.reviews import (
 from storage.tables.use_cases import StageChange, UseCase, UseCaseContributor
 
 __all__ = [
-    "AiActObligation", "AuditEntry", "AuditHead", "Condition", "ConversationRef", "ConversationState", "DigestRun",
-    "GateRequest", "Incident", "InfoRequest", "Kpi", "KpiValue", "MessageRef", "Outbox", "Person",
+    "Absence", "AiActObligation", "AuditEntry", "AuditHead", "Condition", "ConversationRef", "ConversationState",
+    "DelegatedDecision", "DigestRun", "GateRequest", "Incident", "InfoRequest", "Kpi", "KpiValue", "Leaver",
+    "MessageRef", "Outbox", "Person",
     "PlatformIdentity", "ProcessedEvent", "ReviewDecision", "ReviewGroupChannel", "ReviewGroupMember",
     "ReviewGroupRow", "ReviewGroupSetting", "ReviewRequest", "RiskEntry", "Scorecard", "ScorecardAnswer", "Snooze",
     "StageChange", "UseCase", "UseCaseContributor",

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from botbuilder.core import TurnContext
 
-from bot.teams.activity import channel_data, kind_of
+from bot.teams.activity import channel_data, kind_of, tenant_of
 from bot.teams.listeners.common import run_turn, where_of
 from bot.teams.runtime import TeamsRuntime
 from conversations.interaction import Inbound
+from conversations.leavers import left_on_platform
 from notifications import group_sync
 
 
@@ -34,6 +35,11 @@ async def on_conversation_update(rt: TeamsRuntime, turn: TurnContext) -> None:
         if rt.rosters is not None:
             rt.rosters.note(a)
         await group_sync.sync_source(rt.app, "teams", team, why="Teams team members changed")
+    if kind_of(a) == "personal":  # the person removed from aiom's personal scope: they have left
+        tenant = tenant_of(a)
+        for m in a.members_removed or []:
+            if m.id and m.id != bot_id:
+                await left_on_platform(rt.app, "teams", tenant, m.aad_object_id or m.id, "teams")
 
 
 async def greet(rt: TeamsRuntime, turn: TurnContext) -> None:

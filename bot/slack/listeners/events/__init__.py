@@ -4,7 +4,7 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners.events import app_home_opened, app_mention, message, subteams
+from bot.slack.listeners.events import app_home_opened, app_mention, message, subteams, user_change
 from bot.slack.runtime import SlackRuntime
 
 
@@ -13,6 +13,7 @@ def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
     app_mention.register(bolt, rt)
     app_home_opened.register(bolt, rt)
     subteams.register(bolt, rt)
+    user_change.register(bolt, rt)
 
     @bolt.event(re.compile(r".*"))
     async def other_events() -> None:
