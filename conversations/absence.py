@@ -9,7 +9,7 @@
 - A delegate who is a member of the group decides as themselves (one person, one vote), a delegate who is away
   themselves is skipped (no silent chains), and a leaver is never a delegate.
 - Without a usable delegate, the absent member simply does not count while away; when a group's open review
-  can then no longer reach its quorum, the use case's owners are told (`review.undecidable` in the audit log).
+  can then no longer reach its quorum, the use case's owners and the admins are told (`review.undecidable` in the audit log).
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.context import Refusal
+from conversations.groups import admins
 from conversations.labels import uc_ref
 from conversations.messages import Button, Buttons, Header, Message, Text
 from conversations.policy import Policy
@@ -167,7 +168,8 @@ async def warn_stuck(acting, group_keys: list[str], why: str) -> int:
             msg = Message([Header(f"{gname} cannot decide {uc_ref(uc)} for now"), Text([text]),
                            Buttons([Button("Status", "status.show", {"uc": uc.id})])],
                           fallback=f"{gname} cannot decide {uc_ref(uc)} for now")
-            for pid in dict.fromkeys([uc.business_owner_id, uc.delivery_owner_id]):
+            for pid in dict.fromkeys([uc.business_owner_id, uc.delivery_owner_id,
+                                      *await admins.admin_ids(acting.session, acting.policy)]):
                 if pid is not None:
                     await acting.notify_person(pid, msg, key=f"review:{rr.id}:undecidable:{acting.last_seq}:{pid}",
                                                use_case_id=uc.id)

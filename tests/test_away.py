@@ -281,3 +281,18 @@ async def test_a_delegate_sees_a_restricted_review_of_the_away_members_group(har
     assert f"UC-{uc.id}" in flat(seen.text) and "There is no review" not in flat(seen.text)
     seen = await dan.click("Approve")
     assert "Recorded: you approved" in flat(seen.text), seen.text
+
+
+async def test_the_admins_are_told_too_when_an_absence_leaves_a_group_unable_to_decide(db_url, policy, clock):
+    admin = "ada.admin@example.com"
+    h = await Harness.start(db_url, policy=policy.model_copy(update={"admins": [admin]}), clock=clock)
+    try:
+        await h.person(admin).say("hello")  # aiom has met the admin, so it can write to them
+        uc = await gate_open(h, tier="high")
+        await review_for(h, uc.id, "privacy")
+        h.out.dms.clear()
+        await h.person(PRIYA).say("away until 2026-12-24")
+        told = [flat(t) for t in h.out.dms_to(admin) if "cannot decide" in t]
+        assert len(told) == 1 and f"Privacy cannot decide the review of UC-{uc.id}" in told[0], h.out.dms_to(admin)
+    finally:
+        await h.stop()
