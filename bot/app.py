@@ -35,7 +35,7 @@ class App:
     @classmethod
     def create(cls, settings: Settings, *, clock: Callable = utcnow, policy: Policy | None = None) -> "App":
         return cls(settings=settings, policy=policy or load_policy(settings.AIOM_POLICY),
-                   db=Database(settings.DATABASE_URL), clock=clock)
+                   db=Database(settings.DATABASE_URL, **settings.db_options), clock=clock)
 
     def add_deliverer(self, deliverer: Deliverer) -> None:
         self.deliverers[deliverer.platform] = deliverer

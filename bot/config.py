@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     AIOM_HOST: str = "127.0.0.1"
     AIOM_PORT: int = Field(default=3978, ge=1, le=65535)
     AIOM_LOG_LEVEL: str = "INFO"
+    AIOM_LOG_FORMAT: Literal["text", "json"] = "text"
+    # `aiom worker` answers /livez, /readyz and /metrics on this port when set (0: any free port).
+    AIOM_WORKER_PORT: int | None = Field(default=None, ge=0, le=65535)
+    # Postgres connections per process (kept open; extra under load) and PgBouncer transaction pooling.
+    AIOM_DB_POOL_SIZE: int = Field(default=10, ge=1, le=1000)
+    AIOM_DB_MAX_OVERFLOW: int | None = Field(default=None, ge=0, le=1000)
+    AIOM_DB_PGBOUNCER: bool = False
+    # Seconds `aiom serve` / `aiom worker` wait for in-flight work after SIGTERM before stopping anyway.
+    AIOM_SHUTDOWN_GRACE: float = Field(default=20.0, ge=0, le=600)
     # Where Slack and Teams can reach this server from outside (https://aiom.example.com): used for links
     # aiom serves itself, such as the digest's funnel picture. Unset: the digest goes out without it.
     AIOM_PUBLIC_URL: str | None = None
@@ -62,6 +71,11 @@ class Settings(BaseSettings):
         except DatabaseUrlError as e:
             raise ValueError(str(e)) from None
         return v
+
+    @field_validator("AIOM_LOG_FORMAT", mode="before")
+    @classmethod
+    def _format(cls, v):
+        return "text" if v is None else str(v).strip().lower()
 
     @field_validator("AIOM_LOG_LEVEL", mode="before")
     @classmethod
@@ -126,6 +140,12 @@ class Settings(BaseSettings):
     @property
     def teams_enabled(self) -> bool:
         return bool(self.MICROSOFT_APP_ID) or self.AIOM_TEAMS_ANONYMOUS
+
+    @property
+    def db_options(self) -> dict:
+        """Keyword arguments for storage.db.Database (pool sizes, PgBouncer mode)."""
+        return {"pool_size": self.AIOM_DB_POOL_SIZE, "max_overflow": self.AIOM_DB_MAX_OVERFLOW,
+                "pgbouncer": self.AIOM_DB_PGBOUNCER}
 
     @property
     def any_platform(self) -> bool:
