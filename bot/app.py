@@ -59,12 +59,18 @@ class App:
             self.scheduler = Scheduler(self, drain=not background)
             self.scheduler.start()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop the scheduler (a sweep under way finishes), let the dispatcher finish the send under way
+        (up to `grace` seconds, AIOM_SHUTDOWN_GRACE by default), hand the rest of its claimed batch back to
+        the queue for another process, and close the database."""
+        grace = self.settings.AIOM_SHUTDOWN_GRACE if grace is None else grace
         if self.scheduler is not None:
             await self.scheduler.stop()
             self.scheduler = None
         if self.dispatcher is not None:
             self.dispatcher.stop()
+        if self._tasks and grace > 0:
+            await asyncio.wait(self._tasks, timeout=grace)
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -73,4 +79,19 @@ class App:
             except (asyncio.CancelledError, Exception):
                 pass
         self._tasks.clear()
+        if self.dispatcher is not None:
+            await self._release_claims()
         await self.db.dispose()
+
+    async def _release_claims(self) -> None:
+        from storage.repo.outbox_stats import release_claims
+
+        under_way = {self.dispatcher.sending} if self.dispatcher.sending is not None else set()
+        try:
+            async with self.db.write() as s:
+                n = await release_claims(s, self.dispatcher.worker, keep=under_way)
+            if n:
+                log.info("handed %s claimed outgoing message%s back to the queue", n, "" if n == 1 else "s")
+        except Exception as e:  # the database is gone: the leases expire on their own
+            log.warning("could not hand claimed messages back (%s); their claims expire by themselves",
+                        type(e).__name__)
