@@ -30,6 +30,7 @@ class App:
     engine: Engine | None = None
     dispatcher: Dispatcher | None = None
     scheduler: Any = None  # notifications.scheduler.Scheduler when started
+    metrics: Any = None  # bot.metrics.Metrics when served (HTTP or the worker's listener): turns and sends counted
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     @classmethod
@@ -47,10 +48,18 @@ class App:
             await upgrade(self.db)
         async with self.db.write() as s:
             await sync_review_groups(s, self.policy, now=self.clock())
+        if self.metrics is not None:
+            from bot.observe import meter_deliverers
+
+            meter_deliverers(self, self.metrics)
         self.dispatcher = Dispatcher(self.db, self.deliverers, clock=self.clock,
                                      lease_seconds=self.policy.reminders.claim_seconds)
         self.engine = build_engine(self.db, self.policy, platforms=set(self.deliverers), clock=self.clock,
                                    on_outbox=self.dispatcher.wake)
+        if self.metrics is not None:
+            from bot.observe import meter_engine
+
+            meter_engine(self, self.metrics)
         if background:
             self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox-dispatcher"))
         if scheduler if scheduler is not None else background:

@@ -62,6 +62,7 @@ def make_probe_app(app: App, metrics_: Metrics | None = None) -> web.Application
     web_app = web.Application(middlewares=[_observe], client_max_size=1024 * 1024)
     web_app[APP_KEY] = app
     web_app[METRICS_KEY] = metrics_ or Metrics()
+    app.metrics = web_app[METRICS_KEY]  # App.start counts turns and sends into it
     add_probe_routes(web_app, Health(app))
     web_app.router.add_get("/metrics", metrics)
     return web_app
@@ -77,18 +78,14 @@ def make_web_app(app: App, metrics_: Metrics | None = None) -> web.Application:
 
 
 def instrument(app: App, web_app: web.Application) -> None:
-    """Before app.start(): count deliveries, trace if configured. After it, `instrument_started`."""
+    """Before app.start(): trace the database and this server when tracing is on."""
     from bot import tracing
-    from bot.observe import meter_deliverers
 
-    meter_deliverers(app, web_app[METRICS_KEY])
     tracing.instrument_app(app, web_app)
 
 
 def instrument_started(app: App, web_app: web.Application) -> None:
-    from bot.observe import meter_engine
-
-    meter_engine(app, web_app[METRICS_KEY])
+    """After app.start(): the liveness heartbeat."""
     web_app[HEALTH_KEY].start()
 
 
