@@ -257,13 +257,15 @@ class SecretFilter(logging.Filter):
         return True
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings, stream=None) -> None:
+    """AIOM_LOG_LEVEL and AIOM_LOG_FORMAT (text or json) on the root logger; secrets never printed."""
+    from bot.logs import configure
+
     secrets = [v.get_secret_value() for v in (settings.SLACK_BOT_TOKEN, settings.SLACK_SIGNING_SECRET,
                                               settings.SLACK_APP_TOKEN, settings.MICROSOFT_APP_PASSWORD) if v]
-    logging.basicConfig(level=settings.AIOM_LOG_LEVEL,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    flt = SecretFilter(secrets)
-    for h in logging.getLogger().handlers:
-        h.addFilter(flt)
-    # Alembic narrates every start (plugins, context, "will assume transactional DDL"): only when debugging.
-    logging.getLogger("alembic").setLevel(logging.DEBUG if settings.AIOM_LOG_LEVEL == "DEBUG" else logging.WARNING)
+    configure(settings.AIOM_LOG_LEVEL, settings.AIOM_LOG_FORMAT, SecretFilter(secrets), stream=stream)
+    # Alembic narrates every start (plugins, context, "will assume transactional DDL"), APScheduler every job
+    # it adds: only when debugging.
+    quiet = logging.DEBUG if settings.AIOM_LOG_LEVEL == "DEBUG" else logging.WARNING
+    logging.getLogger("alembic").setLevel(quiet)
+    logging.getLogger("apscheduler").setLevel(quiet)
