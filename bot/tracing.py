@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
 _tracer = None
 _provider = None
+_traced: "weakref.WeakSet" = weakref.WeakSet()
 
 
 def enabled() -> bool:
@@ -39,7 +41,11 @@ def setup(exporter=None, *, service_name: str = "aiom") -> bool:
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     else:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
+    from opentelemetry.instrumentation.aiohttp_server import AioHttpServerInstrumentor
+
+    trace.set_tracer_provider(provider)  # the aiohttp server instrumentation reads the global provider
     AioHttpClientInstrumentor().instrument(tracer_provider=provider)
+    AioHttpServerInstrumentor().instrument(tracer_provider=provider)  # applications created from now on
     _provider = provider
     _tracer = trace.get_tracer("aiom", tracer_provider=provider)
     log.info("tracing on: service %s", name)
@@ -47,7 +53,7 @@ def setup(exporter=None, *, service_name: str = "aiom") -> bool:
 
 
 def instrument_app(app, web_app=None) -> None:
-    """The app's database engines and, for `serve` / the worker listener, its aiohttp server."""
+    """The app's database engines (aiohttp servers created after setup() are traced already)."""
     if _tracer is None:
         return
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
@@ -56,13 +62,9 @@ def instrument_app(app, web_app=None) -> None:
     usage = get_meter("aiom").create_up_down_counter("db.client.connections.usage")
     engines = {id(e): e for e in (app.db.write_engine, app.db.read_engine)}
     for engine in engines.values():
-        if not getattr(engine, "_aiom_traced", False):
+        if engine.sync_engine not in _traced:
             EngineTracer(_tracer, engine.sync_engine, usage)
-            engine._aiom_traced = True
-    if web_app is not None:
-        from opentelemetry.instrumentation.aiohttp_server import create_aiohttp_middleware
-
-        web_app.middlewares.insert(0, create_aiohttp_middleware(tracer_provider=_provider))
+            _traced.add(engine.sync_engine)
 
 
 @contextmanager
@@ -77,3 +79,17 @@ def span(name: str, **attributes):
 def shutdown() -> None:
     if _provider is not None:
         _provider.force_flush()
+
+
+def reset() -> None:
+    """Turn tracing off again (tests)."""
+    global _tracer, _provider
+    if _provider is None:
+        return
+    from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
+    from opentelemetry.instrumentation.aiohttp_server import AioHttpServerInstrumentor
+
+    AioHttpClientInstrumentor().uninstrument()
+    AioHttpServerInstrumentor().uninstrument()
+    _provider.shutdown()
+    _tracer = _provider = None
