@@ -104,6 +104,9 @@ async def test_worker_serves_probes_and_metrics_and_stops_on_sigterm(db_url, tmp
         await _wait_until_up(port, "/readyz", proc=proc)
         status, body = await _get(port, "/livez")
         assert status == 200
+        check = subprocess.run([*AIOM[:1], "-m", "bot.healthcheck"], capture_output=True, text=True, timeout=30,
+                               env=clean_env(AIOM_PORT=str(free_port()), AIOM_WORKER_PORT=str(port)))
+        assert check.returncode == 0, check.stderr  # the image's HEALTHCHECK finds the worker's port
         deadline = time.monotonic() + 30
         while True:  # the start-up catch-up sweep runs in the background; its success shows in /metrics
             status, text = await _get(port, "/metrics")
@@ -120,6 +123,9 @@ async def test_worker_serves_probes_and_metrics_and_stops_on_sigterm(db_url, tmp
         out, _ = proc.communicate(timeout=60)
         assert proc.returncode == 0, out
         assert "aiom worker stopping" in out and "Traceback" not in out
+        check = subprocess.run([*AIOM[:1], "-m", "bot.healthcheck"], capture_output=True, text=True, timeout=30,
+                               env=clean_env(AIOM_PORT=str(free_port()), AIOM_WORKER_PORT=str(port)))
+        assert check.returncode == 1 and "does not answer /livez" in check.stderr
     finally:
         if proc.poll() is None:
             proc.kill()
