@@ -236,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--postgres-url", help="server for the scratch database (default as bench: "
                    "$AIOM_BENCH_POSTGRES_URL or postgresql://postgres@127.0.0.1:5432/postgres)")
     p.add_argument("--haproxy", default=shutil.which("haproxy") or "/usr/sbin/haproxy")
+    p.add_argument("--logs", metavar="DIR", help="keep every process's log in DIR")
     args = p.parse_args(argv)
     if not Path(args.haproxy).exists():
         print("haproxy is not installed (Debian package haproxy)", file=sys.stderr)
@@ -243,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="aiom-replicas-") as tmp:
         for n in [c for c in (args.compare, args.replicas) if c]:
-            res = run(n, args, Path(tmp))
+            folder = Path(args.logs) if args.logs else Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            res = run(n, args, folder)
             print(json.dumps(res), flush=True)
             results.append(res)
     if len(results) == 2:

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     AIOM_DB_POOL_SIZE: int = Field(default=10, ge=1, le=1000)
     AIOM_DB_MAX_OVERFLOW: int | None = Field(default=None, ge=0, le=1000)
     AIOM_DB_PGBOUNCER: bool = False
+    # How many processes send to Slack / Teams at once (serve replicas + workers): each keeps 1/N of the
+    # platforms' per-channel and per-conversation pace (bot/pace_share.py).
+    AIOM_PACE_PROCESSES: int = Field(default=1, ge=1, le=1000)
     # Seconds `aiom serve` / `aiom worker` wait for in-flight work after SIGTERM before stopping anyway.
     AIOM_SHUTDOWN_GRACE: float = Field(default=20.0, ge=0, le=600)
     # Where Slack and Teams can reach this server from outside (https://aiom.example.com): used for links
