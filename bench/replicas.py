@@ -85,10 +85,12 @@ async def seed(db_url: str, policy: Path, reviews: int) -> list[int]:
 
 def haproxy_config(folder: Path, port: int, backends: list[int]) -> Path:
     lines = ["global", "  maxconn 4096", "defaults", "  mode http", "  timeout connect 5s",
-             "  timeout client 60s", "  timeout server 60s", "frontend aiom", f"  bind 127.0.0.1:{port}",
+             "  timeout client 60s", "  timeout server 60s", "  timeout check 5s", "frontend aiom", f"  bind 127.0.0.1:{port}",
              "  default_backend serve", "backend serve", "  balance roundrobin",
              "  option httpchk GET /readyz"]
-    lines += [f"  server s{i} 127.0.0.1:{p} check inter 1s" for i, p in enumerate(backends)]
+    # /readyz pings the database: under a burst it may take more than a second; a 1 s check would take the
+    # only replica out of rotation mid-burst (seen: 63 requests answered 503 by haproxy).
+    lines += [f"  server s{i} 127.0.0.1:{p} check inter 2s fall 3 rise 1" for i, p in enumerate(backends)]
     path = folder / "haproxy.cfg"
     path.write_text("\n".join(lines) + "\n")
     return path
