@@ -36,7 +36,7 @@ from pathlib import Path
 import yaml
 
 from bench import databases, fakes
-from bench.common import ROOT, SECRET, env_for, free_port, start, stop, wait_http
+from bench.common import ROOT, SECRET, cpu_seconds, env_for, free_port, peak_rss_mb, start, stop, wait_http
 from bench.fake_teams import REPLY
 from bench.loadgen import activity, drive, event
 
@@ -209,6 +209,11 @@ def run(replicas: int, args, folder: Path) -> dict:
                    "turns_per_s": round((args.slack + args.teams) / answered_by, 1),
                    "slack_posts": slack_posts, "teams_replies": teams_replies, **check}
             out["slack_posts_expected"] = args.slack + check["slack_posts_from_outbox"]
+            serves, workers = procs[:replicas], procs[replicas + 1:]
+            out["serve_peak_rss_mb"] = [round(peak_rss_mb(p.pid)) for p in serves]
+            out["worker_peak_rss_mb"] = [round(peak_rss_mb(p.pid)) for p in workers]
+            out["serve_cpu_s"] = [round(cpu_seconds(p.pid), 1) for p in serves]
+            out["worker_cpu_s"] = [round(cpu_seconds(p.pid), 1) for p in workers]
             out["each_effect_once"] = (out["slack_posts"] == out["slack_posts_expected"]
                                        and teams_replies == args.teams and check["duplicate_keys"] == 0
                                        and check["reviews_reminded_once"] == check["reviews"])
