@@ -80,6 +80,8 @@ class App:
             self.dispatcher.stop()
         if self._tasks and grace > 0:
             await asyncio.wait(self._tasks, timeout=grace)
+        # A send still under way now may reach the platform even though we stop waiting: keep its claim.
+        cut = self.dispatcher.sending if self.dispatcher is not None else None
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -89,13 +91,13 @@ class App:
                 pass
         self._tasks.clear()
         if self.dispatcher is not None:
-            await self._release_claims()
+            await self._release_claims(cut)
         await self.db.dispose()
 
-    async def _release_claims(self) -> None:
+    async def _release_claims(self, cut: int | None) -> None:
         from storage.repo.outbox_stats import release_claims
 
-        under_way = {self.dispatcher.sending} if self.dispatcher.sending is not None else set()
+        under_way = {cut} if cut is not None else set()
         try:
             async with self.db.write() as s:
                 n = await release_claims(s, self.dispatcher.worker, keep=under_way)
