@@ -12,7 +12,10 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 class Metrics:
     content_type = CONTENT_TYPE_LATEST
 
-    def __init__(self) -> None:
+    def __init__(self, *, sent_every: float = 60.0) -> None:
+        # The sent counts read every sent row: at most once a `sent_every` seconds (the rest on every scrape).
+        self.sent_every = sent_every
+        self.sent_read_at = float("-inf")
         r = self.registry = CollectorRegistry()
         ProcessCollector(registry=r)
         self.http_requests = Counter("aiom_http_requests", "HTTP requests handled", ["route", "status"], registry=r)

@@ -129,9 +129,10 @@ async def refresh(app, metrics: Metrics) -> None:
         for sweep, n in dict(getattr(sched, "queued", {})).items():
             metrics.sweep_queued.labels(sweep).set(n)
     now = app.clock()
+    with_sent = time.monotonic() - metrics.sent_read_at >= metrics.sent_every
     try:
         async with app.db.read() as s:
-            st = await outbox_stats.stats(s, now)
+            st = await outbox_stats.stats(s, now, with_sent=with_sent)
     except Exception as e:  # the database is down: say so, keep the last figures
         log.warning("metrics: cannot read the outbox (%s)", type(e).__name__)
         metrics.database_up.set(0)
@@ -143,9 +144,11 @@ async def refresh(app, metrics: Metrics) -> None:
     for platform in {p for p, _ in st.rows} | set(app.deliverers):
         for status in ("pending", "sending", "failed"):
             metrics.outbox_rows.labels(platform, status).inc(0)
-    metrics.outbox_sent.clear()
-    for (platform, purpose), n in st.sent.items():
-        metrics.outbox_sent.labels(platform, purpose).set(n)
+    if with_sent:
+        metrics.sent_read_at = time.monotonic()
+        metrics.outbox_sent.clear()
+        for (platform, purpose), n in st.sent.items():
+            metrics.outbox_sent.labels(platform, purpose).set(n)
     metrics.outbox_oldest.clear()
     for platform in {p for p, _ in st.rows} | set(app.deliverers) | set(st.oldest_due):
         oldest = st.oldest_due.get(platform)

@@ -49,6 +49,9 @@ async def test_turns_and_platform_retries_are_counted(world: SlackWorld):
 
 
 async def test_backlog_oldest_message_429s_and_deliveries(world: SlackWorld, clock):
+    from bot.server import METRICS_KEY
+
+    world.client.server.app[METRICS_KEY].sent_every = 0  # read the sent counts on every scrape here
     now = clock()
     async with world.app.db.write() as s:
         await outbox.enqueue(s, dedupe_key="m:1", platform="slack", target="CLEADERSHIP",
