@@ -105,6 +105,8 @@ def unreachable_reason(exc: BaseException) -> str:
                     "(the CA that signed it) and, with sslmode=verify-full, that the host name matches it")
         if isinstance(e, ssl.SSLError):
             return f"the TLS handshake failed ({e.reason or e}): check sslmode, sslcert and sslkey"
+        if "rejected SSL upgrade" in str(e):
+            return "the server does not offer TLS, but sslmode asks for it (use sslmode=prefer or disable)"
         if isinstance(e, ConnectionRefusedError):
             return "the connection was refused (is the database server running, on that host and port?)"
         if isinstance(e, socket.gaierror):

@@ -120,3 +120,15 @@ def _psql(tls, sql: str) -> None:
 
     r = _as_postgres([str(tls.bin / "psql"), "-h", str(tls.data), "-p", str(tls.port), "-U", "postgres", "-qc", sql])
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.postgres_only
+async def test_requiring_tls_from_a_server_without_it_says_so(db_url):
+    from sqlalchemy.engine import make_url
+
+    u = make_url(db_url)
+    plain = f"postgresql://{u.username}@{u.host}:{u.port or 5432}/{u.database}"
+    if await _session_ssl(plain + "?sslmode=prefer"):
+        pytest.skip("the test server offers TLS: nothing to refuse")
+    message = await _refusal(plain + "?sslmode=require")
+    assert "does not offer TLS, but sslmode asks for it" in message
