@@ -16,7 +16,6 @@ import subprocess
 import time
 
 import aiohttp
-import pytest
 
 from bot.app import App
 from bot.config import load_settings
