@@ -72,13 +72,18 @@ async def _work(settings, *, once: bool, console: bool, fixed) -> int:
             return 0
         stop = _stop_on_signal()
         listener = None
-        if settings.AIOM_WORKER_PORT is not None:
-            from bot import tracing
-            from bot.server import instrument, make_probe_app, start_listener
+        from bot import tracing
 
-            tracing.setup(service_name="aiom-worker")
+        tracing.setup(service_name="aiom-worker")  # only when OTEL_EXPORTER_OTLP_ENDPOINT is set
+        if settings.AIOM_WORKER_PORT is not None:
+            from bot.server import make_probe_app, start_listener
+
             web_app = make_probe_app(app)
-            instrument(app, web_app)
+        else:
+            from bot.metrics import Metrics
+
+            app.metrics = Metrics()  # deliveries still counted and traced, just not served
+        tracing.instrument_app(app)
         await app.start(background=True, scheduler=True)
         if settings.AIOM_WORKER_PORT is not None:
             from bot.server import instrument_started
@@ -101,6 +106,7 @@ async def _work(settings, *, once: bool, console: bool, fixed) -> int:
             if listener is not None:
                 await web_app[HEALTH_KEY].stop()
                 await listener.cleanup()
+            tracing.shutdown()
     return 0
 
 
