@@ -40,6 +40,7 @@ class App:
     scheduler: Any = None  # notifications.scheduler.Scheduler when started
     # Platform -> where review-group memberships are read (conversations/groups/sources.py), set by the adapters.
     group_sources: dict[str, Any] = field(default_factory=dict)
+    metrics: Any = None  # bot.metrics.Metrics when served (HTTP or the worker's listener): turns and sends counted
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     @classmethod
@@ -47,7 +48,8 @@ class App:
         policy = policy or load_policy(settings.AIOM_POLICY)
         if settings.admins:  # AIOM_ADMINS adds to the policy's admins
             policy = with_admins(policy, settings.admins)
-        return cls(settings=settings, policy=policy, db=Database(settings.DATABASE_URL), clock=clock)
+        return cls(settings=settings, policy=policy, db=Database(settings.DATABASE_URL, **settings.db_options),
+                   clock=clock)
 
     def add_deliverer(self, deliverer: Deliverer) -> None:
         self.deliverers[deliverer.platform] = deliverer
@@ -65,6 +67,10 @@ class App:
             log.warning("%d review group%s cannot decide a review: %s. An admin can add members in chat "
                         "(group <key> add alice@example.com); type “groups” to see them all.", len(bad),
                         "s" if len(bad) != 1 else "", "; ".join(f"{d.group_key} ({d.reason})" for d in bad))
+        if self.metrics is not None:
+            from bot.observe import meter_deliverers
+
+            meter_deliverers(self, self.metrics)
         self.dispatcher = Dispatcher(self.db, self.deliverers, clock=self.clock,
                                      lease_seconds=self.policy.reminders.claim_seconds)
         self.engine = build_engine(self.db, self.policy, platforms=set(self.deliverers), clock=self.clock,
@@ -73,6 +79,10 @@ class App:
         from notifications.digest.visuals import DigestVisuals
 
         self.engine.visuals = DigestVisuals(self.db, self.policy)  # the portfolio pictures and report in chat
+        if self.metrics is not None:
+            from bot.observe import meter_engine
+
+            meter_engine(self, self.metrics)
         if background:
             self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox-dispatcher"))
         if scheduler if scheduler is not None else background:
@@ -81,12 +91,20 @@ class App:
             self.scheduler = Scheduler(self, drain=not background)
             self.scheduler.start()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop the scheduler (a sweep under way finishes), let the dispatcher finish the send under way
+        (up to `grace` seconds, AIOM_SHUTDOWN_GRACE by default), hand the rest of its claimed batch back to
+        the queue for another process, and close the database."""
+        grace = self.settings.AIOM_SHUTDOWN_GRACE if grace is None else grace
         if self.scheduler is not None:
             await self.scheduler.stop()
             self.scheduler = None
         if self.dispatcher is not None:
             self.dispatcher.stop()
+        if self._tasks and grace > 0:
+            await asyncio.wait(self._tasks, timeout=grace)
+        # A send still under way now may reach the platform even though we stop waiting: keep its claim.
+        cut = self.dispatcher.sending if self.dispatcher is not None else None
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -95,4 +113,19 @@ class App:
             except (asyncio.CancelledError, Exception):
                 pass
         self._tasks.clear()
+        if self.dispatcher is not None:
+            await self._release_claims(cut)
         await self.db.dispose()
+
+    async def _release_claims(self, cut: int | None) -> None:
+        from storage.repo.outbox_stats import release_claims
+
+        under_way = {cut} if cut is not None else set()
+        try:
+            async with self.db.write() as s:
+                n = await release_claims(s, self.dispatcher.worker, keep=under_way)
+            if n:
+                log.info("handed %s claimed outgoing message%s back to the queue", n, "" if n == 1 else "s")
+        except Exception as e:  # the database is gone: the leases expire on their own
+            log.warning("could not hand claimed messages back (%s); their claims expire by themselves",
+                        type(e).__name__)

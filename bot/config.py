@@ -30,6 +30,18 @@ class Settings(BaseSettings):
     AIOM_HOST: str = "127.0.0.1"
     AIOM_PORT: int = Field(default=3978, ge=1, le=65535)
     AIOM_LOG_LEVEL: str = "INFO"
+    AIOM_LOG_FORMAT: Literal["text", "json"] = "text"
+    # `aiom worker` answers /livez, /readyz and /metrics on this port when set (0: any free port).
+    AIOM_WORKER_PORT: int | None = Field(default=None, ge=0, le=65535)
+    # Postgres connections per process (kept open; extra under load) and PgBouncer transaction pooling.
+    AIOM_DB_POOL_SIZE: int = Field(default=10, ge=1, le=1000)
+    AIOM_DB_MAX_OVERFLOW: int | None = Field(default=None, ge=0, le=1000)
+    AIOM_DB_PGBOUNCER: bool = False
+    # How many processes send to Slack / Teams at once (serve replicas + workers): each keeps 1/N of the
+    # platforms' per-channel and per-conversation pace (bot/pace_share.py).
+    AIOM_PACE_PROCESSES: int = Field(default=1, ge=1, le=1000)
+    # Seconds `aiom serve` / `aiom worker` wait for in-flight work after SIGTERM before stopping anyway.
+    AIOM_SHUTDOWN_GRACE: float = Field(default=20.0, ge=0, le=600)
     # Where Slack and Teams can reach this server from outside (https://aiom.example.com): used for links
     # aiom serves itself, such as the digest's charts. Unset: the charts travel inside the messages.
     AIOM_PUBLIC_URL: str | None = None
@@ -65,6 +77,11 @@ class Settings(BaseSettings):
         except DatabaseUrlError as e:
             raise ValueError(str(e)) from None
         return v
+
+    @field_validator("AIOM_LOG_FORMAT", mode="before")
+    @classmethod
+    def _format(cls, v):
+        return "text" if v is None else str(v).strip().lower()
 
     @field_validator("AIOM_LOG_LEVEL", mode="before")
     @classmethod
@@ -143,6 +160,12 @@ class Settings(BaseSettings):
     @property
     def teams_enabled(self) -> bool:
         return bool(self.MICROSOFT_APP_ID) or self.AIOM_TEAMS_ANONYMOUS
+
+    @property
+    def db_options(self) -> dict:
+        """Keyword arguments for storage.db.Database (pool sizes, PgBouncer mode)."""
+        return {"pool_size": self.AIOM_DB_POOL_SIZE, "max_overflow": self.AIOM_DB_MAX_OVERFLOW,
+                "pgbouncer": self.AIOM_DB_PGBOUNCER}
 
     @property
     def any_platform(self) -> bool:
@@ -254,13 +277,15 @@ class SecretFilter(logging.Filter):
         return True
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings, stream=None) -> None:
+    """AIOM_LOG_LEVEL and AIOM_LOG_FORMAT (text or json) on the root logger; secrets never printed."""
+    from bot.logs import configure
+
     secrets = [v.get_secret_value() for v in (settings.SLACK_BOT_TOKEN, settings.SLACK_SIGNING_SECRET,
                                               settings.SLACK_APP_TOKEN, settings.MICROSOFT_APP_PASSWORD) if v]
-    logging.basicConfig(level=settings.AIOM_LOG_LEVEL,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    flt = SecretFilter(secrets)
-    for h in logging.getLogger().handlers:
-        h.addFilter(flt)
-    # Alembic narrates every start (plugins, context, "will assume transactional DDL"): only when debugging.
-    logging.getLogger("alembic").setLevel(logging.DEBUG if settings.AIOM_LOG_LEVEL == "DEBUG" else logging.WARNING)
+    configure(settings.AIOM_LOG_LEVEL, settings.AIOM_LOG_FORMAT, SecretFilter(secrets), stream=stream)
+    # Alembic narrates every start (plugins, context, "will assume transactional DDL"), APScheduler every job
+    # it adds: only when debugging.
+    quiet = logging.DEBUG if settings.AIOM_LOG_LEVEL == "DEBUG" else logging.WARNING
+    logging.getLogger("alembic").setLevel(quiet)
+    logging.getLogger("apscheduler").setLevel(quiet)

@@ -49,6 +49,7 @@ class Dispatcher:
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._stopping = False
+        self.sending: int | None = None  # the outbox row whose send is under way
 
     @property
     def platforms(self) -> set[str]:
@@ -62,7 +63,13 @@ class Dispatcher:
         async with self.db.write() as s:
             rows = await outbox.claim(s, worker=self.worker, now=self.clock(), lease=self.lease, limit=limit)
         for row in rows:
-            await self._send(row)
+            if self._stopping:  # shutting down: the rest of the batch is handed back (release_claims)
+                break
+            self.sending = row.id
+            try:
+                await self._send(row)
+            finally:
+                self.sending = None
         return len(rows)
 
     async def drain(self, max_rounds: int = 100) -> None:
@@ -73,7 +80,7 @@ class Dispatcher:
     async def run_forever(self) -> None:
         while not self._stopping:
             try:
-                while await self.run_once():
+                while not self._stopping and await self.run_once():
                     pass
             except Exception:  # keep delivering after a database hiccup
                 log.exception("outbox dispatch round failed")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -43,6 +44,12 @@ class Scheduler:
         self._aps: AsyncIOScheduler | None = None
         self._lock = asyncio.Lock()
         self._startup: asyncio.Task | None = None
+        # What an operator's metrics read: per job id, how late its last run started (seconds), when it last
+        # succeeded (Unix time) and how many runs failed; `queued` adds up what the sweeps and digests queued.
+        self.lag: dict[str, float] = {}
+        self.last_success: dict[str, float] = {}
+        self.failures: dict[str, int] = {}
+        self.queued: dict[str, int] = {}
 
     # -- what the jobs do ---------------------------------------------------------------------
     async def tick(self, now: datetime | None = None) -> dict[str, int]:
@@ -51,6 +58,9 @@ class Scheduler:
             now = now or self.app.clock()
             out = await sweeps.run_all(self.app, now)
             out["digests"] = await digests.run_due(self.app, now)
+            for k, v in out.items():
+                if v > 0:
+                    self.queued[k] = self.queued.get(k, 0) + v
             await self._deliver()
             if any(v for v in out.values()):
                 log.info("scheduler tick at %s: %s", now.isoformat(timespec="seconds"), out)
@@ -60,6 +70,8 @@ class Scheduler:
         """A digest's own cron slot: send it now rather than at the next sweep."""
         async with self._lock:
             n = await digests.run_due(self.app, now or self.app.clock(), only=key)
+            if n > 0:
+                self.queued["digests"] = self.queued.get("digests", 0) + n
             await self._deliver()
             return n
 
@@ -71,13 +83,17 @@ class Scheduler:
     async def _job_tick(self) -> None:
         try:
             await self.tick()
+            self.last_success["sweep"] = time.time()
         except Exception:
+            self.failures["sweep"] = self.failures.get("sweep", 0) + 1
             log.exception("scheduled sweep failed; the next one retries from the database")
 
     async def _job_digest(self, key: str) -> None:
         try:
             await self.digest(key)
+            self.last_success[f"digest:{key}"] = time.time()
         except Exception:
+            self.failures[f"digest:{key}"] = self.failures.get(f"digest:{key}", 0) + 1
             log.exception("digest %s failed; the next sweep retries it from the database", key)
 
     async def _job_group_sync(self) -> None:
@@ -87,6 +103,12 @@ class Scheduler:
             await group_sync.sweep(self.app)
         except Exception:
             log.exception("review group sync failed; the next one retries")
+
+    def _submitted(self, event) -> None:
+        """APScheduler hands a due run to the loop: remember how late it is against its slot."""
+        times = getattr(event, "scheduled_run_times", None) or []
+        if times:
+            self.lag[event.job_id] = max(0.0, (datetime.now(timezone.utc) - times[-1]).total_seconds())
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self, *, catch_up: bool = True) -> None:
@@ -107,6 +129,10 @@ class Scheduler:
 
             aps.add_job(self._job_group_sync, IntervalTrigger(minutes=group_sync.EVERY_MINUTES), id="group-sync",
                         name="review groups: re-read bound user groups and teams", replace_existing=True)
+
+        from apscheduler.events import EVENT_JOB_SUBMITTED
+
+        aps.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         aps.start()
         self._aps = aps
         if catch_up:

@@ -71,6 +71,12 @@ def _check_parts(url: str) -> None:
                                "postgresql://user:password@host:5432/aiom")
     if port is not None and not 1 <= port <= 65535:
         raise DatabaseUrlError("the port must be a number from 1 to 65535")
+    from storage.pg_connect import ConnectOptionError, pg_options
+
+    try:
+        pg_options(u)
+    except ConnectOptionError as e:
+        raise DatabaseUrlError(str(e)) from None
 
 
 def masked_url(url: str) -> str:
@@ -87,10 +93,20 @@ def unreachable_reason(exc: BaseException) -> str:
     import socket
     import sqlite3
 
+    import ssl
+
     seen: BaseException | None = exc
     while seen is not None:
         orig = getattr(seen, "orig", None)  # SQLAlchemy's wrapper around the driver's error
         e = orig if isinstance(orig, BaseException) else seen
+        if isinstance(e, ssl.SSLCertVerificationError):
+            why = e.verify_message or "not trusted"
+            return (f"the server's TLS certificate was not accepted ({why}): check sslrootcert "
+                    "(the CA that signed it) and, with sslmode=verify-full, that the host name matches it")
+        if isinstance(e, ssl.SSLError):
+            return f"the TLS handshake failed ({e.reason or e}): check sslmode, sslcert and sslkey"
+        if "rejected SSL upgrade" in str(e):
+            return "the server does not offer TLS, but sslmode asks for it (use sslmode=prefer or disable)"
         if isinstance(e, ConnectionRefusedError):
             return "the connection was refused (is the database server running, on that host and port?)"
         if isinstance(e, socket.gaierror):
@@ -103,6 +119,14 @@ def unreachable_reason(exc: BaseException) -> str:
                 return "the server refused the user name or password"
             if name == "InvalidCatalogNameError":
                 return "that database does not exist on the server (create it first)"
+            text_ = str(e)
+            if "rejected SSL upgrade" in text_:
+                return "the server does not offer TLS, but sslmode asks for it (use sslmode=prefer or disable)"
+            if name == "InvalidAuthorizationSpecificationError" and "no encryption" in text_:
+                return ("the server accepts this user only over TLS (its pg_hba.conf says hostssl): "
+                        "add ?sslmode=require or verify-full")
+            if name == "InvalidAuthorizationSpecificationError":
+                return f"the server refused this connection: {text_}"
             return str(e) or name
         if isinstance(e, sqlite3.Error):
             return f"SQLite could not open the file ({e})"
@@ -139,8 +163,25 @@ def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_ms: int = 1500
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw.isdigit() else default
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10, connect_timeout: float = 5.0):
+    """`pool_size` / `max_overflow` (Postgres connections per process: kept open / extra under load) default to
+    AIOM_DB_POOL_SIZE (10) and AIOM_DB_MAX_OVERFLOW (same as the pool size); `pgbouncer` (default
+    AIOM_DB_PGBOUNCER) turns asyncpg's statement caches off for PgBouncer in transaction pooling."""
+
+    def __init__(self, url: str, *, pool_size: int | None = None, max_overflow: int | None = None,
+                 pgbouncer: bool | None = None, connect_timeout: float = 5.0):
+        pool_size = pool_size if pool_size is not None else _env_int("AIOM_DB_POOL_SIZE", 10)
+        max_overflow = max_overflow if max_overflow is not None else _env_int("AIOM_DB_MAX_OVERFLOW", pool_size)
+        self.pgbouncer = _env_flag("AIOM_DB_PGBOUNCER") if pgbouncer is None else pgbouncer
         self.operator_url = url
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
@@ -157,9 +198,18 @@ class Database:
             _sqlite_pragmas(self.write_engine, immediate=True, busy_ms=sqlite_inline.BUSY_TIMEOUT_MS)
             _sqlite_pragmas(self.read_engine, immediate=False)
         else:
+            from storage.pg_connect import pg_options, pgbouncer_args
+
+            opts = pg_options(make_url(self.url))
             args = {"timeout": connect_timeout, "command_timeout": 60,
                     "server_settings": {"application_name": f"aiom-{os.getpid()}"}}
-            self.write_engine = create_async_engine(self.url, pool_size=pool_size, max_overflow=pool_size,
+            args.update(opts.connect_args)
+            url_ = opts.url
+            if self.pgbouncer:
+                args.update(pgbouncer_args())
+                url_ = url_.update_query_dict({"prepared_statement_cache_size": "0"})
+            self.sslmode = opts.sslmode
+            self.write_engine = create_async_engine(url_, pool_size=pool_size, max_overflow=max_overflow,
                                                     pool_pre_ping=False, connect_args=args)
             self.read_engine = self.write_engine
         self.dialect = "sqlite" if self.is_sqlite else "postgresql"

@@ -1,7 +1,7 @@
 """Schema migrations (Alembic), applied by `aiom db upgrade` and on start.
 
 Several processes starting together must not race: on Postgres the upgrade
-runs under a session-level advisory lock; on SQLite under an exclusive OS file
+runs in one transaction under a transaction-level advisory lock; on SQLite under an exclusive OS file
 lock on `<database file>-migrate.lock`, next to the database, which others wait
 on as long as it takes (SQLite's own busy timeout would give up during a long
 migration). Whoever gets the lock first migrates; the others then find the
@@ -107,15 +107,12 @@ async def _upgrade_locked(db: Database, revision: str) -> bool:
             changed = await conn.run_sync(_upgrade)
             await conn.commit()
             return changed
-        await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _LOCK_ID})
-        try:
-            await conn.commit()
-            changed = await conn.run_sync(_upgrade)
-            await conn.commit()
-            return changed
-        finally:
-            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_ID})
-            await conn.commit()
+        # A transaction-level lock: released by the commit, and it holds behind PgBouncer in transaction
+        # pooling too (a session-level lock could be taken and released on two different server connections).
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
+        changed = await conn.run_sync(_upgrade)
+        await conn.commit()
+        return changed
 
 
 async def autogenerate(url: str, message: str) -> str:

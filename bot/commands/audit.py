@@ -55,7 +55,7 @@ def verify(args) -> int:
     from storage.db import Database
 
     async def go():
-        db = Database(settings.DATABASE_URL)
+        db = Database(settings.DATABASE_URL, **settings.db_options)
         try:
             async with db.read() as s:
                 return await audit.verify(s)
@@ -90,7 +90,7 @@ async def _show(settings, uc_id: int) -> int:
     from storage.db import Database
     from storage.repo import use_cases
 
-    db = Database(settings.DATABASE_URL)
+    db = Database(settings.DATABASE_URL, **settings.db_options)
     try:
         async with db.read() as s:
             uc = await use_cases.get(s, uc_id)

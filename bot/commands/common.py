@@ -54,7 +54,7 @@ def database_or_exit(settings: Settings) -> None:
         return
 
     async def check() -> None:
-        db = Database(settings.DATABASE_URL)
+        db = Database(settings.DATABASE_URL, **settings.db_options)
         try:
             await db.check()
         finally:

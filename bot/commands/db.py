@@ -22,7 +22,7 @@ def upgrade(args) -> int:
     from storage.migrate import current_revision, upgrade as do_upgrade
 
     async def go() -> tuple[bool, str | None]:
-        db = Database(settings.DATABASE_URL)
+        db = Database(settings.DATABASE_URL, **settings.db_options)
         try:
             changed = await do_upgrade(db)
             return changed, await current_revision(db)

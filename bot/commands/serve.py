@@ -21,16 +21,23 @@ def run(args) -> int:
 
 
 async def _serve(settings) -> int:
+    from bot import tracing
     from bot.platforms import attach_platforms
-    from bot.server import make_web_app, serve
+    from bot.server import instrument, instrument_started, make_web_app, serve
 
+    tracing.setup(service_name="aiom-serve")
     app = app_or_exit(settings)
     web_app = make_web_app(app)
     attach_platforms(app, web_app)
+    instrument(app, web_app)
     await app.start()
+    instrument_started(app, web_app)
     freeze_startup_heap()
     try:
-        await serve(web_app, settings.AIOM_HOST, settings.AIOM_PORT)
+        await serve(web_app, settings.AIOM_HOST, settings.AIOM_PORT, grace=settings.AIOM_SHUTDOWN_GRACE)
     finally:
+        started = asyncio.get_running_loop().time()
         await app.stop()
+        log.info("stopped in %.2fs after the HTTP server", asyncio.get_running_loop().time() - started)
+        tracing.shutdown()
     return 0

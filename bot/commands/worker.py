@@ -1,4 +1,6 @@
-"""`aiom worker`: the reminder sweeps, the digests and the outbox, in a process of their own (no HTTP server).
+"""`aiom worker`: the reminder sweeps, the digests and the outbox, in a process of their own.
+
+With AIOM_WORKER_PORT set it answers /livez, /readyz and /metrics on that port (0: any free port, logged).
 
 It delivers through the platforms configured in its environment (the same SLACK_* / MICROSOFT_* settings as
 `aiom serve`). Any number of workers and servers may run against one database: the database decides what is
@@ -69,14 +71,42 @@ async def _work(settings, *, once: bool, console: bool, fixed) -> int:
                 await app.stop()
             return 0
         stop = _stop_on_signal()
+        listener = None
+        from bot import tracing
+
+        tracing.setup(service_name="aiom-worker")  # only when OTEL_EXPORTER_OTLP_ENDPOINT is set
+        if settings.AIOM_WORKER_PORT is not None:
+            from bot.server import make_probe_app, start_listener
+
+            web_app = make_probe_app(app)
+        else:
+            from bot.metrics import Metrics
+
+            app.metrics = Metrics()  # deliveries still counted and traced, just not served
+        tracing.instrument_app(app)
         await app.start(background=True, scheduler=True)
+        if settings.AIOM_WORKER_PORT is not None:
+            from bot.server import instrument_started
+
+            instrument_started(app, web_app)
+            listener, port = await start_listener(web_app, settings.AIOM_HOST, settings.AIOM_WORKER_PORT,
+                                                  grace=settings.AIOM_SHUTDOWN_GRACE)
+            log.info("aiom worker probes and metrics on http://%s:%s", settings.AIOM_HOST, port)
         freeze_startup_heap()
         log.info("aiom worker running (%s); stop with Ctrl-C", ", ".join(sorted(app.deliverers)))
         try:
             await stop.wait()
             print("aiom worker stopping", file=sys.stderr)
         finally:
+            if listener is not None:
+                from bot.probes import HEALTH_KEY
+
+                web_app[HEALTH_KEY].stopping = True
             await app.stop()
+            if listener is not None:
+                await web_app[HEALTH_KEY].stop()
+                await listener.cleanup()
+            tracing.shutdown()
     return 0
 
 

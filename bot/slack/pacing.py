@@ -8,10 +8,13 @@ from collections import OrderedDict
 
 
 class Pacer:
-    def __init__(self, *, rate: float = 1.0, burst: float = 3.0, max_channels: int = 10_000,
+    def __init__(self, *, rate: float | None = None, burst: float | None = None, max_channels: int = 10_000,
                  clock=time.monotonic):
-        self.rate = rate
-        self.burst = burst
+        from bot.pace_share import processes
+
+        n = processes()  # AIOM_PACE_PROCESSES: this process's share of the channel's pace
+        self.rate = rate if rate is not None else 1.0 / n
+        self.burst = burst if burst is not None else max(1.0, 3.0 / n)
         self.max_channels = max_channels
         self.clock = clock
         # channel -> (tokens, last refill)

@@ -73,4 +73,4 @@ def write(folder: Path) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    write(Path(sys.argv[1] if len(sys.argv) > 1 else "manifest/teams"))
+    write(Path(sys.argv[1] if len(sys.argv) > 1 else "bot/teams/manifest"))

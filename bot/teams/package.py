@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.teams import icons
 
-MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifest" / "teams"
+MANIFEST_DIR = Path(__file__).resolve().parent / "manifest"  # package data; manifest/teams links here
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 HOST = re.compile(r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
                   r"(:\d{1,5})?$")
@@ -50,8 +50,8 @@ def manifest(app_id: str, *, domain: str | None = None, **urls: str | None) -> d
             raise PackageError(f"--{key.lower().replace('_', '-')} must be an https:// address")
     source = MANIFEST_DIR / "manifest.json"
     if not source.is_file():
-        raise PackageError(f"the manifest template {source} is missing: run aiom from its source folder "
-                           "(./aiom teams-package …)")
+        raise PackageError(f"the manifest template {source} is missing: this aiom installation is "
+                           "incomplete (reinstall it)")
     template = json.loads(source.read_text(encoding="utf-8"))
     out = _fill(template, values)
     out["validDomains"] = [d for d in out.get("validDomains", []) if d]

@@ -23,6 +23,8 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from bot.pace_share import share
+
 RETRY_STATUS = frozenset({429, 412, 502, 504})
 
 SEND_LIMITS = ((1.0, 7), (2.0, 8), (30.0, 60), (3600.0, 1800))
@@ -114,7 +116,7 @@ class Pace:
         key = (kind, conversation)
         w = self._windows.get(key)
         if w is None:
-            w = self._windows[key] = _Windows(MEMBER_LIMITS if kind == "members" else SEND_LIMITS)
+            w = self._windows[key] = _Windows(share(MEMBER_LIMITS if kind == "members" else SEND_LIMITS))
             if len(self._windows) > self._max:
                 self._windows.popitem(last=False)
         else:
