@@ -124,7 +124,7 @@ async def test_a_whole_life_in_slack(world: SlackWorld, clock):
                 {"evidence": "Adoption readiness re-scored at 4 after the training"})
     assert await conditions(app) == []
     assert "pen test report PT-114" in world.screens[("CSECURITY", sec.ts)].all_text
-    await ready(app, uc_id)
+    await ready(app, uc_id, readiness=5)  # gaps closed, re-scored: strong
     await world.dm(ANNA, f"move UC-{uc_id}")
     prod3 = world.last("CPRODUCT", with_button="Approve")
     sec3 = world.last("CSECURITY", with_button="Approve")

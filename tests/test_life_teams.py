@@ -104,7 +104,7 @@ async def test_a_whole_life_in_teams(teams: TeamsAiom, clock):
                      {"evidence": "Adoption readiness re-scored at 4 after the training"})
     assert await conditions(app) == []
     assert "pen test report PT-114" in card_now(t, sec)
-    await ready(app, uc_id)
+    await ready(app, uc_id, readiness=5)  # gaps closed, re-scored: strong
     r = await anna.say(f"move UC-{uc_id}")
     await t.drain()
     _, prod3, _ = teams_card(t, [PRODUCT], "Approve")

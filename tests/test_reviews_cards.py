@@ -14,8 +14,9 @@ from tests.support.reviewing import button, card, delivered, flat, make_ready, r
 from tests.test_risks import add_risk
 
 OWNER, DELIVERY, LEAD = "anna.owner@example.com", "bob.delivery@example.com", "lena.lead@example.com"
-# Readiness: every area 4 except security readiness (the 11th) at 2 -> 70 of 90, moderate; a hard gate below 3.
-READINESS = [4] * 10 + [2] + [4] * 7
+# Readiness: every area 4 except user adoption readiness (the 8th) at 2 -> 70 of 90, moderate (no hard gate below 3:
+# that would block the gate).
+READINESS = [4] * 7 + [2] + [4] * 10
 
 
 def card_text(message) -> str:
@@ -54,7 +55,7 @@ async def test_a_pilot_to_rollout_card_with_moderate_readiness_and_one_open_cond
     assert ("Risk tier Medium risk (from the intake answers: Does it use personal data? → Yes, claimants' data; "
             "Are decisions made without a person? → No)") in text
     assert "Owners business: Anna.Owner · delivery: Bob Delivery · sponsor: Lena Lead" in text
-    assert "Readiness scorecard 70 of 90 — Moderate readiness; hard gates below 3: Security readiness" in text
+    assert "Readiness scorecard 70 of 90 — Moderate readiness" in text and "hard gates below" not in text
     assert (f"Open conditions: • #{cond.id} Pen test before rollout (owner Bob Delivery, due 15 Jan 2027)") in text
     assert "Readiness is in a band that passes only with conditions" in text
     assert "Changed since you last looked (the review was sent to you on 23 Nov 2026 09:00 UTC): • Condition " \
@@ -92,9 +93,9 @@ async def test_changed_since_you_last_looked_lists_rescores_risks_conditions_and
 
     clock.advance(hours=1)
     anna = h.person(OWNER)
-    await anna.say(f"score UC-{uc_id} readiness")  # re-score security readiness 2 -> 3
+    await anna.say(f"score UC-{uc_id} readiness")  # re-score user adoption readiness 2 -> 3
     await anna.click("Review answers")
-    await anna.click("Security readiness")
+    await anna.click("User adoption readiness")
     await anna.click("3 ·")
     await add_risk(anna, uc_id, description="Model drift on winter claims.", owner=DELIVERY)
     [cond] = await open_conditions(h)
@@ -109,7 +110,7 @@ async def test_changed_since_you_last_looked_lists_rescores_risks_conditions_and
     text = delivered(h, "#product", f"UC-{uc_id}")  # the edit updated the card in place
     assert "Changed since you last looked (on 23 Nov 2026 10:00 UTC):" in text
     changes = text.split("Changed since you last looked", 1)[1]
-    assert "Readiness scorecard re-scored: Security readiness 3 (Anna.Owner, 23 Nov 2026 11:00 UTC)" in changes
+    assert "Readiness scorecard re-scored: User adoption readiness 3 (Anna.Owner, 23 Nov 2026 11:00 UTC)" in changes
     assert "New risk: " in changes and "Model drift on winter claims." in changes
     assert f"Condition #{cond.id} closed: Pen test before rollout; evidence: pen test report PT-114" in changes
     assert "Question answered: In the EU claims store, encrypted. (Anna.Owner" in changes

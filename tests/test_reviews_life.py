@@ -99,7 +99,7 @@ async def test_full_life_through_the_harness(harness: Harness, clock):
     for c in await open_conditions(db):
         closer = bob if c.owner_id == (await the_use_case(db)).delivery_owner_id else anna
         await closer.say(f"close condition {c.id} done and evidenced in the rollout log")
-    await ready(db, policy, clock, uc.id)
+    await ready(db, policy, clock, uc.id, readiness=5)  # gaps closed, re-scored: strong
     await anna.say("move UC-1")
     for group, email in (("product", "pia.product@example.com"), ("security", "sue.security@example.com")):
         rr = await review_for(h, uc.id, group)

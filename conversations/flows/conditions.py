@@ -124,7 +124,8 @@ def register(engine: Engine) -> None:
     @engine.action("review.conditions")
     async def conditions_button(ctx: Ctx, payload: dict) -> None:
         rid = review_id(payload)
-        _, uc = await precheck(ctx, rid)
+        rr, uc = await precheck(ctx, rid)
+        await deciding.readiness_check(Acting.of(ctx), rr, uc)  # refuse before the form when readiness blocks
         noted = len(await conditions.drafts(ctx.session, rid, ctx.person.id))
         open_form(ctx, conditions_form(rid, uc_ref(uc), noted))
 

@@ -87,6 +87,10 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
     if decision == rules.ESCALATE and not acting.policy.review.group(rr.group_key).escalates_to:
         raise Refusal("This group is the last level of decision rights, so there is nowhere to escalate to. "
                       "Please approve, approve with conditions, or stop it.")
+    if decision in (rules.APPROVE, rules.APPROVE_WITH_CONDITIONS):
+        check = await readiness_check(acting, rr, uc)
+        if decision == rules.APPROVE and check is not None:
+            needs_conditions = check.needs_conditions
     if decision == rules.APPROVE:
         if needs_conditions is None:
             from conversations.reviews.card_data import needs_conditions as needs
@@ -140,6 +144,30 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
         await tell_condition_owner(acting, uc, c)
     await after_decision(acting, rr, uc, decision, result, reason)
     return result
+
+
+async def readiness_check(acting: Acting, rr: ReviewRequest, uc: UseCase):
+    """The gate's check on the latest scorecard, for an approval; refuses when the readiness rules block it.
+
+    The rules were checked when the owners asked for the gate, but a re-score since then can lower readiness:
+    an approval never lets a weak, low, hard-gate-failing or unreviewed-at-1 use case through.
+    Returns None when the gate does not apply the readiness rules (or is not the use case's next gate).
+    """
+    from conversations import gate_facts
+    from conversations.rules.gates import check_gate, readiness_blockers, readiness_gate
+
+    gr = await reviews.get_gate(acting.session, rr.gate_request_id)
+    gate = acting.policy.gate_from(gr.from_stage) if gr is not None and gr.from_stage == uc.stage else None
+    if not readiness_gate(gate):
+        return None
+    facts = await gate_facts.gather(acting.session, acting.policy, uc)
+    blockers = readiness_blockers(acting.policy, gate, facts)
+    if blockers:
+        lines = "\n".join(f"• {m.what}" for m in blockers)
+        raise Refusal(f"{uc_ref(uc)} cannot pass this gate now: its latest readiness scorecard does not meet the "
+                      f"readiness rules.\n{lines}\nNothing was recorded. Ask the owners for more information "
+                      "(they can close the gaps and score again), or stop it.")
+    return check_gate(acting.policy, gate, facts)
 
 
 async def after_decision(acting: Acting, rr: ReviewRequest, uc: UseCase, decision: str, result: str | None,

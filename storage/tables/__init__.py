@@ -12,6 +12,7 @@ from storage.tables.messaging import (
 )
 from storage.tables.operations import Incident, Kpi, KpiValue
 from storage.tables.people import PlatformIdentity, Person
+from storage.tables.readiness import ReadinessDrop
 from storage.tables.reviews import (
     Condition,
     GateRequest,
@@ -27,7 +28,7 @@ from storage.tables.use_cases import StageChange, UseCase, UseCaseContributor
 __all__ = [
     "AuditEntry", "AuditHead", "Condition", "ConversationRef", "ConversationState", "DigestRun",
     "GateRequest", "Incident", "InfoRequest", "Kpi", "KpiValue", "MessageRef", "Outbox", "Person",
-    "PlatformIdentity", "ProcessedEvent", "ReviewDecision", "ReviewGroupChannel", "ReviewGroupMember",
+    "PlatformIdentity", "ProcessedEvent", "ReadinessDrop", "ReviewDecision", "ReviewGroupChannel", "ReviewGroupMember",
     "ReviewGroupRow", "ReviewRequest", "RiskEntry", "Scorecard", "ScorecardAnswer", "Snooze",
     "StageChange", "UseCase", "UseCaseContributor",
 ]
