@@ -328,7 +328,8 @@ class StepFlow:
         blocks.append(Buttons(controls))
         blocks.append(Context(self.progress(ctx, key)))
         # How the local chat reads a bare number: a button number, or (on a number question) the answer.
-        expects = "" if options else ("text" if step.kind == "number" else "words")
+        # On a choice a typed number picks an option (never Back or Cancel): "choice" sends it to the flow.
+        expects = "choice" if options else ("text" if step.kind == "number" else "words")
         ctx.say(Message(blocks, fallback=step.question_text(ctx, data), expects=expects), track=True)
 
     def progress(self, ctx: Ctx, key: str) -> str:

@@ -95,7 +95,9 @@ class ConsoleChat:
         if not stripped:
             self.write(BLANK_HINT)
             return
-        if stripped.isdigit() and self.buttons and self.expects != "text":
+        # On a score or choice question a typed number is an answer for the flow to check, never a click of
+        # Back, Pause or Cancel.
+        if stripped.isdigit() and self.buttons and self.expects not in ("text", "score", "choice"):
             idx = int(stripped)
             if 1 <= idx <= len(self.buttons):
                 return await self.click(self.buttons[idx - 1], self.button_mids[idx - 1])
