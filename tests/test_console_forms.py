@@ -1,0 +1,70 @@
+"""Inside every form of the local chat, cancel, back, help, /as and /quit (or plain quit) mean what they say;
+a field is never filled with them. Through the real ConsoleChat adapter, with scripted input."""
+from __future__ import annotations
+
+import io
+
+from bot.console.chat import ConsoleChat
+from storage.tables import UseCase
+from tests.support import factories
+from tests.support.harness import Harness
+
+LEAD = "lena.lead@example.com"
+
+
+async def chat(h: Harness, email: str, lines: list[str]) -> str:
+    out = io.StringIO()
+    console = ConsoleChat(h.app.engine, h.app.dispatcher, email, stdin=io.StringIO("\n".join(lines) + "\n"), out=out)
+    await console.run()
+    return " ".join(out.getvalue().split())
+
+
+async def use_case(h: Harness, stage: str = "pilot") -> int:
+    async with h.app.db.write() as s:
+        return (await factories.use_case(s, stage=stage, now=h.app.clock())).id
+
+
+async def state(h: Harness, uc_id: int) -> tuple[str, str]:
+    async with h.app.db.read() as s:
+        uc = await s.get(UseCase, uc_id)
+        await s.refresh(uc)
+        return uc.status, uc.status_reason
+
+
+async def test_cancel_in_a_pause_reason_cancels_the_form_and_pauses_nothing(harness: Harness):
+    uc = await use_case(harness)
+    text = await chat(harness, LEAD, [f"pause UC-{uc}", "cancel", "status", "/quit"])
+    assert "Cancelled “Pause UC-1”: nothing from it was sent." in text
+    assert await state(harness, uc) == ("active", "")
+    assert not harness.out.dms_to("anna.owner@example.com")  # nobody was told of a pause
+
+
+async def test_back_and_help_inside_a_form_then_a_real_answer(harness: Harness):
+    uc = await use_case(harness)
+    text = await chat(harness, LEAD, [f"stop UC-{uc}", "help", "Budget withdrawn for next year", "back",
+                                      "Budget withdrawn for good", "1", "/quit"])
+    assert "Type back for the previous field, cancel to leave the form" in text
+    assert await state(harness, uc) == ("stopped", "Budget withdrawn for good")
+
+
+async def test_as_and_quit_inside_a_form_are_never_field_values(harness: Harness):
+    uc = await use_case(harness)
+    text = await chat(harness, LEAD, [f"pause UC-{uc}", "/as anna.owner@example.com", "my", "quit",
+                                      "this line is never read"])
+    assert "Left “Pause UC-1”: nothing from it was sent." in text and "you are now anna.owner@example.com" in text
+    assert await state(harness, uc) == ("active", "")
+    text = await chat(harness, LEAD, [f"pause UC-{uc}", "quit", "status"])
+    assert "Left the form; nothing from it was sent." in text and "== UC-" not in text.split("Left the form")[1]
+    assert await state(harness, uc) == ("active", "")
+
+
+async def test_a_refused_value_can_be_left_with_cancel(harness: Harness):
+    uc = await use_case(harness)
+    text = await chat(harness, LEAD, [f"pause UC-{uc}", "no", "cancel", "/quit"])
+    assert "Please give the reason" in text and "Cancelled “Pause UC-1”" in text
+    assert await state(harness, uc) == ("active", "")
+
+
+async def test_plain_quit_leaves_the_chat(harness: Harness):
+    text = await chat(harness, LEAD, ["quit", "help"])
+    assert "What I can do" not in text
