@@ -168,7 +168,7 @@ async def test_full_life_through_the_local_chat(db_url, policy, clock):
         await click("That tier is right")
         assert "UC-1 submitted" in await click("Submit the idea")
         uc = await the_use_case(app.db)
-        none3 = ["", "", "", "", "", ""]  # conditions 2 and 3 left empty
+        none3 = ["", ""]  # conditions 2 and 3 left empty: their owner and due date are not asked
 
         async def review(email: str, group: str, label: str, *answers: str) -> str:
             await as_(email)

@@ -231,6 +231,10 @@ class ConsoleChat:
         i = 0
         while i < len(fields):
             f = fields[i]
+            if f.follows and not values.get(f.follows):  # belongs to a field left empty: nothing to ask
+                values[f.name] = None
+                i += 1
+                continue
             opt = " (optional, Enter to skip)" if f.optional else ""
             if f.type == "select":
                 choices = "  ".join(f"[{n}] {label}" for n, (_, label) in enumerate(f.options, 1))
@@ -260,10 +264,12 @@ class ConsoleChat:
                            "leave the form without sending it, or /quit to leave the chat.")
                 continue
             if word == "back":
-                if i == 0:
-                    self.write("  · This is the first field; type cancel to leave the form.")
-                else:
+                while i > 0:
                     i -= 1
+                    if not (fields[i].follows and not values.get(fields[i].follows)):
+                        break
+                else:
+                    self.write("  · This is the first field; type cancel to leave the form.")
                 continue
             if f.type == "select" and answer.isdigit():
                 if not 1 <= int(answer) <= len(f.options):

@@ -26,9 +26,9 @@ def conditions_form(rid: int, ref: str, noted: int = 0) -> Form:
             FormField(f"c{i}_text", f"Condition {noted + i}", type="multiline", optional=optional, max_length=1000,
                       hint="What must be true or done (one gap to close)."),
             FormField(f"c{i}_owner", f"Condition {noted + i}: owner", type="person", optional=optional,
-                      placeholder="name@example.com"),
+                      placeholder="name@example.com", follows=f"c{i}_text" if optional else ""),
             FormField(f"c{i}_due", f"Condition {noted + i}: due date", type="date", optional=optional,
-                      placeholder="2027-03-31"),
+                      placeholder="2027-03-31", follows=f"c{i}_text" if optional else ""),
         ]
     fields.append(FormField("more", "More conditions?", type="select", optional=True, initial="no",
                             options=[("no", "No, that is all"), ("yes", "Yes, add more after these")]))
