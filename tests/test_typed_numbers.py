@@ -63,3 +63,30 @@ async def test_a_kpi_is_not_thrown_away_when_who_reports_it_is_answered_6(harnes
     async with harness.app.db.read() as s:
         [kpi] = (await s.execute(select(Kpi))).scalars().all()
     assert (kpi.name, kpi.baseline, kpi.target) == ("Claims cycle time", 30, 20)
+
+
+async def test_the_conditions_list_numbers_each_close_button_and_1_closes_the_first(harness: Harness):
+    from datetime import date
+
+    from storage.tables import Condition
+
+    uc = await use_case(harness, "pilot")
+    texts = ["Pen test before rollout", "Agree the pilot user group with HR and the works council",
+             "Bias test on last year's claims", "Train the claims handlers"]
+    async with harness.app.db.write() as s:
+        from storage.repo import people
+
+        bob = await people.by_email(s, "bob.delivery@example.com")
+        for t in texts:
+            s.add(Condition(use_case_id=uc, text=t, owner_id=bob.id, due_date=date(2027, 1, 15), status="open",
+                            created_by_id=bob.id, created_at=harness.app.clock()))
+    text = await chat(harness, ANNA, ["conditions", "1", "The pen test report PT-114 shows no findings", "/quit"])
+    assert "4 open conditions:" in text
+    assert "[1] Close #1: Pen test before rollout" in text
+    assert "[2] Close #2: Agree the pilot user group with…" in text and "[4] Close #4: Train the claims handlers" in text
+    assert "Closed condition #1, with your evidence on record. 3 open condition(s) left" in text
+    async with harness.app.db.read() as s:
+        rows = {c.id: c.status for c in (await s.execute(select(Condition))).scalars().all()}
+    assert rows == {1: "closed", 2: "open", 3: "open", 4: "open"}
+    status = await chat(harness, ANNA, [f"status UC-{uc}", "/quit"])
+    assert "Open conditions: • #2 Agree the pilot user group" in status

@@ -202,7 +202,19 @@ def register(engine: Engine) -> None:
         if not rows:
             ctx.say("No open conditions: nothing blocks your use cases' next gates.")
             return
-        for c, uc in rows[:20]:
-            ctx.say(Message([Text([f"#{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text} "
-                                   f"(due {c.due_date:%d %b %Y})"]),
-                             Buttons([Button("Close condition", "condition.close", {"c": c.id})])]))
+        # One message, each Close button carrying its condition's number and first words: a number typed in
+        # the local chat, or a button clicked, always means the condition it names.
+        shown = rows[:20]
+        lines = [f"#{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text} (due {c.due_date:%d %b %Y})" for c, uc in shown]
+        more = f"\nand {len(rows) - len(shown)} more" if len(rows) > len(shown) else ""
+        buttons = [numbered_close_button(c) for c, _ in shown]
+        n = len(rows)
+        ctx.say(Message([Text([f"{n} open condition{'s' if n != 1 else ''}:\n" + "\n".join(lines) + more]),
+                         *[Buttons(buttons[i:i + 5]) for i in range(0, len(buttons), 5)]],
+                        fallback=f"{n} open condition{'s' if n != 1 else ''}"))
+
+
+def numbered_close_button(c) -> Button:
+    """“Close #7: Pen test before rollout”: the number and a few words of the condition."""
+    words = c.text if len(c.text) <= 32 else c.text[:31].rstrip() + "…"
+    return Button(f"Close #{c.id}: {words}", "condition.close", {"c": c.id})

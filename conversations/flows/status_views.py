@@ -182,7 +182,7 @@ def use_case_message(policy: Policy, s: UseCaseStatus, risk_line) -> Message:
         lines = []
         for c in s.conditions[:MAX_LIST]:
             overdue = " (overdue)" if s.today and c.due_date < s.today else ""
-            lines.append(f"• {clip(c.text, 160)} · {name(c.owner_id)} · due {day(c.due_date)}{overdue}")
+            lines.append(f"• #{c.id} {clip(c.text, 160)} · {name(c.owner_id)} · due {day(c.due_date)}{overdue}")
         hidden = more(len(s.conditions) - MAX_LIST)
         blocks.append(Text(["Open conditions:\n" + "\n".join(lines) + (f"\n{hidden}" if hidden else "")]))
     if s.kpi_blocks:
