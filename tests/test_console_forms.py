@@ -68,3 +68,31 @@ async def test_a_refused_value_can_be_left_with_cancel(harness: Harness):
 async def test_plain_quit_leaves_the_chat(harness: Harness):
     text = await chat(harness, LEAD, ["quit", "help"])
     assert "What I can do" not in text
+
+
+async def test_declared_length_limits_hold_for_a_pause_reason_and_a_condition(harness: Harness):
+    from sqlalchemy import select
+
+    from storage.tables import Condition
+    from tests.support.reviewing import make_ready, review_for
+
+    uc = await use_case(harness)
+    long = "x" * 5000
+    text = await chat(harness, LEAD, [f"pause UC-{uc}", long, "cancel", f"pause UC-{uc} {long}", "/quit"])
+    assert "Reason is 5,000 characters long; please keep it to 1,500 or fewer" in text
+    assert "The reason is 5,000 characters long; please keep it to 1,500 or fewer" in text
+    assert await state(harness, uc) == ("active", "")
+    assert not harness.out.dms_to("anna.owner@example.com")
+
+    async with harness.app.db.write() as s:
+        from storage.repo import use_cases
+
+        await make_ready(s, harness.app.policy, await use_cases.get(s, uc), harness.app.clock(), readiness=4)
+    await harness.person("anna.owner@example.com").say(f"move UC-{uc}")
+    rr = await review_for(harness, uc, "product")
+    text = await chat(harness, "pat.product@example.com", [
+        f"review {rr.id}", "Approve with conditions", long, "bob.delivery@example.com", "2027-03-31", "", "",
+        "1", "cancel", "/quit"])
+    assert "Condition 1 is 5,000 characters long; please keep it to 1,000 or fewer" in text
+    async with harness.app.db.read() as s:
+        assert (await s.execute(select(Condition))).first() is None
