@@ -145,9 +145,32 @@ def parse_date(t: str, today: date) -> date:
     return d
 
 
+DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d{1,2}$")  # 1,5 or 12,25: a decimal comma
+THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")  # 1,500 or 12,000.5
+EURO_STYLE = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+,\d+$")  # 1.500,5
+
+
+def _locale_number(t: str) -> str:
+    """The number as Python reads it, from how people type it in their own locale; Invalid when unclear."""
+    s = t.replace("%", "").replace(" ", "").replace("\u00a0", "").strip()
+    if "," not in s:
+        return s
+    if DECIMAL_COMMA.match(s):
+        return s.replace(",", ".")
+    if EURO_STYLE.match(s):
+        return s.replace(".", "").replace(",", ".")
+    if THOUSANDS.match(s):
+        if "." in s:
+            return s.replace(",", "")
+        head, _, tail = s.partition(",")
+        raise Invalid(f"Did you mean {head}.{tail.rstrip('0') or '0'} or {s.replace(',', '')}? Please type it "
+                      "without the comma.")
+    raise Invalid("I need a number here, for example 42 or 3.5.")
+
+
 def parse_number(t: str, lo: float | None, hi: float | None) -> float:
     try:
-        v = float(t.replace(",", "").replace("%", "").strip())
+        v = float(_locale_number(t))
     except ValueError:
         raise Invalid("I need a number here, for example 42 or 3.5.") from None
     if v != v or v in (float("inf"), float("-inf")):

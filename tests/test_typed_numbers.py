@@ -90,3 +90,14 @@ async def test_the_conditions_list_numbers_each_close_button_and_1_closes_the_fi
     assert rows == {1: "closed", 2: "open", 3: "open", 4: "open"}
     status = await chat(harness, ANNA, [f"status UC-{uc}", "/quit"])
     assert "Open conditions: • #2 Agree the pilot user group" in status
+
+
+async def test_a_kpi_baseline_typed_1_comma_5_is_stored_as_1_5_and_echoed(harness: Harness):
+    uc = await use_case(harness, "controlled_rollout")
+    text = await chat(harness, ANNA, [f"kpi UC-{uc} add", "Model quality", "Error rate", "%", "Lower is better",
+                                      "1,5", "1,500", "0.5", "1", "weekly", "1", "/quit"])
+    assert "Baseline: 1.5" in text  # the stored value, echoed
+    assert "Did you mean 1.5 or 1500? Please type it without the comma." in text
+    async with harness.app.db.read() as s:
+        [kpi] = (await s.execute(select(Kpi))).scalars().all()
+    assert (kpi.baseline, kpi.target) == (1.5, 0.5)
