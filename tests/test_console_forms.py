@@ -96,3 +96,16 @@ async def test_declared_length_limits_hold_for_a_pause_reason_and_a_condition(ha
     assert "Condition 1 is 5,000 characters long; please keep it to 1,000 or fewer" in text
     async with harness.app.db.read() as s:
         assert (await s.execute(select(Condition))).first() is None
+
+
+async def test_after_details_the_card_buttons_keep_their_numbers(harness: Harness):
+    from tests.support.reviewing import make_ready, review_for
+
+    async with harness.app.db.write() as s:
+        uc = await factories.use_case(s, now=harness.app.clock(), tier="low")
+        await make_ready(s, harness.app.policy, uc, harness.app.clock())
+    await harness.person("anna.owner@example.com").say(f"move UC-{uc.id}")
+    rr = await review_for(harness, uc.id, "product")
+    text = await chat(harness, "pat.product@example.com", [f"review {rr.id}", "Details", "1", "/quit"])
+    assert "[1] Approve" in text
+    assert f"Recorded: you approved UC-{uc.id} for Product and delivery" in text.split("Details")[-1]

@@ -136,7 +136,9 @@ class ConsoleChat:
             mid = op.message_id if isinstance(op, Replace) else source
             self.show_update(mid, op.message)
         elif isinstance(op, Whisper):
-            self.show(op.message, indent="  (only you) ")
+            # Said to this person alone (Details, a refusal): its buttons are numbered after the ones already
+            # numbered, so the card they were looking at keeps its numbers.
+            self.show(op.message, indent="  (only you) ", after=bool(self.buttons))
         elif isinstance(op, OpenForm):
             await self.fill_form(op.form)
         elif isinstance(op, FormErrors):
@@ -152,12 +154,16 @@ class ConsoleChat:
                 f.write(op.content)
             self.write(f"  · file saved: {path}")
 
-    def show(self, message: Message, indent: str = "") -> str:
+    def show(self, message: Message, indent: str = "", after: bool = False) -> str:
         mid = f"c{next(self._ids)}"
-        text, buttons = render(message)
+        start = len(self.buttons) + 1 if after and message.buttons else 1
+        text, buttons = render(message, numbered_from=start)
         self.printed[mid] = text.split("\n")
         self.write("\n".join(indent + line for line in text.split("\n")))
-        if buttons:
+        if buttons and start > 1:
+            self.buttons = [*self.buttons, *buttons]
+            self.button_mids = [*self.button_mids, *[mid] * len(buttons)]
+        elif buttons:
             self.take(buttons, mid, message.expects)
         return mid
 
