@@ -80,7 +80,7 @@ async def test_a_whole_life_in_slack(world: SlackWorld, clock):
     assert "Approved with conditions by Pat Product" in shown.all_text
     assert "Agree the pilot user group with HR" in shown.all_text and [b["text"]["text"] for b in shown.buttons()] \
         == ["Details"]
-    assert "with 1 condition(s)" in whisper_to(world, PAT)
+    assert "with 1 condition;" in whisper_to(world, PAT)
     told = world.last(dm_channel(BOB), with_button="Close condition")  # the condition's owner is told
     assert "Agree the pilot user group with HR" in told.all_text and "Due 18 Dec 2026" in told.all_text
     assert "approved the review of UC-1" in world.seen_in(dm_channel(ZOE))

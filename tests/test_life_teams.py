@@ -58,7 +58,7 @@ async def test_a_whole_life_in_teams(teams: TeamsAiom, clock):
     done, card1 = await teams_form(t, PAT, "Approve with conditions", [PRODUCT], {
         "c1_text": "Agree the pilot user group with HR", "c1_owner": "bob.delivery@example.com",
         "c1_due": "2026-12-18", "more": "no"})
-    assert "with 1 condition(s)" in " ".join(done.text.split())
+    assert "with 1 condition;" in " ".join(done.text.split())
     assert "Approved with conditions by Pat Product" in card_now(t, card1) and labels(t, card1) == ["Details"]
     assert any(u.activity_id == card1 and u.conversation_id == PRODUCT for u in t.fake.updates)  # in place
     assert "Agree the pilot user group with HR" in teams_seen(t, BOB)  # the condition's owner is told

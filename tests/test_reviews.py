@@ -84,7 +84,7 @@ async def test_approve_with_conditions_tracks_them_to_closure(harness: Harness, 
     seen = await pat.submit("review.conditions", form.payload, {
         "c1_text": "Run a privacy impact assessment", "c1_owner": DELIVERY, "c1_due": "2026-12-15",
         "c2_text": "Name the pilot users", "c2_owner": {"email": OWNER, "name": "Anna"}, "c2_due": "2026-12-20"})
-    assert "with 2 condition(s)" in flat(seen.text)
+    assert "with 2 conditions;" in flat(seen.text)
     now = await fresh(harness, uc.id)
     assert now.stage == "pilot"
     async with harness.app.db.read() as s:
@@ -110,7 +110,7 @@ async def test_approve_with_conditions_tracks_them_to_closure(harness: Harness, 
     seen = await harness.person(DELIVERY).submit("condition.close", {"c": conds[0].id}, {"evidence": "short"})
     assert "[form errors]" in flat(seen.text)
     seen = await harness.person(DELIVERY).say(f"close condition {conds[0].id} PIA-2026-77 signed off by the DPO")
-    assert "Closed condition" in flat(seen.text) and "1 open condition(s) left" in flat(seen.text)
+    assert "Closed condition" in flat(seen.text) and "1 open condition left" in flat(seen.text)
     seen = await anna.press(Button("Close condition", "condition.close", {"c": conds[1].id}))
     seen = await anna.submit("condition.close", {"c": conds[1].id}, {"evidence": "Pilot user list in the wiki"})
     assert "no open conditions now" in flat(seen.text)
@@ -133,7 +133,7 @@ async def test_more_than_three_conditions_use_add_another(harness: Harness):
     assert (await fresh(harness, uc.id)).stage == "exploration"  # nothing decided yet
     seen = await pat.submit("review.conditions", {"r": rr.id},
                             {"c1_text": "Gap number 4", "c1_owner": DELIVERY, "c1_due": "2027-02-28"})
-    assert "with 4 condition(s)" in flat(seen.text)
+    assert "with 4 conditions;" in flat(seen.text)
     async with harness.app.db.read() as s:
         assert [c.status for c in (await s.execute(select(Condition))).scalars().all()] == ["open"] * 4
 

@@ -183,7 +183,7 @@ async def test_full_life_through_the_local_chat(db_url, policy, clock):
         assert "review requested for Pilot" in await line("move UC-1")
         said = await review("pat.product@example.com", "product", "Approve with conditions",
                             "Agree the pilot user group with HR", DELIVERY, "2026-12-18", *none3, "1")
-        assert "with 1 condition(s)" in said
+        assert "with 1 condition;" in said
         assert "posted in #product" in printed.getvalue() and "UC-1 moved to Pilot" in printed.getvalue()
 
         # Pilot -> controlled rollout.

@@ -84,7 +84,7 @@ async def test_the_conditions_list_numbers_each_close_button_and_1_closes_the_fi
     assert "4 open conditions:" in text
     assert "[1] Close #1: Pen test before rollout" in text
     assert "[2] Close #2: Agree the pilot user group with…" in text and "[4] Close #4: Train the claims handlers" in text
-    assert "Closed condition #1, with your evidence on record. 3 open condition(s) left" in text
+    assert "Closed condition #1, with your evidence on record. 3 open conditions left" in text
     async with harness.app.db.read() as s:
         rows = {c.id: c.status for c in (await s.execute(select(Condition))).scalars().all()}
     assert rows == {1: "closed", 2: "open", 3: "open", 4: "open"}

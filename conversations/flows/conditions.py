@@ -6,7 +6,7 @@ from conversations.engine import Engine
 from conversations.flows import review_cards
 from conversations.flows.reviews import precheck, review_id
 from conversations.interaction import PersonHint
-from conversations.labels import uc_ref
+from conversations.labels import plural, uc_ref
 from conversations.messages import Button, Buttons, Form, FormField, Message, Text
 from conversations.people import parse_person, person_for_hint
 from conversations.reviews import deciding, rules
@@ -97,11 +97,11 @@ async def close_condition(ctx: Ctx, condition_id: int, evidence: str) -> None:
         await review_cards.refresh(acting, c.review_id)
     who = ctx.person.display_name or ctx.person.email or "Someone"
     note = Message([Text([f"{who} closed condition #{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text}\n"
-                          f"Evidence: {evidence}\n{len(left)} open condition(s) left."])])
+                          f"Evidence: {evidence}\n{plural(len(left), 'open condition')} left."])])
     for pid in dict.fromkeys([c.created_by_id, uc.business_owner_id, uc.delivery_owner_id, c.owner_id]):
         if pid and pid != ctx.person.id:
             await acting.notify_person(pid, note, key=f"condition:{c.id}:closed:{pid}", use_case_id=uc.id)
-    more = f" {len(left)} open condition(s) left on {uc_ref(uc)}." if left else \
+    more = f" {plural(len(left), 'open condition')} left on {uc_ref(uc)}." if left else \
         f" {uc_ref(uc)} has no open conditions now."
     ctx.say(f"Closed condition #{c.id}, with your evidence on record.{more}")
 
@@ -150,7 +150,7 @@ def register(engine: Engine) -> None:
         n = len(drafts) + len(new)
         gname = review_cards.group_name(ctx.policy, rr.group_key)
         extra = "" if result else f" {gname} needs {rr.quorum} approvals in all."
-        ctx.whisper(f"Recorded: you approved {uc_ref(uc)} for {gname} with {n} condition(s); their owners have "
+        ctx.whisper(f"Recorded: you approved {uc_ref(uc)} for {gname} with {plural(n, 'condition')}; their owners have "
                     f"been told.{extra}")
 
     @engine.action("condition.close")

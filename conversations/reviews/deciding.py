@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from conversations.context import Refusal
-from conversations.labels import uc_ref
+from conversations.labels import plural, uc_ref
 from conversations.messages import Button, Buttons, Header, Message, Text
 from conversations.policy import Policy
 from conversations.reviews import gating, lifecycle, rules
@@ -109,7 +109,7 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
         from conversations.flows.review_cards import when
 
         raise Refusal(f"You already {WORDS.get(mine.decision, mine.decision)} this review at {when(mine.at)}; "
-                      f"it counts once and needs {rr.quorum - 1} more member(s) of the group.")
+                      f"it counts once and needs {plural(rr.quorum - 1, 'more member')} of the group.")
     votes = [rules.Vote(d.person_id, d.decision) for d in existing] + [rules.Vote(clicker.person_id, decision)]
     result = rules.group_result(votes, rr.quorum)
     if result is not None:
