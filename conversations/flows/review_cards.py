@@ -123,7 +123,7 @@ def card(policy: Policy, d: CardData) -> Message:
     if d.escalated_from is not None:
         note = d.escalation
         reason = (note.data or {}).get("reason", "") if note else ""
-        by = f" by {note.actor_label}" if note and note.actor_id else ""
+        by = f" by {d.name(note.actor_id)}" if note and note.actor_id else ""  # their name, not their email
         intro = (f"Escalated to {gname} from {group_name(policy, d.escalated_from.group_key)}{by}"
                  + (f" because: {clip(reason, 300)}" if reason else "") + f". {uc_ref(uc)} asks to move {move}.")
     blocks.append(Text([intro]))

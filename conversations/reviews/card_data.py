@@ -99,6 +99,8 @@ async def load(session: AsyncSession, policy: Policy, review_id: int,
     ids |= {c.closed_by_id for c in data.own_conditions}
     ids |= {r.owner_id for r in data.risks}
     ids |= {e.actor_id for e in data.changes}
+    if data.escalation is not None and data.escalation.actor_id:
+        ids.add(data.escalation.actor_id)
     ids |= {(e.data or {}).get(k) for e in data.changes for k in ("owner", "owner_id")
             if isinstance((e.data or {}).get(k), int)}
     data.people = await people.get_many(session, [i for i in ids if i])

@@ -53,7 +53,9 @@ async def closed_text(acting: Acting, rr: ReviewRequest) -> str:
     at = when(rr.decided_at)
     if rr.status == rules.ESCALATED:
         note = await reviews.escalation_note(acting.session, rr.id)
-        by = f" by {note.actor_label}" if note is not None and note.actor_id else " automatically"
+        escalator = await people.get(acting.session, note.actor_id) if note is not None and note.actor_id else None
+        by = (f" by {escalator.display_name or escalator.email}" if escalator is not None else
+              f" by {note.actor_label}" if note is not None and note.actor_id else " automatically")
         return f"This review was already escalated{by} at {at}; the decision now lies with the next level."
     if rr.status == rules.CANCELLED:
         return f"This review was cancelled at {at}, so it no longer takes decisions."
