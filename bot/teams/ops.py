@@ -123,6 +123,10 @@ class TurnOps:
         note = None
         if self.is_invoke and self.card_response is None and len(self.whispers) == 1:
             note = _text_of(self.whispers.pop())[:500]  # shown to the clicker only, on the card
+        if self.is_invoke and note is None and self.whispers and self.inbound.where.kind != "personal":
+            # Sent privately (Details on a channel card, say): tell the clicker where it went, as forms do.
+            what = self.whispers[0].fallback or _text_of(self.whispers[0])
+            note = f"I sent you “{what[:120]}” in our private chat."
         for n, message in enumerate(self.whispers):
             try:
                 await self.deliver_whisper(message)
