@@ -16,3 +16,36 @@ async def test_details_on_a_channel_card_says_where_the_details_went(teams: Team
     assert r.body["value"] != "Done." and "in our private chat" in r.body["value"], r.body
     dm = f"a:dm-{pia.user_id}"
     assert r.sent and all(s.conversation_id == dm for s in r.sent)  # the details themselves, privately
+
+
+async def test_long_choices_are_written_out_in_full_with_short_buttons(teams: TeamsAiom):
+    from tests.support.fake_connector import card_actions
+    from tests.test_teams_intake import TYPED
+
+    zoe = teams.chat(user("Zoe Proposer", "zoe@example.com"))
+    await zoe.say("propose")
+    for key in ("title", "problem", "outcome", "value_stream"):
+        await zoe.say(TYPED[key])
+    await zoe.click("Operational excellence")
+    await zoe.say(TYPED["affected_users"])
+    await zoe.say(TYPED["data_used"])
+    await zoe.click("Within 3 months")
+    await zoe.say("anna.owner@example.com")
+    await zoe.say("bob.delivery@example.com")
+    await zoe.click("Skip")
+    seen_long = False
+    for _ in range(6):  # the risk questions, each answered with its first option
+        mid, _act = zoe.find("Back")
+        card = teams.current_card(mid)
+        options = [a for a in card_actions(card) if not a["data"]["p"].get("c", "!").startswith("!")]
+        body = " ".join(b.get("text", "") for b in card["body"] if b["type"] == "TextBlock")
+        for a in options:
+            assert len(a["title"]) <= 40, a["title"]
+            if a["title"].endswith("…"):
+                seen_long = True
+        if "How much does it decide on its own" in body:
+            assert "It recommends decisions about people or money and a person reviews them" in body
+            assert any(a["title"] == "It recommends decisions about people…" for a in options), \
+                [a["title"] for a in options]
+        await zoe.click(options[0]["title"])
+    assert seen_long
