@@ -49,3 +49,23 @@ async def test_long_choices_are_written_out_in_full_with_short_buttons(teams: Te
                 [a["title"] for a in options]
         await zoe.click(options[0]["title"])
     assert seen_long
+
+
+async def test_a_form_opened_from_an_information_card_keeps_the_card(teams: TeamsAiom, clock):
+    """Record review on a readiness summary: the summary stays, the form comes below it."""
+    from tests.support import factories
+
+    async with teams.app.db.write() as s:
+        uc = await factories.use_case(s, now=clock(), stage="pilot")
+    anna = teams.chat(user("Anna Owner", "anna.owner@example.com"))
+    await anna.say(f"score UC-{uc.id} readiness")
+    for _ in range(17):
+        await anna.click("4 · Mostly ready")
+    r = await anna.click("1 · Not in place")
+    summary_id, _ = anna.find("Record review: Executive visibility")
+    before = teams.current_card(summary_id)
+    r = await anna.click("Record review: Executive visibility")
+    assert r.answer_card is None and not r.updates  # the summary was not replaced
+    assert teams.current_card(summary_id) == before
+    assert "is below" in r.body["value"]
+    assert any("Review note" in s.text or "Record a review" in s.text for s in r.sent)
