@@ -128,7 +128,7 @@ async def test_a_whole_life_in_slack(world: SlackWorld, clock):
     await world.dm(ANNA, f"move UC-{uc_id}")
     prod3 = world.last("CPRODUCT", with_button="Approve")
     sec3 = world.last("CSECURITY", with_button="Approve")
-    assert prod3.ts != prod.ts and "Changed since you last looked" in prod3.all_text  # the closed condition
+    assert prod3.ts != prod.ts and "Changed since Product and delivery last looked" in prod3.all_text  # the closed condition
     await world.click(PIA, "Approve", prod3)
     await world.click(SUE, "Approve", sec3)
     assert "Approved by Sue Security" in world.screens[("CSECURITY", sec3.ts)].all_text

@@ -109,7 +109,7 @@ async def test_a_whole_life_in_teams(teams: TeamsAiom, clock):
     await t.drain()
     _, prod3, _ = teams_card(t, [PRODUCT], "Approve")
     _, sec3, _ = teams_card(t, [SECURITY], "Approve")
-    assert prod3 != prod and "Changed since you last looked" in card_now(t, prod3)
+    assert prod3 != prod and "Changed since Product and delivery last looked" in card_now(t, prod3)
     for u, ch in ((PIA, PRODUCT), (SUE, SECURITY)):
         r, _ = await teams_click(t, u, [ch], "Approve")
         assert "Recorded" in str(r.body), r.body

@@ -367,14 +367,14 @@ async def test_edits_show_as_changed_since_you_last_looked(harness: Harness):
                                                                   "review of every high-risk case"})
     assert "version 2" in flat(seen.text)
     text = delivered(harness, "#product", f"UC-{uc.id}")
-    assert "Changed since you last looked (the review was sent to you on 23 Nov 2026 09:00 UTC): • Outcome " \
+    assert "Changed since Product and delivery last looked (the review was sent to Product and delivery on 23 Nov 2026 09:00 UTC): • Outcome " \
            "statement: “Cut claims triage time by 30%" in text and "by 40%" in text
     async with harness.app.db.read() as s:
         entry = [e async for e in audit.entries(s, use_case_id=uc.id) if e.action == "use_case.edited"][0]
     assert entry.data["changes"]["outcome"]["before"].startswith("Cut claims triage time by 30%")
     pat = reviewer(harness, "pat.product@example.com", "product")
     await pat.press(button(await card(harness, rr.id), "Details"))
-    assert "Changed since you last looked" not in delivered(harness, "#product", f"UC-{uc.id}")
+    assert "Changed since" not in delivered(harness, "#product", f"UC-{uc.id}")
     seen = await harness.person("pat.product@example.com").say(f"edit UC-{uc.id}")
     assert "Only the owners or the proposer" in flat(seen.text)
 
