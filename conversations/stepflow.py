@@ -254,6 +254,9 @@ class StepFlow:
         try:
             value = parse_answer(step, ctx, ctx.state.data, raw)
         except Invalid as e:
+            if ctx.state.prompt_ref:  # the refused question's buttons are retired: it is asked again below
+                ctx.replace(ctx.state.prompt_ref, Message([Context(f"{step.label}: that answer could not be used; "
+                                                                   "the question is asked again below.")]))
             return await self.ask(ctx, step.key, note=str(e))
         coached = ctx.state.data.get("_coached", [])
         advice = step.coach(value) if (step.coach and step.key not in coached) else None

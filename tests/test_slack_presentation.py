@@ -1,0 +1,34 @@
+"""Slack presentation, through the real bolt app with signed requests: a refused answer retires the earlier
+prompt's buttons instead of leaving them live under a false "already answered"."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support.slack_driver import SlackWorld, dm_channel
+
+ZOE = "U111"
+
+
+@pytest.fixture
+async def world(db_url, policy, clock):
+    w = await SlackWorld.start(db_url, policy=policy, clock=clock)
+    w.fake.add_user(ZOE, "zoe@example.com", "Zoe Proposer", tz="Europe/Paris")
+    yield w
+    assert w.fake.violations == []
+    await w.stop()
+
+
+async def test_a_refused_answer_retires_the_old_prompt_and_the_new_one_works(world: SlackWorld):
+    dm = dm_channel(ZOE)
+    await world.dm(ZOE, "propose")
+    await world.dm(ZOE, "Claims triage assistant")
+    first = world.last(dm, with_button="Cancel")
+    assert "problem" in first.all_text.lower()
+    await world.dm(ZOE, "x" * 5000)  # far over the limit: refused
+    old = world.screens[(dm, first.ts)]
+    assert old.buttons() == [] and "asked again below" in old.all_text
+    again = world.last(dm, with_button="Back")
+    assert again.ts != first.ts and "5,000 characters long" in again.all_text
+    await world.click(ZOE, "Back", again)
+    assert "What should we call this idea" in world.last(dm).all_text
+    assert "already been answered" not in " ".join(p.all_text for p in world.screens.values())
