@@ -32,3 +32,23 @@ async def test_a_refused_answer_retires_the_old_prompt_and_the_new_one_works(wor
     await world.click(ZOE, "Back", again)
     assert "What should we call this idea" in world.last(dm).all_text
     assert "already been answered" not in " ".join(p.all_text for p in world.screens.values())
+
+
+async def test_a_draft_left_in_the_shortcut_form_says_it_continues_in_chat(world: SlackWorld):
+    from sqlalchemy import select
+
+    from storage.tables import ConversationState
+
+    dm = dm_channel(ZOE)
+    status, _ = await world.shortcut(ZOE)  # the intake modal opens; Zoe closes it without submitting
+    assert status == 200
+    await world.dm(ZOE, "Claims triage helper")
+    said = " ".join(p.all_text for p in world.screens.values() if p.channel == dm)
+    assert "You have a saved draft of this proposal from the form you opened earlier; it continues here" in said
+    assert "Nothing from the form was kept" in said
+    assert "What should we call this idea" in world.last(dm, with_button="Cancel").all_text
+    async with world.app.db.read() as s:
+        state = (await s.execute(select(ConversationState))).scalars().first()
+    assert "title" not in state.data  # the message was not taken as an answer
+    await world.dm(ZOE, "Claims triage assistant")  # now it is
+    assert "question 2 of" in world.last(dm, with_button="Cancel").all_text
