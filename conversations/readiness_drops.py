@@ -116,3 +116,19 @@ def news_message(policy: Policy, uc: UseCase, total: int, band_label: str, reaso
                     Context("The readiness rules hold at every gate, on the latest scorecard."),
                     Buttons([Button("Status", "status.show", {"uc": uc.id})])],
                    fallback=f"Readiness dropped on {uc_ref(uc)}: {total} ({band_label.lower()})")
+
+
+async def refresh_reviews(ctx: Ctx, uc: UseCase) -> None:
+    """A readiness scorecard was completed or changed: the open review cards show what it means for the gate."""
+    from conversations.flows import review_cards
+    from conversations.reviews import rules
+    from conversations.reviews.acting import Acting
+    from storage.repo import reviews
+
+    gate = await reviews.pending_gate(ctx.session, uc.id)
+    rows = [r for r in await reviews.for_gate(ctx.session, gate.id) if r.status in rules.OPEN] if gate else []
+    if not rows:
+        return
+    acting = Acting.of(ctx)
+    for r in rows:
+        await review_cards.refresh(acting, r.id)

@@ -13,7 +13,7 @@ from conversations.messages import Button
 from storage.repo import use_cases
 from storage.tables import GateRequest, ReadinessDrop, ReviewRequest, Scorecard, ScorecardAnswer
 from tests.support import factories
-from tests.support.harness import Harness
+from tests.support.harness import Harness, as_text
 from tests.support.reviewing import card, flat, make_ready, review_for, reviewer
 from tests.test_digest import sent_digest
 
@@ -187,6 +187,13 @@ async def test_a_rescore_during_the_review_stops_approvals(harness: Harness):
         rows = (await s.execute(select(ReviewRequest).where(ReviewRequest.use_case_id == uc_id))).scalars().all()
     assert {r.status for r in rows} == {"pending"}
     assert await stage_of(h, uc_id) == "controlled_rollout"
+    # The card says why, and offers no approval while readiness blocks it.
+    shown = await card(h, rr.id)
+    text = flat(as_text(shown))
+    assert "Readiness no longer meets this gate's rules, so it cannot be approved now" in text
+    assert "Readiness is 52 (weak readiness)" in text
+    labels = [b.label for b in shown.buttons]
+    assert "Approve" not in labels and "Approve with conditions" not in labels and "Stop" in labels
 
 
 async def test_a_drop_after_the_gate_passed_is_news_for_owners_leadership_status_and_digest(harness: Harness, clock):

@@ -207,6 +207,7 @@ async def save(ctx: Ctx, t: repo.ClickTarget, key: str, value: int) -> Message:
         note = ""
         if t.instrument == scoring.READINESS:
             note = await readiness_drops.after_rescore(ctx, uc, t.scorecard_id, before)
+            await readiness_drops.refresh_reviews(ctx, uc)
         return await summary_view(ctx, uc, t.scorecard_id, note=note)
     nxt = views.next_unanswered(keys, answered, after=key)
     return views.question(ctx.policy, instrument_key=t.instrument, sc_id=t.scorecard_id, uc_id=t.use_case_id,

@@ -43,6 +43,8 @@ class CardData:
     escalation: AuditEntry | None = None
     escalated_to: ReviewRequest | None = None
     needs_conditions: bool = False
+    # What the latest readiness scorecard breaks of the gate's readiness rules (a re-score during the review).
+    readiness_blockers: list[str] = field(default_factory=list)
 
     def name(self, person_id: int | None) -> str:
         p = self.people.get(person_id) if person_id else None
@@ -65,6 +67,18 @@ async def needs_conditions(session: AsyncSession, policy: Policy, uc: UseCase) -
         return False
     _gate, check = await gate_facts.next_gate_check(session, policy, uc)
     return bool(check is not None and getattr(check, "needs_conditions", False))
+
+
+async def gate_state(session: AsyncSession, policy: Policy, uc: UseCase) -> tuple[bool, list[str]]:
+    """Whether the gate under review passes only with conditions, and what of its readiness rules the latest
+    scorecard breaks."""
+    from conversations import gate_facts
+    from conversations.rules.gates import READINESS_RULES
+
+    _gate, check = await gate_facts.next_gate_check(session, policy, uc)
+    if check is None:
+        return False, []
+    return check.needs_conditions, [m.what for m in check.missing if m.key in READINESS_RULES]
 
 
 async def load(session: AsyncSession, policy: Policy, review_id: int,
@@ -91,7 +105,10 @@ async def load(session: AsyncSession, policy: Policy, review_id: int,
         data.escalated_to = later[0] if later else None
     if gate.status == "pending" and gate.from_stage == uc.stage:
         known = (known_needs_conditions or {}).get(uc.id)
-        data.needs_conditions = known if known is not None else await needs_conditions(session, policy, uc)
+        if known is not None:  # this turn's approval already checked the gate (and found no readiness blocker)
+            data.needs_conditions = known
+        else:
+            data.needs_conditions, data.readiness_blockers = await gate_state(session, policy, uc)
     ids = {uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id, uc.sponsor_id}
     ids |= {d.person_id for d in data.decisions}
     ids |= {i.asked_by_id for i in infos} | {i.answered_by_id for i in infos}
