@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Awaitable, Callable, Protocol
 
+from conversations import limits
 from conversations.context import Ctx, Refusal
 from conversations.groups.effective import effective_policy
 from conversations.interaction import Inbound, Outcome, Say, Whisper
@@ -166,6 +168,13 @@ class Engine:
             handler = self.forms.get(inbound.form_id or "")
             if handler is None:
                 raise Refusal("That form is no longer in use. Type “help” to see what I can do.")
+            form, too_long = limits.over_limit(inbound.form_id, inbound.values if isinstance(inbound.values, dict)
+                                               else {})
+            if too_long:  # the declared limits hold on every platform, before any handler stores a thing
+                if form is None:
+                    raise Refusal(next(iter(too_long.values())))
+                ctx.form_errors(replace(form, payload=dict(inbound.payload or {})), too_long)
+                return
             await handler(ctx, inbound.values)
         else:
             await self._on_text(ctx, (inbound.text or "").strip())

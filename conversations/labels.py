@@ -26,3 +26,8 @@ def stage_label(policy: Policy, key: str) -> str:
 
 def tier_label(tier: str) -> str:
     return f"{tier.capitalize()} risk"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """“1 condition”, “3 conditions”: the count with the right form of the word."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"

@@ -137,6 +137,9 @@ class FormField:
     initial: Any = None
     hint: str = ""
     placeholder: str = ""
+    # The field this one belongs to: where fields are asked one by one (the local chat), it is not asked
+    # when that field was left empty (a condition's owner and due date, when no condition was written).
+    follows: str = ""
 
 
 @dataclass

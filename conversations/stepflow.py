@@ -29,6 +29,7 @@ SUMMARY = "_summary"
 CHANGE = "_change"
 COACH = "_coach"
 CANCEL_WORDS = {"cancel", "stop", "quit"}
+FROM_FORM = "_from_form"  # set while a flow's one-screen form is open and nothing was typed in chat yet
 CONTROLS_HELP = ("Type your answer, or “back” for the previous question, “skip” to leave out an optional one, or "
                  "“cancel” to stop. Nothing is submitted until you click {submit}.")
 
@@ -69,6 +70,8 @@ class StepFlow:
         await self.advance(ctx, after=None)
 
     async def on_text(self, ctx: Ctx, raw: str) -> None:
+        if ctx.state.data.get(FROM_FORM):  # a form left open (or closed) elsewhere: say so before going on
+            return await self.resume_draft(ctx)
         word = raw.strip().lower().strip(".!")
         if word in CANCEL_WORDS:
             return await self.cancel(ctx)
@@ -95,6 +98,25 @@ class StepFlow:
             return await self._accept_typed(ctx, step, raw)
         step = self.step(ctx, step_key)
         await self._accept_typed(ctx, step, raw)
+
+    async def resume_draft(self, ctx: Ctx) -> None:
+        """The first message in chat after the one-screen form was opened and left: the draft continues here,
+        with what it kept; the message itself is not taken as an answer."""
+        ctx.state.data = {k: v for k, v in ctx.state.data.items() if k != FROM_FORM}
+        kept = []
+        for key in ctx.state.history:
+            step = next((x for x in self.steps(ctx) if x.key == key), None)
+            if step is not None and not step.internal and key in ctx.state.data:
+                kept.append(f"{step.label}: {_clip(display_value(step, ctx, ctx.state.data, ctx.state.data[key]), 80)}")
+        what = ("Kept so far: " + "; ".join(kept) + ".") if kept else "Nothing from the form was kept."
+        ctx.say(Message([Text([f"You have a saved draft of this {self.noun} from the form you opened earlier; it "
+                               f"continues here. {what} Type cancel to drop it."])]))
+        key = ctx.state.step or ""
+        if key.startswith(COACH):
+            key = key[len(COACH) + 1:]
+        if not key:
+            return await self.advance(ctx, after=None)
+        await self.ask(ctx, key)
 
     async def reprompt(self, ctx: Ctx) -> None:
         """The person came back (the chat was reopened): show the question they stopped at, answers kept."""
@@ -254,6 +276,9 @@ class StepFlow:
         try:
             value = parse_answer(step, ctx, ctx.state.data, raw)
         except Invalid as e:
+            if ctx.state.prompt_ref:  # the refused question's buttons are retired: it is asked again below
+                ctx.replace(ctx.state.prompt_ref, Message([Context(f"{step.label}: that answer could not be used; "
+                                                                   "the question is asked again below.")]))
             return await self.ask(ctx, step.key, note=str(e))
         coached = ctx.state.data.get("_coached", [])
         advice = step.coach(value) if (step.coach and step.key not in coached) else None
@@ -328,7 +353,8 @@ class StepFlow:
         blocks.append(Buttons(controls))
         blocks.append(Context(self.progress(ctx, key)))
         # How the local chat reads a bare number: a button number, or (on a number question) the answer.
-        expects = "" if options else ("text" if step.kind == "number" else "words")
+        # On a choice a typed number picks an option (never Back or Cancel): "choice" sends it to the flow.
+        expects = "choice" if options else ("text" if step.kind == "number" else "words")
         ctx.say(Message(blocks, fallback=step.question_text(ctx, data), expects=expects), track=True)
 
     def progress(self, ctx: Ctx, key: str) -> str:

@@ -105,6 +105,10 @@ def match_choice(options: Choices, t: str, yesno: bool = False) -> str:
             return "no"
     if low.isdigit() and 1 <= int(low) <= len(options):
         return options[int(low) - 1][0]
+    if looks_numeric(low):  # 6 on four options, 0, -1, 2.5, "three": a number, never a button's number
+        listing = "; ".join(f"{i}. {label}" for i, (_, label) in enumerate(options, 1))
+        raise Invalid(f"Please pick one of the options, 1 to {len(options)} (click it, or type its number): "
+                      f"{listing}.")
     for key, label in options:
         if low in (key.lower(), label.lower()):
             return key
@@ -113,6 +117,17 @@ def match_choice(options: Choices, t: str, yesno: bool = False) -> str:
         return starts[0]
     listing = "; ".join(f"{i}. {label}" for i, (_, label) in enumerate(options, 1))
     raise Invalid(f"Please pick one of the options (click it, or type its number): {listing}.")
+
+
+NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                "nine": 9, "ten": 10}
+NUMERIC = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$")
+
+
+def looks_numeric(t: str) -> bool:
+    """A typed number of any kind: 6, -1, 3.5, 1,5, or a number word ("three")."""
+    low = t.strip().lower().strip(" .!")
+    return bool(NUMERIC.match(low)) or low in NUMBER_WORDS
 
 
 def parse_date(t: str, today: date) -> date:
@@ -130,9 +145,32 @@ def parse_date(t: str, today: date) -> date:
     return d
 
 
+DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d{1,2}$")  # 1,5 or 12,25: a decimal comma
+THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")  # 1,500 or 12,000.5
+EURO_STYLE = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+,\d+$")  # 1.500,5
+
+
+def _locale_number(t: str) -> str:
+    """The number as Python reads it, from how people type it in their own locale; Invalid when unclear."""
+    s = t.replace("%", "").replace(" ", "").replace("\u00a0", "").strip()
+    if "," not in s:
+        return s
+    if DECIMAL_COMMA.match(s):
+        return s.replace(",", ".")
+    if EURO_STYLE.match(s):
+        return s.replace(".", "").replace(",", ".")
+    if THOUSANDS.match(s):
+        if "." in s:
+            return s.replace(",", "")
+        head, _, tail = s.partition(",")
+        raise Invalid(f"Did you mean {head}.{tail.rstrip('0') or '0'} or {s.replace(',', '')}? Please type it "
+                      "without the comma.")
+    raise Invalid("I need a number here, for example 42 or 3.5.")
+
+
 def parse_number(t: str, lo: float | None, hi: float | None) -> float:
     try:
-        v = float(t.replace(",", "").replace("%", "").strip())
+        v = float(_locale_number(t))
     except ValueError:
         raise Invalid("I need a number here, for example 42 or 3.5.") from None
     if v != v or v in (float("inf"), float("-inf")):

@@ -135,3 +135,25 @@ async def test_an_entry_appended_while_verify_walks_the_chain_is_not_reported_as
     async with db.read() as r:
         total = (await r.execute(text("SELECT count(*) FROM audit_log"))).scalar_one()
     assert count in (total - 1, total) and f"OK: {total} audit entries" in ok.stdout
+
+
+async def test_a_closed_pipe_ends_audit_show_quietly(harness: Harness, db_url):
+    """`aiom audit show UC-1 | head -1`: the reader stops after one line; the command ends without a word."""
+    uc_id = await decided_use_case(harness)
+    async with harness.app.db.write() as s:  # a long history: far more than a pipe holds
+        for i in range(3000):
+            await audit.append(s, action="use_case.edited", actor_label="anna.owner@example.com",
+                               use_case_id=uc_id, data={"field": "problem", "note": f"edit {i} " + "x" * 60})
+
+    def piped() -> tuple[str, str, int]:
+        p = subprocess.Popen([*AIOM, "audit", "show", f"UC-{uc_id}"], env=clean_env(DATABASE_URL=db_url),
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = p.stdout.readline()
+        p.stdout.close()  # what head -1 does once it has its line
+        err = p.stderr.read()
+        return first, err, p.wait(timeout=120)
+
+    first, err, code = await asyncio.to_thread(piped)
+    assert first.startswith(f"UC-{uc_id} Claims triage assistant")
+    assert "Broken pipe" not in err and "Could not reach the database" not in err and "Traceback" not in err
+    assert code == 0

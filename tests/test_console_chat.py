@@ -66,7 +66,7 @@ async def test_the_local_chat_shows_refusals_and_invalid_answers(harness: Harnes
     ])
     text = flat(out)
     assert "(only you) Only the business owner or delivery owner of UC-1 can answer its scorecard." in text
-    assert "there is no choice 14; pick 1 to 13" in text  # the console itself: 12 areas and Cancel
+    assert "Please pick one of the options, 1 to 12" in text  # 12 areas: 14 is a number, never a button
     assert "Please pick one of the options" in text
     assert "That answer is too short" in text
     assert text.count("Describe the risk") == 2  # asked, then re-asked after the short answer

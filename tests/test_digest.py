@@ -232,7 +232,9 @@ async def test_the_decision_buttons_open_the_review_card_or_else_the_status(seed
     assert button.action == "review.show"
     seen = await h.person("lena.lead@example.com").press(button)
     labels = [b.label for b in seen.buttons]
-    assert "Approve" in labels, seen.text  # the card with its decision buttons, not the details
+    # the card with its decision buttons, not the details (approval waits: this pilot has no readiness scorecard)
+    assert "Ask for more information" in labels and "Stop" in labels, seen.text
+    assert "cannot be approved now" in seen.text
 
     # a leadership review waiting for the owners' answer opens the use case's status instead
     async with h.app.db.write() as s:

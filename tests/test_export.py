@@ -196,7 +196,7 @@ async def test_json_is_complete(db_url, policy):
     assert rich["incidents"] == {"open": 1, "by_severity": {"sev1": 0, "sev2": 1, "sev3": 0}}
     assert rich["time_to_value_days"] == 61 and rich["scope_limit"] == ""
     gate = rich["gate"]
-    assert (gate["to_stage"], gate["ready"], gate["needs_conditions"]) == ("scale_decision", False, False)
+    assert (gate["to_stage"], gate["ready"], gate["needs_conditions"]) == ("scale_decision", False, True)
     assert [m["key"] for m in gate["missing"]] == ["hard_gates_ok", "vendor_checklist_done", "conditions_closed"]
     assert gate["missing"][0]["what"] == "Hard-gate readiness areas are below 3: Security readiness."
     assert gate["missing"][2]["how"].startswith("Each condition's owner closes it")

@@ -80,7 +80,7 @@ async def test_a_whole_life_in_slack(world: SlackWorld, clock):
     assert "Approved with conditions by Pat Product" in shown.all_text
     assert "Agree the pilot user group with HR" in shown.all_text and [b["text"]["text"] for b in shown.buttons()] \
         == ["Details"]
-    assert "with 1 condition(s)" in whisper_to(world, PAT)
+    assert "with 1 condition;" in whisper_to(world, PAT)
     told = world.last(dm_channel(BOB), with_button="Close condition")  # the condition's owner is told
     assert "Agree the pilot user group with HR" in told.all_text and "Due 18 Dec 2026" in told.all_text
     assert "approved the review of UC-1" in world.seen_in(dm_channel(ZOE))
@@ -124,11 +124,11 @@ async def test_a_whole_life_in_slack(world: SlackWorld, clock):
                 {"evidence": "Adoption readiness re-scored at 4 after the training"})
     assert await conditions(app) == []
     assert "pen test report PT-114" in world.screens[("CSECURITY", sec.ts)].all_text
-    await ready(app, uc_id)
+    await ready(app, uc_id, readiness=5)  # gaps closed, re-scored: strong
     await world.dm(ANNA, f"move UC-{uc_id}")
     prod3 = world.last("CPRODUCT", with_button="Approve")
     sec3 = world.last("CSECURITY", with_button="Approve")
-    assert prod3.ts != prod.ts and "Changed since you last looked" in prod3.all_text  # the closed condition
+    assert prod3.ts != prod.ts and "Changed since Product and delivery last looked" in prod3.all_text  # the closed condition
     await world.click(PIA, "Approve", prod3)
     await world.click(SUE, "Approve", sec3)
     assert "Approved by Sue Security" in world.screens[("CSECURITY", sec3.ts)].all_text

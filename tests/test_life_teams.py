@@ -58,7 +58,7 @@ async def test_a_whole_life_in_teams(teams: TeamsAiom, clock):
     done, card1 = await teams_form(t, PAT, "Approve with conditions", [PRODUCT], {
         "c1_text": "Agree the pilot user group with HR", "c1_owner": "bob.delivery@example.com",
         "c1_due": "2026-12-18", "more": "no"})
-    assert "with 1 condition(s)" in " ".join(done.text.split())
+    assert "with 1 condition;" in " ".join(done.text.split())
     assert "Approved with conditions by Pat Product" in card_now(t, card1) and labels(t, card1) == ["Details"]
     assert any(u.activity_id == card1 and u.conversation_id == PRODUCT for u in t.fake.updates)  # in place
     assert "Agree the pilot user group with HR" in teams_seen(t, BOB)  # the condition's owner is told
@@ -104,12 +104,12 @@ async def test_a_whole_life_in_teams(teams: TeamsAiom, clock):
                      {"evidence": "Adoption readiness re-scored at 4 after the training"})
     assert await conditions(app) == []
     assert "pen test report PT-114" in card_now(t, sec)
-    await ready(app, uc_id)
+    await ready(app, uc_id, readiness=5)  # gaps closed, re-scored: strong
     r = await anna.say(f"move UC-{uc_id}")
     await t.drain()
     _, prod3, _ = teams_card(t, [PRODUCT], "Approve")
     _, sec3, _ = teams_card(t, [SECURITY], "Approve")
-    assert prod3 != prod and "Changed since you last looked" in card_now(t, prod3)
+    assert prod3 != prod and "Changed since Product and delivery last looked" in card_now(t, prod3)
     for u, ch in ((PIA, PRODUCT), (SUE, SECURITY)):
         r, _ = await teams_click(t, u, [ch], "Approve")
         assert "Recorded" in str(r.body), r.body

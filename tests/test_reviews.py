@@ -84,7 +84,7 @@ async def test_approve_with_conditions_tracks_them_to_closure(harness: Harness, 
     seen = await pat.submit("review.conditions", form.payload, {
         "c1_text": "Run a privacy impact assessment", "c1_owner": DELIVERY, "c1_due": "2026-12-15",
         "c2_text": "Name the pilot users", "c2_owner": {"email": OWNER, "name": "Anna"}, "c2_due": "2026-12-20"})
-    assert "with 2 condition(s)" in flat(seen.text)
+    assert "with 2 conditions;" in flat(seen.text)
     now = await fresh(harness, uc.id)
     assert now.stage == "pilot"
     async with harness.app.db.read() as s:
@@ -110,7 +110,7 @@ async def test_approve_with_conditions_tracks_them_to_closure(harness: Harness, 
     seen = await harness.person(DELIVERY).submit("condition.close", {"c": conds[0].id}, {"evidence": "short"})
     assert "[form errors]" in flat(seen.text)
     seen = await harness.person(DELIVERY).say(f"close condition {conds[0].id} PIA-2026-77 signed off by the DPO")
-    assert "Closed condition" in flat(seen.text) and "1 open condition(s) left" in flat(seen.text)
+    assert "Closed condition" in flat(seen.text) and "1 open condition left" in flat(seen.text)
     seen = await anna.press(Button("Close condition", "condition.close", {"c": conds[1].id}))
     seen = await anna.submit("condition.close", {"c": conds[1].id}, {"evidence": "Pilot user list in the wiki"})
     assert "no open conditions now" in flat(seen.text)
@@ -133,7 +133,7 @@ async def test_more_than_three_conditions_use_add_another(harness: Harness):
     assert (await fresh(harness, uc.id)).stage == "exploration"  # nothing decided yet
     seen = await pat.submit("review.conditions", {"r": rr.id},
                             {"c1_text": "Gap number 4", "c1_owner": DELIVERY, "c1_due": "2027-02-28"})
-    assert "with 4 condition(s)" in flat(seen.text)
+    assert "with 4 conditions;" in flat(seen.text)
     async with harness.app.db.read() as s:
         assert [c.status for c in (await s.execute(select(Condition))).scalars().all()] == ["open"] * 4
 
@@ -367,14 +367,14 @@ async def test_edits_show_as_changed_since_you_last_looked(harness: Harness):
                                                                   "review of every high-risk case"})
     assert "version 2" in flat(seen.text)
     text = delivered(harness, "#product", f"UC-{uc.id}")
-    assert "Changed since you last looked (the review was sent to you on 23 Nov 2026 09:00 UTC): • Outcome " \
+    assert "Changed since Product and delivery last looked (the review was sent to Product and delivery on 23 Nov 2026 09:00 UTC): • Outcome " \
            "statement: “Cut claims triage time by 30%" in text and "by 40%" in text
     async with harness.app.db.read() as s:
         entry = [e async for e in audit.entries(s, use_case_id=uc.id) if e.action == "use_case.edited"][0]
     assert entry.data["changes"]["outcome"]["before"].startswith("Cut claims triage time by 30%")
     pat = reviewer(harness, "pat.product@example.com", "product")
     await pat.press(button(await card(harness, rr.id), "Details"))
-    assert "Changed since you last looked" not in delivered(harness, "#product", f"UC-{uc.id}")
+    assert "Changed since" not in delivered(harness, "#product", f"UC-{uc.id}")
     seen = await harness.person("pat.product@example.com").say(f"edit UC-{uc.id}")
     assert "Only the owners or the proposer" in flat(seen.text)
 

@@ -1,5 +1,5 @@
 """What a review card shows: the tier and why, owners, readiness band and hard gates, open conditions, and
-"Changed since you last looked" (edits, re-scores, risks, conditions, answered questions) since the group's
+"Changed since <group> last looked" (edits, re-scores, risks, conditions, answered questions) since the group's
 last look, carried from one gate to the next."""
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from tests.support.reviewing import button, card, delivered, flat, make_ready, r
 from tests.test_risks import add_risk
 
 OWNER, DELIVERY, LEAD = "anna.owner@example.com", "bob.delivery@example.com", "lena.lead@example.com"
-# Readiness: every area 4 except security readiness (the 11th) at 2 -> 70 of 90, moderate; a hard gate below 3.
-READINESS = [4] * 10 + [2] + [4] * 7
+# Readiness: every area 4 except user adoption readiness (the 8th) at 2 -> 70 of 90, moderate (no hard gate below 3:
+# that would block the gate).
+READINESS = [4] * 7 + [2] + [4] * 10
 
 
 def card_text(message) -> str:
@@ -54,10 +55,10 @@ async def test_a_pilot_to_rollout_card_with_moderate_readiness_and_one_open_cond
     assert ("Risk tier Medium risk (from the intake answers: Does it use personal data? → Yes, claimants' data; "
             "Are decisions made without a person? → No)") in text
     assert "Owners business: Anna.Owner · delivery: Bob Delivery · sponsor: Lena Lead" in text
-    assert "Readiness scorecard 70 of 90 — Moderate readiness; hard gates below 3: Security readiness" in text
+    assert "Readiness scorecard 70 of 90 — Moderate readiness" in text and "hard gates below" not in text
     assert (f"Open conditions: • #{cond.id} Pen test before rollout (owner Bob Delivery, due 15 Jan 2027)") in text
     assert "Readiness is in a band that passes only with conditions" in text
-    assert "Changed since you last looked (the review was sent to you on 23 Nov 2026 09:00 UTC): • Condition " \
+    assert "Changed since Product and delivery last looked (the review was sent to Product and delivery on 23 Nov 2026 09:00 UTC): • Condition " \
            f"#{cond.id} added: Pen test before rollout (owner Bob Delivery, due 15 Jan 2027) (Sam.Security, 23 Nov " \
            "2026 09:00 UTC)" in text
     labels = [b.label for b in (await card(harness, product.id)).buttons]
@@ -92,9 +93,9 @@ async def test_changed_since_you_last_looked_lists_rescores_risks_conditions_and
 
     clock.advance(hours=1)
     anna = h.person(OWNER)
-    await anna.say(f"score UC-{uc_id} readiness")  # re-score security readiness 2 -> 3
+    await anna.say(f"score UC-{uc_id} readiness")  # re-score user adoption readiness 2 -> 3
     await anna.click("Review answers")
-    await anna.click("Security readiness")
+    await anna.click("User adoption readiness")
     await anna.click("3 ·")
     await add_risk(anna, uc_id, description="Model drift on winter claims.", owner=DELIVERY)
     [cond] = await open_conditions(h)
@@ -107,9 +108,9 @@ async def test_changed_since_you_last_looked_lists_rescores_risks_conditions_and
     await h.person(OWNER).submit("uc.edit", {"uc": uc_id}, {"affected_users": "Motor and home claims handlers"})
 
     text = delivered(h, "#product", f"UC-{uc_id}")  # the edit updated the card in place
-    assert "Changed since you last looked (on 23 Nov 2026 10:00 UTC):" in text
-    changes = text.split("Changed since you last looked", 1)[1]
-    assert "Readiness scorecard re-scored: Security readiness 3 (Anna.Owner, 23 Nov 2026 11:00 UTC)" in changes
+    assert "Changed since Product and delivery last looked (on 23 Nov 2026 10:00 UTC):" in text
+    changes = text.split("Changed since Product and delivery last looked", 1)[1]
+    assert "Readiness scorecard re-scored: User adoption readiness 3 (Anna.Owner, 23 Nov 2026 11:00 UTC)" in changes
     assert "New risk: " in changes and "Model drift on winter claims." in changes
     assert f"Condition #{cond.id} closed: Pen test before rollout; evidence: pen test report PT-114" in changes
     assert "Question answered: In the EU claims store, encrypted. (Anna.Owner" in changes
@@ -118,7 +119,7 @@ async def test_changed_since_you_last_looked_lists_rescores_risks_conditions_and
     assert changes.index("re-scored") < changes.index("New risk") < changes.index("closed:") \
         < changes.index("Question answered") < changes.index("Affected users")
     # Privacy looked when it asked its question: it sees only what came after.
-    other = card_text(await card(h, privacy.id)).split("Changed since you last looked (on 23 Nov 2026 11:00 UTC):")[1]
+    other = card_text(await card(h, privacy.id)).split("Changed since Privacy last looked (on 23 Nov 2026 11:00 UTC):")[1]
     assert "Question answered" in other and "Affected users" in other
     assert "re-scored" not in other and "New risk" not in other and "closed:" not in other
 
@@ -150,7 +151,7 @@ async def test_what_changed_is_carried_from_one_gate_to_the_next(harness: Harnes
     assert gate2.id != gate1.id
     text = flat(h.out.posts_in("#product")[-1])  # the new card, posted in the channel
     assert "asks to move Pilot → Controlled rollout" in text and text == card_text(await card(h, gate2.id))
-    changes = text.split("Changed since you last looked (on 23 Nov 2026 11:00 UTC):", 1)[1]  # Pat's decision
+    changes = text.split("Changed since Product and delivery last looked (on 23 Nov 2026 11:00 UTC):", 1)[1]  # Pat's decision
     assert "Outcome statement: “Cut claims triage time by 30%" in changes and "by 40%" in changes
     assert f"Condition #{cond.id} closed: Agree the pilot user group with HR" in changes
     assert "Handlers may over-trust the ranking." in changes

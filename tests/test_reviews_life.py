@@ -99,7 +99,7 @@ async def test_full_life_through_the_harness(harness: Harness, clock):
     for c in await open_conditions(db):
         closer = bob if c.owner_id == (await the_use_case(db)).delivery_owner_id else anna
         await closer.say(f"close condition {c.id} done and evidenced in the rollout log")
-    await ready(db, policy, clock, uc.id)
+    await ready(db, policy, clock, uc.id, readiness=5)  # gaps closed, re-scored: strong
     await anna.say("move UC-1")
     for group, email in (("product", "pia.product@example.com"), ("security", "sue.security@example.com")):
         rr = await review_for(h, uc.id, group)
@@ -168,7 +168,7 @@ async def test_full_life_through_the_local_chat(db_url, policy, clock):
         await click("That tier is right")
         assert "UC-1 submitted" in await click("Submit the idea")
         uc = await the_use_case(app.db)
-        none3 = ["", "", "", "", "", ""]  # conditions 2 and 3 left empty
+        none3 = ["", ""]  # conditions 2 and 3 left empty: their owner and due date are not asked
 
         async def review(email: str, group: str, label: str, *answers: str) -> str:
             await as_(email)
@@ -183,7 +183,7 @@ async def test_full_life_through_the_local_chat(db_url, policy, clock):
         assert "review requested for Pilot" in await line("move UC-1")
         said = await review("pat.product@example.com", "product", "Approve with conditions",
                             "Agree the pilot user group with HR", DELIVERY, "2026-12-18", *none3, "1")
-        assert "with 1 condition(s)" in said
+        assert "with 1 condition;" in said
         assert "posted in #product" in printed.getvalue() and "UC-1 moved to Pilot" in printed.getvalue()
 
         # Pilot -> controlled rollout.

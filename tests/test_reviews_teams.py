@@ -32,7 +32,7 @@ async def test_approve_with_conditions_from_a_teams_card(teams: TeamsAiom, clock
     chat = teams.chat(pat, conversation={"id": dm, "conversationType": "personal", "tenantId": pat.tenant})
     r = await chat.submit({"c1_text": "Run a privacy impact assessment", "c1_owner": "bob.delivery@example.com",
                            "c1_due": "2026-12-15", "more": "no"})
-    assert "with 1 condition(s)" in " ".join(r.text.split()), r.text
+    assert "with 1 condition;" in " ".join(r.text.split()), r.text
     await teams.drain()
     async with teams.app.db.read() as s:
         assert (await use_cases.get(s, uc.id)).stage == "pilot"

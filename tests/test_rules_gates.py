@@ -119,21 +119,24 @@ def test_no_vendor_means_no_vendor_checklist_needed():
     assert check_gate(P, EVERYTHING, facts).ok
 
 
+@pytest.mark.parametrize("from_stage", ["pilot", "controlled_rollout", "scale_decision"])
 @pytest.mark.parametrize("total,band,missing,conditions", [
     (75, "strong", [], False), (74, "moderate", [], True), (55, "moderate", [], True),
-    (54, "weak", ["readiness_band_ok"], False), (34, "low", ["readiness_band_ok"], False)])
-def test_moderate_band_passes_only_with_conditions(total, band, missing, conditions):
-    answers = {k: 1 for k in R_KEYS}
-    left = total - 18
-    for k in R_KEYS:
-        add = min(4, left)
+    (54, "weak", ["readiness_band_ok"], False), (35, "weak", ["readiness_band_ok"], False),
+    (34, "low", ["readiness_band_ok"], False)])
+def test_moderate_band_passes_only_with_conditions_at_every_later_gate(from_stage, total, band, missing, conditions):
+    hard = set(P.readiness.hard_gate_keys)
+    answers = {k: (3 if k in hard else 1) for k in R_KEYS}  # hard gates held, so only the band decides
+    left = total - sum(answers.values())
+    for k in [k for k in R_KEYS if k not in hard] + [k for k in R_KEYS if k in hard]:
+        add = min(5 - answers[k], left)
         answers[k] += add
         left -= add
+    assert sum(answers.values()) == total
     reviewed = {k: True for k, v in answers.items() if v == 1}
     facts = replace(good(), readiness_answers=answers, areas_at_one_reviewed=reviewed)
-    gate = P.gate_from("pilot")
-    check = check_gate(P, gate, facts)
-    assert check.keys == missing  # the pilot gate does not look at hard gates (the rollout gate does)
+    check = check_gate(P, P.gate_from(from_stage), facts)
+    assert check.keys == missing
     assert check.needs_conditions is conditions
 
 

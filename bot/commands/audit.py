@@ -33,6 +33,7 @@ PHRASES = {
     "review.reminded": "reviewers reminded",
     "reminder.snoozed": "snoozed a reminder",
     "reminder.not_sent_snoozed": "a queued reminder was not sent: its recipient had snoozed it",
+    "readiness.dropped": "readiness dropped after a passed gate",
 }
 KEYS = ("group", "decision", "result", "from", "to", "kind", "reason", "tier", "groups", "text", "evidence",
         "question", "answer", "requested", "due_at", "due", "to_group", "new_review", "version", "instrument",
@@ -103,6 +104,8 @@ async def _show(settings, uc_id: int) -> int:
                 n += 1
                 print(line(e))
             print(f"({n} entr{'y' if n == 1 else 'ies'}; check the whole chain with: aiom audit verify)")
+    except BrokenPipeError:  # the reader stopped (… | head -1): that is the end, not a database problem
+        raise
     except OSError as e:
         fail(f"Could not reach the database: {e}", status=EXIT_PROBLEMS)
     finally:

@@ -5,7 +5,8 @@ person's own latest message with buttons is numbered, so a number always means o
 other people are shown with their buttons named but not numbered, and `/as them` numbers the latest one
 meant for them. On a question that takes a number, a typed number is the answer. A form asks its fields
 one after another. `/as other@example.com` switches who you are (to play owner, reviewer or leader);
-`/quit` or end of input leaves. Everything goes through the same engine and database as Slack and Teams.
+`/quit` (or plain `quit`) or end of input leaves; inside a form, `cancel`, `back`,
+`help`, `/as` and `/quit` work in every field. Everything goes through the same engine and database as Slack and Teams.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from conversations.messages import Button, Context, Form, Message
 from conversations.people import EMAIL_RE
 from notifications.dispatcher import Dispatcher
 
+QUIT = ("/quit", "/exit", "quit", "exit")
 BLANK_HINT = "  · (type an answer, a button's number, help, or /quit to leave)"
 NUMBER_HINT = "  · a number you type here is the answer; to click a button, type its name (for example cancel)"
 
@@ -75,27 +77,34 @@ class ConsoleChat:
     async def run(self) -> None:
         self.write(f"aiom local chat - you are {self.email}. Type help, or propose to start. /quit to leave.")
         await self.send(Inbound(actor=self.actor, where=self.where, text="hello", opening=True))
-        while (line := await self.readline()) is not None:
+        self.quitting = False
+        while not self.quitting and (line := await self.readline()) is not None:
             line = line.rstrip("\n")
-            if line.strip() in ("/quit", "/exit"):
+            if line.strip().lower() in QUIT:
                 break
             if line.startswith("/as"):
-                candidate = line[3:].strip()
-                if not EMAIL_RE.match(candidate):
-                    self.write("  · /as needs an email address, for example /as maria@example.com")
-                    continue
-                self.switch(candidate)
-                self.write(f"  · you are now {self.email}")
-                self.offer_latest()
+                self.switch_to(line)
                 continue
             await self.on_line(line)
+
+    def switch_to(self, line: str) -> None:
+        """`/as email`: play someone else from here on."""
+        candidate = line[3:].strip()
+        if not EMAIL_RE.match(candidate):
+            self.write("  · /as needs an email address, for example /as maria@example.com")
+            return
+        self.switch(candidate)
+        self.write(f"  · you are now {self.email}")
+        self.offer_latest()
 
     async def on_line(self, line: str) -> None:
         stripped = line.strip()
         if not stripped:
             self.write(BLANK_HINT)
             return
-        if stripped.isdigit() and self.buttons and self.expects != "text":
+        # On a score or choice question a typed number is an answer for the flow to check, never a click of
+        # Back, Pause or Cancel.
+        if stripped.isdigit() and self.buttons and self.expects not in ("text", "score", "choice"):
             idx = int(stripped)
             if 1 <= idx <= len(self.buttons):
                 return await self.click(self.buttons[idx - 1], self.button_mids[idx - 1])
@@ -127,7 +136,9 @@ class ConsoleChat:
             mid = op.message_id if isinstance(op, Replace) else source
             self.show_update(mid, op.message)
         elif isinstance(op, Whisper):
-            self.show(op.message, indent="  (only you) ")
+            # Said to this person alone (Details, a refusal): its buttons are numbered after the ones already
+            # numbered, so the card they were looking at keeps its numbers.
+            self.show(op.message, indent="  (only you) ", after=bool(self.buttons))
         elif isinstance(op, OpenForm):
             await self.fill_form(op.form)
         elif isinstance(op, FormErrors):
@@ -143,12 +154,16 @@ class ConsoleChat:
                 f.write(op.content)
             self.write(f"  · file saved: {path}")
 
-    def show(self, message: Message, indent: str = "") -> str:
+    def show(self, message: Message, indent: str = "", after: bool = False) -> str:
         mid = f"c{next(self._ids)}"
-        text, buttons = render(message)
+        start = len(self.buttons) + 1 if after and message.buttons else 1
+        text, buttons = render(message, numbered_from=start)
         self.printed[mid] = text.split("\n")
         self.write("\n".join(indent + line for line in text.split("\n")))
-        if buttons:
+        if buttons and start > 1:
+            self.buttons = [*self.buttons, *buttons]
+            self.button_mids = [*self.button_mids, *[mid] * len(buttons)]
+        elif buttons:
             self.take(buttons, mid, message.expects)
         return mid
 
@@ -218,12 +233,17 @@ class ConsoleChat:
         if form.intro and only is None:
             self.write(form.intro)
         values = dict(previous or {})
-        for f in form.fields:
-            if only is not None and f.name not in only:
+        fields = [f for f in form.fields if only is None or f.name in only]
+        i = 0
+        while i < len(fields):
+            f = fields[i]
+            if f.follows and not values.get(f.follows):  # belongs to a field left empty: nothing to ask
+                values[f.name] = None
+                i += 1
                 continue
             opt = " (optional, Enter to skip)" if f.optional else ""
             if f.type == "select":
-                choices = "  ".join(f"[{i}] {label}" for i, (_, label) in enumerate(f.options, 1))
+                choices = "  ".join(f"[{n}] {label}" for n, (_, label) in enumerate(f.options, 1))
                 self.write(f"{f.label}{opt}: {choices}")
             else:
                 self.write(f"{f.label}{opt}:" + (f"  ({f.hint})" if f.hint and f.hint != f.label else ""))
@@ -231,9 +251,39 @@ class ConsoleChat:
             if answer is None:
                 return
             answer = answer.strip()
-            if f.type == "select" and answer.isdigit() and 1 <= int(answer) <= len(f.options):
+            word = answer.lower()
+            # The chat's own words work inside every field: nothing typed here is sent until the last field.
+            if word in QUIT:
+                self.write("  · Left the form; nothing from it was sent.")
+                self.quitting = True
+                return
+            if word in ("cancel", "/cancel"):
+                self.write(f"  · Cancelled “{form.title}”: nothing from it was sent.")
+                return
+            if answer.startswith("/as"):
+                self.write(f"  · Left “{form.title}”: nothing from it was sent.")
+                self.switch_to(answer)
+                return
+            if word in ("help", "?"):
+                self.write(f"  · {form.title}: answer each field in turn"
+                           + (f" ({f.hint})" if f.hint else "") + ". Type back for the previous field, cancel to "
+                           "leave the form without sending it, or /quit to leave the chat.")
+                continue
+            if word == "back":
+                while i > 0:
+                    i -= 1
+                    if not (fields[i].follows and not values.get(fields[i].follows)):
+                        break
+                else:
+                    self.write("  · This is the first field; type cancel to leave the form.")
+                continue
+            if f.type == "select" and answer.isdigit():
+                if not 1 <= int(answer) <= len(f.options):
+                    self.write(f"  · there is no choice {answer}; pick 1 to {len(f.options)}")
+                    continue
                 answer = f.options[int(answer) - 1][0]
             values[f.name] = answer or None
+            i += 1
         self._form_values = values
         await self.send(Inbound(actor=self.actor, where=self.where, form_id=form.form_id,
                                 payload=dict(form.payload), values=values))

@@ -50,6 +50,7 @@ from conversations.interaction import (
     SendFile,
     Whisper,
 )
+from conversations.engine import FLOW_ACTION
 from conversations.messages import Form, Message, plain, Text
 from storage.repo import message_refs
 
@@ -105,7 +106,7 @@ class TurnOps:
                     await self.whisper(op.message)
                 elif isinstance(op, OpenForm):
                     await self.open_form(op.form)
-                    replaced = replaced or bool(self.is_invoke and self.source_id)
+                    replaced = replaced or bool(self.is_invoke and self.source_id and not self.opened_from_information())
                 elif isinstance(op, FormErrors):
                     await self.form_errors(op)
                     replaced = True
@@ -123,6 +124,10 @@ class TurnOps:
         note = None
         if self.is_invoke and self.card_response is None and len(self.whispers) == 1:
             note = _text_of(self.whispers.pop())[:500]  # shown to the clicker only, on the card
+        if self.is_invoke and note is None and self.whispers and self.inbound.where.kind != "personal":
+            # Sent privately (Details on a channel card, say): tell the clicker where it went, as forms do.
+            what = self.whispers[0].fallback or _text_of(self.whispers[0])
+            note = f"I sent you “{what[:120]}” in our private chat."
         for n, message in enumerate(self.whispers):
             try:
                 await self.deliver_whisper(message)
@@ -231,12 +236,21 @@ class TurnOps:
             except Exception as e:
                 log.info("Teams: no 1:1 chat for a form (%s); posting it in the thread", e)
             mid = await self.send_here(card, form.title)
-        elif self.is_invoke and self.source_id:
+        elif self.is_invoke and self.source_id and self.opened_from_information():
+            # Opened from an information card (a readiness summary, the owners' question): that card keeps what
+            # it says, and the form comes as a new card below it.
+            mid = await self.send_here(card, form.title)
+            self.whispers.append(Message([Text([f"The form “{form.title}” is below; this card stays as it was."])]))
+        elif self.is_invoke and self.source_id:  # a form that continues in the next one (“add more”)
             await self.replace_source(card)
             mid = self.source_id
         else:
             mid = await self.send_here(card, form.title)
         await self.remember_form(mid, form)
+
+    def opened_from_information(self) -> bool:
+        """A click on an information card (not a question of a conversation, not a form going on)."""
+        return self.inbound.kind == "action" and self.inbound.action != FLOW_ACTION
 
     async def form_errors(self, op: FormErrors) -> None:
         card = render_form(op.form, values=self.inbound.values, errors=op.errors)

@@ -6,7 +6,7 @@ from conversations.engine import Engine
 from conversations.flows import review_cards
 from conversations.flows.reviews import precheck, review_id
 from conversations.interaction import PersonHint
-from conversations.labels import uc_ref
+from conversations.labels import plural, uc_ref
 from conversations.messages import Button, Buttons, Form, FormField, Message, Text
 from conversations.people import parse_person, person_for_hint
 from conversations.reviews import deciding, rules
@@ -26,9 +26,9 @@ def conditions_form(rid: int, ref: str, noted: int = 0) -> Form:
             FormField(f"c{i}_text", f"Condition {noted + i}", type="multiline", optional=optional, max_length=1000,
                       hint="What must be true or done (one gap to close)."),
             FormField(f"c{i}_owner", f"Condition {noted + i}: owner", type="person", optional=optional,
-                      placeholder="name@example.com"),
+                      placeholder="name@example.com", follows=f"c{i}_text" if optional else ""),
             FormField(f"c{i}_due", f"Condition {noted + i}: due date", type="date", optional=optional,
-                      placeholder="2027-03-31"),
+                      placeholder="2027-03-31", follows=f"c{i}_text" if optional else ""),
         ]
     fields.append(FormField("more", "More conditions?", type="select", optional=True, initial="no",
                             options=[("no", "No, that is all"), ("yes", "Yes, add more after these")]))
@@ -97,11 +97,11 @@ async def close_condition(ctx: Ctx, condition_id: int, evidence: str) -> None:
         await review_cards.refresh(acting, c.review_id)
     who = ctx.person.display_name or ctx.person.email or "Someone"
     note = Message([Text([f"{who} closed condition #{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text}\n"
-                          f"Evidence: {evidence}\n{len(left)} open condition(s) left."])])
+                          f"Evidence: {evidence}\n{plural(len(left), 'open condition')} left."])])
     for pid in dict.fromkeys([c.created_by_id, uc.business_owner_id, uc.delivery_owner_id, c.owner_id]):
         if pid and pid != ctx.person.id:
             await acting.notify_person(pid, note, key=f"condition:{c.id}:closed:{pid}", use_case_id=uc.id)
-    more = f" {len(left)} open condition(s) left on {uc_ref(uc)}." if left else \
+    more = f" {plural(len(left), 'open condition')} left on {uc_ref(uc)}." if left else \
         f" {uc_ref(uc)} has no open conditions now."
     ctx.say(f"Closed condition #{c.id}, with your evidence on record.{more}")
 
@@ -124,7 +124,8 @@ def register(engine: Engine) -> None:
     @engine.action("review.conditions")
     async def conditions_button(ctx: Ctx, payload: dict) -> None:
         rid = review_id(payload)
-        _, uc = await precheck(ctx, rid)
+        rr, uc = await precheck(ctx, rid)
+        await deciding.readiness_check(Acting.of(ctx), rr, uc)  # refuse before the form when readiness blocks
         noted = len(await conditions.drafts(ctx.session, rid, ctx.person.id))
         open_form(ctx, conditions_form(rid, uc_ref(uc), noted))
 
@@ -149,7 +150,7 @@ def register(engine: Engine) -> None:
         n = len(drafts) + len(new)
         gname = review_cards.group_name(ctx.policy, rr.group_key)
         extra = "" if result else f" {gname} needs {rr.quorum} approvals in all."
-        ctx.whisper(f"Recorded: you approved {uc_ref(uc)} for {gname} with {n} condition(s); their owners have "
+        ctx.whisper(f"Recorded: you approved {uc_ref(uc)} for {gname} with {plural(n, 'condition')}; their owners have "
                     f"been told.{extra}")
 
     @engine.action("condition.close")
@@ -201,7 +202,19 @@ def register(engine: Engine) -> None:
         if not rows:
             ctx.say("No open conditions: nothing blocks your use cases' next gates.")
             return
-        for c, uc in rows[:20]:
-            ctx.say(Message([Text([f"#{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text} "
-                                   f"(due {c.due_date:%d %b %Y})"]),
-                             Buttons([Button("Close condition", "condition.close", {"c": c.id})])]))
+        # One message, each Close button carrying its condition's number and first words: a number typed in
+        # the local chat, or a button clicked, always means the condition it names.
+        shown = rows[:20]
+        lines = [f"#{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text} (due {c.due_date:%d %b %Y})" for c, uc in shown]
+        more = f"\nand {len(rows) - len(shown)} more" if len(rows) > len(shown) else ""
+        buttons = [numbered_close_button(c) for c, _ in shown]
+        n = len(rows)
+        ctx.say(Message([Text([f"{n} open condition{'s' if n != 1 else ''}:\n" + "\n".join(lines) + more]),
+                         *[Buttons(buttons[i:i + 5]) for i in range(0, len(buttons), 5)]],
+                        fallback=f"{n} open condition{'s' if n != 1 else ''}"))
+
+
+def numbered_close_button(c) -> Button:
+    """“Close #7: Pen test before rollout”: the number and a few words of the condition."""
+    words = c.text if len(c.text) <= 32 else c.text[:31].rstrip() + "…"
+    return Button(f"Close #{c.id}: {words}", "condition.close", {"c": c.id})

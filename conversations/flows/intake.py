@@ -14,7 +14,7 @@ from conversations.messages import Button, Buttons, Context, Facts, Header, Mess
 from conversations.people import person_for_hint
 from conversations.policy.models import Intake, RiskQuestion
 from conversations.rules.tier import tier_for
-from conversations.stepflow import StepFlow
+from conversations.stepflow import FROM_FORM, StepFlow
 from conversations.steps import Step, display_value
 from storage.repo import use_cases
 from storage.tables import Person, UseCase
@@ -146,7 +146,7 @@ class IntakeFlow(StepFlow):
         if errors:
             ctx.form_errors(form, errors)
             return
-        ctx.state.data = {**ctx.state.data, **data}
+        ctx.state.data = {k: v for k, v in {**ctx.state.data, **data}.items() if k != FROM_FORM}
         ctx.state.history = [s.key for s in steps if s.key in data]
         ctx.say(Message([Context("Thanks, I have your form. A couple more things before you submit:")]))
         await self.advance(ctx, after=intake_form.form_steps(steps)[-1].key)

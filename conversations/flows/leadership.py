@@ -8,6 +8,7 @@ clicked, as the review card's Stop does.
 """
 from __future__ import annotations
 
+from conversations import limits
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.labels import parse_uc_id, stage_label, uc_ref
@@ -18,6 +19,7 @@ from storage.repo import reviews
 from storage.tables import UseCase
 
 REASON_MIN = 5
+REASON_MAX = 1500  # as the review forms
 
 
 def check_leader(ctx: Ctx) -> None:
@@ -69,7 +71,7 @@ def match_stage(ctx: Ctx, text: str) -> tuple[str | None, str]:
 
 def reason_form(form_id: str, uc: UseCase, title: str, stages: list[tuple[str, str]] | None = None,
                 reason: str = "") -> Form:
-    fields = [FormField("reason", "Reason", type="multiline", max_length=1500, initial=reason or None,
+    fields = [FormField("reason", "Reason", type="multiline", max_length=REASON_MAX, initial=reason or None,
                         hint="Everyone involved will read it.")]
     if stages is not None:
         fields.insert(0, FormField("stage", "Back to which stage?", type="select", options=stages))
@@ -87,6 +89,7 @@ def stop_form(uc: UseCase, reason: str = "") -> Form:
 
 
 async def pause(ctx: Ctx, uc: UseCase, reason: str) -> None:
+    limits.check_text("The reason", reason, REASON_MAX)
     if uc.status != "active":
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, so it cannot be paused.")
     await lifecycle.change_status(Acting.of(ctx), uc, "pause", reason)
@@ -101,6 +104,7 @@ async def resume(ctx: Ctx, uc: UseCase) -> None:
 
 
 async def stop(ctx: Ctx, uc: UseCase, reason: str) -> None:
+    limits.check_text("The reason", reason, REASON_MAX)
     if uc.status not in ("active", "paused"):
         raise Refusal(f"{uc_ref(uc)} is already {uc.status}.")
     await lifecycle.change_status(Acting.of(ctx), uc, "stop", reason)
@@ -108,6 +112,7 @@ async def stop(ctx: Ctx, uc: UseCase, reason: str) -> None:
 
 
 async def redirect(ctx: Ctx, uc: UseCase, stage: str | None, reason: str) -> None:
+    limits.check_text("The reason", reason, REASON_MAX)
     if uc.status not in ("active", "paused"):
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, so it cannot be redirected.")
     allowed = earlier_stages(ctx, uc)

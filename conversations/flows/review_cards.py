@@ -124,7 +124,7 @@ def card(policy: Policy, d: CardData) -> Message:
     if d.escalated_from is not None:
         note = d.escalation
         reason = (note.data or {}).get("reason", "") if note else ""
-        by = f" by {note.actor_label}" if note and note.actor_id else ""
+        by = f" by {d.name(note.actor_id)}" if note and note.actor_id else ""  # their name, not their email
         intro = (f"Escalated to {gname} from {group_name(policy, d.escalated_from.group_key)}{by}"
                  + (f" because: {clip(reason, 300)}" if reason else "") + f". {uc_ref(uc)} asks to move {move}.")
     blocks.append(Text([intro]))
@@ -157,7 +157,12 @@ def card(policy: Policy, d: CardData) -> Message:
     changed = review_changes.text(policy, d) if rr.status in rules.OPEN else None
     if changed:
         blocks.append(Text([changed]))
-    if d.needs_conditions and rr.status in rules.OPEN:
+    if d.readiness_blockers and rr.status in rules.OPEN:
+        blocks.append(Text(["⚠ Readiness no longer meets this gate's rules, so it cannot be approved now:\n"
+                            + "\n".join(f"• {clip(x, 300)}" for x in d.readiness_blockers[:5])
+                            + "\nAsk the owners for more information (they can close the gaps and score again), "
+                              "or stop it."]))
+    elif d.needs_conditions and rr.status in rules.OPEN:
         blocks.append(Context("Readiness is in a band that passes only with conditions: approve with "
                               "conditions naming the gaps to close."))
     for info in d.infos:
@@ -194,10 +199,11 @@ def _buttons(policy: Policy, d: CardData) -> list:
     out = []
     if rr.status in rules.OPEN and uc.status == "active":
         row = []
-        if not d.needs_conditions:
+        if not d.needs_conditions and not d.readiness_blockers:
             row.append(Button("Approve", "review.approve", r, style="primary"))
-        row += [Button("Approve with conditions", "review.conditions", r),
-                Button("Ask for more information", "review.info", r)]
+        if not d.readiness_blockers:
+            row.append(Button("Approve with conditions", "review.conditions", r))
+        row.append(Button("Ask for more information", "review.info", r))
         group = policy.review.group(rr.group_key) if rr.group_key in {g.key for g in policy.review.groups} else None
         if group is not None and group.escalates_to:
             row.append(Button("Escalate", "review.escalate", r))

@@ -1,4 +1,4 @@
-"""The "Changed since you last looked" block of a review card: what happened to the use case since the group's
+"""The "Changed since <group> last looked" block of a review card: what happened to the use case since the group's
 last look (a member opened the details, decided, or asked a question), on this gate or an earlier one.
 
 Edits of the facts (before → after), re-scores (grouped per instrument), scorecards completed, risks added or
@@ -139,12 +139,16 @@ def text(policy: Policy, d: CardData) -> str | None:
     rows = lines(policy, d)
     if not rows:
         return None
+    from conversations.flows.review_cards import group_name
+
+    # The card is shared by the whole channel: it says whose look it counts from (the group's), not "you".
+    gname = group_name(policy, d.rr.group_key)
     look = d.last_look
     if look is not None and look.action == "review.requested":  # nobody in the group has looked yet
-        since = f" (the review was sent to you on {when(look.at)})"
+        since = f" (the review was sent to {gname} on {when(look.at)})"
     else:
         since = f" (on {when(look.at)})" if look is not None else ""
     more = len(rows) - SHOWN
-    head = f"Changed since you last looked{since}:"
+    head = f"Changed since {gname} last looked{since}:"
     body = "\n".join(f"• {r}" for r in rows[-SHOWN:])
     return head + "\n" + body + (f"\n…and {more} earlier change{'s' if more != 1 else ''}" if more > 0 else "")

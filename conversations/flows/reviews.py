@@ -7,7 +7,7 @@ from conversations import absence, access
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import review_cards
-from conversations.labels import uc_ref
+from conversations.labels import plural, uc_ref
 from conversations.messages import Button, Buttons, Form, FormField, Header, Message, Text
 from conversations.reviews import deciding, questions, rules, tiering
 from conversations.reviews.acting import Acting, clicker, form_errors, open_form
@@ -279,7 +279,7 @@ async def show_my_reviews(ctx: Ctx) -> None:
         return
     ctx.say(Message([Header(f"Waiting for {names}"[:150]), Text(["\n".join(lines[:20])]),
                      *[Buttons(buttons[i:i + 5]) for i in range(0, min(len(buttons), 20), 5)]],
-                    fallback=f"{len(lines)} review(s) waiting for {names}"))
+                    fallback=f"{plural(len(lines), 'review')} waiting for {names}"))
 
 
 async def show_card(ctx: Ctx, rid: int) -> None:

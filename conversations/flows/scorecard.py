@@ -8,7 +8,7 @@ its use case and re-checks that the clicker is an owner.
 """
 from __future__ import annotations
 
-from conversations import access
+from conversations import access, readiness_drops
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import scorecard_typed as typed
@@ -188,6 +188,10 @@ async def save(ctx: Ctx, t: repo.ClickTarget, key: str, value: int) -> Message:
     answered.add(key)
     complete = len(answered) == len(keys)
     newly_complete = complete and t.status != repo.COMPLETE
+    before = None
+    if complete and t.instrument == scoring.READINESS:  # a re-score: compared with what it replaces
+        before = await readiness_drops.before_values(ctx, t.scorecard_id, t.use_case_id, t.attempt,
+                                                     t.status == repo.COMPLETE)
     await repo.save_answer(ctx.session, scorecard_id=t.scorecard_id, item_key=key, value=value,
                            person_id=ctx.person.id, at=ctx.now)
     await repo.set_progress(ctx.session, t.scorecard_id, answered=len(answered), at=ctx.now,
@@ -200,7 +204,11 @@ async def save(ctx: Ctx, t: repo.ClickTarget, key: str, value: int) -> Message:
         uc = await use_cases.get(ctx.session, t.use_case_id)
         if newly_complete:
             await _audit_completed(ctx, t)
-        return await summary_view(ctx, uc, t.scorecard_id)
+        note = ""
+        if t.instrument == scoring.READINESS:
+            note = await readiness_drops.after_rescore(ctx, uc, t.scorecard_id, before)
+            await readiness_drops.refresh_reviews(ctx, uc)
+        return await summary_view(ctx, uc, t.scorecard_id, note=note)
     nxt = views.next_unanswered(keys, answered, after=key)
     return views.question(ctx.policy, instrument_key=t.instrument, sc_id=t.scorecard_id, uc_id=t.use_case_id,
                           title=t.title, item_key=nxt, answered=len(answered))

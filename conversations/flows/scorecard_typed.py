@@ -15,6 +15,7 @@ from conversations.context import Ctx, Refusal
 from conversations.messages import Message, Text
 from conversations.people import user_key
 from conversations.rules import scoring
+from conversations.steps import looks_numeric
 from storage.repo import instruments as repo
 from storage.repo import states
 
@@ -110,6 +111,9 @@ class ScorecardWords:
             return
         if current is None:  # a finished scorecard: nothing more to say about it here
             return await self._elsewhere(ctx, text)
+        if looks_numeric(word):
+            ctx.say(self._range_text(ctx, t.instrument, current, word))
+            return
         ctx.say(f"I did not understand that. Click a score on UC-{t.use_case_id}'s scorecard, or type back, skip, "
                 "help or cancel (every answer so far is kept).")
 
@@ -140,9 +144,26 @@ class ScorecardWords:
 
     def _typed_value(self, ctx: Ctx, instrument: str, word: str) -> int | None:
         options = scoring.scale(ctx.policy, instrument)
+        if word.isdigit() and not scoring.is_checklist(instrument):  # a score is its own value, never an index
+            return int(word) if any(v == int(word) for v, _ in options) else None
         if word.isdigit() and 1 <= int(word) <= len(options):
             return options[int(word) - 1][0]
         return next((v for v, label in options if label.lower() == word), None)
+
+    def _range_text(self, ctx: Ctx, instrument: str, key: str, word: str) -> str:
+        """A typed number that is not a valid answer: name the valid range (nothing was saved)."""
+        from conversations.flows.scorecard_views import item_name
+
+        name = item_name(ctx.policy, instrument, key)
+        options = scoring.scale(ctx.policy, instrument)
+        if scoring.is_checklist(instrument):
+            choices = " or ".join(f"{i} ({label})" for i, (_, label) in enumerate(options, 1))
+            return f"“{word}” is not an answer for {name}: please pick {choices}. Nothing was saved."
+        inst = scoring.instrument(ctx.policy, instrument)
+        lo, hi = inst.scale_min, inst.scale_max
+        return (f"“{word}” is not a score for {name}: please pick a whole number from {lo} to {hi} "
+                f"({lo} {inst.scale_labels.get(lo, '')} … {hi} {inst.scale_labels.get(hi, '')}). Nothing was saved. "
+                "Type help for what each score means.")
 
     async def _show(self, ctx: Ctx, t, sc, key: str) -> None:
         from conversations.flows import scorecard as flow

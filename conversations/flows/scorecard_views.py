@@ -96,7 +96,8 @@ def question(policy: Policy, *, instrument_key: str, sc_id: int, uc_id: int, tit
     nav.append(Button("Review answers", "scorecard.review", {"sc": sc_id}))
     nav.append(Button("Pause", "scorecard.pause", {"sc": sc_id}))
     blocks.append(Buttons(nav))
-    return Message(blocks, fallback=f"{progress(policy, instrument_key, answered)}: {item.name}. {item.question}")
+    return Message(blocks, fallback=f"{progress(policy, instrument_key, answered)}: {item.name}. {item.question}",
+                   expects="score")
 
 
 def paused(policy: Policy, *, instrument_key: str, sc_id: int, uc_id: int, answered: int) -> Message:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from conversations.context import Ctx
 from conversations.engine import Engine
 from conversations.messages import Button, Buttons, Context, Header, Message, Text
+from conversations.stepflow import FROM_FORM
 
 
 def register(engine: Engine) -> None:
@@ -23,6 +24,7 @@ def register(engine: Engine) -> None:
     async def propose_form(ctx: Ctx, payload: dict) -> None:
         """Straight to the one-screen form (the Slack shortcut / Teams menu entry)."""
         await ctx.start_flow("intake")
+        ctx.state.data = {**ctx.state.data, FROM_FORM: True}  # if the form is left, chat says a draft continues
         flow = ctx.engine.flows["intake"]
         form = flow.build_form(ctx)
         ctx.ops.clear()

@@ -5,7 +5,7 @@ to the people involved, their reviewers and leadership).
 """
 from __future__ import annotations
 
-from conversations import absence, access, gate_facts
+from conversations import absence, access, gate_facts, readiness_drops
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import incident_cards, kpi_views
@@ -96,7 +96,8 @@ async def use_case_status(ctx: Ctx, uc: UseCase) -> views.UseCaseStatus:
         linked=await linked_text(ctx, uc), contributors=[names[p] for p in contributors if p in names],
         is_owner=access.is_owner(ctx.person, uc), may_report=uc.stage in LIVE_STAGES and uc.status == "active",
         may_lift_limit=bool(uc.scope_limit) and in_groups(ctx, policy.incidents.rollback_groups),
-        today=ctx.now.date())
+        today=ctx.now.date(),
+        readiness_drop=[m.what for m in readiness_drops.standing_blockers(policy, uc, facts)])
 
 
 async def linked_text(ctx: Ctx, uc: UseCase) -> str:

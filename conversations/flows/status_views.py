@@ -131,6 +131,8 @@ class UseCaseStatus:
     may_report: bool = False  # live: an incident can be reported on it
     may_lift_limit: bool = False  # limited, and the viewer may lift the limit
     today: date | None = None
+    # What the latest readiness scorecard breaks of the rules the current stage was reached under.
+    readiness_drop: list[str] = field(default_factory=list)
 
 
 def use_case_message(policy: Policy, s: UseCaseStatus, risk_line) -> Message:
@@ -159,6 +161,10 @@ def use_case_message(policy: Policy, s: UseCaseStatus, risk_line) -> Message:
     scores = score_facts(policy, s.facts, s.started)
     blocks.append(Divider())
     blocks.append(Facts(scores) if scores else Context("No scorecard started yet."))
+    if s.readiness_drop:
+        blocks.append(Text([f"⚠ Readiness dropped after the gate to {stage_label(policy, uc.stage)} passed: the "
+                            "latest scorecard no longer meets the readiness rules.\n"
+                            + "\n".join(f"• {clip(r, 300)}" for r in s.readiness_drop[:MAX_LIST])]))
     if s.open_risks:
         lines = [risk_line(r) for r in s.risks]
         hidden = more(s.open_risks - len(s.risks))
@@ -178,7 +184,7 @@ def use_case_message(policy: Policy, s: UseCaseStatus, risk_line) -> Message:
         lines = []
         for c in s.conditions[:MAX_LIST]:
             overdue = " (overdue)" if s.today and c.due_date < s.today else ""
-            lines.append(f"• {clip(c.text, 160)} · {name(c.owner_id)} · due {day(c.due_date)}{overdue}")
+            lines.append(f"• #{c.id} {clip(c.text, 160)} · {name(c.owner_id)} · due {day(c.due_date)}{overdue}")
         hidden = more(len(s.conditions) - MAX_LIST)
         blocks.append(Text(["Open conditions:\n" + "\n".join(lines) + (f"\n{hidden}" if hidden else "")]))
     if s.kpi_blocks:

@@ -55,6 +55,8 @@ class CardData:
             return self.name(decision.person_id)
         member = self.people.get(decision.person_id)
         return f"{self.name(by)} for {(member.email if member else None) or self.name(decision.person_id)} (away)"
+    # What the latest readiness scorecard breaks of the gate's readiness rules (a re-score during the review).
+    readiness_blockers: list[str] = field(default_factory=list)
 
     def name(self, person_id: int | None) -> str:
         p = self.people.get(person_id) if person_id else None
@@ -77,6 +79,18 @@ async def needs_conditions(session: AsyncSession, policy: Policy, uc: UseCase) -
         return False
     _gate, check = await gate_facts.next_gate_check(session, policy, uc)
     return bool(check is not None and getattr(check, "needs_conditions", False))
+
+
+async def gate_state(session: AsyncSession, policy: Policy, uc: UseCase) -> tuple[bool, list[str]]:
+    """Whether the gate under review passes only with conditions, and what of its readiness rules the latest
+    scorecard breaks."""
+    from conversations import gate_facts
+    from conversations.rules.gates import READINESS_RULES
+
+    _gate, check = await gate_facts.next_gate_check(session, policy, uc)
+    if check is None:
+        return False, []
+    return check.needs_conditions, [m.what for m in check.missing if m.key in READINESS_RULES]
 
 
 async def load(session: AsyncSession, policy: Policy, review_id: int,
@@ -103,7 +117,10 @@ async def load(session: AsyncSession, policy: Policy, review_id: int,
         data.escalated_to = later[0] if later else None
     if gate.status == "pending" and gate.from_stage == uc.stage:
         known = (known_needs_conditions or {}).get(uc.id)
-        data.needs_conditions = known if known is not None else await needs_conditions(session, policy, uc)
+        if known is not None:  # this turn's approval already checked the gate (and found no readiness blocker)
+            data.needs_conditions = known
+        else:
+            data.needs_conditions, data.readiness_blockers = await gate_state(session, policy, uc)
     ids = {uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id, uc.sponsor_id}
     ids |= {d.person_id for d in data.decisions}
     data.stand_ins = {k: v.by_person_id for k, v in (await absences.delegated_for_reviews(session, [rr.id])).items()}
@@ -113,6 +130,8 @@ async def load(session: AsyncSession, policy: Policy, review_id: int,
     ids |= {c.closed_by_id for c in data.own_conditions}
     ids |= {r.owner_id for r in data.risks}
     ids |= {e.actor_id for e in data.changes}
+    if data.escalation is not None and data.escalation.actor_id:
+        ids.add(data.escalation.actor_id)
     ids |= {(e.data or {}).get(k) for e in data.changes for k in ("owner", "owner_id")
             if isinstance((e.data or {}).get(k), int)}
     data.people = await people.get_many(session, [i for i in ids if i])

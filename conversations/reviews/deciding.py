@@ -14,7 +14,7 @@ from datetime import date
 
 from conversations import absence
 from conversations.context import Refusal
-from conversations.labels import uc_ref
+from conversations.labels import plural, uc_ref
 from conversations.messages import Button, Buttons, Header, Message, Text
 from conversations.policy import Policy
 from conversations.reviews import gating, lifecycle, rules
@@ -54,7 +54,9 @@ async def closed_text(acting: Acting, rr: ReviewRequest) -> str:
     at = when(rr.decided_at)
     if rr.status == rules.ESCALATED:
         note = await reviews.escalation_note(acting.session, rr.id)
-        by = f" by {note.actor_label}" if note is not None and note.actor_id else " automatically"
+        escalator = await people.get(acting.session, note.actor_id) if note is not None and note.actor_id else None
+        by = (f" by {escalator.display_name or escalator.email}" if escalator is not None else
+              f" by {note.actor_label}" if note is not None and note.actor_id else " automatically")
         return f"This review was already escalated{by} at {at}; the decision now lies with the next level."
     if rr.status == rules.CANCELLED:
         return f"This review was cancelled at {at}, so it no longer takes decisions."
@@ -89,6 +91,10 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
     if decision == rules.ESCALATE and not acting.policy.review.group(rr.group_key).escalates_to:
         raise Refusal("This group is the last level of decision rights, so there is nowhere to escalate to. "
                       "Please approve, approve with conditions, or stop it.")
+    if decision in (rules.APPROVE, rules.APPROVE_WITH_CONDITIONS):
+        check = await readiness_check(acting, rr, uc)
+        if decision == rules.APPROVE and check is not None:
+            needs_conditions = check.needs_conditions
     if decision == rules.APPROVE:
         if needs_conditions is None:
             from conversations.reviews.card_data import needs_conditions as needs
@@ -110,7 +116,7 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
             raise Refusal(f"A decision {stand_in.note} was already recorded at {when(mine.at)} "
                           f"({WORDS.get(mine.decision, mine.decision)}); it counts once.")
         raise Refusal(f"You already {WORDS.get(mine.decision, mine.decision)} this review at {when(mine.at)}; "
-                      f"it counts once and needs {rr.quorum - 1} more member(s) of the group.")
+                      f"it counts once and needs {plural(rr.quorum - 1, 'more member')} of the group.")
     votes = [rules.Vote(d.person_id, d.decision) for d in existing] + [rules.Vote(clicker.person_id, decision)]
     result = rules.group_result(votes, rr.quorum)
     if result is not None:
@@ -150,6 +156,30 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
         await tell_condition_owner(acting, uc, c)
     await after_decision(acting, rr, uc, decision, result, reason)
     return result
+
+
+async def readiness_check(acting: Acting, rr: ReviewRequest, uc: UseCase):
+    """The gate's check on the latest scorecard, for an approval; refuses when the readiness rules block it.
+
+    The rules were checked when the owners asked for the gate, but a re-score since then can lower readiness:
+    an approval never lets a weak, low, hard-gate-failing or unreviewed-at-1 use case through.
+    Returns None when the gate does not apply the readiness rules (or is not the use case's next gate).
+    """
+    from conversations import gate_facts
+    from conversations.rules.gates import check_gate, readiness_blockers, readiness_gate
+
+    gr = await reviews.get_gate(acting.session, rr.gate_request_id)
+    gate = acting.policy.gate_from(gr.from_stage) if gr is not None and gr.from_stage == uc.stage else None
+    if not readiness_gate(gate):
+        return None
+    facts = await gate_facts.gather(acting.session, acting.policy, uc)
+    blockers = readiness_blockers(acting.policy, gate, facts)
+    if blockers:
+        lines = "\n".join(f"• {m.what}" for m in blockers)
+        raise Refusal(f"{uc_ref(uc)} cannot pass this gate now: its latest readiness scorecard does not meet the "
+                      f"readiness rules.\n{lines}\nNothing was recorded. Ask the owners for more information "
+                      "(they can close the gaps and score again), or stop it.")
+    return check_gate(acting.policy, gate, facts)
 
 
 async def after_decision(acting: Acting, rr: ReviewRequest, uc: UseCase, decision: str, result: str | None,

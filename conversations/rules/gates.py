@@ -290,6 +290,27 @@ INSTRUMENT_FOR = {
 }
 
 
+# The readiness rules: the policy names them at every gate from pilot -> controlled rollout onwards.
+READINESS_RULES: tuple[str, ...] = ("readiness_complete", "readiness_band_ok", "hard_gates_ok",
+                                    "areas_at_one_reviewed")
+
+
+def readiness_gate(gate: Gate | None) -> bool:
+    """Whether the gate applies the readiness rules (the policy requires at least one of them)."""
+    return gate is not None and any(k in gate.requires for k in READINESS_RULES)
+
+
+def readiness_blockers(policy: Policy, gate: Gate, facts: GateFacts) -> list[Missing]:
+    """The readiness rules of `gate` that the latest scorecard breaks (re-checked when a reviewer approves)."""
+    out: list[Missing] = []
+    for key in READINESS_RULES:
+        if key in gate.requires:
+            m = CHECKS[key](policy, facts)
+            if m is not None:
+                out.append(m)
+    return out
+
+
 def check_gate(policy: Policy, gate: Gate, facts: GateFacts) -> GateCheck:
     """Every precondition of `gate` that does not hold, in the policy's order."""
     missing: list[Missing] = []

@@ -202,6 +202,15 @@ def _readiness(policy: Policy, d: DigestData) -> Text:
     lines = [f"Pilots and controlled rollouts with a readiness scorecard: {r.get('scored', 0)} of {pool}",
              f"Bands: {bands}", f"Failing a hard gate (an area below {policy.readiness.hard_gate_min}): "
                                 f"{r.get('hard_gate_fail', 0)}"]
+    count, rows = d.readiness_drops
+    if count:
+        lines.append(f"Readiness dropped after a passed gate: {count}")
+        bands = {b.key: b.label.lower() for b in policy.readiness.bands}
+        for uc_id, title, stage, total, band, before_total, before_band in rows:
+            was = f" (was {before_total}, {bands.get(before_band, before_band)})" if before_total is not None else ""
+            lines.append(f"• {_uc(uc_id, title)}: {stage_label(policy, stage)}, now {total} "
+                         f"({bands.get(band, band)}){was}")
+        lines += _more(count, len(rows))
     return _section("Readiness to scale", lines)
 
 

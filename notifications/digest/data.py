@@ -17,6 +17,7 @@ from storage.repo import digest as q
 from storage.repo import digest_history as history_repo
 from storage.repo import kpis as kpi_repo
 from storage.repo import regulation as regulation_repo
+from storage.repo import readiness_drops as drops_repo
 
 STALL_DAYS = 30  # no stage change for this long counts as stalled (exploration to scale decision)
 LOW_CAPACITY_AT_MOST = 2  # readiness "delivery capacity" at 2 (major gaps) or below is resourcing pressure
@@ -66,6 +67,8 @@ class DigestData:
     capacity: tuple[int, list] = (0, [])
     incidents: list[tuple] = field(default_factory=list)
     flagged_kpis: list = field(default_factory=list)  # the top N flagged KPIs (storage.repo.kpis.FlaggedKpi)
+    # Readiness drops after a passed gate, this period: (count, rows of storage.repo.readiness_drops.since)
+    readiness_drops: tuple[int, list] = (0, [])
     next_counts: dict[str, int] = field(default_factory=dict)
     next_items: list[tuple] = field(default_factory=list)
     # Open reviews nobody can decide: (count, [(review id, use case id, title, group, reason)]).
@@ -160,6 +163,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
             "low": run(q.low_scores, list(READINESS_STAGES), CAPACITY_ITEM, LOW_CAPACITY_AT_MOST, n, v),
             "incidents": run(q.open_incidents, [s.key for s in policy.incidents.severities], n, v),
             "flagged_kpis": run(_flagged, n, v, today),
+            "readiness_drops": run(drops_repo.since, t.since, n, v),
             "next": run(q.due_before, t.now, t.next_at, today, until_day, n, v),
             "undecidable": run(undecidable_reviews, policy, n, v),
             "ai_act": run(regulation_repo.digest_summary, n, v),
@@ -178,7 +182,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
     for v in lists:
         d = replace(base, visible=v)
         for name in ("risks", "value", "recent_moves", "stalled", "overdue", "gates_stopped", "conditions", "limbo",
-                     "decisions", "incidents", "flagged_kpis", "undecidable", "ai_act"):
+                     "decisions", "incidents", "flagged_kpis", "undecidable", "ai_act", "readiness_drops"):
             setattr(d, name, done[(v, name)])
         d.capacity = (base.readiness.get("low_item", 0), done[(v, "low")])
         d.next_counts, items = done[(v, "next")]

@@ -73,7 +73,7 @@ COLUMNS: list[Column] = [
     Column("days_in_stage", False, doc="whole days since it entered its stage, at generated_at"),
     Column("time_to_value_days", False, doc="whole days from created_at to value_reached_at"),
     # format version 2
-    Column("next_gate_to", False, doc="the stage its next gate leads to (blank at the last stage)"),
+    Column("next_gate_to", False, doc="the stage its next gate leads to (blank at the last stage, and once stopped or withdrawn)"),
     Column("next_gate_missing", False, doc="that gate's preconditions not yet met, by key, separated by ';' "
                                            "(blank when it may ask for the review)"),
     Column("open_incidents_by_severity", False, doc="open incidents per policy severity, as key:count separated "

@@ -57,7 +57,8 @@ def facts(policy: Policy, b: Bundle) -> GateFacts:
 
 def next_gate(policy: Policy, b: Bundle) -> dict[str, Any]:
     """The record's "gate": where the next gate leads, whether its preconditions hold, and each one missing."""
-    gate = policy.gate_from(b.uc["stage"])
+    # A stopped or withdrawn use case has no next gate, whatever stage it stopped in.
+    gate = None if b.uc.get("status") in ("stopped", "withdrawn") else policy.gate_from(b.uc["stage"])
     if gate is None:
         return {"to_stage": None, "ready": None, "needs_conditions": False, "missing": []}
     check: GateCheck = check_gate(policy, gate, facts(policy, b))

@@ -15,6 +15,7 @@ from storage.tables.operations import Incident, Kpi, KpiValue
 from storage.tables.people import PlatformIdentity, Person
 from storage.tables.people_status import Absence, DelegatedDecision, Leaver
 from storage.tables.regulation import AiActObligation
+from storage.tables.readiness import ReadinessDrop
 from storage.tables.reviews import (
     Condition,
     GateRequest,
@@ -30,8 +31,8 @@ from storage.tables.use_cases import StageChange, UseCase, UseCaseContributor
 __all__ = [
     "Absence", "AiActObligation", "AuditEntry", "AuditHead", "Condition", "ConversationRef", "ConversationState",
     "DelegatedDecision", "DigestRun", "GateRequest", "Incident", "InfoRequest", "Kpi", "KpiValue", "Leaver",
-    "MessageRef", "Outbox", "Person",
-    "PlatformIdentity", "ProcessedEvent", "ReviewDecision", "ReviewGroupChannel", "ReviewGroupMember",
-    "ReviewGroupRow", "ReviewGroupSetting", "ReviewRequest", "RiskEntry", "Scorecard", "ScorecardAnswer", "Snooze",
+    "MessageRef", "Outbox", "Person", "PlatformIdentity", "ProcessedEvent", "ReadinessDrop", "ReviewDecision",
+    "ReviewGroupChannel", "ReviewGroupMember", "ReviewGroupRow", "ReviewGroupSetting", "ReviewRequest", "RiskEntry",
+    "Scorecard", "ScorecardAnswer", "Snooze",
     "StageChange", "UseCase", "UseCaseContributor",
 ]

@@ -27,8 +27,12 @@ async def _scorecard(s, uc: UseCase, instrument: str, values: dict[str, int], no
     await s.flush()
 
 
-async def make_ready(s, policy: Policy, uc: UseCase, now: datetime, *, readiness: int = 5) -> None:
-    """Supply what the gate out of the use case's current stage needs (the default policy's preconditions)."""
+async def make_ready(s, policy: Policy, uc: UseCase, now: datetime, *, readiness: int | None = None) -> None:
+    """Supply what the gate out of the use case's current stage needs (the default policy's preconditions).
+
+    The readiness rules hold at every gate from the pilot on: a use case with no readiness scorecard gets one
+    (all areas at `readiness`, 5 unless given); at later stages `readiness` given re-scores it (a new attempt).
+    """
     await s.refresh(uc)
     if uc.stage == "exploration":
         await _scorecard(s, uc, "pilot_selection", {i.key: 3 for i in policy.pilot_selection.items}, now)
@@ -36,13 +40,14 @@ async def make_ready(s, policy: Policy, uc: UseCase, now: datetime, *, readiness
                         likelihood="medium", impact="high", owner_id=uc.delivery_owner_id, status="open",
                         created_by_id=uc.business_owner_id, created_at=now, updated_at=now))
     elif uc.stage == "pilot":
-        await _scorecard(s, uc, "readiness", {i.key: readiness for i in policy.readiness.items}, now)
+        await _scorecard(s, uc, "readiness", {i.key: readiness or 5 for i in policy.readiness.items}, now)
         uc.risk_reviewed_at = now
-    elif uc.stage == "controlled_rollout":
+    elif uc.stage in ("controlled_rollout", "scale_decision"):
         scored = (await s.execute(select(Scorecard).where(Scorecard.use_case_id == uc.id,
                                                           Scorecard.instrument == "readiness"))).first()
-        if scored is None:  # created at this stage by a factory: the hard gates read the readiness scores
-            await _scorecard(s, uc, "readiness", {i.key: readiness for i in policy.readiness.items}, now)
+        if scored is None or readiness is not None:  # created at this stage by a factory, or re-scored
+            await _scorecard(s, uc, "readiness", {i.key: readiness or 5 for i in policy.readiness.items}, now)
+    if uc.stage == "controlled_rollout":
         await _scorecard(s, uc, "rollout_checklist", {i.key: 1 for i in policy.rollout_checklist.items}, now)
         if uc.vendor_involved:
             await _scorecard(s, uc, "vendor_checklist", {i.key: 1 for i in policy.vendor_checklist.items}, now)

@@ -11,6 +11,8 @@ fact lists and texts are trimmed ("… and N more"), then buttons and parts left
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from typing import Any
 
 from bot.teams.cards.escape import md, plain, safe_url
@@ -91,6 +93,25 @@ def action_sets(buttons: list[Button]) -> list[dict]:
     return [{"type": "ActionSet", "actions": [action(b) for b in row]} for row in rows if row]
 
 
+LONG_LABEL = 40  # Teams cuts a button's title at about this length: longer choices are written out in full
+
+
+def short(button: Button) -> Button:
+    """A button whose label Teams would cut: its first words, the full text being in the card body."""
+    if len(button.label) <= LONG_LABEL or button.url:
+        return button
+    cut = button.label[:LONG_LABEL - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    return replace(button, label=cut + "…")
+
+
+def long_labels(buttons: list[Button]) -> list[dict]:
+    """The full text of each choice too long for its button (it may set a risk tier: nothing may be cut)."""
+    full = [b.label for b in buttons if len(b.label) > LONG_LABEL and not b.url]
+    if not full:
+        return []
+    return [text_block("\n".join(f"- {md(label)}" for label in full))]
+
+
 def body_of(message: Message) -> list[dict]:
     body: list[dict] = []
     separate = False
@@ -104,7 +125,7 @@ def body_of(message: Message) -> list[dict]:
             elements = [{"type": "FactSet", "facts": [{"title": md(k), "value": md(v)} for k, v in b.items]}] \
                 if b.items else []
         elif isinstance(b, Buttons):
-            elements = action_sets(b.buttons)
+            elements = long_labels(b.buttons) + action_sets([short(x) for x in b.buttons])
         elif isinstance(b, Context):
             elements = [text_block(md(b.text), size="Small", isSubtle=True)]
         elif isinstance(b, Divider):
