@@ -75,7 +75,7 @@ async def test_slack_high_risk_deployer_through_the_modal_then_the_dm(world: Sla
 
 async def test_slack_prohibited_reaches_the_legal_channel(world: SlackWorld):
     await slack_form(world, PERSONAL)
-    await world.click(ZOE, "Scores people on their social behaviour")
+    await world.click(ZOE, "Scores people on their social")
     await world.click(ZOE, "None of these")
     await world.click(ZOE, "That tier is right")
     await world.click(ZOE, "Submit the idea", world.last(dm_channel(ZOE), with_button="Submit the idea"))
@@ -97,7 +97,7 @@ async def test_teams_transparency_deployer_in_personal_chat(teams: TeamsAiom):
     await chat.say("bob.delivery@example.com")
     await chat.click("Skip")
     for label in ("Public information", "Customers or the public", "It helps a person who then decides",
-                  "No third party is involved", "No", "The whole organisation or people outside it"):
+                  "No third party is involved", "No", "The whole organisation or people"):
         r = await chat.click(label)
     assert "Does it do any of these?" in r.text
     r = await chat.click("People talk or write to it directly")
@@ -118,13 +118,13 @@ LEGAL = "19:legal@thread.tacv2"
 PERSONAL_LABELS = ["Personal data about people", "Only our own staff", "It recommends decisions about people",
                    "No third party is involved", "No", "A department"]
 PUBLIC_LABELS = ["Public information", "Customers or the public", "It helps a person who then decides",
-                 "No third party is involved", "No", "The whole organisation or people outside it"]
+                 "No third party is involved", "No", "The whole organisation or people"]
 DEPLOYER = "We use a system someone else provides"
 LABEL_PATHS = {
     "minimal": (PERSONAL_LABELS, ["None of these", "None of these"], ""),
     "transparency": (PUBLIC_LABELS, ["People talk or write to it directly", DEPLOYER], "deployer"),
     "high_risk": (PERSONAL_LABELS, ["None of these", "Employment", "None of these", DEPLOYER], "deployer"),
-    "prohibited": (PERSONAL_LABELS, ["Scores people on their social behaviour", "None of these"], ""),
+    "prohibited": (PERSONAL_LABELS, ["Scores people on their social", "None of these"], ""),
 }
 EXPECT_TEXT = {"minimal": "Minimal risk", "transparency": "Transparency obligations · deployer",
                "high_risk": "High-risk · deployer", "prohibited": "Prohibited practice"}
