@@ -6,6 +6,7 @@ from typing import Any
 
 from conversations.context import Ctx
 from conversations.flows import intake_form
+from conversations import similar_search
 from conversations.flows import intake_similar as similar
 from conversations.interaction import PersonHint
 from conversations.labels import uc_ref
@@ -13,7 +14,7 @@ from conversations.messages import Button, Buttons, Context, Facts, Header, Mess
 from conversations.people import person_for_hint
 from conversations.policy.models import Intake, RiskQuestion
 from conversations.rules.tier import tier_for
-from conversations.stepflow import StepFlow
+from conversations.stepflow import SUMMARY, StepFlow
 from conversations.steps import Step, display_value
 from storage.repo import use_cases
 from storage.tables import Person, UseCase
@@ -71,6 +72,10 @@ class IntakeFlow(StepFlow):
             Step("outcome", "Outcome statement",
                  "In one sentence: what will be better, measured how, and with which control in place?",
                  hint=p.outcome_hint, coach=coach_outcome, min_len=10),
+            # Right after title, problem and outcome: a proposer learns about a pilot they would duplicate
+            # before answering the rest.
+            Step("similar", "Similar ideas", similar.question, kind="choice", internal=True,
+                 prepare=similar.find, choices=similar.choices),
             Step("value_stream", "Process / value stream", "Which process or value stream does it touch?",
                  hint="For example: claims handling, month-end close, customer onboarding"),
             Step("theme", "Strategic theme", "Which strategic theme does it serve best?", kind="choice",
@@ -108,16 +113,23 @@ class IntakeFlow(StepFlow):
             Step("tier_justification", "Why a different tier",
                  "Please explain why. The risk reviewers will see this and decide whether to accept it.",
                  when=lambda d: d.get("tier_choice") == "change", min_len=10),
-            Step("similar", "Similar ideas", similar.question, kind="choice", internal=True,
-                 prepare=similar.find, choices=similar.choices),
         ]
         return base + risk + tail
+
+    async def after_answer(self, ctx: Ctx, step: Step, value: Any) -> None:
+        if step.key != "similar":
+            return
+        await similar.record_answer(ctx, ctx.state.data)
+        if similar.joining(ctx.state.data):  # joining an existing idea needs none of the other answers
+            await self.ask(ctx, SUMMARY)
 
     def submit_text(self, ctx: Ctx) -> str:
         return similar.submit_label(ctx.state.data) or self.submit_label
 
     def summary_extra(self, ctx: Ctx) -> list:
         d = ctx.state.data
+        if similar.joining(d):
+            return [Context(similar.summary_line(d))]
         result = self.tier(ctx)
         why = "; ".join(f"{q} → {a}" for q, a in result.reasons) or "no answer raised it"
         lines = [f"Risk tier: {result.tier} ({why})."]
@@ -145,7 +157,9 @@ class IntakeFlow(StepFlow):
         ctx.state.data = {**ctx.state.data, **data}
         ctx.state.history = [s.key for s in steps if s.key in data]
         ctx.say(Message([Context("Thanks, I have your form. A couple more things before you submit:")]))
-        await self.advance(ctx, after=intake_form.form_steps(steps)[-1].key)
+        # From just after the outcome: the similar ideas, then whatever the form did not ask (the tier).
+        ctx.state.data = {**ctx.state.data, "_return": True}
+        await self.advance(ctx, after="outcome")
 
     async def submit(self, ctx: Ctx) -> None:
         d = ctx.state.data
@@ -180,6 +194,7 @@ class IntakeFlow(StepFlow):
             tier_override_status="pending" if requested else "none",
             linked_to_id=target.id if target is not None else None,
             created_at=ctx.now, updated_at=ctx.now, stage_entered_at=ctx.now)
+        await similar_search.refresh(ctx.session, uc.id, uc.title, uc.problem, uc.outcome, at=ctx.now)
         await self._audit_facts(ctx, uc.id)
         await ctx.audit("use_case.tier_set", entity="use_case", entity_id=uc.id, use_case_id=uc.id,
                         data={"tier": result.tier, "reasons": [list(r) for r in result.reasons]})

@@ -22,12 +22,13 @@ from storage.tables.reviews import (
     ReviewGroupRow,
     ReviewRequest,
 )
+from storage.tables.similar import SimilarAnswer, UseCaseVector
 from storage.tables.use_cases import StageChange, UseCase, UseCaseContributor
 
 __all__ = [
     "AuditEntry", "AuditHead", "Condition", "ConversationRef", "ConversationState", "DigestRun",
     "GateRequest", "Incident", "InfoRequest", "Kpi", "KpiValue", "MessageRef", "Outbox", "Person",
     "PlatformIdentity", "ProcessedEvent", "ReviewDecision", "ReviewGroupChannel", "ReviewGroupMember",
-    "ReviewGroupRow", "ReviewRequest", "RiskEntry", "Scorecard", "ScorecardAnswer", "Snooze",
-    "StageChange", "UseCase", "UseCaseContributor",
+    "ReviewGroupRow", "ReviewRequest", "RiskEntry", "Scorecard", "ScorecardAnswer", "SimilarAnswer", "Snooze",
+    "StageChange", "UseCase", "UseCaseContributor", "UseCaseVector",
 ]
