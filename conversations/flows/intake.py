@@ -121,7 +121,10 @@ class IntakeFlow(StepFlow):
             return
         await similar.record_answer(ctx, ctx.state.data)
         if similar.joining(ctx.state.data):  # joining an existing idea needs none of the other answers
-            await self.ask(ctx, SUMMARY)
+            return await self.ask(ctx, SUMMARY)
+        if ctx.state.data.get("_from_form"):  # asked after a form: go on after the form's questions
+            ctx.state.data = {k: v for k, v in ctx.state.data.items() if k != "_from_form"}
+            await self.advance(ctx, after=intake_form.form_steps(self.steps(ctx))[-1].key)
 
     def submit_text(self, ctx: Ctx) -> str:
         return similar.submit_label(ctx.state.data) or self.submit_label
@@ -157,9 +160,11 @@ class IntakeFlow(StepFlow):
         ctx.state.data = {**ctx.state.data, **data}
         ctx.state.history = [s.key for s in steps if s.key in data]
         ctx.say(Message([Context("Thanks, I have your form. A couple more things before you submit:")]))
-        # From just after the outcome: the similar ideas, then whatever the form did not ask (the tier).
-        ctx.state.data = {**ctx.state.data, "_return": True}
-        await self.advance(ctx, after="outcome")
+        # The similar ideas first (the form asked title, problem and outcome), then what the form did not ask.
+        if await similar.find(ctx, ctx.state.data):
+            ctx.state.data = {**ctx.state.data, "_from_form": True}
+            return await self.ask(ctx, "similar")
+        await self.advance(ctx, after=intake_form.form_steps(steps)[-1].key)
 
     async def submit(self, ctx: Ctx) -> None:
         d = ctx.state.data

@@ -163,7 +163,7 @@ class Intake(_Strict):
     title_max: Positive = 120
     # Cosine of the ideas' meaning vectors (conversations/similar_search.py): at least similar_threshold shows
     # a match as a related idea, at least similar_same_threshold asks whether it is the same idea.
-    similar_threshold: Annotated[float, Field(ge=0, le=1)] = 0.45
+    similar_threshold: Annotated[float, Field(ge=0, le=1)] = 0.35
     similar_same_threshold: Annotated[float, Field(ge=0, le=1)] = 0.65
     similar_max: Positive = 3
 
