@@ -8,8 +8,9 @@ from bot.commands import audit, chat, db, policy, serve, start
 from bot.commands import export, import_
 from bot.commands import teams_package
 from bot.commands import digest, worker
+from bot.commands import similar
 
-COMMANDS = [start, serve, chat, db, policy, audit, export, import_, teams_package, worker, digest]
+COMMANDS = [start, serve, chat, db, policy, audit, export, import_, teams_package, worker, digest, similar]
 
 
 def parser() -> argparse.ArgumentParser:

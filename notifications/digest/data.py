@@ -62,6 +62,7 @@ class DigestData:
     capacity: tuple[int, list] = (0, [])
     incidents: list[tuple] = field(default_factory=list)
     flagged_kpis: list = field(default_factory=list)  # the top N flagged KPIs (storage.repo.kpis.FlaggedKpi)
+    duplicates: list = field(default_factory=list)  # pairs that look like the same idea (conversations.similar_pairs)
     next_counts: dict[str, int] = field(default_factory=dict)
     next_items: list[tuple] = field(default_factory=list)
 
@@ -146,6 +147,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
             "low": run(q.low_scores, list(READINESS_STAGES), CAPACITY_ITEM, LOW_CAPACITY_AT_MOST, n, v),
             "incidents": run(q.open_incidents, [s.key for s in policy.incidents.severities], n, v),
             "flagged_kpis": run(_flagged, n, v),
+            "duplicates": run(_duplicates, policy.intake.similar_same_threshold, v),
             "next": run(q.due_before, t.now, t.next_at, today, until_day, n, v),
         }
     names = list(figures) + [(v, k) for v, d in lists.items() for k in d]
@@ -162,13 +164,19 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
     for v in lists:
         d = replace(base, visible=v)
         for name in ("risks", "value", "recent_moves", "stalled", "overdue", "gates_stopped", "conditions", "limbo",
-                     "decisions", "incidents", "flagged_kpis"):
+                     "decisions", "incidents", "flagged_kpis", "duplicates"):
             setattr(d, name, done[(v, name)])
         d.capacity = (base.readiness.get("low_item", 0), done[(v, "low")])
         d.next_counts, items = done[(v, "next")]
         d.next_items = sorted(items, key=lambda row: _sort_key(row[0]))[:schedule.top_n]
         out[v] = d
     return out
+
+
+async def _duplicates(session, threshold: float, visible: bool) -> list:
+    from conversations.similar_pairs import likely_duplicates
+
+    return await likely_duplicates(session, threshold, include_restricted=visible)
 
 
 async def _flagged(session, n: int, visible: bool) -> list:

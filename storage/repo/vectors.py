@@ -97,3 +97,15 @@ async def texts_of(session: AsyncSession, ids: list[int]) -> list[tuple]:
         return []
     q = select(UseCase.id, UseCase.title, UseCase.problem, UseCase.outcome).where(UseCase.id.in_(ids))
     return [tuple(r) for r in (await session.execute(q)).all()]
+
+
+async def open_use_cases(session: AsyncSession) -> dict[int, tuple]:
+    """id -> (title, restricted, linked_to_id) of every open use case."""
+    q = (select(UseCase.id, UseCase.title, UseCase.restricted, UseCase.linked_to_id)
+         .where(UseCase.status.not_in(CLOSED_STATUSES)))
+    return {r[0]: (r[1], bool(r[2]), r[3]) for r in (await session.execute(q)).all()}
+
+
+async def delete_other_models(session: AsyncSession, model: str) -> int:
+    res = await session.execute(delete(UseCaseVector).where(UseCaseVector.model != model))
+    return res.rowcount or 0

@@ -17,6 +17,8 @@ class UseCaseVector(SQLModel, table=True):
     """
 
     __tablename__ = "use_case_vector"
+    # The marker a search checks first (count and highest id of one model) is read from this index alone.
+    __table_args__ = (Index("ix_use_case_vector_model", "model", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     use_case_id: int = Field(foreign_key="use_case.id", unique=True)
     model: str = Field(max_length=64)

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("use_case_id"),
     )
+    op.create_index("ix_use_case_vector_model", "use_case_vector", ["model", "id"])
     op.create_table(
         "similar_answer",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -50,4 +51,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_similar_answer_intake", table_name="similar_answer")
     op.drop_table("similar_answer")
+    op.drop_index("ix_use_case_vector_model", table_name="use_case_vector")
     op.drop_table("use_case_vector")
