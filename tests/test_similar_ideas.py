@@ -172,7 +172,8 @@ async def test_the_digest_names_pairs_that_look_like_the_same_idea_and_hides_res
 
         await similar_search.backfill(s, 10)
     lead = flat(str(await _digest(harness, "CLEADERSHIP")))
-    assert "LIKELY DUPLICATES 1 pair of use cases look like the same idea: UC-1 Claims triage assistant and " \
+    assert "LIKELY DUPLICATES 1 pair of use cases look like the same idea (new or edited since the last digest): " \
+           "UC-1 Claims triage assistant and " \
            "UC-2 Urgent claims first." in lead
     async with harness.app.db.write() as s:
         from storage.repo import use_cases

@@ -56,7 +56,8 @@ class IntakeFlow(StepFlow):
         k = len(ctx.policy.intake.risk_questions)
         return Message([Header("Let's capture your AI idea"),
                         Text([f"I'll ask {n} short questions (the last {k} about risk), then show you the risk tier "
-                              "and any similar ideas before you submit. Your answers are saved as you go, so you "
+                              "before you submit. If an existing idea looks like yours, I'll show it right after "
+                              "the first three. Your answers are saved as you go, so you "
                               "can stop and come back. Prefer one screen? Use the form button."])])
 
     def steps(self, ctx: Ctx) -> list[Step]:

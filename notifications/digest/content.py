@@ -122,7 +122,8 @@ def _duplicates(d: DigestData) -> list:
     more = f" and {len(d.duplicates) - n} more (aiom similar --all)" if len(d.duplicates) > n else ""
     count = len(d.duplicates)
     return [Text([Strong("Likely duplicates"), f"\n{count} pair{'s' if count != 1 else ''} of use cases look like "
-                  f"the same idea: {pairs}{more}. Their owners may want to talk."])]
+                  f"the same idea (new or edited since the last digest): {pairs}{more}. Their owners may want to "
+                  "talk."])]
 
 
 def _flag_reason(f) -> str:

@@ -62,7 +62,8 @@ class DigestData:
     capacity: tuple[int, list] = (0, [])
     incidents: list[tuple] = field(default_factory=list)
     flagged_kpis: list = field(default_factory=list)  # the top N flagged KPIs (storage.repo.kpis.FlaggedKpi)
-    duplicates: list = field(default_factory=list)  # pairs that look like the same idea (conversations.similar_pairs)
+    # pairs that look like the same idea, one of them new or edited since the last digest (conversations.similar_pairs)
+    duplicates: list = field(default_factory=list)
     next_counts: dict[str, int] = field(default_factory=dict)
     next_items: list[tuple] = field(default_factory=list)
 
@@ -147,7 +148,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
             "low": run(q.low_scores, list(READINESS_STAGES), CAPACITY_ITEM, LOW_CAPACITY_AT_MOST, n, v),
             "incidents": run(q.open_incidents, [s.key for s in policy.incidents.severities], n, v),
             "flagged_kpis": run(_flagged, n, v),
-            "duplicates": run(_duplicates, policy.intake.similar_same_threshold, v),
+            "duplicates": run(_duplicates, policy.intake.similar_same_threshold, t.since, v),
             "next": run(q.due_before, t.now, t.next_at, today, until_day, n, v),
         }
     names = list(figures) + [(v, k) for v, d in lists.items() for k in d]
@@ -173,10 +174,11 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
     return out
 
 
-async def _duplicates(session, threshold: float, visible: bool) -> list:
+async def _duplicates(session, threshold: float, since, visible: bool) -> list:
+    """Pairs that look like the same idea, among ideas written or edited since the last digest."""
     from conversations.similar_pairs import likely_duplicates
 
-    return await likely_duplicates(session, threshold, include_restricted=visible)
+    return await likely_duplicates(session, threshold, include_restricted=visible, since=since)
 
 
 async def _flagged(session, n: int, visible: bool) -> list:

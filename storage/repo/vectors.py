@@ -99,13 +99,21 @@ async def texts_of(session: AsyncSession, ids: list[int]) -> list[tuple]:
     return [tuple(r) for r in (await session.execute(q)).all()]
 
 
-async def open_use_cases(session: AsyncSession) -> dict[int, tuple]:
-    """id -> (title, restricted, linked_to_id) of every open use case."""
-    q = (select(UseCase.id, UseCase.title, UseCase.restricted, UseCase.linked_to_id)
-         .where(UseCase.status.not_in(CLOSED_STATUSES)))
-    return {r[0]: (r[1], bool(r[2]), r[3]) for r in (await session.execute(q)).all()}
-
-
 async def delete_other_models(session: AsyncSession, model: str) -> int:
     res = await session.execute(delete(UseCaseVector).where(UseCaseVector.model != model))
     return res.rowcount or 0
+
+
+async def written_since(session: AsyncSession, model: str, since: datetime) -> list[int]:
+    """Use cases whose vector was computed at or after `since` (new or edited ideas)."""
+    q = select(UseCaseVector.use_case_id).where(UseCaseVector.model == model, UseCaseVector.computed_at >= since)
+    return list((await session.execute(q)).scalars().all())
+
+
+async def pair_rows(session: AsyncSession, ids: list[int]) -> dict[int, tuple]:
+    """id -> (title, restricted, linked_to_id) of these use cases, when open."""
+    if not ids:
+        return {}
+    q = (select(UseCase.id, UseCase.title, UseCase.restricted, UseCase.linked_to_id)
+         .where(UseCase.id.in_(ids), UseCase.status.not_in(CLOSED_STATUSES)))
+    return {r[0]: (r[1], bool(r[2]), r[3]) for r in (await session.execute(q)).all()}
