@@ -190,3 +190,12 @@ async def _digest(harness, channel):
 
     msg = await runs.preview(harness.app, "weekly", portfolio.NOW, platform="slack", channel=channel)
     return as_text(msg)
+
+
+async def test_the_background_sweep_computes_missing_vectors_a_batch_at_a_time(harness, clock):
+    from notifications import sweeps
+
+    await seed(harness, CLAIMS, URGENT, HOLIDAYS)
+    out = await sweeps.run_all(harness.app, clock.now)
+    assert out["similar_vectors"] == 3 and await vector_count(harness) == 3
+    assert (await sweeps.run_all(harness.app, clock.now))["similar_vectors"] == 0
