@@ -30,6 +30,16 @@ BACKFILL = 20  # vectors computed during one check when some are missing
 POOL = 20  # best vector matches re-read (status, visibility) and re-scored
 LEXICAL_WEIGHT = 0.0  # weight of the lexical score in the blend (0: the embedding alone; see the benchmark)
 _CACHES = 8
+_blas = None
+
+
+def one_blas_thread():
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)
@@ -56,12 +66,8 @@ class _Index:
     """The vectors of one database, in memory: row i of `mat` is use case `ids[i]`."""
 
     def __init__(self) -> None:
-        self.ids = np.zeros(0, dtype=np.int64)
-        self.mat = np.zeros((0, embedding.DIM), dtype=np.float32)
-        self.n = 0
-        self.pos: dict[int, int] = {}
-        self.marker = (0, 0)
         self.lock = asyncio.Lock()
+        self._reset()
 
     def _grow(self, need: int) -> None:
         if need <= len(self.ids):
@@ -73,7 +79,11 @@ class _Index:
         self.ids, self.mat = ids, mat
 
     def _reset(self) -> None:
-        self.__init__()
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.mat = np.zeros((0, embedding.DIM), dtype=np.float32)
+        self.n = 0
+        self.pos: dict[int, int] = {}
+        self.marker: tuple = (0, 0, 0, "")
 
     def _add(self, rows) -> None:
         self._grow(self.n + len(rows))
@@ -93,8 +103,8 @@ class _Index:
             marker = await vectors.marker(session, embedding.MODEL)
             if marker == self.marker:
                 return
-            if marker[1] < self.marker[1]:  # rows went away (a test database recreated, a rollback): start over
-                self._reset()
+            if marker[1] <= self.marker[1]:  # no newer row, yet something changed (a rollback, a wiped
+                self._reset()              # database reusing ids): start over
             self._add(await vectors.rows_after(session, embedding.MODEL, self.marker[1]))
             if self.n != marker[0]:  # a vector was deleted: read them all again
                 self._reset()
@@ -104,7 +114,8 @@ class _Index:
     def top(self, q: np.ndarray, k: int, exclude: set[int]) -> list[tuple[int, float]]:
         if self.n == 0:
             return []
-        scores = self.mat[:self.n] @ q
+        with one_blas_thread():  # memory-bound; more threads only spin on a busy machine
+            scores = self.mat[:self.n] @ q
         k = min(k + len(exclude), self.n)
         idx = np.argpartition(-scores, k - 1)[:k] if k < self.n else np.arange(self.n)
         idx = idx[np.argsort(-scores[idx])]
@@ -141,7 +152,7 @@ async def search(session, title: str, problem: str, outcome: str, *, limit: int,
     if not text.strip(" ."):
         return []
     n_cases = await vectors.count_use_cases(session)
-    have, _ = await vectors.marker(session, embedding.MODEL)
+    have = (await vectors.marker(session, embedding.MODEL))[0]
     if have < n_cases:
         await backfill(session, BACKFILL)
     index = _index_for(session)

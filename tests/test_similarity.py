@@ -105,11 +105,11 @@ async def test_a_second_team_proposing_the_same_idea_is_asked_after_the_third_qu
 
 async def test_an_unrelated_idea_goes_straight_on_to_the_fourth_question(harness):
     await first_idea(harness)
-    hr = harness.person("hana.hr@example.com")
-    text = await propose_until_similar(hr, reworded(
-        "Holiday booking chatbot",
-        "Staff email HR to book annual leave and wait days for an answer.",
-        "Answer 80% of leave requests in chat within a minute while HR still approves exceptions"))
+    mia = harness.person("mia.marketing@example.com")
+    text = await propose_until_similar(mia, reworded(
+        "Launch banner generator",
+        "The brand team draws social media banners by hand for every product launch.",
+        "Produce launch banners in an hour instead of three days while a designer approves each one"))
     assert "same idea" not in text and "Related ideas" not in text
     assert "Which process or value stream" in text
 

@@ -21,11 +21,16 @@ async def put(session: AsyncSession, use_case_id: int, *, model: str, dim: int, 
     await session.flush()
 
 
-async def marker(session: AsyncSession, model: str) -> tuple[int, int]:
-    """(number of vectors of this model, highest row id): a cache holding the same pair is up to date."""
+async def marker(session: AsyncSession, model: str) -> tuple:
+    """(number of vectors of this model, highest row id, that row's use case and text hash): a cache holding
+    the same tuple is up to date (the last two tell a reused id, after a rollback or a wiped database)."""
     q = select(func.count(), func.coalesce(func.max(UseCaseVector.id), 0)).where(UseCaseVector.model == model)
     n, top = (await session.execute(q)).one()
-    return int(n), int(top)
+    if not top:
+        return 0, 0, 0, ""
+    row = (await session.execute(select(UseCaseVector.use_case_id, UseCaseVector.text_hash)
+                                 .where(UseCaseVector.id == top))).one_or_none()
+    return int(n), int(top), *(tuple(row) if row else (0, ""))
 
 
 async def rows_after(session: AsyncSession, model: str, after_id: int) -> list[tuple[int, int, bytes]]:
