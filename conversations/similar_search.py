@@ -83,7 +83,7 @@ class _Index:
         self.mat = np.zeros((0, embedding.DIM), dtype=np.float32)
         self.n = 0
         self.pos: dict[int, int] = {}
-        self.marker: tuple = (0, 0, 0, "")
+        self.marker: tuple = (0, 0, "")
 
     def _add(self, rows) -> None:
         self._grow(self.n + len(rows))
@@ -103,12 +103,9 @@ class _Index:
             marker = await vectors.marker(session, embedding.MODEL)
             if marker == self.marker:
                 return
-            if marker[1] <= self.marker[1]:  # no newer row, yet something changed (a rollback, a wiped
+            if marker[0] <= self.marker[0]:  # no newer row, yet something changed (a rollback, a wiped
                 self._reset()              # database reusing ids): start over
-            self._add(await vectors.rows_after(session, embedding.MODEL, self.marker[1]))
-            if self.n != marker[0]:  # a vector was deleted: read them all again
-                self._reset()
-                self._add(await vectors.rows_after(session, embedding.MODEL, 0))
+            self._add(await vectors.rows_after(session, embedding.MODEL, self.marker[0]))
             self.marker = marker
 
     def top(self, q: np.ndarray, k: int, exclude: set[int]) -> list[tuple[int, float]]:
@@ -152,11 +149,11 @@ async def search(session, title: str, problem: str, outcome: str, *, limit: int,
     if not text.strip(" ."):
         return []
     n_cases = await vectors.count_use_cases(session)
-    have = (await vectors.marker(session, embedding.MODEL))[0]
-    if have < n_cases:
-        await backfill(session, BACKFILL)
     index = _index_for(session)
     await index.sync(session)
+    if index.n < n_cases:  # some have no vector yet: compute a few now
+        if await backfill(session, BACKFILL):
+            await index.sync(session)
     q = await asyncio.to_thread(embedding.encode_one, text)
     scored = dict(index.top(q, POOL, exclude))
     if index.n < n_cases:  # still some without a vector: compare those by their words

@@ -57,7 +57,7 @@ async def vector_count(harness) -> int:
     async with harness.app.db.read() as s:
         from conversations.rules import embedding
 
-        return (await vectors.marker(s, embedding.MODEL))[0]
+        return await vectors.count(s, embedding.MODEL)
 
 
 async def test_reindex_computes_the_missing_vectors_with_a_progress_bar_then_finds_nothing_to_do(harness, db_url):

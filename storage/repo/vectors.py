@@ -22,15 +22,21 @@ async def put(session: AsyncSession, use_case_id: int, *, model: str, dim: int, 
 
 
 async def marker(session: AsyncSession, model: str) -> tuple:
-    """(number of vectors of this model, highest row id, that row's use case and text hash): a cache holding
-    the same tuple is up to date (the last two tell a reused id, after a rollback or a wiped database)."""
-    q = select(func.count(), func.coalesce(func.max(UseCaseVector.id), 0)).where(UseCaseVector.model == model)
-    n, top = (await session.execute(q)).one()
+    """(highest row id of this model, that row's use case and text hash), read from the index alone: a cache
+    holding the same tuple is up to date. A write always adds a row with a higher id (a replaced vector is
+    deleted and inserted again), and the use case and hash tell an id reused after a rollback or a wiped
+    database."""
+    top = (await session.execute(select(func.max(UseCaseVector.id)).where(UseCaseVector.model == model))).scalar()
     if not top:
-        return 0, 0, 0, ""
+        return 0, 0, ""
     row = (await session.execute(select(UseCaseVector.use_case_id, UseCaseVector.text_hash)
                                  .where(UseCaseVector.id == top))).one_or_none()
-    return int(n), int(top), *(tuple(row) if row else (0, ""))
+    return int(top), *(tuple(row) if row else (0, ""))
+
+
+async def count(session: AsyncSession, model: str) -> int:
+    q = select(func.count()).select_from(UseCaseVector).where(UseCaseVector.model == model)
+    return int((await session.execute(q)).scalar_one())
 
 
 async def rows_after(session: AsyncSession, model: str, after_id: int) -> list[tuple[int, int, bytes]]:
