@@ -284,3 +284,24 @@ async def test_a_restricted_match_is_shown_in_full_to_those_who_may_see_it(harne
     text = await propose_until_similar(person, MAX_IDEA)
     assert "UC-1 “Claims triage assistant”" in text and "cannot show you" not in text
     assert {"Related: link to UC-1", "Link to UC-1"} & {b.label for b in person.buttons}
+
+
+async def test_a_same_idea_question_also_mentions_a_related_restricted_idea_without_naming_it(harness):
+    from tests.support import factories
+
+    await first_idea(harness)
+    async with harness.app.db.write() as s:
+        sponsor = await factories.person(s, "sid.sponsor@example.com")
+        await factories.use_case(s, title="Claims fraud scoring", restricted=True, sponsor_id=sponsor.id,
+                                 problem="Claims handlers spot fraudulent claims only by experience.",
+                                 outcome="Score every new claim for fraud while the investigations unit decides "
+                                         "each referral")
+    max_ = harness.person("max@example.com")
+    text = " ".join((await propose_until_similar(max_, MAX_IDEA)).split())
+    assert "this looks like the same idea as UC-1 “Claims triage assistant”" in text
+    assert "a similar restricted idea I cannot show you" in text and "fraud" not in text and "UC-2" not in text
+    await max_.click("Tell the restricted idea's owners")
+    await finish(max_, MAX_IDEA)
+    await max_.click("Submit the idea")
+    assert len(told(harness, "anna.owner@example.com", "which looks similar to your restricted idea UC-2")) == 1
+    assert await answers_recorded(harness) == [(1, "same", "other"), (2, "related", "related")]

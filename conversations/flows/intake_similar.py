@@ -71,6 +71,9 @@ def question(ctx: Ctx, data: dict) -> str:
         if others:
             text += "\nRelated ideas you may also want to talk to:\n" + "\n".join(
                 f"• UC-{m['id']} “{m['title']}”" for m in others)
+        if hidden:
+            text += ("\nThere is also a similar restricted idea I cannot show you; I can tell its owners about "
+                     "yours when you submit.")
         return text
     lines = [f"• UC-{m['id']} “{m['title']}”" for m in shown]
     if hidden:
@@ -85,17 +88,19 @@ def question(ctx: Ctx, data: dict) -> str:
 def choices(ctx: Ctx, data: dict) -> list[tuple[str, str]]:
     out = []
     shown = [m for m in data.get("_similar", []) if not m["restricted"]]
+    hidden = _hidden(data)
     if _is_same(data):
         top = shown[0]
         out.append((f"join:{top['id']}", f"Yes, the same: join UC-{top['id']}"))
         out.append((f"link:{top['id']}", f"Related: link to UC-{top['id']}"))
         out += [(f"link:{m['id']}", f"Link to UC-{m['id']}") for m in shown[1:]]
+        if hidden:
+            out.append((TELL, "Tell the restricted idea's owners"))
         out.append((NEW, "No, a different idea"))
         return out
     for m in shown:
         out.append((f"link:{m['id']}", f"Link to UC-{m['id']}"))
         out.append((f"join:{m['id']}", f"Join UC-{m['id']} instead"))
-    hidden = _hidden(data)
     if hidden:
         out.append((TELL, "Tell its owners about my idea" if len(hidden) == 1 else "Tell their owners about my idea"))
     out.append((NEW, "Continue as a new idea"))
