@@ -35,7 +35,7 @@ class Pair:
 async def likely_duplicates(session, threshold: float, *, include_restricted: bool = True,
                             since: datetime | None = None) -> list[Pair]:
     """Pairs scoring at least `threshold`, best first; with `since`, only pairs with an idea written since then."""
-    index = similar_search._index_for(session)
+    index = similar_search.index_for(session)
     await index.sync(session)
     if index.n < 2:
         return []

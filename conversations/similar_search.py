@@ -122,7 +122,7 @@ class _Index:
 _indexes: OrderedDict[str, _Index] = OrderedDict()
 
 
-def _index_for(session) -> _Index:
+def index_for(session) -> _Index:
     key = str(session.bind.url)
     idx = _indexes.get(key)
     if idx is None:
@@ -149,7 +149,7 @@ async def search(session, title: str, problem: str, outcome: str, *, limit: int,
     if not text.strip(" ."):
         return []
     n_cases = await vectors.count_use_cases(session)
-    index = _index_for(session)
+    index = index_for(session)
     await index.sync(session)
     if index.n < n_cases:  # some have no vector yet: compute a few now
         if await backfill(session, BACKFILL):

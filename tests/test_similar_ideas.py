@@ -11,7 +11,7 @@ from storage.repo import vectors
 from tests.support import factories
 from tests.support.proc import AIOM, ROOT, clean_env
 from tests.support.reviewing import flat
-from tests.test_similarity import MAX_IDEA, finish, first_idea, propose_until_similar, said
+from tests.test_similarity import MAX_IDEA, first_idea, propose_until_similar
 from tests.test_intake import ANSWERS
 from tests.test_teams_forms import GOOD
 
@@ -164,8 +164,6 @@ async def test_after_the_form_the_notice_comes_before_the_tier(harness):
 
 
 async def test_the_digest_names_pairs_that_look_like_the_same_idea_and_hides_restricted_ones(harness):
-    from tests.support import portfolio
-
     await seed(harness, CLAIMS, URGENT, HOLIDAYS)
     async with harness.app.db.write() as s:
         from conversations import similar_search
@@ -181,14 +179,19 @@ async def test_the_digest_names_pairs_that_look_like_the_same_idea_and_hides_res
         await use_cases.update_fields(s, 2, restricted=True)
     other = flat(str(await _digest(harness, "CPRODUCT")))
     assert "LIKELY DUPLICATES" not in other and "Urgent claims first" not in other
-    assert portfolio  # the digest's test data module is the same one the digest tests use
+    from datetime import timedelta
+
+    from storage.types import utcnow
+
+    weeks_later = flat(str(await _digest(harness, "CLEADERSHIP", utcnow() + timedelta(days=21))))
+    assert "LIKELY DUPLICATES" not in weeks_later  # named once, in the digest after they were written
 
 
-async def _digest(harness, channel):
-    from tests.support.harness import as_text
+async def _digest(harness, channel, now=None):
     from tests.support import portfolio
+    from tests.support.harness import as_text
 
-    msg = await runs.preview(harness.app, "weekly", portfolio.NOW, platform="slack", channel=channel)
+    msg = await runs.preview(harness.app, "weekly", now or portfolio.NOW, platform="slack", channel=channel)
     return as_text(msg)
 
 
