@@ -72,7 +72,8 @@ async def reindex(db) -> int:
     todo = [r for r in rows
             if have.get(r[0]) != similar_search.text_hash(embedding.idea_text(r[1], r[2], r[3]))]
     total = len(todo)
-    print(f"{len(rows)} use cases; {total} need a vector ({embedding.MODEL}).")
+    print(f"{len(rows)} use case{'s' if len(rows) != 1 else ''}; {total} need{'s' if total == 1 else ''} a vector "
+          f"({embedding.MODEL}).")
     started = time.monotonic()
     for start in range(0, total, BATCH):
         chunk = todo[start:start + BATCH]
