@@ -9,9 +9,10 @@ from bot.commands import audit, chat, db, policy, serve, start
 from bot.commands import export, import_
 from bot.commands import teams_package
 from bot.commands import demo, digest, worker
-from bot.commands import report
+from bot.commands import report, similar
 
-COMMANDS = [start, serve, chat, db, policy, audit, export, import_, teams_package, worker, digest, demo, report]
+COMMANDS = [start, serve, chat, db, policy, audit, export, import_, teams_package, worker, digest, demo, report,
+            similar]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.policy import default_policy
-from conversations.rules.similarity import Doc, similar, stem, tokens
+from conversations.rules.similarity import LEXICAL_THRESHOLD, Doc, similar, stem, tokens
 from tests.test_intake import ANSWERS
 
-THRESHOLD = default_policy().intake.similar_threshold
+THRESHOLD = LEXICAL_THRESHOLD  # the lexical matcher, kept for use cases that have no vector yet
 
 # (an existing idea: title, problem and outcome as stored) vs (the same idea, worded by another team)
 DUPLICATES = [
@@ -73,44 +72,46 @@ def reworded(title: str, problem: str, outcome: str) -> list[str]:
 
 
 async def propose_until_similar(person, answers: list[str]) -> str:
-    from tests.test_intake import propose
-
-    await propose(person, answers)
-    seen = await person.click("That tier is right")
+    """Start an intake and answer title, problem and outcome: what the proposer sees next."""
+    await person.say("propose")
+    seen = None
+    for a in answers[:3]:
+        seen = await person.say(a)
     return seen.text
 
 
-async def test_a_second_team_proposing_the_same_idea_is_shown_the_first(harness):
-    from tests.test_intake import propose
+async def finish(person, answers: list[str] = ANSWERS) -> str:
+    """Answer the rest of the intake after the similar-ideas notice, up to the summary."""
+    from tests.test_intake import RISK
 
-    zoe = harness.person("zoe@example.com")
-    await propose(zoe)
-    await zoe.click("That tier is right")
-    await zoe.click("Submit the idea")
+    for a in answers[3:]:
+        seen = await person.say(a)
+        assert "Please" not in seen.text.split("\n")[0], seen.text
+    for _ in RISK:
+        await person.press(person.buttons[0])
+    seen = await person.click("That tier is right")
+    return said(seen)
+
+
+async def test_a_second_team_proposing_the_same_idea_is_asked_after_the_third_question(harness):
+    await first_idea(harness)
     max_ = harness.person("max@example.com")
-    text = await propose_until_similar(max_, reworded(
-        "Urgent claims first",
-        "Handlers lose time working out which new insurance claims are urgent.",
-        "Prioritise new claims by urgency so urgent ones are handled 50% sooner while people still review "
-        "high-risk cases"))
-    assert "look similar" in text and "UC-1" in text and "Claims triage assistant" in text
+    text = " ".join((await propose_until_similar(max_, MAX_IDEA)).split())
+    assert "this looks like the same idea as UC-1 “Claims triage assistant”. Is it?" in text
+    assert "question 3 of" in text  # before the fourth question
     labels = [b.label for b in max_.buttons]
-    assert "Join UC-1 instead" in labels and "Continue as a new idea" in labels
+    assert labels[:3] == ["Yes, the same: join UC-1", "Related: link to UC-1", "No, a different idea"]
 
 
-async def test_an_unrelated_idea_goes_straight_to_the_summary(harness):
-    from tests.test_intake import propose
-
-    zoe = harness.person("zoe@example.com")
-    await propose(zoe)
-    await zoe.click("That tier is right")
-    await zoe.click("Submit the idea")
-    hr = harness.person("hana.hr@example.com")
-    text = await propose_until_similar(hr, reworded(
-        "Holiday booking chatbot",
-        "Staff email HR to book annual leave and wait days for an answer.",
-        "Answer 80% of leave requests in chat within a minute while HR still approves exceptions"))
-    assert "look similar" not in text and "please check" in text
+async def test_an_unrelated_idea_goes_straight_on_to_the_fourth_question(harness):
+    await first_idea(harness)
+    mia = harness.person("mia.marketing@example.com")
+    text = await propose_until_similar(mia, reworded(
+        "Launch banner generator",
+        "The brand team draws social media banners by hand for every product launch.",
+        "Produce launch banners in an hour instead of three days while a designer approves each one"))
+    assert "same idea" not in text and "Related ideas" not in text
+    assert "Which process or value stream" in text
 
 
 # -- link, join, continue: end to end --------------------------------------------------------------------
@@ -148,6 +149,13 @@ async def use_cases_and_audit(harness):
     return ucs, entries, contributors
 
 
+async def answers_recorded(harness) -> list[tuple]:
+    from storage.repo import vectors
+
+    async with harness.app.db.read() as s:
+        return [(a.matched_id, a.notice, a.answer) for a in await vectors.answers(s)]
+
+
 def told(harness, email: str, what: str) -> list[str]:
     return [t for t in harness.out.dms_to(email) if what in " ".join(t.split())]
 
@@ -156,10 +164,12 @@ async def test_link_creates_a_new_idea_linked_to_the_first_and_tells_both_its_ow
     await first_idea(harness)
     max_ = harness.person("max@example.com")
     await propose_until_similar(max_, MAX_IDEA)
-    seen = await max_.click("Link to UC-1")
+    await max_.click("Related: link to UC-1")
+    assert await answers_recorded(harness) == [(1, "same", "related")]
+    summary = await finish(max_, MAX_IDEA)
     assert "submitting creates your idea as a new one, linked to UC-1 “Claims triage assistant” as related" \
-        in said(seen)
-    assert "Submit the idea" in [b.label for b in seen.buttons]
+        in summary
+    assert "Submit the idea" in [b.label for b in max_.buttons]
     seen = await max_.click("Submit the idea")
     assert "UC-2 submitted" in seen.text and "Linked to: UC-1 “Claims triage assistant”" in said(seen)
     ucs, entries, _ = await use_cases_and_audit(harness)
@@ -173,14 +183,16 @@ async def test_link_creates_a_new_idea_linked_to_the_first_and_tells_both_its_ow
     assert [m["id"] for m in choice.data["matches"]] == [1]
 
 
-async def test_join_adds_the_proposer_to_the_first_idea_and_creates_nothing_new(harness):
+async def test_saying_it_is_the_same_idea_joins_it_without_the_other_questions(harness):
     await first_idea(harness)
     max_ = harness.person("max@example.com")
     await propose_until_similar(max_, MAX_IDEA)
-    seen = await max_.click("Join UC-1 instead")
+    seen = await max_.click("Yes, the same: join UC-1")
     labels = [b.label for b in seen.buttons]
-    assert "Join UC-1" in labels and "Submit the idea" not in labels  # the summary says what submitting does
+    assert "Join UC-1" in labels and "Submit the idea" not in labels  # the summary, straight away
     assert "Submitting adds you to UC-1 as a contributor and tells its owners; no new idea is created" in said(seen)
+    assert "Risk tier" not in said(seen)
+    assert await answers_recorded(harness) == [(1, "same", "same")]
     seen = await max_.click("Join UC-1")
     assert "you have joined UC-1 “Claims triage assistant” instead of starting a duplicate" in said(seen)
     ucs, entries, contributors = await use_cases_and_audit(harness)
@@ -199,17 +211,29 @@ async def test_join_adds_the_proposer_to_the_first_idea_and_creates_nothing_new(
         assert len(told(harness, owner, "has a similar idea and joined UC-1")) == 1, owner
 
 
-async def test_continue_as_new_creates_an_unlinked_idea_and_records_the_choice(harness):
+async def test_a_different_idea_goes_on_as_new_and_the_no_is_recorded(harness):
     await first_idea(harness)
     max_ = harness.person("max@example.com")
     await propose_until_similar(max_, MAX_IDEA)
-    seen = await max_.click("Continue as a new idea")
-    assert "Similar ideas: you chose to continue as a new idea." in said(seen)
+    seen = await max_.click("No, a different idea")
+    assert "Which process or value stream" in seen.text  # the fourth question
+    summary = await finish(max_, MAX_IDEA)
+    assert "Similar ideas: you chose to continue as a new idea." in summary
     await max_.click("Submit the idea")
     ucs, entries, contributors = await use_cases_and_audit(harness)
     assert [(u.id, u.linked_to_id) for u in ucs] == [(1, None), (2, None)] and contributors == []
     assert [e.data["choice"] for e in entries if e.action == "use_case.similar_ideas"] == ["new"]
     assert told(harness, "anna.owner@example.com", "similar") == []
+    assert await answers_recorded(harness) == [(1, "same", "not_related")]
+
+
+async def test_the_answer_is_kept_when_the_proposer_then_cancels(harness):
+    await first_idea(harness)
+    max_ = harness.person("max@example.com")
+    await propose_until_similar(max_, MAX_IDEA)
+    await max_.click("Related: link to UC-1")
+    await max_.say("cancel")
+    assert await answers_recorded(harness) == [(1, "same", "related")]
 
 
 # -- restricted ideas ---------------------------------------------------------------------------------------
@@ -230,13 +254,15 @@ async def test_a_restricted_match_is_not_named_to_others_and_its_owners_are_told
     assert "UC-1" not in text and "Claims triage assistant" not in text
     assert [b.label for b in max_.buttons][:2] == ["Tell its owners about my idea", "Continue as a new idea"]
     assert all("1" not in str(b.payload.get("c", "")) for b in max_.buttons)  # no id in the buttons either
-    seen = await max_.click("Tell its owners about my idea")
-    assert "tells the owners of the similar restricted idea about it" in said(seen) and "UC-1" not in seen.text
+    await max_.click("Tell its owners about my idea")
+    summary = await finish(max_, MAX_IDEA)
+    assert "tells the owners of the similar restricted idea about it" in summary and "UC-1" not in summary
     await max_.click("Cancel")  # cancelled: nobody is told
     assert told(harness, "anna.owner@example.com", "restricted") == []
 
     await propose_until_similar(max_, MAX_IDEA)
     await max_.click("Tell its owners about my idea")
+    await finish(max_, MAX_IDEA)
     seen = await max_.click("Submit the idea")
     assert "UC-2 submitted" in seen.text and "UC-1" not in seen.text
     for owner in ("anna.owner@example.com", "bob.delivery@example.com"):
@@ -257,4 +283,25 @@ async def test_a_restricted_match_is_shown_in_full_to_those_who_may_see_it(harne
     person = harness.person(who)
     text = await propose_until_similar(person, MAX_IDEA)
     assert "UC-1 “Claims triage assistant”" in text and "cannot show you" not in text
-    assert "Link to UC-1" in [b.label for b in person.buttons]
+    assert {"Related: link to UC-1", "Link to UC-1"} & {b.label for b in person.buttons}
+
+
+async def test_a_same_idea_question_also_mentions_a_related_restricted_idea_without_naming_it(harness):
+    from tests.support import factories
+
+    await first_idea(harness)
+    async with harness.app.db.write() as s:
+        sponsor = await factories.person(s, "sid.sponsor@example.com")
+        await factories.use_case(s, title="Claims fraud scoring", restricted=True, sponsor_id=sponsor.id,
+                                 problem="Claims handlers spot fraudulent claims only by experience.",
+                                 outcome="Score every new claim for fraud while the investigations unit decides "
+                                         "each referral")
+    max_ = harness.person("max@example.com")
+    text = " ".join((await propose_until_similar(max_, MAX_IDEA)).split())
+    assert "this looks like the same idea as UC-1 “Claims triage assistant”" in text
+    assert "a similar restricted idea I cannot show you" in text and "fraud" not in text and "UC-2" not in text
+    await max_.click("Tell the restricted idea's owners")
+    await finish(max_, MAX_IDEA)
+    await max_.click("Submit the idea")
+    assert len(told(harness, "anna.owner@example.com", "which looks similar to your restricted idea UC-2")) == 1
+    assert await answers_recorded(harness) == [(1, "same", "other"), (2, "related", "related")]

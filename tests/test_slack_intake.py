@@ -133,3 +133,20 @@ async def test_slash_command_answers_in_the_dm(world: SlackWorld):
     assert "What should we call this idea" in world.last(dm_channel(ZOE)).all_text
     pointer = [c for c in world.fake.calls if c.method == "respond"]
     assert pointer and "direct messages" in pointer[-1].args["text"]
+
+
+async def test_a_second_proposer_in_slack_is_asked_about_the_same_idea_after_three_answers(world: SlackWorld):
+    from tests.support import factories
+    from tests.test_similarity import MAX_IDEA
+
+    async with world.app.db.write() as s:
+        await factories.use_case(s, title="Claims triage assistant", problem=ANSWERS[1], outcome=ANSWERS[2])
+    dm = dm_channel(BOB)
+    assert await world.dm(BOB, "propose") == 200
+    for answer in MAX_IDEA[:3]:
+        assert await world.dm(BOB, answer) == 200
+    notice = world.last(dm, with_button="Yes, the same: join UC-1")
+    assert "this looks like the same idea as UC-1" in " ".join(notice.all_text.split())
+    await world.click(BOB, "Yes, the same: join UC-1", notice)
+    summary = world.last(dm, with_button="Join UC-1")
+    assert "no new idea is created" in " ".join(summary.all_text.split())

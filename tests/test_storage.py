@@ -228,7 +228,7 @@ def _models() -> dict[str, type]:
 
 
 def _value(model: type, column) -> object:
-    from sqlalchemy import Boolean, Date, DateTime, Float, Integer, JSON, String
+    from sqlalchemy import Boolean, Date, DateTime, Float, Integer, JSON, LargeBinary, String
     from sqlalchemy.types import TypeDecorator
 
     t = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
@@ -247,6 +247,8 @@ def _value(model: type, column) -> object:
         return JSON_LIST if model.model_fields[column.name].annotation is list else JSON_DICT
     if isinstance(t, String):
         return TEXT[: t.length] if t.length else TEXT * 3
+    if isinstance(t, LargeBinary):
+        return bytes(range(256)) * 8  # every byte value (a vector's float32s are arbitrary bytes)
     raise AssertionError(f"no test value for {model.__name__}.{column.name} ({t!r})")
 
 

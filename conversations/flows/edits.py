@@ -1,6 +1,7 @@
 """Owners and the proposer edit a use case's facts (audited before/after, shown to reviewers) or withdraw it."""
 from __future__ import annotations
 
+from conversations import similar_search
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.labels import parse_uc_id, uc_ref
@@ -91,6 +92,8 @@ async def save_edit(ctx: Ctx, uc: UseCase, changes: dict) -> None:
     await use_cases.update_fields(ctx.session, uc.id, bump_version=True,
                                   **{col: c["after"] for col, c in changes.items()})
     await ctx.session.refresh(uc)
+    if changes.keys() & {"title", "problem", "outcome"}:  # what the similar-ideas check compares
+        await similar_search.refresh(ctx.session, uc.id, uc.title, uc.problem, uc.outcome, at=ctx.now)
     acting = Acting.of(ctx)
     await acting.audit("use_case.edited", entity="use_case", entity_id=uc.id, use_case_id=uc.id,
                        data={"version": uc.version, "changes": changes})

@@ -7,6 +7,7 @@ from typing import Any
 from conversations.context import Ctx
 from conversations.flows import ai_act as ai_act_flow
 from conversations.flows import intake_form
+from conversations import similar_search
 from conversations.flows import intake_similar as similar
 from conversations.interaction import PersonHint
 from conversations.labels import uc_ref
@@ -14,7 +15,7 @@ from conversations.messages import Button, Buttons, Context, Facts, Header, Mess
 from conversations.people import person_for_hint
 from conversations.policy.models import Intake, RiskQuestion
 from conversations.rules.tier import tier_for
-from conversations.stepflow import FROM_FORM, StepFlow
+from conversations.stepflow import FROM_FORM, SUMMARY, StepFlow
 from conversations.steps import Step, display_value
 from storage.repo import use_cases
 from storage.tables import Person, UseCase
@@ -56,7 +57,8 @@ class IntakeFlow(StepFlow):
         k = len(ctx.policy.intake.risk_questions)
         return Message([Header("Let's capture your AI idea"),
                         Text([f"I'll ask {n} short questions (the last {k} about risk), then show you the risk tier "
-                              "and any similar ideas before you submit. Your answers are saved as you go, so you "
+                              "before you submit. If an existing idea looks like yours, I'll show it right after "
+                              "the first three. Your answers are saved as you go, so you "
                               "can stop and come back. Prefer one screen? Use the form button."])])
 
     def steps(self, ctx: Ctx) -> list[Step]:
@@ -72,6 +74,10 @@ class IntakeFlow(StepFlow):
             Step("outcome", "Outcome statement",
                  "In one sentence: what will be better, measured how, and with which control in place?",
                  hint=p.outcome_hint, coach=coach_outcome, min_len=10),
+            # Right after title, problem and outcome: a proposer learns about a pilot they would duplicate
+            # before answering the rest.
+            Step("similar", "Similar ideas", similar.question, kind="choice", internal=True,
+                 prepare=similar.find, choices=similar.choices),
             Step("value_stream", "Process / value stream", "Which process or value stream does it touch?",
                  hint="For example: claims handling, month-end close, customer onboarding"),
             Step("theme", "Strategic theme", "Which strategic theme does it serve best?", kind="choice",
@@ -109,16 +115,26 @@ class IntakeFlow(StepFlow):
             Step("tier_justification", "Why a different tier",
                  "Please explain why. The risk reviewers will see this and decide whether to accept it.",
                  when=lambda d: d.get("tier_choice") == "change", min_len=10),
-            Step("similar", "Similar ideas", similar.question, kind="choice", internal=True,
-                 prepare=similar.find, choices=similar.choices),
         ]
         return base + risk + ai_act_flow.steps(ctx) + tail
+
+    async def after_answer(self, ctx: Ctx, step: Step, value: Any) -> None:
+        if step.key != "similar":
+            return
+        await similar.record_answer(ctx, ctx.state.data)
+        if similar.joining(ctx.state.data):  # joining an existing idea needs none of the other answers
+            return await self.ask(ctx, SUMMARY)
+        if ctx.state.data.get("_from_form"):  # asked after a form: go on after the form's questions
+            ctx.state.data = {k: v for k, v in ctx.state.data.items() if k != "_from_form"}
+            await self.advance(ctx, after=intake_form.form_steps(self.steps(ctx))[-1].key)
 
     def submit_text(self, ctx: Ctx) -> str:
         return similar.submit_label(ctx.state.data) or self.submit_label
 
     def summary_extra(self, ctx: Ctx) -> list:
         d = ctx.state.data
+        if similar.joining(d):
+            return [Context(similar.summary_line(d))]
         result = self.tier(ctx)
         why = "; ".join(f"{q} → {a}" for q, a in result.reasons) or "no answer raised it"
         lines = [f"Risk tier: {result.tier} ({why})."]
@@ -149,6 +165,10 @@ class IntakeFlow(StepFlow):
         ctx.state.data = {k: v for k, v in {**ctx.state.data, **data}.items() if k != FROM_FORM}
         ctx.state.history = [s.key for s in steps if s.key in data]
         ctx.say(Message([Context("Thanks, I have your form. A couple more things before you submit:")]))
+        # The similar ideas first (the form asked title, problem and outcome), then what the form did not ask.
+        if await similar.find(ctx, ctx.state.data):
+            ctx.state.data = {**ctx.state.data, "_from_form": True}
+            return await self.ask(ctx, "similar")
         await self.advance(ctx, after=intake_form.form_steps(steps)[-1].key)
 
     async def submit(self, ctx: Ctx) -> None:
@@ -184,6 +204,7 @@ class IntakeFlow(StepFlow):
             tier_override_status="pending" if requested else "none",
             linked_to_id=target.id if target is not None else None,
             created_at=ctx.now, updated_at=ctx.now, stage_entered_at=ctx.now, **ai_act_flow.fields(ctx.policy, d))
+        await similar_search.refresh(ctx.session, uc.id, uc.title, uc.problem, uc.outcome, at=ctx.now)
         await self._audit_facts(ctx, uc.id)
         await ai_act_flow.at_intake(ctx, uc, d)
         await ctx.audit("use_case.tier_set", entity="use_case", entity_id=uc.id, use_case_id=uc.id,

@@ -1,4 +1,10 @@
-"""Similar ideas during intake: find them, offer link / join / continue, and tell their owners.
+"""Similar ideas during intake: find them right after title, problem and outcome, offer link / join / continue,
+record what the proposer answered, and tell the owners.
+
+Two kinds of notice. When the best match scores at least the policy's `similar_same_threshold`, the proposer is
+asked whether it is the same idea ("This looks like the same idea as UC-12 …": yes, join it / related, link to it /
+no, a different idea). Otherwise the matches above `similar_threshold` (at most `similar_max`) are shown lightly as
+related ideas worth a conversation. Either way the proposer's answer is recorded (`aiom similar --report`).
 
 A restricted use case follows the visibility rule of conversations/access.py: its owners, sponsor,
 proposer, contributors, reviewers and leadership see it as any other match; to everyone else the match
@@ -7,30 +13,37 @@ happens when the new idea is submitted (never if the proposer cancels).
 """
 from __future__ import annotations
 
+from uuid import uuid4
+
 from conversations import access
+from conversations import similar_search
 from conversations.context import Ctx
 from conversations.labels import uc_ref
 from conversations.messages import Message, Text
-from conversations.rules.similarity import Doc, similar
-from storage.repo import use_cases
+from conversations.rules import embedding
+from storage.repo import use_cases, vectors
 from storage.tables import UseCase
 
 NEW, TELL = "new", "tell"
+SAME, RELATED = "same", "related"
 
 
 async def find(ctx: Ctx, data: dict) -> bool:
     """The step's prepare hook: store the matches in the flow state; False (skip the step) when none."""
     p = ctx.policy.intake
-    rows = await use_cases.similarity_candidates(ctx.session)
-    docs = [Doc(r[0], f"{r[1]} {r[2]} {r[3]}") for r in rows]
-    query = f"{data.get('title', '')} {data.get('problem', '')} {data.get('outcome', '')}"
-    by_id = {r[0]: r for r in rows}
+    matches = await similar_search.search(ctx.session, data.get("title", ""), data.get("problem", ""),
+                                          data.get("outcome", ""), limit=p.similar_max,
+                                          threshold=min(p.similar_threshold, p.similar_same_threshold))
     found = []
-    for uc_id, score in similar(query, docs, p.similar_threshold, p.similar_max):
-        r = by_id[uc_id]
-        visible = not r[4] or await _sees(ctx, uc_id)
-        found.append({"id": uc_id, "title": r[1] if visible else "", "restricted": not visible, "score": score})
-    ctx.state.data = {**data, "_similar": found}
+    for m in matches:
+        visible = not m.restricted or await _sees(ctx, m.id)
+        found.append({"id": m.id, "title": m.title if visible else "", "restricted": not visible, "score": m.score})
+    notice = SAME if found and found[0]["score"] >= p.similar_same_threshold and not found[0]["restricted"] \
+        else RELATED
+    if notice == RELATED:
+        found = [m for m in found if m["score"] >= p.similar_threshold]
+    ctx.state.data = {**data, "_similar": found, "_similar_notice": notice,
+                      "_similar_key": data.get("_similar_key") or uuid4().hex}
     return bool(found)
 
 
@@ -43,30 +56,82 @@ def _hidden(data: dict) -> list[dict]:
     return [m for m in data.get("_similar", []) if m["restricted"]]
 
 
+def _is_same(data: dict) -> bool:
+    return data.get("_similar_notice") == SAME and bool(data.get("_similar"))
+
+
 def question(ctx: Ctx, data: dict) -> str:
     shown = [m for m in data.get("_similar", []) if not m["restricted"]]
     hidden = _hidden(data)
+    if _is_same(data):
+        top, others = shown[0], shown[1:]
+        text = (f"Before we go on: this looks like the same idea as UC-{top['id']} “{top['title']}”. Is it? "
+                "Teams often duplicate pilots without knowing; joining the existing one saves you the rest of "
+                "these questions.")
+        if others:
+            text += "\nRelated ideas you may also want to talk to:\n" + "\n".join(
+                f"• UC-{m['id']} “{m['title']}”" for m in others)
+        if hidden:
+            text += ("\nThere is also a similar restricted idea I cannot show you; I can tell its owners about "
+                     "yours when you submit.")
+        return text
     lines = [f"• UC-{m['id']} “{m['title']}”" for m in shown]
     if hidden:
         what = "a similar idea" if len(hidden) == 1 else f"{len(hidden)} similar ideas"
         lines.append(f"• {what} that I cannot show you, because {'it is' if len(hidden) == 1 else 'they are'} "
                      "restricted. I can tell the owners about yours when you submit, so they can get in touch.")
-    lead = ("Before you submit: these existing ideas look similar to yours." if shown else
-            "Before you submit: an existing idea looks similar to yours.")
-    return (f"{lead} Teams often duplicate pilots without knowing, so please have a look.\n" + "\n".join(lines))
+    lead = ("Related ideas you may want to talk to before you go on:" if shown else
+            "Before you go on: an existing idea looks similar to yours.")
+    return f"{lead}\n" + "\n".join(lines)
 
 
 def choices(ctx: Ctx, data: dict) -> list[tuple[str, str]]:
     out = []
-    for m in data.get("_similar", []):
-        if not m["restricted"]:
-            out.append((f"link:{m['id']}", f"Link to UC-{m['id']}"))
-            out.append((f"join:{m['id']}", f"Join UC-{m['id']} instead"))
+    shown = [m for m in data.get("_similar", []) if not m["restricted"]]
     hidden = _hidden(data)
+    if _is_same(data):
+        top = shown[0]
+        out.append((f"join:{top['id']}", f"Yes, the same: join UC-{top['id']}"))
+        out.append((f"link:{top['id']}", f"Related: link to UC-{top['id']}"))
+        out += [(f"link:{m['id']}", f"Link to UC-{m['id']}") for m in shown[1:]]
+        if hidden:
+            out.append((TELL, "Tell the restricted idea's owners"))
+        out.append((NEW, "No, a different idea"))
+        return out
+    for m in shown:
+        out.append((f"link:{m['id']}", f"Link to UC-{m['id']}"))
+        out.append((f"join:{m['id']}", f"Join UC-{m['id']} instead"))
     if hidden:
         out.append((TELL, "Tell its owners about my idea" if len(hidden) == 1 else "Tell their owners about my idea"))
     out.append((NEW, "Continue as a new idea"))
     return out
+
+
+def answer_for(data: dict, match: dict) -> str:
+    """What the proposer's choice says about one idea the notice named: same, related, not_related or other."""
+    choice = data.get("similar") or NEW
+    target = target_of(choice)
+    if choice == NEW:
+        return "not_related"
+    if choice == TELL:
+        return "related" if match["restricted"] else "other"
+    if target == match["id"]:
+        return SAME if choice.startswith("join:") else RELATED
+    return "other"
+
+
+async def record_answer(ctx: Ctx, data: dict) -> None:
+    """Record the answer to the notice, one row per idea it named (a changed answer replaces the earlier one)."""
+    notice = data.get("_similar_notice") or RELATED
+    rows = [{"intake_key": data.get("_similar_key") or uuid4().hex, "person_id": ctx.person.id, "matched_id": m["id"],
+             "notice": SAME if notice == SAME and i == 0 else RELATED, "score": float(m["score"]),
+             "answer": answer_for(data, m), "model": embedding.MODEL, "at": ctx.now}
+            for i, m in enumerate(data.get("_similar", []))]
+    await vectors.record_answers(ctx.session, rows)
+
+
+def joining(data: dict) -> bool:
+    return (data.get("similar") or "").startswith("join:")
 
 
 def target_of(choice: str | None) -> int | None:

@@ -50,6 +50,9 @@ SYNONYMS = {
     "holiday": "leave", "holidays": "leave", "vacation": "leave", "absence": "leave",
 }
 
+# The lexical score's own scale (it is not a cosine of meaning vectors): used where a use case has no vector yet.
+LEXICAL_THRESHOLD = 0.35
+
 AMERICAN = re.compile(r"iz(e|es|ed|er|ers|ing|ation|ations)$")
 SUFFIXES = ("ational", "isation", "isers", "iser", "ising", "ised", "ises", "ise", "fulness", "ements", "ement",
             "ations", "ation", "ings", "ing", "ness", "ment", "ies", "ied", "ers", "er", "ed", "es", "ly", "s", "e")

@@ -68,7 +68,8 @@ def build(policy: Policy, d: DigestData, *, image_url: str | None = None, consol
     funnel = ", ".join(f"{stage_label(policy, s)} {n}" for s, n in _stage_list(policy, d))
     if image_url or console:
         blocks.append(Image(url=image_url or "", alt=f"Portfolio funnel: {funnel}"))
-    blocks += [_value(policy, d), _progress(policy, d), _blocked(policy, d, tz), _risks(d), *_decisions(policy, d, tz),
+    blocks += [_value(policy, d), _progress(policy, d), *_duplicates(d), _blocked(policy, d, tz), _risks(d),
+               *_decisions(policy, d, tz),
                _readiness(policy, d), _resourcing(policy, d), _alignment(policy, d), _incidents(policy, d),
                *regulation_section(policy, d.ai_act), _health(policy, d), _next(d, tz), Divider()]
     note = f"Figures as of {t.now.astimezone(tz):%a %d %b %H:%M} ({d.schedule.timezone})."
@@ -111,6 +112,19 @@ def _value(policy: Policy, d: DigestData) -> Text:
                          f"owner {f.owner_name or 'not named'}")
         lines += _more(k.get("flagged", 0), len(d.flagged_kpis))
     return _section("Business value", lines)
+
+
+def _duplicates(d: DigestData) -> list:
+    """One line naming the pairs of use cases that look like the same idea (none: no line)."""
+    if not d.duplicates:
+        return []
+    n = d.schedule.top_n
+    pairs = "; ".join(f"{_uc(p.a, p.a_title)} and {_uc(p.b, p.b_title)}" for p in d.duplicates[:n])
+    more = f" and {len(d.duplicates) - n} more (aiom similar --all)" if len(d.duplicates) > n else ""
+    count = len(d.duplicates)
+    return [Text([Strong("Likely duplicates"), f"\n{count} pair{'s' if count != 1 else ''} of use cases look like "
+                  f"the same idea (new or edited since the last digest): {pairs}{more}. Their owners may want to "
+                  "talk."])]
 
 
 def _flag_reason(f) -> str:

@@ -69,6 +69,8 @@ class DigestData:
     flagged_kpis: list = field(default_factory=list)  # the top N flagged KPIs (storage.repo.kpis.FlaggedKpi)
     # Readiness drops after a passed gate, this period: (count, rows of storage.repo.readiness_drops.since)
     readiness_drops: tuple[int, list] = (0, [])
+    # pairs that look like the same idea, one of them new or edited since the last digest (conversations.similar_pairs)
+    duplicates: list = field(default_factory=list)
     next_counts: dict[str, int] = field(default_factory=dict)
     next_items: list[tuple] = field(default_factory=list)
     # Open reviews nobody can decide: (count, [(review id, use case id, title, group, reason)]).
@@ -164,6 +166,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
             "incidents": run(q.open_incidents, [s.key for s in policy.incidents.severities], n, v),
             "flagged_kpis": run(_flagged, n, v, today),
             "readiness_drops": run(drops_repo.since, t.since, n, v),
+            "duplicates": run(_duplicates, policy.intake.similar_same_threshold, t.since, v),
             "next": run(q.due_before, t.now, t.next_at, today, until_day, n, v),
             "undecidable": run(undecidable_reviews, policy, n, v),
             "ai_act": run(regulation_repo.digest_summary, n, v),
@@ -182,13 +185,21 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
     for v in lists:
         d = replace(base, visible=v)
         for name in ("risks", "value", "recent_moves", "stalled", "overdue", "gates_stopped", "conditions", "limbo",
-                     "decisions", "incidents", "flagged_kpis", "undecidable", "ai_act", "readiness_drops"):
+                     "decisions", "incidents", "flagged_kpis", "undecidable", "ai_act", "readiness_drops",
+                     "duplicates"):
             setattr(d, name, done[(v, name)])
         d.capacity = (base.readiness.get("low_item", 0), done[(v, "low")])
         d.next_counts, items = done[(v, "next")]
         d.next_items = sorted(items, key=lambda row: _sort_key(row[0]))[:schedule.top_n]
         out[v] = d
     return out
+
+
+async def _duplicates(session, threshold: float, since, visible: bool) -> list:
+    """Pairs that look like the same idea, among ideas written or edited since the last digest."""
+    from conversations.similar_pairs import likely_duplicates
+
+    return await likely_duplicates(session, threshold, include_restricted=visible, since=since)
 
 
 async def _flagged(session, n: int, visible: bool, today=None) -> list:

@@ -26,6 +26,7 @@ from storage.tables.reviews import (
     ReviewGroupRow,
     ReviewRequest,
 )
+from storage.tables.similar import SimilarAnswer, UseCaseVector
 from storage.tables.use_cases import StageChange, UseCase, UseCaseContributor
 
 __all__ = [
@@ -33,6 +34,6 @@ __all__ = [
     "DelegatedDecision", "DigestRun", "GateRequest", "Incident", "InfoRequest", "Kpi", "KpiValue", "Leaver",
     "MessageRef", "Outbox", "Person", "PlatformIdentity", "ProcessedEvent", "ReadinessDrop", "ReviewDecision",
     "ReviewGroupChannel", "ReviewGroupMember", "ReviewGroupRow", "ReviewGroupSetting", "ReviewRequest", "RiskEntry",
-    "Scorecard", "ScorecardAnswer", "Snooze",
-    "StageChange", "UseCase", "UseCaseContributor",
+    "Scorecard", "ScorecardAnswer", "SimilarAnswer", "Snooze",
+    "StageChange", "UseCase", "UseCaseContributor", "UseCaseVector",
 ]

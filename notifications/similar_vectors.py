@@ -1,0 +1,14 @@
+"""The sweep that computes missing similar-ideas vectors in the background (imported ideas, or all of them after
+the model changed), a batch per sweep; `aiom similar --reindex` does them all at once, with a progress bar."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from conversations import similar_search
+
+BATCH = 100
+
+
+async def sweep(app, now: datetime) -> int:
+    async with app.db.write() as s:
+        return await similar_search.backfill(s, BATCH)
