@@ -30,6 +30,9 @@ class App:
     engine: Engine | None = None
     dispatcher: Dispatcher | None = None
     scheduler: Any = None  # notifications.scheduler.Scheduler when started
+    # platform -> replay of an unfinished inbound journal entry (bot/journal.py), set by the adapters
+    replay_handlers: dict[str, Callable] = field(default_factory=dict)
+    replayer: Any = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     @classmethod
@@ -53,6 +56,12 @@ class App:
                                    on_outbox=self.dispatcher.wake)
         if background:
             self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox-dispatcher"))
+        if self.replay_handlers:
+            from bot.journal import Replayer  # noqa: PLC0415
+
+            self.replayer = Replayer(self, self.replay_handlers)
+            if background:
+                self._tasks.append(asyncio.create_task(self.replayer.run_forever(), name="inbound-replay"))
         if scheduler if scheduler is not None else background:
             from notifications.scheduler import Scheduler
 

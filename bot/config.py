@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # Where Slack and Teams can reach this server from outside (https://aiom.example.com): used for links
     # aiom serves itself, such as the digest's funnel picture. Unset: the digest goes out without it.
     AIOM_PUBLIC_URL: str | None = None
+    # How long a request being processed is left alone before another pass replays it (bot/journal.py).
+    AIOM_INTAKE_LEASE_SECONDS: float = Field(default=30.0, gt=0, le=3600)
 
     SLACK_BOT_TOKEN: SecretStr | None = None
     SLACK_SIGNING_SECRET: SecretStr | None = None

@@ -10,10 +10,12 @@ earlier answers (saved by earlier transactions) are untouched.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import OrderedDict
 from typing import Awaitable, Callable, Protocol
 
+from conversations import clean
 from conversations.context import Ctx, Refusal
 from conversations.interaction import Inbound, Outcome, Say, Whisper
 from conversations.messages import say
@@ -48,6 +50,20 @@ class Flow(Protocol):
     async def on_choice(self, ctx: Ctx, choice: str) -> None: ...
 
     async def on_form(self, ctx: Ctx, values: dict) -> None: ...
+
+
+def _clean(inbound: Inbound) -> None:
+    """Control characters (NUL first: Postgres refuses it in text) out of everything a person typed or sent."""
+    if inbound.text is not None:
+        inbound.text = clean.text(inbound.text)
+    if inbound.values:
+        inbound.values = clean.deep(inbound.values)
+    if inbound.payload:
+        inbound.payload = clean.deep(inbound.payload)
+    a = inbound.actor
+    if clean.CONTROL.search(a.name) or clean.CONTROL.search(a.email or ""):
+        inbound.actor = dataclasses.replace(a, name=clean.text(a.name),
+                                            email=clean.text(a.email) if a.email else a.email)
 
 
 class Engine:
@@ -95,6 +111,7 @@ class Engine:
     async def handle(self, inbound: Inbound) -> Outcome:
         if inbound.actor.is_bot:
             return Outcome(duplicate=True)
+        _clean(inbound)
         if inbound.text is not None and len(inbound.text) > MAX_TEXT:
             inbound.text = inbound.text[:MAX_TEXT]
         try:
@@ -117,7 +134,7 @@ class Engine:
         except Exception:
             log.exception("handling %s from %s failed", inbound.kind, inbound.where.platform)
             self._person_cache.clear()
-            return Outcome(ops=[Whisper(message=say(SORRY))])
+            return Outcome(ops=[Whisper(message=say(SORRY))], failed=True)
         for work in ctx.after:  # committed: slow reads run here, outside the write transaction
             try:
                 ctx.ops.extend(await work())

@@ -62,9 +62,10 @@ def attach(app, web_app: web.Application) -> SlackRuntime:
 
         socket = SocketMode(bolt, s.SLACK_APP_TOKEN.get_secret_value())
     else:
-        from bot.slack.http import mount  # noqa: PLC0415
+        from bot.slack.http import mount, replay  # noqa: PLC0415
 
-        mount(web_app, bolt)
+        mount(web_app, bolt, app, secret)
+        app.replay_handlers["slack"] = lambda entry: replay(bolt, secret, entry)
 
     async def on_startup(_web_app: web.Application) -> None:
         api.ensure_session()

@@ -6,8 +6,8 @@ from storage.tables.messaging import (
     ConversationState,
     DigestRun,
     MessageRef,
+    InboundEntry,
     Outbox,
-    ProcessedEvent,
     Snooze,
 )
 from storage.tables.operations import Incident, Kpi, KpiValue
@@ -26,8 +26,8 @@ from storage.tables.use_cases import StageChange, UseCase, UseCaseContributor
 
 __all__ = [
     "AuditEntry", "AuditHead", "Condition", "ConversationRef", "ConversationState", "DigestRun",
-    "GateRequest", "Incident", "InfoRequest", "Kpi", "KpiValue", "MessageRef", "Outbox", "Person",
-    "PlatformIdentity", "ProcessedEvent", "ReviewDecision", "ReviewGroupChannel", "ReviewGroupMember",
+    "GateRequest", "Incident", "InfoRequest", "Kpi", "KpiValue", "InboundEntry", "MessageRef", "Outbox", "Person",
+    "PlatformIdentity", "ReviewDecision", "ReviewGroupChannel", "ReviewGroupMember",
     "ReviewGroupRow", "ReviewRequest", "RiskEntry", "Scorecard", "ScorecardAnswer", "Snooze",
     "StageChange", "UseCase", "UseCaseContributor",
 ]

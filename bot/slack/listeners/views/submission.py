@@ -11,6 +11,7 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import journal
 from bot.slack import people
 from bot.slack.inbound import submission_turn
 from bot.slack.directory import SlackUnavailable
@@ -38,7 +39,10 @@ async def _process(rt: SlackRuntime, body: dict, view: dict) -> tuple[Outcome, T
         h = await people.hint(rt.directory, uid)
         values[name] = dataclasses.asdict(h)
     turn = await submission_turn(rt, body, meta, values)
-    return await rt.engine.handle(turn.inbound), turn
+    outcome = await rt.engine.handle(turn.inbound)
+    if outcome.failed:
+        journal.turn_failed()
+    return outcome, turn
 
 
 async def handle(rt: SlackRuntime, ack, body: dict, view: dict) -> None:

@@ -1,0 +1,125 @@
+"""Durable intake: a platform request is written to the inbound journal before aiom answers 200, and an entry
+whose processing never finished is replayed.
+
+- `accept()` (called by the Slack and Teams endpoints after authentication, before the ack) writes the raw body
+  under the request's de-duplication key. A repeat of a finished entry is answered 200 and not run again.
+- While the request is processed, `current` (a context variable, so the listener tasks bolt spawns see it) holds
+  the `Entry`. The engine finishes the entry in the same transaction as the turn's effects
+  (storage/repo/events.mark_processed). A request that needs no engine turn (a link button, channel chatter)
+  is closed by `settle()` when its listener is done; one whose turn failed on the database stays open.
+- `Replayer` takes entries whose lease ran out (at start-up and every `every` seconds) and gives them back to
+  the platform adapter, which runs them as if they had just arrived; after `MAX_ATTEMPTS` an entry is given up
+  (logged). A process only replays the platforms it serves.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Awaitable, Callable
+
+from storage.repo import events
+from storage.tables import InboundEntry
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=30)
+MAX_ATTEMPTS = 4
+
+
+@dataclass
+class Entry:
+    platform: str
+    key: str
+    failed: bool = False  # the engine's turn failed (rolled back): leave the entry for a replay
+
+
+current: contextvars.ContextVar[Entry | None] = contextvars.ContextVar("aiom_inbound_entry", default=None)
+
+
+class Unavailable(Exception):
+    """The journal could not be written: the request must not be acknowledged."""
+
+
+async def accept(app, platform: str, key: str, body: str, content_type: str) -> events.Recorded:
+    try:
+        async with app.db.write() as s:
+            return await events.record(s, platform, key, body=body, content_type=content_type,
+                                       lease=lease_of(app), now=app.clock())
+    except Exception as e:  # noqa: BLE001 - the database is down or refused: no ack, the platform retries
+        raise Unavailable(f"{type(e).__name__}: {str(e)[:200]}") from None
+
+
+def lease_of(app) -> timedelta:
+    seconds = getattr(app.settings, "AIOM_INTAKE_LEASE_SECONDS", None)
+    return timedelta(seconds=seconds) if seconds else LEASE
+
+
+def turn_failed() -> None:
+    """The engine could not finish the current request's turn: keep its entry open for a replay."""
+    entry = current.get()
+    if entry is not None:
+        entry.failed = True
+
+
+async def settle(app, outcome: str = "skipped") -> None:
+    """The current request's listener is done: close its entry unless the turn failed (then it is replayed)."""
+    entry = current.get()
+    if entry is None or entry.failed:
+        return
+    try:
+        async with app.db.write() as s:
+            await events.finish(s, entry.platform, entry.key, outcome)
+    except Exception as e:  # noqa: BLE001 - the entry stays open and is replayed (the engine dedupes it)
+        log.warning("could not close inbound entry %s/%s: %s", entry.platform, entry.key[:80], type(e).__name__)
+
+
+Replay = Callable[[InboundEntry], Awaitable[None]]
+
+
+class Replayer:
+    """Replays unfinished entries of the platforms this process serves."""
+
+    def __init__(self, app, handlers: dict[str, Replay], every: float = 5.0):
+        self.app = app
+        self.handlers = handlers
+        self.every = every
+        self.replayed = 0
+        self.given_up = 0
+
+    async def run_once(self) -> int:
+        async with self.app.db.write() as s:
+            taken = await events.take_expired(s, set(self.handlers), lease_of(self.app), now=self.app.clock())
+        for entry in taken:
+            if entry.attempts > MAX_ATTEMPTS or not entry.body:
+                async with self.app.db.write() as s:
+                    await events.give_up(s, entry.id)
+                self.given_up += 1
+                log.error("inbound %s entry %s given up after %d attempts", entry.platform, entry.event_id[:80],
+                          entry.attempts - 1)
+                continue
+            token = current.set(Entry(entry.platform, entry.event_id))
+            try:
+                log.warning("replaying inbound %s entry %s (attempt %d)", entry.platform, entry.event_id[:80],
+                            entry.attempts)
+                await self.handlers[entry.platform](entry)
+                self.replayed += 1
+            except Exception as e:  # noqa: BLE001 - left for the next lease
+                log.warning("replay of %s entry %s failed: %s", entry.platform, entry.event_id[:80],
+                            type(e).__name__)
+            finally:
+                current.reset(token)
+        return len(taken)
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                while await self.run_once():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - the database may be away; try again later
+                log.warning("inbound replay pass failed: %s", type(e).__name__)
+            await asyncio.sleep(self.every)
