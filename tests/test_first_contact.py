@@ -76,3 +76,23 @@ async def test_first_contact_race_over_many_new_people_on_postgres(app):
     outcomes = await asyncio.gather(*work)
     await _all_answered(outcomes)
     assert await _count(app, Person) == 10 and await _count(app, PlatformIdentity) == 10
+
+
+async def test_control_characters_in_answers_are_stripped_on_both_databases(harness):
+    """A NUL (Postgres refuses it in text) and other control characters pasted into answers: the intake goes on,
+    and what is stored is the text without them."""
+    from tests.test_intake import ANSWERS, answer_all  # noqa: PLC0415
+    from storage.tables import UseCase  # noqa: PLC0415
+
+    zoe = harness.person("zoe@example.com")
+    answers = ["Claims\x00 triage\x07 assistant", *ANSWERS[1:]]
+    answers[2] = answers[2] + "\x00\x1b[31m"
+    seen = await answer_all(zoe, answers=answers)
+    assert "risk" in seen.text
+    await zoe.click("That tier is right")
+    seen = await zoe.click("Submit the idea")
+    assert "UC-1 submitted" in seen.text
+    async with harness.app.db.read() as s:
+        uc = (await s.execute(select(UseCase))).scalar_one()
+    assert uc.title == "Claims triage assistant"
+    assert "\x00" not in uc.outcome + uc.problem and "\x1b" not in uc.outcome + uc.problem

@@ -40,7 +40,10 @@ def mount(web_app: web.Application, bolt: AsyncApp, app=None, secret: str = "") 
             return _refuse(request, r.status, r.reason)
         except web.HTTPException as e:  # the body was larger than the server accepts
             return _refuse(request, e.status, e.reason or "an unreadable body")
-        key = keys.request_key(checked.body, checked.kind) if app is not None else None
+        try:
+            key = keys.request_key(checked.body, checked.kind) if app is not None else None
+        except (AttributeError, TypeError, KeyError):
+            return _refuse(request, 400, "a payload that is not shaped as Slack sends it")
         token = None
         if key is not None:
             try:
@@ -55,7 +58,12 @@ def mount(web_app: web.Application, bolt: AsyncApp, app=None, secret: str = "") 
         try:
             bolt_request = AsyncBoltRequest(body=raw.decode("utf-8"), query=request.query_string,
                                             headers=dict(request.headers))
-            bolt_response = await bolt.async_dispatch(bolt_request)
+            try:
+                bolt_response = await bolt.async_dispatch(bolt_request)
+            except Exception as e:  # noqa: BLE001 - bolt tripped over a signed body of an odd shape
+                if key is not None:
+                    await journal.settle(app, "unreadable")
+                return _refuse(request, 400, f"a payload bolt could not read ({type(e).__name__})")
             if key is not None and bolt_response.status != 200:  # nothing in aiom listens to it
                 await journal.settle(app, "unhandled")
         finally:

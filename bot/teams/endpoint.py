@@ -1,10 +1,11 @@
 """`POST /api/messages`: authenticate the request, journal it, then let the adapter run the turn.
 
 This is `CloudAdapter.process` with these differences:
-- when authentication is on, a request without a well-formed `Authorization: Bearer <JWT>` header is answered
-  401 before its body is read; the token itself is then checked (the library needs the activity's channel and
-  service URL for that) and *any* failure - a forged or expired token, a token for another bot, keys that
-  cannot be fetched - answers 401 and nothing else happens (the stock method turns some of these into a 500);
+- the token is checked before the body is read: the library's own check runs on a stand-in activity carrying
+  the service URL the token names (its `serviceurl` claim) - signature, issuer, audience, expiry, endorsement -
+  and the body's service URL must then be that one. *Any* failure - no token, a forged or expired token, a
+  token for another bot, keys that cannot be fetched - answers 401 and nothing else happens (the stock method
+  turns some of these into a 500);
 - a body that is not a JSON object, nests deeper than `bot.bodies.MAX_DEPTH` or is not an activity: 400;
 - a message or invoke is written to the inbound journal (bot/journal.py) before the turn runs; a repeat of one
   already processed is answered without running again, and one never finished is replayed (`replay`).
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 
+import jwt
 from aiohttp import web
 from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult
@@ -54,8 +56,16 @@ def _activity(body: dict) -> Activity:
 async def messages(request: web.Request) -> web.StreamResponse:
     rt = request.app[RUNTIME_KEY]
     header = request.headers.get("Authorization", "")
-    if _auth_required(rt) and not BEARER.match(header):
-        return _refuse(request, 401, "no bearer token")
+    claimed_url = None
+    if _auth_required(rt):
+        if not BEARER.match(header):
+            return _refuse(request, 401, "no bearer token")
+        try:
+            claimed_url = jwt.decode(header.split(" ", 1)[1], options={"verify_signature": False})["serviceurl"]
+            stand_in = Activity(type="message", channel_id="msteams", service_url=str(claimed_url))
+            auth = await rt.auth.authenticate_request(stand_in, header)
+        except Exception as e:  # noqa: BLE001 - every authentication failure is a 401
+            return _refuse(request, 401, f"authentication failed ({type(e).__name__})")
     if "application/json" not in request.headers.get("Content-Type", ""):
         return _refuse(request, 415, "expected application/json")
     try:
@@ -69,13 +79,20 @@ async def messages(request: web.Request) -> web.StreamResponse:
         activity = _activity(body)
     except Exception:  # noqa: BLE001 - msrest raises a variety of errors on wrong types
         return _refuse(request, 400, "not a Bot Framework activity")
-    try:
-        auth = await rt.auth.authenticate_request(activity, header)
-    except Exception as e:  # noqa: BLE001 - every authentication failure is a 401
-        return _refuse(request, 401, f"authentication failed ({type(e).__name__})")
-    if not activity.service_url or not isinstance(activity.service_url, str) or activity.conversation is None:
+    if claimed_url is None:  # authentication is off (AIOM_TEAMS_ANONYMOUS): the library lets it through
+        try:
+            auth = await rt.auth.authenticate_request(activity, header)
+        except Exception as e:  # noqa: BLE001
+            return _refuse(request, 401, f"authentication failed ({type(e).__name__})")
+    elif activity.service_url != claimed_url or activity.channel_id != "msteams":
+        return _refuse(request, 401, "a token for another service URL or channel")
+    if not isinstance(activity.service_url, str) or not activity.service_url or activity.conversation is None \
+            or not isinstance(activity.conversation.id, str) or not activity.conversation.id:
         return _refuse(request, 400, "an activity without a service URL or conversation")
-    key = event_key(activity) if activity.type in JOURNALED else None
+    try:
+        key = event_key(activity) if activity.type in JOURNALED else None
+    except (AttributeError, TypeError):
+        return _refuse(request, 400, "an activity that is not shaped as Teams sends it")
     token = None
     if key is not None:
         try:
