@@ -54,6 +54,9 @@ class App:
                                      lease_seconds=self.policy.reminders.claim_seconds)
         self.engine = build_engine(self.db, self.policy, platforms=set(self.deliverers), clock=self.clock,
                                    on_outbox=self.dispatcher.wake)
+        from bot.journal import lease_of  # noqa: PLC0415
+
+        self.engine.reply_lease = lease_of(self)
         if background:
             self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox-dispatcher"))
         if self.replay_handlers:

@@ -7,6 +7,10 @@ whose processing never finished is replayed.
   the `Entry`. The engine finishes the entry in the same transaction as the turn's effects
   (storage/repo/events.mark_processed). A request that needs no engine turn (a link button, channel chatter)
   is closed by `settle()` when its listener is done; one whose turn failed on the database stays open.
+- The turn's reply is kept with the entry in the same transaction (conversations/replies.py); `replied()`
+  stamps it once the adapter has carried it out. A finished entry whose reply was never sent is handed back
+  the same way, and its turn (the engine sees a repeat) sends the kept reply instead of doing nothing.
+  Duplicate window: a stop after the sends but before that stamp sends the reply once more.
 - `Replayer` takes entries whose lease ran out (at start-up and every `every` seconds) and gives them back to
   the platform adapter, which runs them as if they had just arrived; after `MAX_ATTEMPTS` an entry is given up
   (logged). A process only replays the platforms it serves.
@@ -62,6 +66,19 @@ def turn_failed() -> None:
     entry = current.get()
     if entry is not None:
         entry.failed = True
+
+
+async def replied(app) -> None:
+    """The current request's reply has been carried out: it need never be sent again."""
+    entry = current.get()
+    if entry is None:
+        return
+    try:
+        async with app.db.write() as s:
+            await events.replied(s, entry.platform, entry.key, now=app.clock())
+    except Exception as e:  # noqa: BLE001 - then a replay may send it once more (the duplicate window)
+        log.warning("could not stamp the reply of %s/%s as sent: %s", entry.platform, entry.key[:80],
+                    type(e).__name__)
 
 
 async def settle(app, outcome: str = "skipped") -> None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import OrderedDict
+from datetime import timedelta
 from typing import Awaitable, Callable, Protocol
 
-from conversations import clean
+from conversations import clean, replies
 from conversations.context import Ctx, Refusal
 from conversations.interaction import Inbound, Outcome, Say, Whisper
 from conversations.messages import say
@@ -81,6 +82,8 @@ class Engine:
         self.flows: dict[str, Flow] = {}
         self.fallback: CommandHandler | None = None
         self._person_cache: OrderedDict[tuple, int] = OrderedDict()
+        # How long a turn's unsent reply is left to the process that made it (App.start sets the intake lease).
+        self.reply_lease = timedelta(seconds=30)
 
     # -- registration -----------------------------------------------------------
     def command(self, *names: str, help: str = "") -> Callable[[CommandHandler], CommandHandler]:
@@ -118,7 +121,13 @@ class Engine:
             async with self.db.write() as session:
                 if inbound.event_id and not await events.mark_processed(session, inbound.where.platform,
                                                                         inbound.event_id):
-                    return Outcome(duplicate=True)
+                    # A repeat. If the first one's reply was never sent (its process stopped after the
+                    # commit), this repeat sends it; otherwise nothing happens twice.
+                    unsent = await events.unsent_reply(session, inbound.where.platform, inbound.event_id,
+                                                       self.reply_lease, now=self.clock())
+                    if unsent is None:
+                        return Outcome(duplicate=True)
+                    return Outcome(ops=replies.load(unsent[0]), state_id=unsent[1], resent=True)
                 person = await self._person(session, inbound)
                 ctx = Ctx(engine=self, session=session, inbound=inbound, person=person, now=self.clock())
                 try:
@@ -131,6 +140,11 @@ class Engine:
                     ctx.state.updated_at = ctx.now
                     session.add(ctx.state)
                     await session.flush()
+                tracked = any(isinstance(op, Say) and op.track for op in ctx.ops)
+                state_id = ctx.state.id if (tracked and ctx.state) else None
+                if inbound.event_id:  # kept until sent: a stop between this commit and the sends loses nothing
+                    await events.store_reply(session, inbound.where.platform, inbound.event_id,
+                                             replies.dump(ctx.ops), state_id, self.reply_lease, now=ctx.now)
         except Exception:
             log.exception("handling %s from %s failed", inbound.kind, inbound.where.platform)
             self._person_cache.clear()
@@ -143,8 +157,7 @@ class Engine:
                 ctx.ops.append(Whisper(message=say(SORRY)))
         if ctx.outbox_written:
             self.on_outbox()
-        tracked = any(isinstance(op, Say) and op.track for op in ctx.ops)
-        return Outcome(ops=ctx.ops, state_id=ctx.state.id if (tracked and ctx.state) else None)
+        return Outcome(ops=ctx.ops, state_id=state_id)
 
     async def track_prompt(self, state_id: int, message_id: str) -> None:
         """The adapter reports the platform id of a prompt it posted, so it can be replaced once answered."""

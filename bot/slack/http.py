@@ -52,7 +52,7 @@ def mount(web_app: web.Application, bolt: AsyncApp, app=None, secret: str = "") 
             except journal.Unavailable as e:
                 log.warning("Slack: could not journal a request (%s); answered 503 so Slack sends it again", e)
                 return web.json_response({"error": "try again"}, status=503)
-            if not rec.new:
+            if not rec.new and not rec.unsent:
                 return web.Response(status=200)  # a retry: processed, or being processed (replayed if need be)
             token = journal.current.set(journal.Entry(PLATFORM, key))
         try:

@@ -100,10 +100,12 @@ async def messages(request: web.Request) -> web.StreamResponse:
         except journal.Unavailable as e:
             log.warning("Teams: could not journal an activity (%s); answered 503 so it is sent again", e)
             return web.json_response({"error": "try again"}, status=503)
-        if not rec.new and rec.done:  # a retry of something processed: nothing runs twice
+        if not rec.new and rec.done and not rec.unsent:  # a retry of something processed: nothing runs twice
             if activity.type == "invoke":
                 return web.json_response(message_answer("Already done."), status=200)
             return web.Response(status=200)
+        if not rec.new and not rec.done:  # being processed (or replayed once its lease runs out)
+            return web.Response(status=200) if activity.type != "invoke" else web.json_response({}, status=200)
         token = journal.current.set(journal.Entry(PLATFORM, key))
     try:
         invoke = await rt.adapter.process_activity(auth, activity, request.app[BOT_KEY].on_turn)

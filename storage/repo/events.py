@@ -6,7 +6,9 @@
   entry (True), or inserts a finished one for input that was never journaled (True), or finds it finished
   already (False: a repeat). Rolled back with the turn, so an entry is finished exactly when its effects are.
 - `finish` closes an entry whose request needed no engine turn (a link button, channel chatter).
-- `take_expired` leases unfinished entries whose lease ran out, for replay.
+- `store_reply` keeps the turn's reply with the entry (same transaction), `replied` stamps it sent;
+  `unsent_reply` gives it back to a retry or replay of a finished entry whose reply was never sent.
+- `take_expired` leases unfinished entries, and finished ones whose reply is unsent, whose lease ran out.
 - `prune` deletes finished entries older than the retention, in batches.
 """
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import core, insert_ignore, prepared
@@ -22,12 +24,14 @@ from storage.tables import InboundEntry
 from storage.types import utcnow
 
 T = InboundEntry.__table__
+RESEND = "resend"  # a finished entry whose unsent reply the replayer handed back for sending
 
 
 @dataclass
 class Recorded:
     new: bool  # first sight of this key
     done: bool  # the entry is finished (a repeat of something already processed)
+    unsent: bool = False  # finished, but its reply was never sent and nobody is sending it: run it to send it
 
 
 async def record(session: AsyncSession, platform: str, event_id: str, *, body: str, content_type: str,
@@ -39,9 +43,15 @@ async def record(session: AsyncSession, platform: str, event_id: str, *, body: s
                                            "outcome": ""}, ["platform", "event_id"], returning=None)
     if new:
         return Recorded(new=True, done=False)
-    done_at = (await session.execute(select(T.c.done_at).where(T.c.platform == platform,
-                                                               T.c.event_id == event_id[:256]))).scalar()
-    return Recorded(new=False, done=done_at is not None)
+    row = (await session.execute(select(T.c.done_at, T.c.reply.is_not(None), T.c.replied_at, T.c.lease_until,
+                                        T.c.outcome)
+                                 .where(T.c.platform == platform, T.c.event_id == event_id[:256]))).first()
+    if row is None:  # pragma: no cover - pruned between the two statements
+        return Recorded(new=False, done=True)
+    done_at, has_reply, replied_at, lease_until, outcome = row
+    unsent = (done_at is not None and has_reply and replied_at is None
+              and (outcome == RESEND or lease_until is None or lease_until < now))
+    return Recorded(new=False, done=done_at is not None, unsent=unsent)
 
 
 def _finish_stmt(_dialect: str):
@@ -65,6 +75,36 @@ async def mark_processed(session: AsyncSession, platform: str, event_id: str) ->
     return bool(new)
 
 
+async def store_reply(session: AsyncSession, platform: str, event_id: str, reply: list | None,
+                      state_id: int | None, lease: timedelta, now: datetime | None = None) -> None:
+    """Keep a journaled entry's reply until it is sent (a no-op for input that was not journaled)."""
+    if not reply:
+        return
+    now = now or utcnow()
+    await session.execute(update(T).where(T.c.platform == platform, T.c.event_id == event_id[:256],
+                                          T.c.body != "")
+                          .values(reply=reply, reply_state_id=state_id, lease_until=now + lease))
+
+
+async def unsent_reply(session: AsyncSession, platform: str, event_id: str, lease: timedelta,
+                       now: datetime | None = None) -> tuple[list, int | None] | None:
+    """The reply of a finished entry that was never sent, once its lease ran out (the process that took it is
+    gone), leased again for the caller; None when it was sent, or is still someone else's to send."""
+    now = now or utcnow()
+    res = await session.execute(
+        update(T).where(T.c.platform == platform, T.c.event_id == event_id[:256], T.c.done_at.is_not(None),
+                        T.c.reply.is_not(None), T.c.replied_at.is_(None),
+                        or_(T.c.outcome == RESEND, T.c.lease_until.is_(None), T.c.lease_until < now))
+        .values(lease_until=now + lease, outcome="done").returning(T.c.reply, T.c.reply_state_id))
+    row = res.first()
+    return (list(row[0]), row[1]) if row is not None else None
+
+
+async def replied(session: AsyncSession, platform: str, event_id: str, now: datetime | None = None) -> None:
+    await session.execute(update(T).where(T.c.platform == platform, T.c.event_id == event_id[:256],
+                                          T.c.replied_at.is_(None)).values(replied_at=now or utcnow()))
+
+
 async def finish(session: AsyncSession, platform: str, event_id: str, outcome: str = "skipped") -> bool:
     """Close an open entry without a turn; False when it was finished already."""
     stmt = prepared(session, ("inbound_finish",), _finish_stmt)
@@ -79,15 +119,19 @@ async def take_expired(session: AsyncSession, platforms: set[str], lease: timede
     now = now or utcnow()
     if not platforms:
         return []
-    q = (select(InboundEntry).where(InboundEntry.done_at.is_(None), InboundEntry.platform.in_(sorted(platforms)),
-                                    or_(InboundEntry.lease_until.is_(None), InboundEntry.lease_until < now))
-         .order_by(InboundEntry.id).limit(limit))
+    E = InboundEntry
+    expired = or_(E.lease_until.is_(None), E.lease_until < now)
+    unfinished = and_(E.done_at.is_(None), expired)
+    unsent = and_(E.replied_at.is_(None), E.reply.is_not(None), E.done_at.is_not(None), E.lease_until < now)
+    q = (select(E).where(E.platform.in_(sorted(platforms)), or_(unfinished, unsent)).order_by(E.id).limit(limit))
     taken = []
     for entry in (await session.execute(q)).scalars().all():
+        # Leased for this caller. A finished entry's unsent reply is marked "resend", which lets the replay's
+        # own turn (or a platform retry, whichever comes first) take it in `unsent_reply`.
         res = await session.execute(
-            update(InboundEntry).where(InboundEntry.id == entry.id, InboundEntry.done_at.is_(None),
-                                       or_(InboundEntry.lease_until.is_(None), InboundEntry.lease_until < now))
-            .values(lease_until=now + lease, attempts=InboundEntry.attempts + 1)
+            update(E).where(E.id == entry.id, or_(unfinished, unsent))
+            .values(lease_until=now + lease, attempts=E.attempts + 1,
+                    outcome=case((E.done_at.is_not(None), RESEND), else_=E.outcome))
             .execution_options(synchronize_session=False))
         if res.rowcount:  # another process did not take it first
             entry.attempts += 1
@@ -96,8 +140,12 @@ async def take_expired(session: AsyncSession, platforms: set[str], lease: timede
 
 
 async def give_up(session: AsyncSession, entry_id: int) -> None:
-    await session.execute(update(InboundEntry).where(InboundEntry.id == entry_id, InboundEntry.done_at.is_(None))
-                          .values(done_at=utcnow(), outcome="given_up").execution_options(synchronize_session=False))
+    """Stop replaying an entry (or re-sending its reply) that failed every attempt."""
+    now = utcnow()
+    await session.execute(update(T).where(T.c.id == entry_id)
+                          .values(done_at=func.coalesce(T.c.done_at, now), outcome="given_up",
+                                  replied_at=case((T.c.reply.is_not(None), func.coalesce(T.c.replied_at, now)),
+                                                  else_=T.c.replied_at)))
 
 
 async def open_count(session: AsyncSession) -> int:

@@ -80,7 +80,8 @@ class InboundEntry(SQLModel, table=True):
 
     __tablename__ = "inbound_entry"
     __table_args__ = (UniqueConstraint("platform", "event_id", name="uq_inbound_entry"),
-                      Index("ix_inbound_entry_open", "done_at", "lease_until"))
+                      Index("ix_inbound_entry_open", "done_at", "lease_until"),
+                      Index("ix_inbound_entry_unsent", "replied_at", "lease_until"))
     id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
                                                            primary_key=True, autoincrement=True))
     platform: str = Field(max_length=16)
@@ -91,7 +92,12 @@ class InboundEntry(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = Field(default=0)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    outcome: str = Field(default="", max_length=16)  # done | skipped | given_up
+    outcome: str = Field(default="", max_length=16)  # done | skipped | unhandled | unreadable | given_up
+    # The turn's reply (conversations/replies.py), kept until `replied_at`: sent again if the process stopped
+    # between the turn's commit and its sends.
+    reply: list | None = Field(default=None, sa_type=JSONType)
+    reply_state_id: int | None = Field(default=None)
+    replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Outbox(SQLModel, table=True):

@@ -73,4 +73,6 @@ async def run_turn(rt: TeamsRuntime, turn: TurnContext, inbound: Inbound) -> dic
         if rt.metrics is not None:
             rt.metrics.duplicates.labels("teams").inc()
         return message_answer("Already done.") if turn.activity.type == "invoke" else None
-    return await TurnOps(rt, turn, inbound, outcome).run()
+    answer = await TurnOps(rt, turn, inbound, outcome).run()
+    await journal.replied(rt.app)
+    return answer

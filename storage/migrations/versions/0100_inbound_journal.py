@@ -5,6 +5,7 @@ Revises: 0005_live_operation_2
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 import storage.types
 
@@ -27,10 +28,14 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("done_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("outcome", sa.String(length=16), nullable=False, server_default=""),
+        sa.Column("reply", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True),
+        sa.Column("reply_state_id", sa.Integer(), nullable=True),
+        sa.Column("replied_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("platform", "event_id", name="uq_inbound_entry"),
     )
     op.create_index("ix_inbound_entry_open", "inbound_entry", ["done_at", "lease_until"], unique=False)
+    op.create_index("ix_inbound_entry_unsent", "inbound_entry", ["replied_at", "lease_until"], unique=False)
     # What was processed before stays recognised: a platform retry arriving across the upgrade changes nothing.
     op.execute("INSERT INTO inbound_entry (platform, event_id, content_type, body, received_at, attempts, done_at,"
                " outcome) SELECT platform, event_id, '', '', at, 1, at, 'done' FROM processed_event")
@@ -51,5 +56,6 @@ def downgrade() -> None:
     op.create_index("ix_processed_event_at", "processed_event", ["at"], unique=False)
     op.execute("INSERT INTO processed_event (platform, event_id, at) SELECT platform, event_id, "
                "COALESCE(done_at, received_at) FROM inbound_entry WHERE done_at IS NOT NULL")
+    op.drop_index("ix_inbound_entry_unsent", table_name="inbound_entry")
     op.drop_index("ix_inbound_entry_open", table_name="inbound_entry")
     op.drop_table("inbound_entry")

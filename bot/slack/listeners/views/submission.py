@@ -59,6 +59,7 @@ async def handle(rt: SlackRuntime, ack, body: dict, view: dict) -> None:
             return
         if not outcome.duplicate:
             await rt.ops.carry_out(outcome, turn)
+            await journal.replied(rt.app)
         return
     except SlackUnavailable:
         names = forms.field_names(view)
@@ -90,3 +91,4 @@ async def handle(rt: SlackRuntime, ack, body: dict, view: dict) -> None:
     else:
         await ack()
     await rt.ops.carry_out(dataclasses.replace(outcome, ops=ops), turn)
+    await journal.replied(rt.app)
