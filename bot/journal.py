@@ -41,6 +41,19 @@ class Entry:
 
 
 current: contextvars.ContextVar[Entry | None] = contextvars.ContextVar("aiom_inbound_entry", default=None)
+# Entries this process is working on: its replayer leaves them alone even when their lease runs out (a slow
+# turn on a busy machine), so only a process that is gone has its entries replayed.
+in_hand: set[tuple[str, str]] = set()
+
+
+def begin(platform: str, key: str) -> contextvars.Token:
+    in_hand.add((platform, key))
+    return current.set(Entry(platform, key))
+
+
+def release(entry: Entry | None) -> None:
+    if entry is not None:
+        in_hand.discard((entry.platform, entry.key))
 
 
 class Unavailable(Exception):
@@ -84,6 +97,7 @@ async def replied(app) -> None:
 async def settle(app, outcome: str = "skipped") -> None:
     """The current request's listener is done: close its entry unless the turn failed (then it is replayed)."""
     entry = current.get()
+    release(entry)
     if entry is None or entry.failed:
         return
     try:
@@ -108,7 +122,8 @@ class Replayer:
 
     async def run_once(self) -> int:
         async with self.app.db.write() as s:
-            taken = await events.take_expired(s, set(self.handlers), lease_of(self.app), now=self.app.clock())
+            taken = await events.take_expired(s, set(self.handlers), lease_of(self.app), now=self.app.clock(),
+                                              skip=set(in_hand))
         for entry in taken:
             if entry.attempts > MAX_ATTEMPTS or not entry.body:
                 async with self.app.db.write() as s:
@@ -117,13 +132,14 @@ class Replayer:
                 log.error("inbound %s entry %s given up after %d attempts", entry.platform, entry.event_id[:80],
                           entry.attempts - 1)
                 continue
-            token = current.set(Entry(entry.platform, entry.event_id))
+            token = begin(entry.platform, entry.event_id)
             try:
                 log.warning("replaying inbound %s entry %s (attempt %d)", entry.platform, entry.event_id[:80],
                             entry.attempts)
                 await self.handlers[entry.platform](entry)
                 self.replayed += 1
             except Exception as e:  # noqa: BLE001 - left for the next lease
+                release(current.get())
                 log.warning("replay of %s entry %s failed: %s", entry.platform, entry.event_id[:80],
                             type(e).__name__)
             finally:

@@ -54,7 +54,7 @@ def mount(web_app: web.Application, bolt: AsyncApp, app=None, secret: str = "") 
                 return web.json_response({"error": "try again"}, status=503)
             if not rec.new and not rec.unsent:
                 return web.Response(status=200)  # a retry: processed, or being processed (replayed if need be)
-            token = journal.current.set(journal.Entry(PLATFORM, key))
+            token = journal.begin(PLATFORM, key)
         try:
             bolt_request = AsyncBoltRequest(body=raw.decode("utf-8"), query=request.query_string,
                                             headers=dict(request.headers))

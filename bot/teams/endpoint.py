@@ -106,7 +106,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
             return web.Response(status=200)
         if not rec.new and not rec.done:  # being processed (or replayed once its lease runs out)
             return web.Response(status=200) if activity.type != "invoke" else web.json_response({}, status=200)
-        token = journal.current.set(journal.Entry(PLATFORM, key))
+        token = journal.begin(PLATFORM, key)
     try:
         invoke = await rt.adapter.process_activity(auth, activity, request.app[BOT_KEY].on_turn)
         if key is not None:
@@ -118,6 +118,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return web.Response(status=200)  # journaled: replayed once its lease runs out
     finally:
         if token is not None:
+            journal.release(journal.current.get())
             journal.current.reset(token)
     if invoke is not None:
         return web.json_response(invoke.body if invoke.body is not None else {}, status=invoke.status or 200)

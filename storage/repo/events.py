@@ -114,8 +114,9 @@ async def finish(session: AsyncSession, platform: str, event_id: str, outcome: s
 
 
 async def take_expired(session: AsyncSession, platforms: set[str], lease: timedelta, limit: int = 50,
-                       now: datetime | None = None) -> list[InboundEntry]:
-    """Unfinished entries of `platforms` whose lease ran out, leased again (attempts + 1) for this caller."""
+                       now: datetime | None = None, skip: set[tuple[str, str]] | None = None) -> list[InboundEntry]:
+    """Entries of `platforms` whose lease ran out - unfinished, or finished with their reply unsent - leased again
+    (attempts + 1) for this caller; `skip` holds the (platform, key) the caller is still working on."""
     now = now or utcnow()
     if not platforms:
         return []
@@ -126,6 +127,8 @@ async def take_expired(session: AsyncSession, platforms: set[str], lease: timede
     q = (select(E).where(E.platform.in_(sorted(platforms)), or_(unfinished, unsent)).order_by(E.id).limit(limit))
     taken = []
     for entry in (await session.execute(q)).scalars().all():
+        if skip and (entry.platform, entry.event_id) in skip:
+            continue
         # Leased for this caller. A finished entry's unsent reply is marked "resend", which lets the replay's
         # own turn (or a platform retry, whichever comes first) take it in `unsent_reply`.
         res = await session.execute(
