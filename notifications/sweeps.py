@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
-from notifications import incident_escalation, kpi_prompts
+from notifications import housekeeping, incident_escalation, kpi_prompts
 from notifications.reminders import conditions, intakes, limbo, reviews, scorecards
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ SWEEPS: list[tuple[str, Sweep]] = [
     ("abandoned_intakes", intakes.sweep),
     ("kpi_prompts", kpi_prompts.sweep),  # KPI values due on their cadence; KPIs left unreported flagged
     ("incident_escalations", incident_escalation.sweep),  # severe incidents nobody acknowledged in time
+    ("housekeeping", housekeeping.sweep),  # processed inbound entries, expired forms, old button stashes
 ]
 
 

@@ -157,6 +157,8 @@ async def open_count(session: AsyncSession) -> int:
 
 async def prune(session: AsyncSession, older_than: datetime, batch: int = 1000) -> int:
     """Delete up to `batch` finished entries finished before `older_than`; the caller loops until 0."""
-    ids = select(T.c.id).where(and_(T.c.done_at.is_not(None), T.c.done_at < older_than)).limit(batch)
+    # Finished, and its reply sent (or none kept): an entry whose reply is still owed stays.
+    ids = select(T.c.id).where(and_(T.c.done_at.is_not(None), T.c.done_at < older_than),
+                               or_(T.c.reply.is_(None), T.c.replied_at.is_not(None))).limit(batch)
     res = await session.execute(delete(T).where(T.c.id.in_(ids.scalar_subquery())))
     return res.rowcount or 0
