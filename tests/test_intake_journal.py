@@ -212,3 +212,20 @@ async def test_a_teams_retry_of_a_turn_whose_reply_was_lost_gets_the_reply(teams
     assert retry.sent[0].text == first.sent[0].text
     again = await teams.post(act2)
     assert again.sent == []
+
+
+async def test_a_process_only_takes_outbox_rows_for_platforms_it_serves(world: SlackWorld, clock):
+    """A Slack-only process leaves a Teams notice to the process that serves Teams: untouched, not failed."""
+    from conversations.messages import say  # noqa: PLC0415
+    from storage.repo import outbox  # noqa: PLC0415
+    from storage.tables import Outbox  # noqa: PLC0415
+
+    async with world.app.db.write() as s:
+        for platform, target in (("teams", "a:personal-x"), ("slack", dm_channel(ZOE))):
+            await outbox.enqueue(s, dedupe_key=f"t:{platform}", platform=platform, kind="post", target=target,
+                                 message=say("Hello").to_dict(), now=clock())
+    await world.app.dispatcher.drain()
+    async with world.app.db.read() as s:
+        rows = {r.platform: r for r in (await s.execute(select(Outbox))).scalars().all()}
+    assert rows["slack"].status == "sent"
+    assert (rows["teams"].status, rows["teams"].attempts, rows["teams"].claimed_by) == ("pending", 0, None)
