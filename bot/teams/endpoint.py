@@ -7,12 +7,15 @@ This is `CloudAdapter.process` with these differences:
   token for another bot, keys that cannot be fetched - answers 401 and nothing else happens (the stock method
   turns some of these into a 500);
 - a body that is not a JSON object, nests deeper than `bot.bodies.MAX_DEPTH` or is not an activity: 400;
+- the turn answers within `TURN_BUDGET` (Bot Framework allows 15 s): sends that would retry or wait for Teams'
+  pace past it are left to the outbox and sent after the turn;
 - a message or invoke is written to the inbound journal (bot/journal.py) before the turn runs; a repeat of one
   already processed is answered without running again, and one never finished is replayed (`replay`).
 Each refusal is one warning line.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -22,6 +25,7 @@ from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult
 
 from bot import bodies, journal
+from bot.teams.connector import turn_deadline
 from bot.teams.handler import AiomTeamsBot
 from bot.teams.listeners.common import event_key
 from bot.teams.ops import message_answer
@@ -34,6 +38,9 @@ RUNTIME_KEY = web.AppKey("teams", TeamsRuntime)
 BOT_KEY = web.AppKey("teams_bot", AiomTeamsBot)
 PLATFORM = "teams"
 JOURNALED = {"message", "invoke"}
+# Bot Framework gives a turn 15 s; aiom answers within this many, leaving what it could not send yet to the
+# outbox (connector.turn_deadline).
+TURN_BUDGET = 11.0
 BEARER = re.compile(r"^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 
@@ -107,6 +114,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         if not rec.new and not rec.done:  # being processed (or replayed once its lease runs out)
             return web.Response(status=200) if activity.type != "invoke" else web.json_response({}, status=200)
         token = journal.begin(PLATFORM, key)
+    budget = turn_deadline.set(asyncio.get_running_loop().time() + TURN_BUDGET)
     try:
         invoke = await rt.adapter.process_activity(auth, activity, request.app[BOT_KEY].on_turn)
         if key is not None:
@@ -117,6 +125,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
             return web.json_response({}, status=200)
         return web.Response(status=200)  # journaled: replayed once its lease runs out
     finally:
+        turn_deadline.reset(budget)
         if token is not None:
             journal.release(journal.current.get())
             journal.current.reset(token)
