@@ -26,6 +26,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -166,9 +167,9 @@ async def _send(http: aiohttp.ClientSession, port: int, r: Request) -> bool:
 
 
 async def _drive(port: int, todo: list[Request], concurrency: int, stop_after: int | None,
-                 proc: subprocess.Popen | None) -> int:
-    """Send `todo`; with `stop_after`, SIGKILL `proc` once that many were acknowledged. Returns requests in
-    flight at the kill."""
+                 proc: subprocess.Popen | None, fault=None) -> int:
+    """Send `todo`; with `stop_after`, SIGKILL `proc` once that many were acknowledged (or, with `fault`, run that
+    coroutine function instead and keep sending). Returns requests in flight at that moment."""
     queue: asyncio.Queue[Request] = asyncio.Queue()
     for r in todo:
         queue.put_nowait(r)
@@ -177,9 +178,11 @@ async def _drive(port: int, todo: list[Request], concurrency: int, stop_after: i
     killed = asyncio.Event()
     at_kill = 0
 
+    faulted: list[asyncio.Task] = []
+
     async def worker(http):
         nonlocal acked, in_flight, at_kill
-        while not queue.empty() and not killed.is_set():
+        while not queue.empty() and not (killed.is_set() and fault is None):
             r = queue.get_nowait()
             in_flight += 1
             ok = await _send(http, port, r)
@@ -189,10 +192,17 @@ async def _drive(port: int, todo: list[Request], concurrency: int, stop_after: i
                 if stop_after is not None and acked >= stop_after and not killed.is_set():
                     at_kill = in_flight
                     killed.set()
-                    proc.send_signal(signal.SIGKILL)
+                    if fault is None:
+                        proc.send_signal(signal.SIGKILL)
+                    else:
+                        faulted.append(asyncio.ensure_future(fault()))
+            if fault is not None and killed.is_set():
+                await asyncio.sleep(0.01)  # keep a steady stream through the outage
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
+    for t in faulted:
+        await t
     return at_kill
 
 
@@ -242,7 +252,9 @@ def _replies(fake_slack, fake_teams) -> dict[tuple[str, int], int]:
 
 async def crash_run(db_url: str, *, users: int = 10, each: int = 3, concurrency: int = 16,
                     kill_fraction: float = 0.4, lease: float = 2.0, seed: int = 1,
-                    workdir: Path | None = None) -> dict:
+                    workdir: Path | None = None, restart_database=None) -> dict:
+    """With `restart_database` (a coroutine function), the database is restarted mid-burst instead of aiom
+    being killed; aiom keeps running, and what it could not journal it answered 503 (re-sent afterwards)."""
     from tests.support.fake_connector import FakeConnector  # noqa: PLC0415
     from tests.support.fake_slack import FakeSlack  # noqa: PLC0415
     from tests.support.teams_activities import TENANT  # noqa: PLC0415
@@ -260,13 +272,14 @@ async def crash_run(db_url: str, *, users: int = 10, each: int = 3, concurrency:
         started = time.monotonic()
         proc, port = await _start(db_url, fake_slack.base_url, lease, log)
         kill_after = max(1, int(len(burst) * kill_fraction))
-        at_kill = await _drive(port, burst, concurrency, kill_after, proc)
-        if proc.poll() is None:  # the burst ended before the kill point: kill it now
-            await asyncio.sleep(2)
-            proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        at_kill = await _drive(port, burst, concurrency, kill_after, proc, fault=restart_database)
         acked_first = sum(r.acked for r in burst)
-        proc, port = await _start(db_url, fake_slack.base_url, lease, log)
+        if restart_database is None:
+            if proc.poll() is None:  # the burst ended before the kill point: kill it now
+                await asyncio.sleep(2)
+                proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+            proc, port = await _start(db_url, fake_slack.base_url, lease, log)
         try:
             retries = [r for r in burst if not r.acked]
             await _drive(port, retries, concurrency, None, None)
@@ -302,6 +315,57 @@ async def crash_run(db_url: str, *, users: int = 10, each: int = 3, concurrency:
         await fake_teams.stop()
 
 
+class ThrowawayPostgres:
+    """A Postgres cluster of its own in a temporary folder, on a free port (never the shared server): started,
+    crashed and restarted at will (`pg_ctl stop -m immediate` is a crash: no checkpoint, recovery on start)."""
+
+    def __init__(self):
+        self.root = Path(tempfile.mkdtemp(prefix="aiom-pg-"))  # under /tmp, reachable by the postgres user
+        self.folder = self.root / "pg"
+        self.port = _free_port()
+        self.bin = _pg_bin()
+
+    def _pg(self, *args: str) -> None:
+        cmd = [str(self.bin / args[0]), *args[1:]]
+        if os.geteuid() == 0:  # Postgres refuses to run as root
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def init(self) -> "ThrowawayPostgres":
+        self.folder.mkdir(parents=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+            os.chmod(self.root, 0o755)
+        self._pg("initdb", "-D", str(self.folder), "-A", "trust", "-U", "postgres")
+        self.start()
+        return self
+
+    def start(self) -> None:
+        self._pg("pg_ctl", "-D", str(self.folder), "-w", "-l", str(self.folder / "log"), "-o",
+                 f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=on", "start")
+
+    def crash(self) -> None:
+        self._pg("pg_ctl", "-D", str(self.folder), "-w", "-m", "immediate", "stop")
+
+    def stop(self) -> None:
+        try:
+            self._pg("pg_ctl", "-D", str(self.folder), "-w", "-m", "fast", "stop")
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+
+def _pg_bin() -> Path:
+    for root in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (root / "initdb").exists():
+            return root
+    raise RuntimeError("no Postgres server binaries (apt-get install postgresql)")
+
+
 def _database(spec: str, folder: Path, n: int) -> str:
     if spec == "sqlite":
         return f"sqlite:///{folder}/faults-{n}.db"
@@ -331,9 +395,35 @@ async def _drop(admin_url: str, url: str) -> None:
         await conn.close()
 
 
+async def postgres_restart_run(folder: Path, *, outage: float = 2.0, **kw) -> dict:
+    """The crash run against a throwaway Postgres cluster that is crashed and restarted mid-burst."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pg = ThrowawayPostgres().init()
+    try:
+        async def restart() -> None:
+            await asyncio.to_thread(pg.crash)
+            await asyncio.sleep(outage)
+            await asyncio.to_thread(pg.start)
+
+        res = await crash_run(pg.url, restart_database=restart, workdir=folder, **kw)
+        res["fault"] = "postgres crashed and restarted"
+        return res
+    finally:
+        pg.stop()
+
+
 async def main_async(a: argparse.Namespace) -> list[dict]:
     folder = Path(tempfile.mkdtemp(prefix="aiom-faults-"))
     results = []
+    if a.restart_postgres:
+        for n in range(a.runs):
+            res = await postgres_restart_run(folder / f"run{n}", users=a.users, each=a.each,
+                                             concurrency=a.concurrency, kill_fraction=a.kill_at, lease=a.lease,
+                                             seed=n + 1)
+            res["run"] = n + 1
+            results.append(res)
+            print(json.dumps(res), flush=True)
+        return results
     for n in range(a.runs):
         pg = a.database.startswith("postgresql")
         url = await _scratch_postgres(a.database, n) if pg else _database(a.database, folder, n)
@@ -363,6 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kill-at", type=float, default=0.4, help="fraction of the burst acknowledged before the kill")
     p.add_argument("--lease", type=float, default=2.0, help="AIOM_INTAKE_LEASE_SECONDS of the server")
     p.add_argument("--runs", type=int, default=1)
+    p.add_argument("--restart-postgres", action="store_true", help="instead of killing aiom, crash and restart a "
+                   "throwaway Postgres cluster of its own (temp folder, free port) mid-burst")
     a = p.parse_args(argv)
     results = asyncio.run(main_async(a))
     bad = sum(r["lost"] + r["replies_lost"] for r in results)
