@@ -229,3 +229,28 @@ async def test_a_process_only_takes_outbox_rows_for_platforms_it_serves(world: S
         rows = {r.platform: r for r in (await s.execute(select(Outbox))).scalars().all()}
     assert rows["slack"].status == "sent"
     assert (rows["teams"].status, rows["teams"].attempts, rows["teams"].claimed_by) == ("pending", 0, None)
+
+
+async def test_a_reply_posted_just_before_the_process_died_is_found_and_not_posted_again(world: SlackWorld,
+                                                                                         clock):
+    """The duplicate window on Slack: the reply went out, the process died before stamping it sent. The replay
+    looks for the reply (by the key in its metadata) among the channel's latest messages and posts nothing."""
+    from bot.slack.inbound import message_turn  # noqa: PLC0415
+
+    body, _ = _dm(world, "help", "EvPosted")
+    async with world.app.db.write() as s:
+        await events.record(s, "slack", "EvPosted", body=body, content_type="application/json",
+                            lease=timedelta(seconds=30), now=clock())
+    envelope = json.loads(body)
+    turn = await message_turn(world.rt, envelope, envelope["event"])
+    outcome = await world.app.engine.handle(turn.inbound)
+    await world.rt.ops.carry_out(outcome, turn)  # posted... and the process dies before the stamp
+    posted = world.calls("chat.postMessage")
+    assert len(posted) == 1 and posted[0].args["metadata"]["event_payload"]["k"] == "EvPosted:0"
+    clock.advance(minutes=1)
+    assert await world.app.replayer.run_once() == 1
+    await world.settle()
+    assert len(world.calls("chat.postMessage")) == 1  # found, not posted again
+    assert world.calls("conversations.history")
+    [entry] = await _entries(world.app)
+    assert entry.replied_at is not None
