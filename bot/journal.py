@@ -62,7 +62,7 @@ class Unavailable(Exception):
 
 async def accept(app, platform: str, key: str, body: str, content_type: str) -> events.Recorded:
     try:
-        async with app.db.write() as s:
+        async with app.db.write(priority=True) as s:  # the ack waits for this write alone
             return await events.record(s, platform, key, body=body, content_type=content_type,
                                        lease=lease_of(app), now=app.clock())
     except Exception as e:  # noqa: BLE001 - the database is down or refused: no ack, the platform retries

@@ -254,3 +254,40 @@ async def test_a_reply_posted_just_before_the_process_died_is_found_and_not_post
     assert world.calls("conversations.history")
     [entry] = await _entries(world.app)
     assert entry.replied_at is not None
+
+
+async def test_on_sqlite_a_journal_write_goes_before_the_turns_waiting_for_the_lock(db_url):
+    """The ack waits for the transaction in progress, not for every turn queued behind it."""
+    db = Database(db_url)
+    if not db.is_sqlite:
+        await db.dispose()
+        pytest.skip("SQLite's single writer only; on Postgres journal writes use a small pool of their own")
+    order: list[str] = []
+    try:
+        import asyncio  # noqa: PLC0415
+
+        holding = asyncio.Event()
+        go_on = asyncio.Event()
+
+        async def turn(name: str, hold: bool = False):
+            async with db.write():
+                order.append(name)
+                if hold:
+                    holding.set()
+                    await go_on.wait()
+
+        async def journal():
+            async with db.write(priority=True):
+                order.append("journal")
+
+        first = asyncio.ensure_future(turn("turn-0", hold=True))
+        await holding.wait()
+        queued = [asyncio.ensure_future(turn(f"turn-{n}")) for n in range(1, 6)]
+        await asyncio.sleep(0)
+        ack = asyncio.ensure_future(journal())
+        await asyncio.sleep(0)
+        go_on.set()
+        await asyncio.gather(first, ack, *queued)
+        assert order == ["turn-0", "journal", "turn-1", "turn-2", "turn-3", "turn-4", "turn-5"]
+    finally:
+        await db.dispose()
