@@ -81,9 +81,13 @@ async def store_reply(session: AsyncSession, platform: str, event_id: str, reply
     if not reply:
         return
     now = now or utcnow()
-    await session.execute(update(T).where(T.c.platform == platform, T.c.event_id == event_id[:256],
-                                          T.c.body != "")
-                          .values(reply=reply, reply_state_id=state_id, lease_until=now + lease))
+    stmt = prepared(session, ("inbound_store_reply",), lambda _d: (
+        update(T).where(T.c.platform == bindparam("b_platform"), T.c.event_id == bindparam("b_event_id"),
+                        T.c.body != "")
+        .values(reply=bindparam("b_reply", type_=T.c.reply.type), reply_state_id=bindparam("b_state"),
+                lease_until=bindparam("b_lease"))))
+    await core(session, stmt, {"b_platform": platform, "b_event_id": event_id[:256], "b_reply": reply,
+                               "b_state": state_id, "b_lease": now + lease})
 
 
 async def unsent_reply(session: AsyncSession, platform: str, event_id: str, lease: timedelta,
@@ -101,8 +105,10 @@ async def unsent_reply(session: AsyncSession, platform: str, event_id: str, leas
 
 
 async def replied(session: AsyncSession, platform: str, event_id: str, now: datetime | None = None) -> None:
-    await session.execute(update(T).where(T.c.platform == platform, T.c.event_id == event_id[:256],
-                                          T.c.replied_at.is_(None)).values(replied_at=now or utcnow()))
+    stmt = prepared(session, ("inbound_replied",), lambda _d: (
+        update(T).where(T.c.platform == bindparam("b_platform"), T.c.event_id == bindparam("b_event_id"),
+                        T.c.replied_at.is_(None)).values(replied_at=bindparam("b_now"))))
+    await core(session, stmt, {"b_platform": platform, "b_event_id": event_id[:256], "b_now": now or utcnow()})
 
 
 async def finish(session: AsyncSession, platform: str, event_id: str, outcome: str = "skipped") -> bool:

@@ -23,7 +23,8 @@ async def run_turn(rt: SlackRuntime, turn: Turn) -> Outcome | None:
         return outcome
     await moved_pointer(rt, turn)
     await rt.ops.carry_out(outcome, turn)
-    await journal.replied(rt.app)
+    if outcome.ops:  # a reply was kept with the entry: it is sent now
+        await journal.replied(rt.app)
     if turn.personal:
         try:
             await rt.dm_refs.remember(turn.channel, turn.user_id, turn.tenant)

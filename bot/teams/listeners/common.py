@@ -74,5 +74,6 @@ async def run_turn(rt: TeamsRuntime, turn: TurnContext, inbound: Inbound) -> dic
             rt.metrics.duplicates.labels("teams").inc()
         return message_answer("Already done.") if turn.activity.type == "invoke" else None
     answer = await TurnOps(rt, turn, inbound, outcome).run()
-    await journal.replied(rt.app)
+    if outcome.ops:  # a reply was kept with the entry: it is sent now
+        await journal.replied(rt.app)
     return answer
