@@ -233,20 +233,27 @@ async def _quiet(db_url: str, timeout: float) -> dict:
         await db.dispose()
 
 
-def _replies(fake_slack, fake_teams) -> dict[tuple[str, int], int]:
+APOLOGY = "Sorry, something went wrong"  # conversations/engine.py SORRY: a turn that failed, replayed later
+
+
+def _replies(fake_slack, fake_teams, apologies: dict | None = None) -> dict[tuple[str, int], int]:
     """Answers per (platform, person): Slack posts, ephemerals and in-place updates in the person's DM; Teams
-    messages in their personal chat."""
+    messages in their personal chat. Apologies for a turn that failed (the database away) are counted apart,
+    in `apologies`: the turn is replayed and answered afterwards."""
     out: dict[tuple[str, int], int] = {}
+    apologies = apologies if apologies is not None else {}
     for c in fake_slack.calls:
         if c.method in ("chat.postMessage", "chat.postEphemeral", "chat.update") and c.status == 200 \
                 and (c.result or {}).get("ok"):
             ch = str(c.args.get("channel", ""))
             if ch.startswith("D") and ch[1:].isdigit():
-                out[("slack", int(ch[1:]))] = out.get(("slack", int(ch[1:])), 0) + 1
+                into = apologies if APOLOGY in str(c.args.get("text", "")) else out
+                into[("slack", int(ch[1:]))] = into.get(("slack", int(ch[1:])), 0) + 1
     for s in fake_teams.sent:
         if s.conversation_id.startswith("a:personal-aad-"):
             u = int(s.conversation_id.rsplit("-", 1)[1])
-            out[("teams", u)] = out.get(("teams", u), 0) + 1
+            into = apologies if APOLOGY in s.text else out
+            into[("teams", u)] = into.get(("teams", u), 0) + 1
     return out
 
 
@@ -296,7 +303,8 @@ async def crash_run(db_url: str, *, users: int = 10, each: int = 3, concurrency:
         expected: dict[tuple[str, int], int] = {}
         for r in acked:
             expected[(r.platform, r.user)] = expected.get((r.platform, r.user), 0) + 1
-        got = _replies(fake_slack, fake_teams)  # every DM, click and Teams message is answered with one message
+        apologies: dict = {}
+        got = _replies(fake_slack, fake_teams, apologies)  # every DM, click and Teams message: one answer
         lost_replies = sum(max(0, n - got.get(k, 0)) for k, n in expected.items())
         duplicates = sum(max(0, got.get(k, 0) - n) for k, n in expected.items())
         dup_by = {p: sum(max(0, got.get(k, 0) - n) for k, n in expected.items() if k[0] == p)
@@ -306,6 +314,7 @@ async def crash_run(db_url: str, *, users: int = 10, each: int = 3, concurrency:
                 "acknowledged": len(acked), "recorded_once": len(recorded), "lost": len(acked) - len(recorded),
                 "replies_expected": sum(expected.values()), "replies_delivered": sum(got.values()),
                 "replies_lost": lost_replies, "duplicate_replies": duplicates,
+                "apologies": sum(apologies.values()),
                 "duplicates_slack": dup_by["slack"], "duplicates_teams": dup_by["teams"], "entries_replayed": replayed,
                 "left_open": final["open"], "left_unsent": final["unsent"],
                 "outbox_pending": final["outbox_pending"], "seconds": round(time.monotonic() - started, 1),
