@@ -61,12 +61,53 @@ class Unavailable(Exception):
 
 
 async def accept(app, platform: str, key: str, body: str, content_type: str) -> events.Recorded:
-    try:
-        async with app.db.write(priority=True) as s:  # the ack waits for this write alone
-            return await events.record(s, platform, key, body=body, content_type=content_type,
-                                       lease=lease_of(app), now=app.clock())
-    except Exception as e:  # noqa: BLE001 - the database is down or refused: no ack, the platform retries
-        raise Unavailable(f"{type(e).__name__}: {str(e)[:200]}") from None
+    """Write the request to the journal (the caller acknowledges it once this returns). Requests arriving
+    together are written together: one transaction for all those waiting (group commit), which goes before
+    the turns waiting for the database (`Database.write(priority=True)`)."""
+    batcher = _batchers.get(id(app))
+    if batcher is None or batcher.app is not app:
+        batcher = _batchers[id(app)] = _Batcher(app)
+    return await batcher.add(platform, key, body, content_type)
+
+
+class _Batcher:
+    MAX = 200
+
+    def __init__(self, app):
+        self.app = app
+        self.waiting: list[tuple[str, str, str, str, asyncio.Future]] = []
+        self.running = False
+
+    async def add(self, platform: str, key: str, body: str, content_type: str) -> events.Recorded:
+        fut = asyncio.get_running_loop().create_future()
+        self.waiting.append((platform, key, body, content_type, fut))
+        if not self.running:
+            self.running = True
+            asyncio.ensure_future(self._run())
+        return await fut
+
+    async def _run(self) -> None:
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting[: self.MAX], self.waiting[self.MAX:]
+                try:
+                    async with self.app.db.write(priority=True) as s:
+                        results = [await events.record(s, p, k, body=b, content_type=ct, lease=lease_of(self.app),
+                                                       now=self.app.clock()) for p, k, b, ct, _ in batch]
+                except Exception as e:  # noqa: BLE001 - the database is down or refused: no ack, a retry comes
+                    err = Unavailable(f"{type(e).__name__}: {str(e)[:200]}")
+                    for *_, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(err)
+                    continue
+                for (*_, fut), rec in zip(batch, results):
+                    if not fut.done():
+                        fut.set_result(rec)
+        finally:
+            self.running = False
+
+
+_batchers: dict[int, _Batcher] = {}
 
 
 def lease_of(app) -> timedelta:
