@@ -92,8 +92,8 @@ class _Batcher:
                 batch, self.waiting = self.waiting[: self.MAX], self.waiting[self.MAX:]
                 try:
                     async with self.app.db.write(priority=True) as s:
-                        results = [await events.record(s, p, k, body=b, content_type=ct, lease=lease_of(self.app),
-                                                       now=self.app.clock()) for p, k, b, ct, _ in batch]
+                        results = await events.record_many(s, [(p, k, b, ct) for p, k, b, ct, _ in batch],
+                                                           lease=lease_of(self.app), now=self.app.clock())
                 except Exception as e:  # noqa: BLE001 - the database is down or refused: no ack, a retry comes
                     err = Unavailable(f"{type(e).__name__}: {str(e)[:200]}")
                     for *_, fut in batch:

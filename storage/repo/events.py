@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import core, insert_ignore, prepared
@@ -52,6 +52,50 @@ async def record(session: AsyncSession, platform: str, event_id: str, *, body: s
     unsent = (done_at is not None and has_reply and replied_at is None
               and (outcome == RESEND or lease_until is None or lease_until < now))
     return Recorded(new=False, done=done_at is not None, unsent=unsent)
+
+
+async def record_many(session: AsyncSession, rows: list[tuple[str, str, str, str]], *, lease: timedelta,
+                      now: datetime | None = None) -> list[Recorded]:
+    """`record` for several requests (platform, key, body, content type) at once: one INSERT for all of them,
+    one SELECT for the keys already known - two round trips however many requests wait for their ack."""
+    now = now or utcnow()
+    values, seen = [], set()
+    for platform, key, body, ctype in rows:
+        if (platform, key[:256]) in seen:
+            continue
+        seen.add((platform, key[:256]))
+        values.append({"platform": platform, "event_id": key[:256], "body": body, "content_type": ctype[:64],
+                       "received_at": now, "lease_until": now + lease, "attempts": 1, "done_at": None,
+                       "outcome": ""})
+    stmt = (_insert_for(session)(T).values(values).on_conflict_do_nothing(index_elements=["platform", "event_id"])
+            .returning(T.c.platform, T.c.event_id))
+    new = {(p, k) for p, k in (await session.execute(stmt)).all()}
+    known: dict[tuple[str, str], Recorded] = {}
+    rest = [(p, k) for p, k in seen if (p, k) not in new]
+    if rest:
+        q = select(T.c.platform, T.c.event_id, T.c.done_at, T.c.reply.is_not(None), T.c.replied_at,
+                   T.c.lease_until, T.c.outcome).where(tuple_(T.c.platform, T.c.event_id).in_(rest))
+        for p, k, done_at, has_reply, replied_at, lease_until, outcome in (await session.execute(q)).all():
+            unsent = (done_at is not None and has_reply and replied_at is None
+                      and (outcome == RESEND or lease_until is None or lease_until < now))
+            known[(p, k)] = Recorded(new=False, done=done_at is not None, unsent=unsent)
+    out, first = [], set()
+    for platform, key, _, _ in rows:
+        k = (platform, key[:256])
+        if k in new and k not in first:
+            first.add(k)
+            out.append(Recorded(new=True, done=False))
+        elif k in new:  # the same request twice in one batch: the second waits for the first
+            out.append(Recorded(new=False, done=False))
+        else:
+            out.append(known.get(k, Recorded(new=False, done=True)))
+    return out
+
+
+def _insert_for(session: AsyncSession):
+    from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415
+
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
 def _finish_stmt(_dialect: str):
