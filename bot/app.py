@@ -41,6 +41,9 @@ class App:
     # Platform -> where review-group memberships are read (conversations/groups/sources.py), set by the adapters.
     group_sources: dict[str, Any] = field(default_factory=dict)
     metrics: Any = None  # bot.metrics.Metrics when served (HTTP or the worker's listener): turns and sends counted
+    # platform -> replay of an unfinished inbound journal entry (bot/journal.py), set by the adapters
+    replay_handlers: dict[str, Callable] = field(default_factory=dict)
+    replayer: Any = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     @classmethod
@@ -83,8 +86,17 @@ class App:
             from bot.observe import meter_engine
 
             meter_engine(self, self.metrics)
+        from bot.journal import lease_of  # noqa: PLC0415
+
+        self.engine.reply_lease = lease_of(self)
         if background:
             self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox-dispatcher"))
+        if self.replay_handlers:
+            from bot.journal import Replayer  # noqa: PLC0415
+
+            self.replayer = Replayer(self, self.replay_handlers)
+            if background:
+                self._tasks.append(asyncio.create_task(self.replayer.run_forever(), name="inbound-replay"))
         if scheduler if scheduler is not None else background:
             from notifications.scheduler import Scheduler
 

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     AIOM_PUBLIC_URL: str | None = None
     # Comma-separated emails of the people who manage review groups in chat (added to the policy's `admins`).
     AIOM_ADMINS: str | None = None
+    # How long a request being processed is left alone before another pass replays it (bot/journal.py).
+    AIOM_INTAKE_LEASE_SECONDS: float = Field(default=30.0, gt=0, le=3600)
 
     SLACK_BOT_TOKEN: SecretStr | None = None
     SLACK_SIGNING_SECRET: SecretStr | None = None

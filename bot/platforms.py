@@ -13,6 +13,11 @@ log = logging.getLogger(__name__)
 
 def attach_platforms(app: App, web_app: web.Application) -> None:
     s = app.settings
+    from bot.server import METRICS_KEY  # noqa: PLC0415
+    from notifications import housekeeping  # noqa: PLC0415
+
+    if METRICS_KEY in web_app:  # the housekeeping sweep counts what it deletes on this server's /metrics
+        housekeeping.attach_metrics(web_app[METRICS_KEY].registry)
     if s.slack_enabled:
         from bot.slack import attach as attach_slack
 

@@ -10,12 +10,14 @@ earlier answers (saved by earlier transactions) are untouched.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import OrderedDict
 from dataclasses import replace
+from datetime import timedelta
 from typing import Awaitable, Callable, Protocol
 
-from conversations import limits
+from conversations import clean, limits, replies
 from conversations.context import Ctx, Refusal
 from conversations.groups.effective import effective_policy
 from conversations.interaction import Inbound, Outcome, Say, Whisper
@@ -53,6 +55,20 @@ class Flow(Protocol):
     async def on_form(self, ctx: Ctx, values: dict) -> None: ...
 
 
+def _clean(inbound: Inbound) -> None:
+    """Control characters (NUL first: Postgres refuses it in text) out of everything a person typed or sent."""
+    if inbound.text is not None:
+        inbound.text = clean.text(inbound.text)
+    if inbound.values:
+        inbound.values = clean.deep(inbound.values)
+    if inbound.payload:
+        inbound.payload = clean.deep(inbound.payload)
+    a = inbound.actor
+    if clean.CONTROL.search(a.name) or clean.CONTROL.search(a.email or ""):
+        inbound.actor = dataclasses.replace(a, name=clean.text(a.name),
+                                            email=clean.text(a.email) if a.email else a.email)
+
+
 class Engine:
     def __init__(self, db: Database, policy: Policy, *, platforms: set[str] | None = None,
                  clock: Callable = utcnow, on_outbox: Callable[[], None] | None = None):
@@ -70,6 +86,8 @@ class Engine:
         self._person_cache: OrderedDict[tuple, int] = OrderedDict()
         # Platform -> where review-group memberships can be read (a Slack user group, a Teams team): set by adapters.
         self.group_sources: dict = {}
+        # How long a turn's unsent reply is left to the process that made it (App.start sets the intake lease).
+        self.reply_lease = timedelta(seconds=30)
 
     # -- registration -----------------------------------------------------------
     def command(self, *names: str, help: str = "") -> Callable[[CommandHandler], CommandHandler]:
@@ -100,13 +118,20 @@ class Engine:
     async def handle(self, inbound: Inbound) -> Outcome:
         if inbound.actor.is_bot:
             return Outcome(duplicate=True)
+        _clean(inbound)
         if inbound.text is not None and len(inbound.text) > MAX_TEXT:
             inbound.text = inbound.text[:MAX_TEXT]
         try:
             async with self.db.write() as session:
                 if inbound.event_id and not await events.mark_processed(session, inbound.where.platform,
                                                                         inbound.event_id):
-                    return Outcome(duplicate=True)
+                    # A repeat. If the first one's reply was never sent (its process stopped after the
+                    # commit), this repeat sends it; otherwise nothing happens twice.
+                    unsent = await events.unsent_reply(session, inbound.where.platform, inbound.event_id,
+                                                       self.reply_lease, now=self.clock())
+                    if unsent is None:
+                        return Outcome(duplicate=True)
+                    return Outcome(ops=replies.load(unsent[0]), state_id=unsent[1], resent=True)
                 person = await self._person(session, inbound)
                 ctx = Ctx(engine=self, session=session, inbound=inbound, person=person, now=self.clock(),
                           effective=await effective_policy(session, self.policy))
@@ -120,10 +145,15 @@ class Engine:
                     ctx.state.updated_at = ctx.now
                     session.add(ctx.state)
                     await session.flush()
+                tracked = any(isinstance(op, Say) and op.track for op in ctx.ops)
+                state_id = ctx.state.id if (tracked and ctx.state) else None
+                if inbound.event_id:  # kept until sent: a stop between this commit and the sends loses nothing
+                    await events.store_reply(session, inbound.where.platform, inbound.event_id,
+                                             replies.dump(ctx.ops), state_id, self.reply_lease, now=ctx.now)
         except Exception:
             log.exception("handling %s from %s failed", inbound.kind, inbound.where.platform)
             self._person_cache.clear()
-            return Outcome(ops=[Whisper(message=say(SORRY))])
+            return Outcome(ops=[Whisper(message=say(SORRY))], failed=True)
         for work in ctx.after:  # committed: slow reads run here, outside the write transaction
             try:
                 ctx.ops.extend(await work())
@@ -132,8 +162,7 @@ class Engine:
                 ctx.ops.append(Whisper(message=say(SORRY)))
         if ctx.outbox_written:
             self.on_outbox()
-        tracked = any(isinstance(op, Say) and op.track for op in ctx.ops)
-        return Outcome(ops=ctx.ops, state_id=ctx.state.id if (tracked and ctx.state) else None)
+        return Outcome(ops=ctx.ops, state_id=state_id)
 
     async def track_prompt(self, state_id: int, message_id: str) -> None:
         """The adapter reports the platform id of a prompt it posted, so it can be replaced once answered."""

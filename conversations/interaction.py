@@ -147,5 +147,9 @@ Op = Union[Say, ReplaceSource, Replace, Whisper, OpenForm, FormErrors, SendFile]
 class Outcome:
     ops: list[Op] = field(default_factory=list)
     duplicate: bool = False
+    # The turn could not be carried out (rolled back): its inbound entry stays open and is replayed.
+    failed: bool = False
+    # The ops are a reply kept from an earlier run of this same input, which never got sent.
+    resent: bool = False
     # Set when ops include a tracked Say: the adapter reports the sent id back via Engine.track_prompt.
     state_id: int | None = None

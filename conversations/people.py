@@ -36,17 +36,26 @@ async def person_for_actor(session: AsyncSession, actor: Actor) -> Person:
             await people.touch_identity(session, ident.id, extra=dict(actor.extra))
         return person
     person = None
+    created = False
     if actor.email and actor.email_verified:
         person = await people.by_email(session, actor.email)
     if person is None:
         person = await people.create(session, email=actor.email if actor.email_verified else None,
                                      display_name=actor.name or actor.email or actor.external_id,
                                      timezone=actor.timezone)
+        created = True
     else:
         await people.update_profile(session, person.id, display_name=actor.name or None, timezone=actor.timezone)
     await people.link_identity(session, person_id=person.id, platform=actor.platform, tenant=actor.tenant,
                                external_id=actor.external_id, extra=dict(actor.extra),
                                email_verified=actor.email_verified)
+    # Two first messages at once: the identity may have been linked by the other turn meanwhile (the insert
+    # above then did nothing). Whoever linked it first wins; a person this turn made in vain is removed.
+    ident = await people.identity(session, actor.platform, actor.tenant, actor.external_id)
+    if ident is not None and ident.person_id != person.id:
+        if created and person.email is None:
+            await people.delete_unlinked(session, person)
+        person = await people.get(session, ident.person_id)
     return person
 
 

@@ -61,7 +61,8 @@ class Dispatcher:
     async def run_once(self, limit: int = 20) -> int:
         """Claim one batch and send it. Returns how many rows were attempted."""
         async with self.db.write() as s:
-            rows = await outbox.claim(s, worker=self.worker, now=self.clock(), lease=self.lease, limit=limit)
+            rows = await outbox.claim(s, worker=self.worker, now=self.clock(), lease=self.lease, limit=limit,
+                                      platforms=self.platforms)
         for row in rows:
             if self._stopping:  # shutting down: the rest of the batch is handed back (release_claims)
                 break

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
-from notifications import incident_escalation, kpi_prompts, similar_vectors
+from notifications import housekeeping, incident_escalation, kpi_prompts, similar_vectors
 from notifications.reminders import conditions, intakes, limbo, returns, reviews, scorecards
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ SWEEPS: list[tuple[str, Sweep]] = [
     ("kpi_prompts", kpi_prompts.sweep),  # KPI values due on their cadence; KPIs left unreported flagged
     ("incident_escalations", incident_escalation.sweep),  # severe incidents nobody acknowledged in time
     ("similar_vectors", similar_vectors.sweep),  # vectors missing for the similar-ideas check, a batch at a time
+    ("housekeeping", housekeeping.sweep),  # processed inbound entries, expired forms, old button stashes
 ]
 
 

@@ -8,6 +8,7 @@ writer. On Postgres one pool serves both.
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -172,6 +173,44 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+class PriorityLock:
+    """An asyncio lock whose `high` waiters go before the others (FIFO within each level).
+
+    SQLite has one writer; aiom's writes take turns on this lock. Writing an inbound request to the journal
+    before its acknowledgement (bot/journal.py) asks with `high`, so the ack waits for at most the transaction
+    in progress - not for every turn queued behind it."""
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._high: collections.deque[asyncio.Future] = collections.deque()
+        self._low: collections.deque[asyncio.Future] = collections.deque()
+
+    def locked(self) -> bool:
+        return self._locked
+
+    async def acquire(self, high: bool = False) -> None:
+        if not self._locked and not self._high and not self._low:
+            self._locked = True
+            return
+        fut = asyncio.get_running_loop().create_future()
+        (self._high if high else self._low).append(fut)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():  # handed over just as it was cancelled: pass it on
+                self.release()
+            raise
+
+    def release(self) -> None:
+        for queue in (self._high, self._low):
+            while queue:
+                fut = queue.popleft()
+                if not fut.done():
+                    fut.set_result(True)  # ownership passes straight to that waiter
+                    return
+        self._locked = False
+
+
 class Database:
     """`pool_size` / `max_overflow` (Postgres connections per process: kept open / extra under load) default to
     AIOM_DB_POOL_SIZE (10) and AIOM_DB_MAX_OVERFLOW (same as the pool size); `pgbouncer` (default
@@ -185,7 +224,8 @@ class Database:
         self.operator_url = url
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._write_lock = PriorityLock() if self.is_sqlite else None
+        self._priority_engine: AsyncEngine | None = None
         if self.is_sqlite:
             path = sqlite_path(self.url)  # normalise_url refused a URL without one
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -212,17 +252,31 @@ class Database:
             self.write_engine = create_async_engine(url_, pool_size=pool_size, max_overflow=max_overflow,
                                                     pool_pre_ping=False, connect_args=args)
             self.read_engine = self.write_engine
+            self._pg_args = args
         self.dialect = "sqlite" if self.is_sqlite else "postgresql"
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction, committed on success, rolled back on error."""
+    async def write(self, priority: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction, committed on success, rolled back on error.
+
+        `priority` (a short write an HTTP acknowledgement waits for): on SQLite it goes before the writes
+        waiting for the lock; on Postgres it uses a small pool of its own, so it never waits for a connection
+        the turns hold."""
         if self._write_lock is not None:
-            async with self._write_lock:
+            await self._write_lock.acquire(high=priority)
+            try:
                 async with self._session(self.write_engine) as s:
                     yield s
+            finally:
+                self._write_lock.release()
         else:
-            async with self._session(self.write_engine) as s:
+            engine = self.write_engine
+            if priority:
+                if self._priority_engine is None:
+                    self._priority_engine = create_async_engine(self.url, pool_size=2, max_overflow=2,
+                                                                pool_pre_ping=False, connect_args=self._pg_args)
+                engine = self._priority_engine
+            async with self._session(engine) as s:
                 yield s
 
     @asynccontextmanager
@@ -261,6 +315,9 @@ class Database:
             return False
 
     async def dispose(self) -> None:
+        if self._priority_engine is not None:
+            await self._priority_engine.dispose()
+            self._priority_engine = None
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()

@@ -228,6 +228,28 @@ async def test_text_never_becomes_a_spreadsheet_formula(db_url, policy):
     assert wb["Portfolio"]["D2"].value == "bell inside"
 
 
+async def test_csv_cells_that_would_run_as_formulas_are_neutralised_and_import_back_unchanged(db_url, policy,
+                                                                                                tmp_path):
+    titles = ["=HYPERLINK(\"http://evil.example/\",\"Click\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+              "\tTabbed", "Plain title", "-5"]
+    db = Database(db_url)
+    async with db.write() as s:
+        for t in titles:
+            await factories.use_case(s, title=t)
+    await db.dispose()
+    content = await export_bytes(db_url, policy, "csv")
+    written = [r["title"] for r in csv_rows(content)]
+    assert written == ["'=HYPERLINK(\"http://evil.example/\",\"Click\")", "'+cmd|' /C calc'!A0", "'-2+3",
+                       "'@SUM(A1:A9)", "'\tTabbed", "Plain title", "-5"]
+    path = tmp_path / "round.csv"
+    path.write_bytes(content)
+    from storage.portfolio_io.reader import read  # noqa: PLC0415
+
+    header, rows = read(path)
+    back = [values[header.index("title")] for _, values in rows]
+    assert back == [t.strip() for t in titles]  # the reader trims cells, as before
+
+
 async def test_cli_export_writes_each_format_with_a_progress_bar(db_url, policy, tmp_path):
     await build_portfolio(db_url, policy)
     env = clean_env(DATABASE_URL=db_url, AIOM_POLICY=str(ROOT / "tests" / "policies" / "test-policy.yaml"))

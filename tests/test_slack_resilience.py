@@ -152,3 +152,26 @@ async def test_posts_to_one_channel_are_paced(world: SlackWorld):
     assert len(at) == 5
     assert at[3] - at[0] >= 0.9 and at[4] - at[0] >= 1.9  # the 4th and 5th waited their turn
     assert len(world.calls("chat.postMessage")) == 6
+
+
+async def test_a_post_slack_answers_too_late_is_not_posted_again_by_the_client():
+    """Slack takes the post but answers after the client's timeout: the SDK must not post it a second time
+    (an update, which changes nothing twice, may still be retried)."""
+    from bot.slack.api import SlackApi  # noqa: PLC0415
+    from notifications.delivery import DeliveryError  # noqa: PLC0415
+    from tests.support.fake_slack import FakeSlack  # noqa: PLC0415
+
+    fake = await FakeSlack(latency=1.5).start()
+    api = SlackApi("xoxb-test-token", fake.base_url, timeout=1)
+    try:
+        with pytest.raises(DeliveryError):
+            await api.call("chat.postMessage", channel="C1", text="Review card", blocks=[])
+        await asyncio.sleep(1.6)  # the fake finishes what it was sent
+        assert len(fake.calls_to("chat.postMessage")) == 1
+        with pytest.raises(DeliveryError):
+            await api.call("chat.update", channel="C1", ts="1.2", text="Review card", blocks=[])
+        await asyncio.sleep(1.6)
+        assert len(fake.calls_to("chat.update")) == 3  # idempotent: retried twice
+    finally:
+        await api.close()
+        await fake.stop()

@@ -7,7 +7,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from storage.tables import ConversationState, ProcessedEvent, ReviewRequest
+from storage.tables import ConversationState, InboundEntry, ReviewRequest
 from tests.support import factories
 from tests.support import slack_signing as signing
 from tests.support.reviewing import make_ready
@@ -45,7 +45,7 @@ async def test_forged_signature_is_refused_and_changes_nothing(world: SlackWorld
     r = await world.client.post("/slack/events", data=body.encode(), headers=headers)
     assert r.status == 401
     await world.settle()
-    assert await _count(world, ConversationState) == 0 and await _count(world, ProcessedEvent) == 0
+    assert await _count(world, ConversationState) == 0 and await _count(world, InboundEntry) == 0
     assert world.calls("chat.postMessage") == []
 
 
@@ -142,4 +142,4 @@ async def test_a_bots_mention_of_aiom_is_ignored(world: SlackWorld):
                    "text": "<@UBOT> propose", "ts": "1700000000.000600"}):
         assert await world.event(event) == 200
     assert world.calls("chat.postMessage") == [] and world.calls("chat.postEphemeral") == []
-    assert await _count(world, ConversationState) == 0 and await _count(world, ProcessedEvent) == 0
+    assert await _count(world, ConversationState) == 0 and await _count(world, InboundEntry) == 0

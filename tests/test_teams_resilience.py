@@ -155,3 +155,26 @@ async def test_markdown_and_mentions_typed_by_a_user_arrive_escaped(teams: Teams
     assert "[Approve now](" not in raw and "**URGENT**" not in raw and "<at>" not in raw
     assert "\\\\[Approve now\\\\]\\\\(https://evil\\\\.example\\\\)" in raw
     assert replaced.text == f"Name: {evil}"  # what people see is exactly what Zoe typed
+
+
+async def test_a_throttled_turn_answers_within_its_budget_and_sends_the_rest_from_the_outbox(teams: TeamsAiom,
+                                                                                             clock, monkeypatch):
+    """Teams throttles with Retry-After hints the retries would honour one after another (15 s together, the
+    whole of Bot Framework's budget): the turn stops retrying at its own budget, answers, and the reply follows
+    from the outbox."""
+    from bot.teams import endpoint  # noqa: PLC0415
+
+    monkeypatch.setattr(endpoint, "TURN_BUDGET", 0.6)  # the same rule, scaled down so the test stays quick
+    zoe = teams.chat(user("Zoe", "zoe@example.com"))
+    await zoe.say("hello")
+    teams.fake.fail_next(3, status=429, retry_after=0.5, method="POST", path_contains="/activities")
+    r = await zoe.say("help")
+    assert r.status == 200 and not r.sent
+    posts = [c for c in teams.fake.calls if c[0] == "POST" and "/activities" in c[1]]
+    assert [c[2] for c in posts[-2:]] == [429, 429]  # one retry fitted in the budget, the next did not
+    async with teams.app.db.read() as s:
+        row = (await s.execute(select(Outbox).where(Outbox.purpose == "reply"))).scalar_one()
+    clock.advance(seconds=1)
+    await teams.drain()  # the third 429 is answered by the outbox's own retries
+    assert await _outbox_status(teams, row.id) == "sent"
+    assert teams.fake.sent_to(zoe.base)[-1].text.startswith("What I can do")

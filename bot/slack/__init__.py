@@ -9,6 +9,7 @@ import logging
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.api import SlackApi
@@ -42,6 +43,15 @@ def build_bolt(rt: SlackRuntime, signing_secret: str) -> AsyncApp:
     from bot.slack import listeners  # noqa: PLC0415
 
     listeners.register(bolt, rt)
+
+    @bolt.error
+    async def unreadable(error: Exception) -> BoltResponse:
+        """bolt could not read a signed request (a field of the wrong type, a part missing): one line, a 400.
+        Listener work runs in `guarded()` (listeners/common.py), which logs aiom's own failures in full."""
+        log.warning("Slack: refused a signed request bolt could not read: %s: %s", type(error).__name__,
+                    str(error)[:200])
+        return BoltResponse(status=400, body="")
+
     return bolt
 
 
@@ -65,9 +75,10 @@ def attach(app, web_app: web.Application) -> SlackRuntime:
 
         socket = SocketMode(bolt, s.SLACK_APP_TOKEN.get_secret_value())
     else:
-        from bot.slack.http import mount  # noqa: PLC0415
+        from bot.slack.http import mount, replay  # noqa: PLC0415
 
-        mount(web_app, bolt)
+        mount(web_app, bolt, app, secret)
+        app.replay_handlers["slack"] = lambda entry: replay(bolt, secret, entry)
 
     async def on_startup(_web_app: web.Application) -> None:
         api.ensure_session()

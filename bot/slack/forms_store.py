@@ -29,7 +29,8 @@ class FormsStore:
         async with self._db().write() as s:
             await message_refs.remember(s, platform=PLATFORM, purpose=PURPOSE + token, channel=user_id,
                                         message_id=token, extra={"form": dataclasses.asdict(form),
-                                                                 "expires": expires.isoformat()})
+                                                                 "expires": expires.isoformat()},
+                                        now=self.clock())
         return token
 
     async def get(self, token: str, user_id: str) -> Form | None:

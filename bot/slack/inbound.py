@@ -11,11 +11,9 @@ the bot's DM, and the person is told so where they were.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import TYPE_CHECKING
 
-from bot.slack import people
+from bot.slack import keys, people
 from bot.slack.render import decode_action, payload_of
 from bot.slack.turn import Turn
 from conversations.interaction import Actor, Inbound, Where
@@ -123,10 +121,8 @@ async def action_turn(rt: "SlackRuntime", body: dict, action: dict) -> Turn:
             # In a channel, what a click starts goes on in the thread of the clicked message.
             thread = parent or message.get("ts") or source_ts
         where = Where(platform="slack", conversation_id=source_channel, thread_id=thread, kind=kind, tenant=team)
-    stamp = source_ts or container.get("view_id", "")
-    event_id = f"act:{stamp}:{action.get('action_ts', '')}:{uid}:{action.get('action_id', '')}"
     inbound = Inbound(actor=actor, where=where, action=name or "unknown", payload=payload_of(action.get("value")),
-                      event_id=event_id[:256], source_message_id=source_ts or None,
+                      event_id=keys.action_key(body, action), source_message_id=source_ts or None,
                       message_ref=_ref(source_channel, source_ts))
     return Turn(inbound=inbound, user_id=uid, channel=where.conversation_id, thread_ts=where.thread_id,
                 personal=where.kind == "personal", source_channel=source_channel if not from_view else "",
@@ -153,7 +149,7 @@ async def command_turn(rt: "SlackRuntime", body: dict) -> Turn:
         kind = "channel" if kind_of(here, _channel_type(body)) == "channel" else "group"
         where = Where(platform="slack", conversation_id=here, kind=kind, tenant=team)
     inbound = Inbound(actor=actor, where=where, text=text, mentions=mentions,
-                      event_id=f"cmd:{body.get('trigger_id', '')}" if body.get("trigger_id") else None)
+                      event_id=keys.command_key(body))
     return Turn(inbound=inbound, user_id=uid, channel=where.conversation_id, personal=not in_place,
                 response_url=body.get("response_url", ""), trigger_id=body.get("trigger_id", ""),
                 ephemeral=in_place, moved_from=here if (here != where.conversation_id and not in_place) else "")
@@ -172,7 +168,7 @@ async def shortcut_turn(rt: "SlackRuntime", body: dict, action: str, payload: di
     actor = await people.actor(rt.directory, uid, team_hint=user.get("team_id", ""), name_hint=user.get("name", ""))
     where = await dm_where(rt, uid, team)
     inbound = Inbound(actor=actor, where=where, action=action, payload=payload or {},
-                      event_id=f"shortcut:{body.get('trigger_id', '')}")
+                      event_id=keys.shortcut_key(body))
     return Turn(inbound=inbound, user_id=uid, channel=where.conversation_id, personal=True,
                 trigger_id=body.get("trigger_id", ""))
 
@@ -188,11 +184,8 @@ async def submission_turn(rt: "SlackRuntime", body: dict, meta: dict, values: di
         where = Where(platform="slack", conversation_id=channel, thread_id=thread, kind=kind_of(channel), tenant=team)
     else:
         where = await dm_where(rt, uid, team)
-    view = body.get("view") or {}
-    digest = hashlib.sha256(json.dumps((view.get("state") or {}).get("values", {}), sort_keys=True)
-                            .encode()).hexdigest()[:16]
     payload = meta.get("p") if isinstance(meta.get("p"), dict) else {}
     inbound = Inbound(actor=actor, where=where, form_id=str(meta.get("f") or ""), payload=payload, values=values,
-                      event_id=f"view:{view.get('id', '')}:{body.get('trigger_id') or digest}")
+                      event_id=keys.view_key(body))
     return Turn(inbound=inbound, user_id=uid, channel=where.conversation_id, thread_ts=where.thread_id,
                 personal=where.kind == "personal", trigger_id=body.get("trigger_id", ""))

@@ -40,6 +40,14 @@ NOT_THERE = {"channel_not_found", "not_in_channel", "user_not_in_channel", "is_a
 FORM_TOO_BIG = "Sorry, I could not open that form. Please try again, or type your answers instead."
 
 
+REPLY_EVENT = "aiom_reply"  # the metadata event type of a turn's posted reply
+
+
+def reply_key(turn: "Turn", index: int) -> str:
+    """The `index`-th op of the turn for inbound `event_id`: what its posted message carries in its metadata."""
+    return f"{turn.inbound.event_id}:{index}"[:200] if turn.inbound.event_id else ""
+
+
 class OpRunner:
     def __init__(self, rt: "SlackRuntime"):
         self.rt = rt
@@ -54,21 +62,21 @@ class OpRunner:
         ids = await self.rt.slack_ids.of(set().union(*(mention_ids(m) for m in messages))) if messages else {}
         for i, op in enumerate(outcome.ops):
             try:
-                await self.one(op, turn, outcome, ids)
+                await self.one(op, turn, outcome, ids, reply_key(turn, i))
             except DeliveryError as e:
                 await self.recovery.failed(op, turn, outcome, e, i)
             except Exception:  # a bug must not stop the remaining ops
                 log.exception("carrying out %s failed", type(op).__name__)
 
-    async def one(self, op, turn: "Turn", outcome: Outcome, ids: dict[int, str]) -> None:
+    async def one(self, op, turn: "Turn", outcome: Outcome, ids: dict[int, str], key: str = "") -> None:
         if isinstance(op, Say):
-            await self.say(op, turn, outcome, ids)
+            await self.say(op, turn, outcome, ids, key)
         elif isinstance(op, ReplaceSource):
             await self.replace_source(op.message, turn, ids)
         elif isinstance(op, Replace):
             await self.update(turn.channel, op.message_id, op.message, ids, turn)
         elif isinstance(op, Whisper):
-            await self.whisper(op.message, turn, ids)
+            await self.whisper(op.message, turn, ids, key, outcome.resent)
         elif isinstance(op, OpenForm):
             await self.open_form(op.form, turn)
         elif isinstance(op, FormErrors):
@@ -93,29 +101,57 @@ class OpRunner:
 
     # -- each op ------------------------------------------------------------------------
     async def post(self, channel: str, message: Message, ids: dict[int, str], thread_ts: str = "",
-                   turn: "Turn | None" = None, private: bool = False) -> str:
+                   turn: "Turn | None" = None, private: bool = False, key: str = "", reconcile: bool = False) -> str:
+        """Post; a turn's reply carries its key in the message metadata. When the reply is being sent again
+        (its first sending may have landed before the process stopped), look for it first and post only if
+        it is not there (docs/durable-intake.md)."""
+        if key and reconcile:
+            found = await self.posted(channel, thread_ts, key)
+            if found:
+                log.info("reply %s was already posted (%s): not posted again", key[:80], found)
+                return found
         sent = await pictures.post(self.rt, channel, message, thread_ts,
-                                   lambda rest: self.post(channel, rest, ids, thread_ts, turn, private))
+                                   lambda more: self.post(channel, more, ids, thread_ts, turn, private, key, reconcile))
         if sent is not None:  # pictures drawn by aiom: uploaded to the conversation as files
             return sent
         r = await self.rendered(message, ids, turn, private)
+        extra = {"metadata": {"event_type": REPLY_EVENT, "event_payload": {"k": key}}} if key else {}
         d = await self.api.call("chat.postMessage", channel=channel, thread_ts=thread_ts or None,
-                                unfurl_links=False, unfurl_media=False, **r.kwargs())
+                                unfurl_links=False, unfurl_media=False, **r.kwargs(), **extra)
         return str(d.get("ts") or "")
+
+    async def posted(self, channel: str, thread_ts: str, key: str) -> str:
+        """The ts of aiom's message carrying reply key `key` among the latest in the channel (or thread); "" when
+        there is none or Slack cannot say (then the reply is posted: better twice than never)."""
+        try:
+            if thread_ts:
+                d = await self.api.call("conversations.replies", channel=channel, ts=thread_ts, limit=100,
+                                        include_all_metadata=True)
+            else:
+                d = await self.api.call("conversations.history", channel=channel, limit=100,
+                                        include_all_metadata=True)
+        except DeliveryError as e:
+            log.warning("could not look for reply %s in %s: %s", key[:80], channel, e)
+            return ""
+        for m in d.get("messages") or []:
+            meta = m.get("metadata") or {}
+            if meta.get("event_type") == REPLY_EVENT and (meta.get("event_payload") or {}).get("k") == key:
+                return str(m.get("ts") or "")
+        return ""
 
     async def update(self, channel: str, ts: str, message: Message, ids: dict[int, str],
                      turn: "Turn | None" = None) -> None:
         r = await self.rendered(message, ids, turn)
         await self.api.call("chat.update", channel=channel, ts=ts, **r.kwargs())
 
-    async def say(self, op: Say, turn: "Turn", outcome: Outcome, ids: dict[int, str]) -> None:
+    async def say(self, op: Say, turn: "Turn", outcome: Outcome, ids: dict[int, str], key: str = "") -> None:
         if turn.ephemeral:
             await self.ephemeral(op.message, turn, ids)
             return
         thread = turn.thread_ts
         if op.thread_of:
             thread = await self.thread_for(op.thread_of, turn)
-        ts = await self.post(turn.channel, op.message, ids, thread, turn)
+        ts = await self.post(turn.channel, op.message, ids, thread, turn, key=key, reconcile=outcome.resent)
         if op.remember_as and ts:
             async with self.rt.app.db.write() as s:
                 await message_refs.remember(s, platform="slack", purpose=op.remember_as, channel=turn.channel,
@@ -161,9 +197,10 @@ class OpRunner:
         await self.api.call("chat.postEphemeral", channel=turn.channel, user=turn.user_id,
                             thread_ts=turn.thread_ts or None, **r.kwargs())
 
-    async def whisper(self, message: Message, turn: "Turn", ids: dict[int, str]) -> None:
+    async def whisper(self, message: Message, turn: "Turn", ids: dict[int, str], key: str = "",
+                      reconcile: bool = False) -> None:
         if turn.personal:
-            await self.post(turn.channel, message, ids, turn.thread_ts, turn)
+            await self.post(turn.channel, message, ids, turn.thread_ts, turn, key=key, reconcile=reconcile)
             return
         if turn.ephemeral:
             await self.ephemeral(message, turn, ids)

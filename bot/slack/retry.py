@@ -2,7 +2,12 @@
 
 - 429: wait for Retry-After (and pause that method for every caller), when the wait is short; a longer wait
   is left to the caller (the outbox retries later, at the time Slack gave).
-- 5xx and dropped connections: a couple of retries with exponential backoff.
+- 5xx (Slack's answer that it did not handle the call) and dropped connections: a couple of retries with
+  exponential backoff - except, for dropped connections, the methods that post something (`NOT_IDEMPOTENT`):
+  Slack may have posted it before the answer was lost (a timeout, a reset), and a blind retry would post it
+  twice. Those are retried only when the connection was
+  never made (nothing reached Slack); otherwise the call fails and its caller decides (the outbox tries again
+  later; a turn's reply is kept until sent, docs/durable-intake.md).
 """
 from __future__ import annotations
 
@@ -64,6 +69,14 @@ class RateLimitHandler(AsyncRetryHandler):
         state.increment_current_attempt()
 
 
+NOT_IDEMPOTENT = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "files.upload",
+                            "files.completeUploadExternal", "conversations.create"})
+
+
+def posts(request: HttpRequest) -> bool:
+    return method_of(request.url) in NOT_IDEMPOTENT
+
+
 class ServerErrorHandler(AsyncRetryHandler):
     def __init__(self, max_retry_count: int = 2):
         super().__init__(max_retry_count=max_retry_count, interval_calculator=BACKOFF)
@@ -82,7 +95,10 @@ class ConnectionErrorHandler(AsyncRetryHandler):
 
     async def _can_retry_async(self, *, state: RetryState, request: HttpRequest,
                                response: Optional[HttpResponse] = None, error: Optional[Exception] = None) -> bool:
-        return error is not None and isinstance(error, self.ERRORS)
+        if error is None or not isinstance(error, self.ERRORS):
+            return False
+        # A post is tried again only when nothing reached Slack (the connection itself failed).
+        return not posts(request) or isinstance(error, ClientConnectorError)
 
 
 def handlers(pacer: Pacer) -> list[AsyncRetryHandler]:

@@ -24,7 +24,7 @@ def attach(app: App, web_app: web.Application):
     from bot.teams.auth import make_adapter
     from bot.teams.connector import ConnectorPool
     from bot.teams.deliverer import TeamsDeliverer
-    from bot.teams.endpoint import BOT_KEY, RUNTIME_KEY, messages
+    from bot.teams.endpoint import BOT_KEY, RUNTIME_KEY, messages, replay
     from bot.teams.files import Files
     from bot.teams.handler import AiomTeamsBot
     from bot.teams.identity import Directory, home_rule
@@ -55,7 +55,8 @@ def attach(app: App, web_app: web.Application):
 
     rt.rosters = app.group_sources["teams"] = TeamsRosters(rt)
     web_app[RUNTIME_KEY] = rt
-    web_app[BOT_KEY] = AiomTeamsBot(rt)
+    web_app[BOT_KEY] = bot = AiomTeamsBot(rt)
+    app.replay_handlers["teams"] = lambda entry: replay(rt, bot, entry)
     web_app.router.add_post("/api/messages", messages)
 
     async def _close(_web_app: web.Application) -> None:

@@ -23,6 +23,7 @@ retries / paces as Teams documents (retry.py).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 from collections import OrderedDict
@@ -81,6 +82,13 @@ class _BearerToken(AsyncHTTPPolicy):
         return await self.next.send(request, **kwargs)
 
 
+# The loop time by which a turn must have answered Bot Framework (set by the endpoint around each turn; None for
+# sends outside a turn - the outbox - which retry fully). Retries and pace waits that would pass it are not
+# made in the request: the send fails and the turn writes it to the outbox (requeue.py), sent after the turn.
+turn_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("aiom_teams_turn_deadline",
+                                                                            default=None)
+
+
 class _RetryAndPace(AsyncHTTPPolicy):
     """Waits for Teams' per-conversation pace, then retries 429 / 412 / 502 / 504 with backoff and jitter."""
 
@@ -94,16 +102,26 @@ class _RetryAndPace(AsyncHTTPPolicy):
         kind = Pace.classify(req.method, _path(req.url))
         if kind == ("send", Pace.CREATE):
             kind = ("send", _created_thread(req.data))
+        deadline = turn_deadline.get()
+        loop = asyncio.get_running_loop()
         attempt = 0
         while True:
             attempt += 1
             if kind is not None:
-                await self._pool.pace.acquire(*kind)
+                if deadline is None:
+                    await self._pool.pace.acquire(*kind)
+                else:  # inside a turn: a pace wait past the budget is left to the outbox
+                    try:
+                        await asyncio.wait_for(self._pool.pace.acquire(*kind), max(0.0, deadline - loop.time()))
+                    except asyncio.TimeoutError:
+                        raise ConnectorError(429, "paced past the turn's budget") from None
             try:
                 response = await self.next.send(request, **kwargs)
             except aiohttp.ClientConnectorError:
                 # Nothing reached the connector, so trying again cannot duplicate a message.
                 if attempt >= policy.attempts:
+                    raise
+                if deadline is not None and loop.time() + policy.delay(attempt) > deadline:
                     raise
                 await asyncio.sleep(policy.delay(attempt))
                 continue
@@ -114,6 +132,8 @@ class _RetryAndPace(AsyncHTTPPolicy):
             if hint is not None and hint > policy.max_retry_after:
                 return response  # the caller (the outbox) will try again much later
             wait = policy.delay(attempt, hint)
+            if deadline is not None and loop.time() + wait > deadline:
+                return response  # past the turn's budget: the outbox tries again after the turn
             self._pool.retries += 1
             log.info("connector answered %s to %s %s; retry %s in %.2fs", status, req.method, _path(req.url),
                      attempt, wait)

@@ -241,6 +241,11 @@ class ReminderPolicy(_Strict):
     # catch-up reminder ("once") or skip to the next regular slot ("skip").
     after_downtime: Literal["once", "skip"] = "once"
     claim_seconds: Positive = 120
+    # Housekeeping (notifications/housekeeping.py): processed inbound requests are kept this long (a platform
+    # retry inside it is still recognised), stored Slack forms past their day and oversized-button stashes
+    # this long after they were written.
+    inbound_retention_days: Positive = 14
+    stash_retention_days: Positive = 90
 
 
 class DigestSchedule(_Strict):

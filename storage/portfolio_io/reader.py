@@ -53,11 +53,16 @@ def read(path: str | Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, body
 
 
+def _unneutralise(v: str) -> str:
+    """The export's apostrophe before a cell that would start a formula (writers.neutralise), taken off."""
+    return v[1:] if v[:1] == "'" and v[1:2] in ("=", "+", "-", "@", "\t", "\r") else v
+
+
 def _csv(p: Path) -> Iterator[tuple[int, list[Any]]]:
     try:
         with p.open(encoding="utf-8-sig", newline="") as f:
             for n, values in enumerate(csv.reader(f), start=1):
-                yield n, values
+                yield n, [_unneutralise(v) for v in values]
     except UnicodeDecodeError:
         raise ImportFileError(f"{p.name} is not UTF-8 text. Save it as “CSV UTF-8” and try again.") from None
     except csv.Error as e:

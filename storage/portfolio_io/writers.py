@@ -1,6 +1,7 @@
 """Writing the portfolio as CSV, XLSX or JSON, streamed: rows are written as the batches arrive.
 
-CSV: one header row, then one row per use case (csv module, row by row). XLSX: an openpyxl write-only
+CSV: one header row, then one row per use case (csv module, row by row); text that would start a formula is
+neutralised with a leading apostrophe (`neutralise`). XLSX: an openpyxl write-only
 workbook (rows go to a temporary file as they are appended), a "Portfolio" sheet in the CSV's layout and an
 "About" sheet. JSON: one object, its "use_cases" array written one record at a time.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import datetime
 from typing import IO, AsyncIterator, Callable
 
@@ -57,12 +59,26 @@ def review_groups(policy: Policy) -> list[dict]:
             for g in policy.review.groups]
 
 
+NUMBER = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")  # a plain signed number is no formula
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """A CSV cell a spreadsheet would run as a formula (it begins with = + - @, a tab or a carriage return) gets
+    a leading apostrophe, so Excel, LibreOffice and Google Sheets show it as text; aiom import removes it."""
+    if not text.startswith(FORMULA_START) or NUMBER.fullmatch(text):
+        return text
+    return "'" + text
+
+
 def _cell(v) -> str:
     if v is None:
         return ""
     if isinstance(v, float):
         return f"{v:g}"
-    return str(v)
+    if isinstance(v, (int, bool)):
+        return str(v)
+    return neutralise(str(v))
 
 
 async def write(fmt: str, db: Database, policy: Policy, out: IO[bytes], now: datetime, *,

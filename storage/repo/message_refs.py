@@ -10,8 +10,8 @@ from storage.types import utcnow
 
 
 async def remember(session: AsyncSession, *, platform: str, purpose: str, channel: str, message_id: str,
-                   thread_id: str = "", extra: dict | None = None) -> None:
-    now = utcnow()
+                   thread_id: str = "", extra: dict | None = None, now=None) -> None:
+    now = now or utcnow()
     await upsert(session, MessageRef.__table__,
                  {"platform": platform, "purpose": purpose, "channel": channel, "message_id": message_id,
                   "thread_id": thread_id, "extra": extra or {}, "updated_at": now},

@@ -28,11 +28,16 @@ async def enqueue(session: AsyncSession, *, dedupe_key: str, platform: str, targ
 
 
 async def claim(session: AsyncSession, *, worker: str, now: datetime, lease: timedelta,
-                limit: int = 20) -> list[Outbox]:
-    """Claim ready rows (pending, or sending with an expired lease) for this worker."""
+                limit: int = 20, platforms: set[str] | None = None) -> list[Outbox]:
+    """Claim ready rows (pending, or sending with an expired lease) for this worker; with `platforms`, only rows
+    for those (a process never takes rows it has no deliverer for: another process sends them)."""
     ready = and_(Outbox.not_before <= now,
                  or_(Outbox.status == "pending",
                      and_(Outbox.status == "sending", Outbox.claimed_until < now)))
+    if platforms is not None:
+        if not platforms:
+            return []
+        ready = and_(ready, Outbox.platform.in_(sorted(platforms)))
     q = select(Outbox.id).where(ready).order_by(Outbox.id).limit(limit)
     if dialect(session) == "postgresql":
         q = q.with_for_update(skip_locked=True)

@@ -36,10 +36,30 @@ async def by_email(session: AsyncSession, email: str) -> Person | None:
 
 async def create(session: AsyncSession, *, email: str | None, display_name: str = "",
                  timezone: str | None = None) -> Person:
-    p = Person(email=normalise_email(email), display_name=display_name[:200], timezone=timezone)
-    session.add(p)
+    """A new person; with an email, an upsert: when someone else created that email's person meanwhile (two
+    first messages at once), that person is returned (INSERT … ON CONFLICT DO NOTHING, then read)."""
+    email = normalise_email(email)
+    if email is None:
+        p = Person(email=None, display_name=display_name[:200], timezone=timezone)
+        session.add(p)
+        await session.flush()
+        return p
+    now = utcnow()
+    pid = await insert_ignore(session, Person.__table__, {"email": email, "display_name": display_name[:200],
+                                                          "timezone": timezone, "created_at": now,
+                                                          "updated_at": now}, ["email"])
+    if pid is not None:
+        return await session.get(Person, pid)
+    found = await by_email(session, email)
+    if found is None:  # pragma: no cover - the conflicting row is committed before ON CONFLICT gives way
+        raise RuntimeError(f"no person for {email} after a conflict on it")
+    return found
+
+
+async def delete_unlinked(session: AsyncSession, person: Person) -> None:
+    """Remove a person created in this transaction that lost a race for its identity (nothing refers to it)."""
+    await session.delete(person)
     await session.flush()
-    return p
 
 
 async def update_profile(session: AsyncSession, person_id: int, *, display_name: str | None = None,

@@ -7,8 +7,8 @@ from storage.tables.messaging import (
     ConversationState,
     DigestRun,
     MessageRef,
+    InboundEntry,
     Outbox,
-    ProcessedEvent,
     Snooze,
 )
 from storage.tables.operations import Incident, Kpi, KpiValue
@@ -31,8 +31,8 @@ from storage.tables.use_cases import StageChange, UseCase, UseCaseContributor
 
 __all__ = [
     "Absence", "AiActObligation", "AuditEntry", "AuditHead", "Condition", "ConversationRef", "ConversationState",
-    "DelegatedDecision", "DigestRun", "GateRequest", "Incident", "InfoRequest", "Kpi", "KpiValue", "Leaver",
-    "MessageRef", "Outbox", "Person", "PlatformIdentity", "ProcessedEvent", "ReadinessDrop", "ReviewDecision",
+    "DelegatedDecision", "DigestRun", "GateRequest", "InboundEntry", "Incident", "InfoRequest", "Kpi", "KpiValue", "Leaver",
+    "MessageRef", "Outbox", "Person", "PlatformIdentity", "ReadinessDrop", "ReviewDecision",
     "ReviewGroupChannel", "ReviewGroupMember", "ReviewGroupRow", "ReviewGroupSetting", "ReviewRequest", "RiskEntry",
     "Scorecard", "ScorecardAnswer", "SimilarAnswer", "Snooze",
     "StageChange", "UseCase", "UseCaseContributor", "UseCaseVector",

@@ -1,9 +1,9 @@
-"""Conversation state, platform references, inbound dedupe, the outbox, snoozes and digest runs."""
+"""Conversation state, platform references, the inbound journal, the outbox, snoozes and digest runs."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import JSONType, UTCDateTime, utcnow
@@ -69,16 +69,35 @@ class MessageRef(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class ProcessedEvent(SQLModel, table=True):
-    """Inbound event / interaction ids already handled (platform retries change nothing twice)."""
+class InboundEntry(SQLModel, table=True):
+    """The inbound journal: every accepted platform request, written before it is acknowledged.
 
-    __tablename__ = "processed_event"
-    __table_args__ = (UniqueConstraint("platform", "event_id", name="uq_processed_event"),)
+    `event_id` is the de-duplication key (the engine's `Inbound.event_id`); `body` the raw request, so an
+    entry whose processing never finished (a crash, a lost database) is replayed. `done_at` is set in the
+    same transaction as the turn's effects; `lease_until` is when an unfinished entry may be taken again.
+    Entries written by the engine alone (the local chat, replays of old rows) have an empty body.
+    """
+
+    __tablename__ = "inbound_entry"
+    __table_args__ = (UniqueConstraint("platform", "event_id", name="uq_inbound_entry"),
+                      Index("ix_inbound_entry_open", "done_at", "lease_until"),
+                      Index("ix_inbound_entry_unsent", "replied_at", "lease_until"))
     id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
                                                            primary_key=True, autoincrement=True))
     platform: str = Field(max_length=16)
     event_id: str = Field(max_length=256)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    content_type: str = Field(default="", max_length=64)
+    body: str = Field(default="", sa_type=Text)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = Field(default=0)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str = Field(default="", max_length=16)  # done | skipped | unhandled | unreadable | given_up
+    # The turn's reply (conversations/replies.py), kept until `replied_at`: sent again if the process stopped
+    # between the turn's commit and its sends.
+    reply: list | None = Field(default=None, sa_type=JSONType)
+    reply_state_id: int | None = Field(default=None)
+    replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Outbox(SQLModel, table=True):

@@ -319,6 +319,28 @@ class FakeSlack:
         return {"ok": True, "channel": a.get("channel"), "ts": ts,
                 "message": {"ts": ts, "text": a.get("text"), "thread_ts": a.get("thread_ts")}}
 
+    def _posted(self, channel: str) -> list[dict]:
+        """What the bot posted in `channel`, newest first, as conversations.history lists it (with metadata)."""
+        out = []
+        for c in self.calls:
+            if c.method == "chat.postMessage" and c.status == 200 and (c.result or {}).get("ok") \
+                    and c.args.get("channel") == channel:
+                m = {"ts": c.result["ts"], "text": c.args.get("text", ""), "bot_id": "BAIOM"}
+                if c.args.get("thread_ts"):
+                    m["thread_ts"] = c.args["thread_ts"]
+                if c.args.get("metadata"):
+                    m["metadata"] = c.args["metadata"]
+                out.append(m)
+        return out[::-1]
+
+    def m_conversations_history(self, a: dict) -> dict:
+        msgs = [m for m in self._posted(str(a.get("channel", ""))) if not m.get("thread_ts")]
+        return {"ok": True, "messages": msgs[: int(a.get("limit") or 100)], "has_more": False}
+
+    def m_conversations_replies(self, a: dict) -> dict:
+        msgs = [m for m in self._posted(str(a.get("channel", ""))) if m.get("thread_ts") == a.get("ts")]
+        return {"ok": True, "messages": msgs[: int(a.get("limit") or 100)], "has_more": False}
+
     def m_chat_update(self, a: dict) -> dict:
         return self._message_call("chat.update", a) or {"ok": True, "channel": a.get("channel"), "ts": a.get("ts")}
 

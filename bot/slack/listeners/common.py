@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from bot import journal
 from bot.slack.directory import SlackUnavailable
 from bot.slack.runtime import SlackRuntime
 from bot.slack.turn import Turn
@@ -16,10 +17,14 @@ MOVED = "I have opened our direct messages for this: look for aiom under Apps in
 
 async def run_turn(rt: SlackRuntime, turn: Turn) -> Outcome | None:
     outcome = await rt.engine.handle(turn.inbound)
+    if outcome.failed:
+        journal.turn_failed()
     if outcome.duplicate:  # a retry of something already answered: nothing is sent again
         return outcome
     await moved_pointer(rt, turn)
     await rt.ops.carry_out(outcome, turn)
+    if outcome.ops:  # a reply was kept with the entry: it is sent now
+        await journal.replied(rt.app)
     if turn.personal:
         try:
             await rt.dm_refs.remember(turn.channel, turn.user_id, turn.tenant)
@@ -61,6 +66,7 @@ async def guarded(rt: SlackRuntime, what: str, coro, body: dict | None = None) -
             await apologise(rt, body)
     except Exception:
         log.exception("Slack %s failed", what)
+    await journal.settle(rt.app)  # a turn that failed on the database leaves its entry open for a replay
 
 
 async def apologise(rt: SlackRuntime, body: dict) -> None:

@@ -11,6 +11,8 @@ import hashlib
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
+from bot import journal
+
 from bot.teams.activity import kind_of, split_conversation, tenant_of
 from bot.teams.cards import read_values
 from bot.teams.ops import TurnOps, message_answer
@@ -63,10 +65,15 @@ def count(rt: TeamsRuntime, kind: str) -> None:
 async def run_turn(rt: TeamsRuntime, turn: TurnContext, inbound: Inbound) -> dict | None:
     """One engine turn, then its ops; returns the invoke answer (None for a message turn)."""
     outcome = await rt.engine.handle(inbound)
+    if outcome.failed:
+        journal.turn_failed()
     count(rt, inbound.kind)
     await rt.refs.remember(turn.activity, aad=inbound.actor.external_id)
     if outcome.duplicate:
         if rt.metrics is not None:
             rt.metrics.duplicates.labels("teams").inc()
         return message_answer("Already done.") if turn.activity.type == "invoke" else None
-    return await TurnOps(rt, turn, inbound, outcome).run()
+    answer = await TurnOps(rt, turn, inbound, outcome).run()
+    if outcome.ops:  # a reply was kept with the entry: it is sent now
+        await journal.replied(rt.app)
+    return answer

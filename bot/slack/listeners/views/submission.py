@@ -11,6 +11,7 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import journal
 from bot.slack import people
 from bot.slack.inbound import submission_turn
 from bot.slack.directory import SlackUnavailable
@@ -38,7 +39,10 @@ async def _process(rt: SlackRuntime, body: dict, view: dict) -> tuple[Outcome, T
         h = await people.hint(rt.directory, uid)
         values[name] = dataclasses.asdict(h)
     turn = await submission_turn(rt, body, meta, values)
-    return await rt.engine.handle(turn.inbound), turn
+    outcome = await rt.engine.handle(turn.inbound)
+    if outcome.failed:
+        journal.turn_failed()
+    return outcome, turn
 
 
 async def handle(rt: SlackRuntime, ack, body: dict, view: dict) -> None:
@@ -55,6 +59,7 @@ async def handle(rt: SlackRuntime, ack, body: dict, view: dict) -> None:
             return
         if not outcome.duplicate:
             await rt.ops.carry_out(outcome, turn)
+            await journal.replied(rt.app)
         return
     except SlackUnavailable:
         names = forms.field_names(view)
@@ -86,3 +91,4 @@ async def handle(rt: SlackRuntime, ack, body: dict, view: dict) -> None:
     else:
         await ack()
     await rt.ops.carry_out(dataclasses.replace(outcome, ops=ops), turn)
+    await journal.replied(rt.app)
