@@ -23,17 +23,21 @@ PATHS = {
 }
 
 
+NOT_THE_SAME = ("No, a different idea", "Continue as a new idea")
+
+
 async def propose(person, risk, act, *, submit=True):
     await person.say("propose")
     for a in ANSWERS:
         await person.say(a)
+        for label in NOT_THE_SAME:  # an earlier idea looks similar (asked right after the outcome): a new idea
+            if any(b.label == label for b in person.buttons):
+                await person.click(label)
     seen = None
     for pick in (*risk, *act):
         seen = await person.say(pick)
     assert "Does that sound right?" in seen.text, seen.text
     seen = await person.click("That tier is right")
-    if any(b.label == "Continue as a new idea" for b in person.buttons):  # an earlier idea looks similar
-        seen = await person.click("Continue as a new idea")
     if submit:
         seen = await person.click("Submit the idea")
     return seen
