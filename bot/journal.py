@@ -56,6 +56,13 @@ def release(entry: Entry | None) -> None:
         in_hand.discard((entry.platform, entry.key))
 
 
+def count_duplicate(app, platform: str) -> None:
+    """A platform retry of a request already in the journal, answered without running it again (a metric)."""
+    metrics = getattr(app, "metrics", None)
+    if metrics is not None:
+        metrics.duplicates.labels(platform).inc()
+
+
 class Unavailable(Exception):
     """The journal could not be written: the request must not be acknowledged."""
 

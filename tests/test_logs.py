@@ -1,5 +1,6 @@
 """Logs an operator can ship: AIOM_LOG_FORMAT=json gives one JSON object per line with the turn and request
-ids; a failed turn is one line, not a traceback (unless AIOM_LOG_LEVEL=DEBUG); secrets never appear."""
+ids; a request that fails on the database is one line, not a traceback (unless AIOM_LOG_LEVEL=DEBUG); secrets
+never appear."""
 from __future__ import annotations
 
 import io
@@ -44,12 +45,14 @@ async def _outage_turns(db_url, policy, clock, level: str, n: int = 3) -> list[s
                                connect_args={"timeout": 2})
     db.write_engine = db.read_engine = dead  # the database goes away under a running server
     try:
-        for i in range(n):  # signed DMs, as Slack sends them; the turns run after the ack
+        for i in range(n):  # signed DMs, as Slack sends them
             event = {"type": "message", "channel": "DZOE", "user": ZOE, "text": f"help {i}",
                      "ts": f"1700000100.{i:06d}", "channel_type": "im", "team": "T0HOME"}
             body, headers = signing.event_request(world.envelope(event))
             r = await world.client.post("/slack/events", data=body.encode(), headers=headers)
-            assert r.status == 200
+            # Refused with 503 (so Slack sends it again) when the inbound journal cannot be written; a request
+            # acknowledged before the outage whose turn then fails is replayed later.
+            assert r.status in (200, 503)
             await world.rt.idle()
     finally:
         await dead.dispose()
@@ -61,8 +64,8 @@ async def _outage_turns(db_url, policy, clock, level: str, n: int = 3) -> list[s
 async def test_a_failed_turn_is_one_json_line_with_its_ids(db_url, policy, clock, restore_logging):
     lines = await _outage_turns(db_url, policy, clock, "INFO")
     docs = [json.loads(line) for line in lines]  # every line is one JSON object
-    errors = [d for d in docs if d["level"] == "ERROR"]
-    assert 1 <= len(errors) <= 3 * 2, lines  # a line or two per failed turn, not a traceback each
+    errors = [d for d in docs if d["level"] in ("ERROR", "WARNING")]
+    assert 1 <= len(errors) <= 3 * 2, lines  # a line or two per failed request, not a traceback each
     assert not any("Traceback" in line for line in lines)
     assert all(d.get("turn_id") or d.get("request_id") for d in errors)
     assert any("ConnectionRefusedError" in d["message"] or "OSError" in d["message"]

@@ -44,7 +44,7 @@ async def test_turns_and_platform_retries_are_counted(world: SlackWorld):
     text = await scrape(world)
     assert value(text, "aiom_turn_seconds_count", platform="slack", kind="text") >= 1
     assert value(text, "aiom_turns_total", platform="slack", kind="text", outcome="ok") == 1
-    assert value(text, "aiom_turns_total", platform="slack", kind="text", outcome="duplicate") == 1
+    # The retry is recognised by the inbound journal before any turn runs: counted there, never run again.
     assert value(text, "aiom_inbound_duplicates_total", platform="slack") == 1
 
 

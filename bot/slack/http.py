@@ -50,9 +50,11 @@ def mount(web_app: web.Application, bolt: AsyncApp, app=None, secret: str = "") 
                 rec = await journal.accept(app, PLATFORM, key, raw.decode("utf-8"),
                                            request.headers.get("Content-Type", ""))
             except journal.Unavailable as e:
-                log.warning("Slack: could not journal a request (%s); answered 503 so Slack sends it again", e)
+                log.warning("Slack: could not journal a request (%s); answered 503 so Slack sends it again", e,
+                            exc_info=log.isEnabledFor(logging.DEBUG))
                 return web.json_response({"error": "try again"}, status=503)
             if not rec.new and not rec.unsent:
+                journal.count_duplicate(app, PLATFORM)
                 return web.Response(status=200)  # a retry: processed, or being processed (replayed if need be)
             token = journal.begin(PLATFORM, key)
         try:

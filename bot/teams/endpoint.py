@@ -105,13 +105,16 @@ async def messages(request: web.Request) -> web.StreamResponse:
         try:
             rec = await journal.accept(rt.app, PLATFORM, key, raw.decode("utf-8"), "application/json")
         except journal.Unavailable as e:
-            log.warning("Teams: could not journal an activity (%s); answered 503 so it is sent again", e)
+            log.warning("Teams: could not journal an activity (%s); answered 503 so it is sent again", e,
+                        exc_info=log.isEnabledFor(logging.DEBUG))
             return web.json_response({"error": "try again"}, status=503)
         if not rec.new and rec.done and not rec.unsent:  # a retry of something processed: nothing runs twice
+            journal.count_duplicate(rt.app, PLATFORM)
             if activity.type == "invoke":
                 return web.json_response(message_answer("Already done."), status=200)
             return web.Response(status=200)
         if not rec.new and not rec.done:  # being processed (or replayed once its lease runs out)
+            journal.count_duplicate(rt.app, PLATFORM)
             return web.Response(status=200) if activity.type != "invoke" else web.json_response({}, status=200)
         token = journal.begin(PLATFORM, key)
     budget = turn_deadline.set(asyncio.get_running_loop().time() + TURN_BUDGET)
