@@ -290,7 +290,7 @@ async def crash_run(db_url: str, *, users: int = 10, each: int = 3, concurrency:
         try:
             retries = [r for r in burst if not r.acked]
             await _drive(port, retries, concurrency, None, None)
-            final = await _quiet(db_url, timeout=max(30.0, lease * 10))
+            final = await _quiet(db_url, timeout=max(90.0, lease * 10))  # returns as soon as all is settled
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
