@@ -17,6 +17,7 @@ from conversations.groups.effective import effective_policy
 from conversations.messages import Button, Buttons, Context, Message, Text
 from conversations.policy import Policy
 from notifications import outbox as notify
+from storage.repo import absences
 from storage import audit
 from storage.repo import incidents as repo
 from storage.repo import use_cases
@@ -78,8 +79,9 @@ async def _escalate(session: AsyncSession, policy: Policy, platforms: set[str], 
         await notify.to_group(session, policy=policy, group_key=group, platforms=platforms, message=message,
                               key=f"{where}:escalated:{group}", thread_of=where, use_case_id=uc.id, subject=where,
                               purpose="reminder", now=now)
-    if uc.delivery_owner_id:
-        await notify.to_person(session, person_id=uc.delivery_owner_id, message=message, platforms=platforms,
+    owner = await _reachable_owner(session, uc)
+    if owner is not None:
+        await notify.to_person(session, person_id=owner, message=message, platforms=platforms,
                                key=f"{where}:escalated:delivery_owner", use_case_id=uc.id, subject=where,
                                purpose="reminder", now=now)
     await audit.append(session, action="incident.escalated", actor_label="aiom", entity="incident",
@@ -88,3 +90,11 @@ async def _escalate(session: AsyncSession, policy: Policy, platforms: set[str], 
     who = await cards.people_of(session, inc)
     await notify.update_everywhere(session, purpose=where, message=cards.card(policy, inc, uc, who),
                                    key=f"{where}:v{inc.version}", platforms=platforms, use_case_id=uc.id, now=now)
+
+
+async def _reachable_owner(session: AsyncSession, uc: UseCase) -> int | None:
+    """Who hears of the escalation besides the groups: the delivery owner, or the business owner when the
+    delivery owner has left the organisation (nobody when both have: the groups and leadership still hear)."""
+    candidates = [p for p in (uc.delivery_owner_id, uc.business_owner_id) if p]
+    gone = await absences.leavers_among(session, candidates) if candidates else {}
+    return next((p for p in candidates if p not in gone), None)

@@ -298,3 +298,16 @@ async def test_reverse_takes_the_use_case_back_a_stage_and_only_rollback_groups_
     seen = await rollback_as(harness, LENA, "reverse", "Once more")
     assert "already taken by Lena.Lead" in seen.text
     assert (await use_case(harness, uc_id)).stage == "pilot"
+
+
+async def test_an_escalation_skips_a_delivery_owner_who_has_left_and_reaches_the_business_owner(
+        harness: Harness, clock):
+    uc_id = await live_use_case(harness)
+    await report(harness, uc_id, severity="Critical")
+    seen = await harness.person(LENA).say(f"leaver {BOB}")  # leadership records that Bob has left
+    assert "has left" in flat(seen.text), seen.text
+    harness.out.dms.clear()
+    clock.advance(minutes=60)
+    assert await escalation_sweep(harness) == 1
+    assert not any("nobody has acknowledged it" in flat(t) for t in harness.out.dms_to(BOB))
+    assert any("nobody has acknowledged it in the 60 minutes" in flat(t) for t in harness.out.dms_to(ANNA))
