@@ -4,8 +4,9 @@
     python -m bench.similar_ideas --quality-only
     python -m bench.similar_ideas --sizes 1000 10000   # time only these portfolio sizes
     python -m bench.similar_ideas --lexical-weights 0 0.2 0.35   # also try blending the lexical matcher in
+    python -m bench.similar_ideas --quality-only --set tests/data/similar_ideas_holdout.json   # quality on another set
 
-Quality: the 42 existing ideas of tests/data/similar_ideas_eval.json are proposed first (each gets its vector as
+Quality: the 42 existing ideas of tests/data/similar_ideas_eval.json (or of --set) are proposed first (each gets its vector as
 on submit); then, for every duplicate and every different idea, a new person starts an intake in the local chat
 and answers title, problem and outcome, and the bench reads what the chat showed: which use cases were named
 (first, or anywhere among the candidates) and whether it asked "this looks like the same idea as UC-…".
@@ -69,12 +70,12 @@ async def _outcome(p, outcome: str):
     return seen
 
 
-async def quality(policy=None, lexical_weight: float = 0.0) -> dict:
+async def quality(policy=None, lexical_weight: float = 0.0, set_path: Path = SET) -> dict:
     from conversations import similar_search
     from tests.support import factories
 
     similar_search.LEXICAL_WEIGHT = lexical_weight
-    data = json.loads(SET.read_text())
+    data = json.loads(Path(set_path).read_text())
     with tempfile.TemporaryDirectory() as d:
         h = await _harness(f"sqlite:///{d}/eval.db", policy)
         try:
@@ -193,10 +194,11 @@ def main(argv=None) -> int:
     ap.add_argument("--timing-only", action="store_true")
     ap.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 100000])
     ap.add_argument("--lexical-weights", type=float, nargs="*", default=[0.0])
+    ap.add_argument("--set", type=Path, default=SET, help="the evaluation set the quality part runs on")
     args = ap.parse_args(argv)
     if not args.timing_only:
         for w in args.lexical_weights:
-            print(json.dumps(asyncio.run(quality(lexical_weight=w)), indent=1, ensure_ascii=False), flush=True)
+            print(json.dumps(asyncio.run(quality(lexical_weight=w, set_path=args.set)), indent=1, ensure_ascii=False), flush=True)
     if not args.quality_only:
         for n in args.sizes:
             print(json.dumps(asyncio.run(timing(n))), flush=True)
