@@ -6,10 +6,11 @@
     python -m bench.similar_ideas --lexical-weights 0 0.2 0.35   # also try blending the lexical matcher in
     python -m bench.similar_ideas --quality-only --set tests/data/similar_ideas_holdout.json   # quality on another set
 
-Quality: the 42 existing ideas of tests/data/similar_ideas_eval.json (or of --set) are proposed first (each gets its vector as
-on submit); then, for every duplicate and every different idea, a new person starts an intake in the local chat
-and answers title, problem and outcome, and the bench reads what the chat showed: which use cases were named
-(first, or anywhere among the candidates) and whether it asked "this looks like the same idea as UC-…".
+Quality: the 42 existing ideas of tests/data/similar_ideas_eval.json (or of the --set file) are proposed first
+(each gets its vector as on submit); then, for every duplicate and every different idea, a new person starts an
+intake in the local chat and answers title, problem and outcome, and the bench reads what the chat showed: which use
+cases were named (first, or anywhere among the candidates) and whether it asked "this looks like the same idea as
+UC-…".
 
 Time: a portfolio of N use cases with their vectors (the filler ideas get random unit vectors: the check's cost
 does not depend on what the vectors say, and computing 100,000 real ones takes the encoder about an hour), then a
@@ -198,7 +199,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if not args.timing_only:
         for w in args.lexical_weights:
-            print(json.dumps(asyncio.run(quality(lexical_weight=w, set_path=args.set)), indent=1, ensure_ascii=False), flush=True)
+            result = asyncio.run(quality(lexical_weight=w, set_path=args.set))
+            print(json.dumps(result, indent=1, ensure_ascii=False), flush=True)
     if not args.quality_only:
         for n in args.sizes:
             print(json.dumps(asyncio.run(timing(n))), flush=True)
