@@ -11,6 +11,7 @@ COPY bot ./bot
 COPY conversations ./conversations
 COPY notifications ./notifications
 COPY storage ./storage
+COPY vocabulary ./vocabulary
 # Only wheels are installed (every dependency ships one for linux x86_64 and arm64): no compiler needed,
 # and the final stage copies the virtual environment alone, without pip's caches or the sources.
 RUN /opt/aiom/bin/pip install --no-cache-dir --only-binary=:all: --no-binary=aiom . \

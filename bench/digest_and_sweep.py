@@ -39,7 +39,7 @@ from sqlalchemy import text  # noqa: E402
 
 from bench import databases  # noqa: E402
 
-from conversations.policy import load_policy  # noqa: E402
+from vocabulary.policy import load_policy  # noqa: E402
 from notifications.digest import content  # noqa: E402
 from notifications.digest.data import collect  # noqa: E402
 from notifications.digest.runs import times_for  # noqa: E402

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from conversations.groups import changes  # noqa: E402
 from conversations.groups.effective import effective_policy  # noqa: E402
-from conversations.policy import load_policy  # noqa: E402
+from vocabulary.policy import load_policy  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.types import utcnow  # noqa: E402

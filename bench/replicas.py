@@ -59,7 +59,7 @@ def policy_file(folder: Path) -> Path:
 
 
 async def seed(db_url: str, policy: Path, reviews: int) -> list[int]:
-    from conversations.policy import load_policy
+    from vocabulary.policy import load_policy
     from storage.db import Database
     from storage.tables import DigestRun
     from tests.support import factories, portfolio

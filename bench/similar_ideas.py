@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 
 async def _harness(url: str, policy=None):
-    from conversations.policy import default_policy
+    from vocabulary.policy import default_policy
     from storage.db import Database
     from storage.migrate import upgrade
     from tests.support.harness import Harness
@@ -134,7 +134,7 @@ async def timing(n: int, checks: int = 7) -> dict:
     from sqlalchemy import insert
 
     from conversations import similar_search
-    from conversations.rules import embedding
+    from vocabulary.rules import embedding
     from storage.tables import UseCase, UseCaseVector
     from storage.types import utcnow
 

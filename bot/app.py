@@ -10,7 +10,7 @@ from bot.config import Settings
 from conversations.engine import Engine
 from conversations.groups.decidability import undecidable_groups
 from conversations.groups.effective import effective_policy
-from conversations.policy import Policy, load_policy
+from vocabulary.policy import Policy, load_policy
 from conversations.registry import build_engine
 from notifications.delivery import Deliverer
 from notifications.dispatcher import Dispatcher

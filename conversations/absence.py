@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.context import Refusal
 from conversations.groups import admins
-from conversations.labels import uc_ref
-from conversations.messages import Button, Buttons, Header, Message, Text
-from conversations.policy import Policy
+from vocabulary.labels import uc_ref
+from vocabulary.messages import Button, Buttons, Header, Message, Text
+from vocabulary.policy import Policy
 from conversations.reviews import rules
 from storage.repo import absences, people, reminders as people_repo, reviews, use_cases
 from storage.repo.people import normalise_email

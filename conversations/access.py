@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage.repo import status as status_repo
 from storage.repo.people import normalise_email
 from storage.tables import Person, UseCase

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import limits
-from conversations.interaction import (
+from vocabulary.interaction import (
     FormErrors,
     Inbound,
     Op,
@@ -19,9 +19,9 @@ from conversations.interaction import (
     SendFile,
     Whisper,
 )
-from conversations.messages import Form, Message, say
-from conversations.policy import Policy
-from notifications import outbox as notify
+from vocabulary.messages import Form, Message, say
+from vocabulary.policy import Policy
+from storage.repo import outbox_enqueue as notify
 from storage import audit
 from storage.tables import ConversationState, Person
 

@@ -20,10 +20,10 @@ from typing import Awaitable, Callable, Protocol
 from conversations import clean, limits, replies
 from conversations.context import Ctx, Refusal
 from conversations.groups.effective import effective_policy
-from conversations.interaction import Inbound, Outcome, Say, Whisper
-from conversations.messages import say
+from vocabulary.interaction import Inbound, Outcome, Say, Whisper
+from vocabulary.messages import say
 from conversations.people import person_for_actor, user_key
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage.db import Database
 from storage.repo import events, people, states
 from storage.tables import ConversationState

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import IO
 
 from conversations.evidence_facts import check, gather
-from conversations.policy import Policy
-from conversations.policy.regulation import Framework
-from conversations.rules.evidence import MET, MISSING, NA, PARTLY, ControlResult, coverage
+from vocabulary.policy import Policy
+from vocabulary.policy.regulation import Framework
+from vocabulary.rules.evidence import MET, MISSING, NA, PARTLY, ControlResult, coverage
 from storage.db import Database
 from storage.repo import regulation
 

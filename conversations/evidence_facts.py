@@ -1,15 +1,15 @@
 """Reading a use case's evidence from the database (with who, when and the audit entries that record it), and
 checking it against a framework's controls. Used by `status UC-4 frameworks`, the evidence export and the
-digest; the rules themselves are in conversations/rules/evidence.py."""
+digest; the rules themselves are in vocabulary/rules/evidence.py."""
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.flows.ai_act import class_text, intake_articles
-from conversations.policy import Policy
-from conversations.policy.regulation import Framework
-from conversations.rules import scoring
-from conversations.rules.evidence import ControlResult, Event, EvidenceFacts, Scored, control_status
+from vocabulary.policy import Policy
+from vocabulary.policy.regulation import Framework
+from vocabulary.rules import scoring
+from vocabulary.rules.evidence import ControlResult, Event, EvidenceFacts, Scored, control_status
 from storage.repo import instruments, people, regulation
 from storage.tables import AuditEntry, UseCase
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.policy import Gate, Policy
-from conversations.rules import scoring
-from conversations.rules.gates import GateCheck, GateFacts, OpenObligation, check_gate
+from vocabulary.policy import Gate, Policy
+from vocabulary.rules import scoring
+from vocabulary.rules.gates import GateCheck, GateFacts, OpenObligation, check_gate
 from storage.repo import instruments, kpis, people, regulation, status
 from storage.tables import UseCase
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conversations.labels import uc_ref
-from conversations.messages import Button, Buttons, Header, Message, Text
+from vocabulary.labels import uc_ref
+from vocabulary.messages import Button, Buttons, Header, Message, Text
 from conversations.people import display
 from conversations.reviews.acting import Acting
 from storage.repo import absences, handover, people

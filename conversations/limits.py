@@ -8,7 +8,7 @@ form and a polite reason, never stored or sent on. Fields without a declared lim
 """
 from __future__ import annotations
 
-from conversations.messages import Form
+from vocabulary.messages import Form
 
 DEFAULT_MAX = 4000
 

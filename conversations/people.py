@@ -1,15 +1,13 @@
 """Mapping platform users, mentions and typed emails to aiom people."""
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.interaction import Actor, PersonHint
+from vocabulary.interaction import Actor, PersonHint
 from storage.repo import people
 from storage.tables import Person
+from vocabulary.people import EMAIL_RE
 
-EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
 
 def user_key(actor: Actor) -> str:

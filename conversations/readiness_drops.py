@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from conversations import gate_facts
 from conversations.context import Ctx
-from conversations.labels import stage_label, uc_ref
-from conversations.messages import Button, Buttons, Context, Header, Message, Text
-from conversations.policy import Gate, Policy
-from conversations.rules import scoring
-from conversations.rules.gates import GateFacts, Missing, readiness_blockers, readiness_gate
+from vocabulary.labels import stage_label, uc_ref
+from vocabulary.messages import Button, Buttons, Context, Header, Message, Text
+from vocabulary.policy import Gate, Policy
+from vocabulary.rules import scoring
+from vocabulary.rules.gates import GateFacts, Missing, readiness_blockers, readiness_gate
 from storage.repo import instruments
 from storage.repo import readiness_drops as repo
 from storage.tables import UseCase

@@ -17,7 +17,7 @@ from conversations.flows import snooze
 from conversations.flows import pictures as picture_flows
 from conversations.flows import ai_act_commands
 from conversations.flows import away, leavers
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage.db import Database
 from storage.types import utcnow
 

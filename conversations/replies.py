@@ -7,8 +7,8 @@ short-lived trigger, and a file (SendFile) is built again on request; those are 
 """
 from __future__ import annotations
 
-from conversations.interaction import Op, Replace, ReplaceSource, Say, Whisper
-from conversations.messages import Message
+from vocabulary.interaction import Op, Replace, ReplaceSource, Say, Whisper
+from vocabulary.messages import Message
 
 
 def dump(ops: list[Op]) -> list[dict]:

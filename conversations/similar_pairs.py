@@ -16,7 +16,7 @@ from datetime import datetime
 import numpy as np
 
 from conversations import similar_search
-from conversations.rules import embedding
+from vocabulary.rules import embedding
 from storage.repo import vectors
 
 BLOCK = 2048

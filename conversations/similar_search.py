@@ -1,13 +1,13 @@
 """Finding existing use cases that mean the same as a new idea, over the whole portfolio.
 
-Each use case's title, problem and outcome are stored as a unit vector (conversations/rules/embedding.py) when
+Each use case's title, problem and outcome are stored as a unit vector (vocabulary/rules/embedding.py) when
 they are written or edited. A process keeps the vectors of each database in memory (a float32 matrix) and catches
 up before every search by reading only the rows written since it last looked, so a search is one query for the
 marker, one matrix product over every vector, and one query for the few best rows' titles and status.
 
 Use cases that have no vector yet (imported ones, or all of them after the model changed) are still searched:
 up to BACKFILL of them get their vector computed during the check, and any left over are compared with the
-lexical matcher (conversations/rules/similarity.py), so nothing is silently left out. `aiom similar --reindex`
+lexical matcher (vocabulary/rules/similarity.py), so nothing is silently left out. `aiom similar --reindex`
 computes them all.
 
 The score is the cosine of the two vectors. The lexical matcher is also kept as a second signal on the best
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from conversations.rules import embedding
-from conversations.rules.similarity import LEXICAL_THRESHOLD, Doc, similar as lexical_similar
+from vocabulary.rules import embedding
+from vocabulary.rules.similarity import LEXICAL_THRESHOLD, Doc, similar as lexical_similar
 from storage.repo import vectors
 
 BACKFILL = 20  # vectors computed during one check when some are missing

@@ -12,7 +12,7 @@ from typing import Any
 
 from conversations.context import Ctx
 from conversations.engine import FLOW_ACTION
-from conversations.messages import (
+from vocabulary.messages import (
     Button,
     Buttons,
     Context,

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from conversations.messages import Message
-from conversations.policy import Policy
+from vocabulary.messages import Message
+from vocabulary.policy import Policy
 
 
 class Visuals(Protocol):

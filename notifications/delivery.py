@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from conversations.messages import Message
+from vocabulary.messages import Message
 
 
 class DeliveryError(Exception):

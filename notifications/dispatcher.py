@@ -18,7 +18,7 @@ import socket
 from datetime import datetime, timedelta
 from typing import Callable
 
-from conversations.messages import Message
+from vocabulary.messages import Message
 from notifications.delivery import Deliverer, DeliveryError, Recipient
 from storage import audit
 from storage.db import Database

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.flows import incident_cards as cards
 from conversations.groups.effective import effective_policy
-from conversations.messages import Button, Buttons, Context, Message, Text
-from conversations.policy import Policy
-from notifications import outbox as notify
+from vocabulary.messages import Button, Buttons, Context, Message, Text
+from vocabulary.policy import Policy
+from storage.repo import outbox_enqueue as notify
 from storage.repo import absences
 from storage import audit
 from storage.repo import incidents as repo

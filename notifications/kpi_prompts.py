@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.flows import kpi_values, kpi_views
-from conversations.policy import Policy
-from conversations.policy.models import WorkingHours
-from conversations.rules import kpis as rules
-from notifications import outbox as notify
+from vocabulary.policy import Policy
+from vocabulary.policy.models import WorkingHours
+from vocabulary.rules import kpis as rules
+from storage.repo import outbox_enqueue as notify
 from storage import audit
 from storage.repo import absences, conversation_refs, people, use_cases
 from storage.repo import kpis as repo

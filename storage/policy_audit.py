@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage import audit
 from storage.tables.audit import AuditEntry
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conversations.policy import load_policy
+from vocabulary.policy import load_policy
 from tests.support.clock import Clock
 from tests.support.databases import ENV, PostgresDatabase, SqliteTemplate, is_postgres, test_database_url
 from tests.support.harness import Harness

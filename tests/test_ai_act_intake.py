@@ -157,7 +157,7 @@ async def test_prohibited_goes_to_legal_at_once(harness: Harness):
 
 async def test_the_application_dates_come_from_the_policy(db_url, policy, clock):
     """An organisation moves a date in its policy file: the proposer and the owners see the new one."""
-    from conversations.policy import policy_from_data
+    from vocabulary.policy import policy_from_data
 
     moved = policy_from_data({"organisation": "Test", "review": {"groups": [
         {"key": g.key, "members": list(g.members), "channels": dict(g.channels)} for g in policy.review.groups]},

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from conversations.policy import PolicyError, default_policy, load_policy
-from conversations.rules import ai_act
+from vocabulary.policy import PolicyError, default_policy, load_policy
+from vocabulary.rules import ai_act
 from tests.support.proc import AIOM, clean_env
 
 ORG_FRAMEWORK = """\

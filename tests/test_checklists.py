@@ -75,7 +75,7 @@ async def test_without_a_vendor_the_vendor_checklist_is_refused_and_not_required
 
 
 async def test_checklist_buttons_reject_scores(harness: Harness):
-    from conversations.messages import Button
+    from vocabulary.messages import Button
 
     uc = await make(harness, stage="controlled_rollout")
     anna = harness.person(ANNA)

@@ -214,7 +214,7 @@ async def test_only_the_current_persons_own_buttons_are_numbered(db_url, policy,
 
 def test_long_fact_labels_wrap_in_their_column_and_values_stay_aligned():
     from bot.console.render import render
-    from conversations.messages import Facts, Message
+    from vocabulary.messages import Facts, Message
 
     text, _ = render(Message([Facts([("Is it part of a regulated activity such as credit or insurance?", "No"),
                                      ("Name", "Claims triage assistant")])]))

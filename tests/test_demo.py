@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.console.chat import ConsoleChat
 from conversations.groups.decidability import undecidable_groups
 from conversations.groups.effective import effective_policy
-from conversations.policy import load_policy
+from vocabulary.policy import load_policy
 from storage.tables import (
     Condition, Incident, Kpi, KpiValue, Person, ReviewGroupSetting, ReviewRequest, RiskEntry, Scorecard, UseCase,
 )

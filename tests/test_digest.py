@@ -171,7 +171,7 @@ async def test_a_claim_left_by_a_dead_process_expires_and_another_sends_the_dige
 
 
 def test_digest_slots_follow_the_cron_in_its_timezone():
-    from conversations.policy import DigestSchedule
+    from vocabulary.policy import DigestSchedule
 
     weekly = DigestSchedule(key="w", name="W", cron="0 8 * * mon", timezone="Europe/London")
     assert last_fire(weekly, datetime(2026, 11, 25, tzinfo=UTC)) == datetime(2026, 11, 23, 8, tzinfo=UTC)

@@ -10,8 +10,8 @@ from datetime import date, datetime, timedelta, timezone
 from openpyxl import load_workbook
 
 from storage.db import Database
-from storage.portfolio_io import columns
-from storage.portfolio_io.writers import write
+from vocabulary import portfolio_columns as columns
+from conversations.portfolio_io.writers import write
 from storage.tables import (
     Condition,
     GateRequest,
@@ -243,7 +243,7 @@ async def test_csv_cells_that_would_run_as_formulas_are_neutralised_and_import_b
                        "'@SUM(A1:A9)", "'\tTabbed", "Plain title", "-5"]
     path = tmp_path / "round.csv"
     path.write_bytes(content)
-    from storage.portfolio_io.reader import read  # noqa: PLC0415
+    from conversations.portfolio_io.reader import read  # noqa: PLC0415
 
     header, rows = read(path)
     back = [values[header.index("title")] for _, values in rows]

@@ -7,7 +7,7 @@ import json
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from conversations.interaction import Actor, SendFile
+from vocabulary.interaction import Actor, SendFile
 from storage.tables import AuditEntry
 from tests.support import factories
 from tests.support.harness import Harness

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.config import load_settings
 from conversations.engine import SORRY
-from conversations.interaction import Actor, Inbound, Where
+from vocabulary.interaction import Actor, Inbound, Where
 from storage.tables import PlatformIdentity, Person
 
 

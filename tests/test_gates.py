@@ -109,7 +109,7 @@ async def test_one_gate_at_a_time_and_none_after_the_last_stage(harness: Harness
 
 
 async def test_request_button_works_like_the_command(harness: Harness):
-    from conversations.messages import Button
+    from vocabulary.messages import Button
 
     uc = await _uc(harness)
     await _ready(harness, uc.id)

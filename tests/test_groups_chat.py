@@ -149,7 +149,7 @@ def test_policy_check_names_every_group_that_cannot_decide(tmp_path):
 
 
 async def test_start_up_names_the_groups_that_cannot_decide(db_url, caplog):
-    from conversations.policy import load_policy
+    from vocabulary.policy import load_policy
 
     with caplog.at_level("WARNING"):
         h = await Harness.start(db_url, policy=load_policy(None))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import with_admins
-from conversations.policy import load_policy
+from vocabulary.policy import load_policy
 from storage import audit
 from tests.support import factories
 from tests.support.harness import Harness, as_text

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from bot.console.render import render
-from conversations.interaction import ReplaceSource, Say
+from vocabulary.interaction import ReplaceSource, Say
 from tests.support.harness import Harness
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from conversations.messages import Form
+from vocabulary.messages import Form
 from notifications import housekeeping, sweeps
 from storage.repo import events, message_refs
 from storage.tables import InboundEntry, MessageRef

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from storage import audit
 from storage.db import Database
-from storage.portfolio_io import columns
-from storage.portfolio_io.importer import run_import
+from vocabulary import portfolio_columns as columns
+from conversations.portfolio_io.importer import run_import
 from storage.tables import AuditEntry, Person, StageChange, UseCase
 from tests.support import factories
 from tests.support.proc import AIOM, ROOT, clean_env

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from conversations.interaction import Actor, OpenForm
-from conversations.messages import Message
+from vocabulary.interaction import Actor, OpenForm
+from vocabulary.messages import Message
 from storage import audit
 from storage.repo import use_cases
 from storage.tables import AuditEntry, Incident, UseCase

@@ -120,7 +120,7 @@ async def test_stale_button_is_refused_politely(harness: Harness):
 
 
 async def test_unknown_button_and_bad_payload(harness: Harness):
-    from conversations.messages import Button
+    from vocabulary.messages import Button
 
     zoe = harness.person("zoe@example.com")
     seen = await zoe.press(Button("x", "no.such.action", {}))

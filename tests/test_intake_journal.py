@@ -189,7 +189,7 @@ async def test_a_teams_retry_of_a_turn_whose_reply_was_lost_gets_the_reply(teams
     act2 = message(amy, "help", service_url=teams.service_url)
     from bot.teams.listeners.common import event_key  # noqa: PLC0415
     from botbuilder.schema import Activity  # noqa: PLC0415
-    from conversations.interaction import Actor, Inbound, Where  # noqa: PLC0415
+    from vocabulary.interaction import Actor, Inbound, Where  # noqa: PLC0415
 
     key = event_key(Activity().deserialize(act2))
     async with teams.app.db.write() as s:
@@ -216,7 +216,7 @@ async def test_a_teams_retry_of_a_turn_whose_reply_was_lost_gets_the_reply(teams
 
 async def test_a_process_only_takes_outbox_rows_for_platforms_it_serves(world: SlackWorld, clock):
     """A Slack-only process leaves a Teams notice to the process that serves Teams: untouched, not failed."""
-    from conversations.messages import say  # noqa: PLC0415
+    from vocabulary.messages import say  # noqa: PLC0415
     from storage.repo import outbox  # noqa: PLC0415
     from storage.tables import Outbox  # noqa: PLC0415
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from conversations.messages import Context, Facts, Header, Text, plain
+from vocabulary.messages import Context, Facts, Header, Text, plain
 from storage.tables import AuditEntry, ConversationState, UseCase
 from tests.support.harness import Harness
 from tests.test_intake import ANSWERS, answer_all

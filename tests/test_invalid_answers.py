@@ -98,7 +98,7 @@ async def test_every_invalid_kind_is_reasked_and_nothing_is_lost(asker, clock):
 
 
 async def test_a_wrong_button_for_the_question_is_reasked(asker):
-    from conversations.messages import Button
+    from vocabulary.messages import Button
 
     zoe = asker
     choice = next(b for b in zoe.buttons if b.label == "Yes")

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from conversations.interaction import OpenForm
-from conversations.messages import Facts
+from vocabulary.interaction import OpenForm
+from vocabulary.messages import Facts
 from notifications import kpi_prompts
 from storage import audit
 from storage.tables import AuditEntry, Kpi, KpiValue, UseCase

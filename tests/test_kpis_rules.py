@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conversations.rules import kpis as r
+from vocabulary.rules import kpis as r
 
 T0 = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
 

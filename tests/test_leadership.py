@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from conversations.interaction import OpenForm
+from vocabulary.interaction import OpenForm
 from storage.repo import use_cases
 from tests.support import factories
 from tests.support.harness import Harness

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from conversations.interaction import Actor, Inbound, Where
-from conversations.messages import Message
+from vocabulary.interaction import Actor, Inbound, Where
+from vocabulary.messages import Message
 from notifications import kpi_prompts, sweeps
 from storage.db import Database
 from storage.repo import conversation_refs, people

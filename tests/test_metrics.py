@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from conversations.messages import Message, Text
+from vocabulary.messages import Message, Text
 from storage.repo import outbox
 from tests.support.slack_driver import SlackWorld
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conversations.policy import (
+from vocabulary.policy import (
     Policy,
     PolicyError,
     Problem,

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from conversations.interaction import OpenForm
-from conversations.messages import Button
+from vocabulary.interaction import OpenForm
+from vocabulary.messages import Button
 from storage.repo import use_cases
 from storage.tables import GateRequest, ReadinessDrop, ReviewRequest, Scorecard, ScorecardAnswer
 from tests.support import factories
@@ -253,7 +253,7 @@ async def test_a_drop_after_the_gate_passed_is_news_for_owners_leadership_status
 
 
 def test_every_later_gate_of_the_default_policy_applies_the_readiness_rules(policy):
-    from conversations.rules.gates import READINESS_RULES
+    from vocabulary.rules.gates import READINESS_RULES
 
     for gate in policy.gates:
         if gate.from_stage == "exploration":

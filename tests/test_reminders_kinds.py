@@ -6,10 +6,10 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 
-from conversations.messages import Button
-from conversations.policy.models import WorkingHours
+from vocabulary.messages import Button
+from vocabulary.policy.models import WorkingHours
 from notifications import sweeps
-from notifications.reminders.hours import next_allowed
+from vocabulary.hours import next_allowed
 from storage import audit
 from storage.tables import Condition, ConversationState, GateRequest, Outbox, Scorecard, UseCase
 from tests.support import factories
@@ -202,10 +202,10 @@ async def test_a_snooze_button_with_a_made_up_subject_is_refused(harness):
 
 
 def test_the_quick_serialisation_of_reminders_matches_the_message_model():
-    from conversations.messages import Confirm, Header, Message, Strong
+    from vocabulary.messages import Confirm, Header, Message, Strong
     from notifications.reminders import conditions, intakes, limbo, reviews, scorecards  # noqa: F401
     from notifications.reminders.common import as_dict, snooze_buttons
-    from conversations.messages import Buttons, Context, Text
+    from vocabulary.messages import Buttons, Context, Text
 
     plain = Message([Text(["Review #4 is overdue.\nPlease decide."], muted=True),
                      Buttons([Button("Open review", "review.details", {"r": 4}, style="primary"),

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from conversations.messages import Button
+from vocabulary.messages import Button
 from storage.tables import AuditEntry, ReviewDecision, ReviewRequest, StageChange
 from tests.support import factories
 from tests.support.harness import Harness
@@ -100,7 +100,7 @@ async def test_a_quorum_of_two_closes_once(harness: Harness, db_url, policy, clo
     for g in data["review"]["groups"]:
         if g["key"] == "product":
             g["quorum"] = 2
-    from conversations.policy.models import Policy
+    from vocabulary.policy.models import Policy
 
     strict = Policy.model_validate(data)
     await harness.stop()

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from conversations.flows.reviews import looks_like_decision
-from conversations.interaction import FormErrors, OpenForm, Whisper
-from conversations.messages import Button
+from vocabulary.interaction import FormErrors, OpenForm, Whisper
+from vocabulary.messages import Button
 from storage import audit
 from storage.repo import use_cases
 from storage.tables import Condition, InfoRequest, ReviewDecision, UseCase
@@ -244,7 +244,7 @@ async def test_quorum_needs_distinct_members(harness: Harness, db_url, policy, c
     for g in data["review"]["groups"]:
         if g["key"] == "product":
             g["quorum"] = 2
-    from conversations.policy.models import Policy
+    from vocabulary.policy.models import Policy
 
     await harness.stop()
     h = await H.start(db_url, policy=Policy.model_validate(data), clock=clock)

@@ -14,7 +14,7 @@ from bot.app import App
 from bot.config import load_settings
 from bot.console.chat import ConsoleChat
 from bot.console.deliverer import ConsoleDeliverer
-from conversations.messages import Button
+from vocabulary.messages import Button
 from storage import audit
 from storage.repo import use_cases
 from storage.tables import Condition, UseCase

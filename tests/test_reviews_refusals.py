@@ -5,8 +5,8 @@ import dataclasses
 
 from sqlalchemy import func, select
 
-from conversations.interaction import Whisper
-from conversations.messages import Button
+from vocabulary.interaction import Whisper
+from vocabulary.messages import Button
 from storage.tables import AuditEntry, ReviewDecision, ReviewRequest
 from tests.support import factories
 from tests.support.harness import Harness

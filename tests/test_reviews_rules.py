@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from conversations.policy import default_policy
+from vocabulary.policy import default_policy
 from conversations.reviews import rules
 from conversations.reviews.rules import Clicker, Vote
 

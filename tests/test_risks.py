@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from conversations import gate_facts
-from conversations.interaction import Say
-from conversations.messages import Button
+from vocabulary.interaction import Say
+from vocabulary.messages import Button
 from storage.repo import use_cases
 from storage.tables import AuditEntry, RiskEntry, UseCase
 from tests.support import factories

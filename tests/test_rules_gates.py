@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conversations.policy import Gate, default_policy
-from conversations.rules import gates
-from conversations.rules.gates import KNOWN_PRECONDITIONS, GateFacts, check_gate
+from vocabulary.policy import Gate, default_policy
+from vocabulary.rules import gates
+from vocabulary.rules.gates import KNOWN_PRECONDITIONS, GateFacts, check_gate
 
 P = default_policy()
 R_KEYS = [it.key for it in P.readiness.items]
@@ -150,7 +150,7 @@ def test_an_unknown_precondition_is_reported_never_a_crash():
 
 
 def test_instrument_for_points_at_real_instruments():
-    from conversations.rules import scoring
+    from vocabulary.rules import scoring
 
     assert set(gates.INSTRUMENT_FOR.values()) <= set(scoring.INSTRUMENTS)
     assert set(gates.INSTRUMENT_FOR) <= KNOWN_PRECONDITIONS

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversations.policy import default_policy
-from conversations.rules import scoring
+from vocabulary.policy import default_policy
+from vocabulary.rules import scoring
 
 P = default_policy()
 R_KEYS = [it.key for it in P.readiness.items]

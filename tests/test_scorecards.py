@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import event, func, select
 
-from conversations.interaction import FormErrors, OpenForm, Replace, ReplaceSource, Say
-from conversations.messages import Button
+from vocabulary.interaction import FormErrors, OpenForm, Replace, ReplaceSource, Say
+from vocabulary.messages import Button
 from storage import audit
 from storage.tables import AuditEntry, Scorecard, ScorecardAnswer
 from tests.support import factories

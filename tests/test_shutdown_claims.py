@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.config import load_settings
-from conversations.messages import Message, Text
+from vocabulary.messages import Message, Text
 from storage.repo import outbox
 from storage.tables import Outbox
 from tests.support.harness import RecordingDeliverer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 
-from conversations.interaction import OpenForm
+from vocabulary.interaction import OpenForm
 from notifications.digest import runs
 from storage.repo import vectors
 from tests.support import factories
@@ -55,7 +55,7 @@ async def seed(harness, *ideas: dict, restricted: tuple[int, ...] = ()) -> list[
 
 async def vector_count(harness) -> int:
     async with harness.app.db.read() as s:
-        from conversations.rules import embedding
+        from vocabulary.rules import embedding
 
         return await vectors.count(s, embedding.MODEL)
 

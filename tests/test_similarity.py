@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.rules.similarity import LEXICAL_THRESHOLD, Doc, similar, stem, tokens
+from vocabulary.rules.similarity import LEXICAL_THRESHOLD, Doc, similar, stem, tokens
 from tests.test_intake import ANSWERS
 
 THRESHOLD = LEXICAL_THRESHOLD  # the lexical matcher, kept for use cases that have no vector yet

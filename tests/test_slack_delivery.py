@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.slack.retry import RateLimitHandler
-from conversations.messages import Buttons, Button, Facts, Header, Message, Text
+from vocabulary.messages import Buttons, Button, Facts, Header, Message, Text
 from notifications.delivery import DeliveryError, Recipient
 from storage.tables import Outbox, UseCase
 from tests.support import factories

@@ -6,8 +6,8 @@ import pytest
 
 from bot.slack.ops import FORM_TOO_BIG
 from bot.slack.turn import Turn
-from conversations.interaction import Actor, Inbound, Where
-from conversations.messages import Form, FormField
+from vocabulary.interaction import Actor, Inbound, Where
+from vocabulary.messages import Form, FormField
 from tests.support import factories
 from tests.support.fake_slack import HOME_TEAM
 from tests.support.slack_driver import SlackWorld, dm_channel

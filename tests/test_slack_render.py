@@ -10,7 +10,7 @@ from bot.slack import text_in
 from bot.slack.pacing import Pacer
 from bot.slack.render import decode_action, payload_of, render
 from bot.slack.render import forms
-from conversations.messages import (
+from vocabulary.messages import (
     Button,
     Buttons,
     Confirm,

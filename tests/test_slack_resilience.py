@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.slack.listeners.common import SLACK_UNAVAILABLE
-from conversations.messages import Message, Text
+from vocabulary.messages import Message, Text
 from storage.tables import Outbox
 from tests.support import factories
 from tests.support.slack_driver import SlackWorld, dm_channel

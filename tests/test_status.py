@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from sqlalchemy import update
 
 from conversations import access
-from conversations.interaction import Say
-from conversations.messages import Button, Facts, Message
+from vocabulary.interaction import Say
+from vocabulary.messages import Button, Facts, Message
 from storage.repo import outbox, people
 from storage.repo import status as status_repo
 from storage.repo import use_cases

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.teams.cards import render, render_form
 from bot.teams.cards.render import size_of
-from conversations.messages import Button, Buttons, Confirm, Context, Facts, Form, FormField, Header, Message, Text
+from vocabulary.messages import Button, Buttons, Confirm, Context, Facts, Form, FormField, Header, Message, Text
 from notifications.digest import runs
 from storage.tables import RiskEntry
 from tests.support import factories

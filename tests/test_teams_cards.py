@@ -7,7 +7,7 @@ import json
 from bot.teams.cards import render, render_form, render_submitted_form
 from bot.teams.cards.escape import md
 from bot.teams.cards.render import CARD_BUDGET, size_of
-from conversations.messages import (
+from vocabulary.messages import (
     Button,
     Buttons,
     Confirm,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.messages import Button, Buttons, Message, Text
-from notifications import outbox as notify
+from vocabulary.messages import Button, Buttons, Message, Text
+from storage.repo import outbox_enqueue as notify
 from storage.repo import message_refs
 from tests.support import factories
 from tests.support.teams_activities import (  # noqa: F401,F811 (the teams fixture)

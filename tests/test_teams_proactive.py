@@ -1,8 +1,8 @@
 """Proactive messages: after a restart, a new process reaches people and channels from the stored references."""
 from __future__ import annotations
 
-from conversations.messages import Message, Text
-from notifications import outbox as notify
+from vocabulary.messages import Message, Text
+from storage.repo import outbox_enqueue as notify
 from storage.repo import conversation_refs, message_refs, people
 from storage.repo import outbox as outbox_repo
 from tests.support.fake_connector import FakeConnector

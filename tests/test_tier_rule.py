@@ -1,11 +1,11 @@
-"""The risk tier from the intake risk answers (conversations/rules/tier.py), at every boundary of the default
+"""The risk tier from the intake risk answers (vocabulary/rules/tier.py), at every boundary of the default
 policy's rule, and the reasons the proposer is shown."""
 from __future__ import annotations
 
 import pytest
 
-from conversations.policy import default_policy
-from conversations.rules.tier import tier_for
+from vocabulary.policy import default_policy
+from vocabulary.rules.tier import tier_for
 from tests.support.harness import Harness
 from tests.test_intake import answer_all
 

@@ -12,7 +12,7 @@ from bot.app import App
 from bot.config import load_settings
 from bot.platforms import attach_platforms
 from bot.server import instrument, make_web_app
-from conversations.messages import Message, Text
+from vocabulary.messages import Message, Text
 from storage.repo import outbox
 from tests.support import slack_signing as signing
 from tests.support.fake_slack import FakeSlack

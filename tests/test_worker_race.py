@@ -42,7 +42,7 @@ async def seed(db_url: str, reviews: int) -> list[int]:
     db = Database(db_url)
     try:
         async with db.write() as s:
-            from conversations.policy import load_policy
+            from vocabulary.policy import load_policy
 
             await portfolio.seed(s, load_policy(TEST_POLICY))
             await factories.person(s, "sam.security@example.com", "Sam", tz="UTC")

@@ -77,7 +77,7 @@ class ReviewDecision(Scenario):
         return {GROUP: [f"user{self.user(i)}@example.com" for i in range(self.n)]}
 
     async def seed(self, db_url: str, policy: Path) -> None:
-        from conversations.policy import load_policy
+        from vocabulary.policy import load_policy
         from conversations.reviews import gating
         from conversations.reviews.acting import Acting
         from storage.db import Database

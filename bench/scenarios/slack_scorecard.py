@@ -42,8 +42,8 @@ def click_payload(i: int, scorecard_id: int, key: str) -> dict:
 async def seed(database_url: str, count: int, first: int = 0) -> list[tuple[int, list[str]]]:
     """N use cases, each owned by one Slack user, each with a pilot-selection scorecard started just now (so no
     reminder falls due while the benchmark runs)."""
-    from conversations.policy import load_policy
-    from conversations.rules import scoring
+    from vocabulary.policy import load_policy
+    from vocabulary.rules import scoring
     from storage.db import Database
     from storage.repo import instruments
     from storage.types import utcnow

@@ -78,7 +78,7 @@ def verify(args) -> int:
 
 def show(args) -> int:
     settings = settings_or_exit()
-    from conversations.labels import parse_uc_id
+    from vocabulary.labels import parse_uc_id
 
     uc_id = parse_uc_id(args.use_case)
     if uc_id is None:

@@ -5,7 +5,7 @@ import asyncio
 import sys
 
 from bot.commands.common import app_or_exit, fail, settings_or_exit
-from conversations.people import EMAIL_RE
+from vocabulary.people import EMAIL_RE
 
 
 def add(sub) -> None:

@@ -9,7 +9,7 @@ import asyncio
 import sys
 
 from bot.config import ConfigError, Settings, configure_logging, load_settings
-from conversations.policy import Policy, PolicyError, load_policy
+from vocabulary.policy import Policy, PolicyError, load_policy
 
 EXIT_CONFIG = 2
 EXIT_UNREACHABLE = 1

@@ -44,8 +44,8 @@ def run(args) -> int:
 
 async def _export(app, args) -> int:
     from storage.migrate import upgrade
-    from storage.portfolio_io.progress import ProgressBar
-    from storage.portfolio_io.writers import write
+    from conversations.portfolio_io.progress import ProgressBar
+    from conversations.portfolio_io.writers import write
 
     now = app.clock()
     out_name = args.out or f"aiom-portfolio-{now:%Y-%m-%d}.{args.format}"

@@ -25,8 +25,8 @@ def run(args) -> int:
 
 async def _import(app, args) -> int:
     from storage.migrate import upgrade
-    from storage.portfolio_io.importer import run_import
-    from storage.portfolio_io.reader import ImportFileError
+    from conversations.portfolio_io.importer import run_import
+    from conversations.portfolio_io.reader import ImportFileError
 
     try:
         await upgrade(app.db)

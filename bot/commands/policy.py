@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from conversations.policy import check_policy_file, load_policy
+from vocabulary.policy import check_policy_file, load_policy
 
 
 def add(sub) -> None:
@@ -53,7 +53,7 @@ def check(args) -> int:
 def effective(args) -> int:
     from bot.app import with_admins
     from bot.commands.common import fail, settings_or_exit
-    from conversations.policy import PolicyError
+    from vocabulary.policy import PolicyError
 
     settings = settings_or_exit()
     try:

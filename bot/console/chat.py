@@ -18,7 +18,7 @@ from typing import IO
 
 from bot.console.render import render
 from conversations.engine import Engine
-from conversations.interaction import (
+from vocabulary.interaction import (
     Actor,
     FormErrors,
     Inbound,
@@ -30,8 +30,8 @@ from conversations.interaction import (
     Where,
     Whisper,
 )
-from conversations.messages import Button, Context, Form, Message
-from conversations.people import EMAIL_RE
+from vocabulary.messages import Button, Context, Form, Message
+from vocabulary.people import EMAIL_RE
 from notifications.dispatcher import Dispatcher
 
 QUIT = ("/quit", "/exit", "quit", "exit")

@@ -10,7 +10,7 @@ import itertools
 from typing import Callable
 
 from bot.console.render import render
-from conversations.messages import Message
+from vocabulary.messages import Message
 from notifications.delivery import Recipient
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import textwrap
 
-from conversations.messages import (
+from vocabulary.messages import (
     Buttons,
     Context,
     Divider,

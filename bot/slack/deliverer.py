@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from bot.slack import pictures
 from bot.slack.render import mention_ids
 from bot.slack.stash import render_saved
-from conversations.messages import Message
+from vocabulary.messages import Message
 from notifications.delivery import DeliveryError, Recipient
 
 if TYPE_CHECKING:  # pragma: no cover

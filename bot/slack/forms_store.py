@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Callable
 
-from conversations.messages import Form
+from vocabulary.messages import Form
 from storage.repo import message_refs
 
 PLATFORM = "slack"

@@ -10,7 +10,7 @@ from bot.slack.render import mention_ids
 from bot.slack.render import limits as L
 from bot.slack.stash import render_saved
 from conversations import access
-from conversations.messages import Button, Buttons, Context, Divider, Header, Message, Text
+from vocabulary.messages import Button, Buttons, Context, Divider, Header, Message, Text
 from notifications.digest import home as home_pictures
 from storage.repo import people
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bot.slack import keys, people
 from bot.slack.render import decode_action, payload_of
 from bot.slack.turn import Turn
-from conversations.interaction import Actor, Inbound, Where
+from vocabulary.interaction import Actor, Inbound, Where
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.slack.runtime import SlackRuntime

@@ -14,7 +14,7 @@ from bot.slack.recovery import Recovery
 from bot.slack.render import forms, mention_ids
 from bot.slack.stash import render_saved
 from conversations import access
-from conversations.interaction import (
+from vocabulary.interaction import (
     FormErrors,
     OpenForm,
     Outcome,
@@ -24,7 +24,7 @@ from conversations.interaction import (
     SendFile,
     Whisper,
 )
-from conversations.messages import Button, Buttons, Context, Form, Message, Text
+from vocabulary.messages import Button, Buttons, Context, Form, Message, Text
 from notifications.delivery import DeliveryError
 from storage.repo import message_refs, states
 

@@ -5,7 +5,7 @@ import time
 
 from bot.slack.directory import Directory, SlackUser, TTLCache, Workspace
 from bot.slack import text_in
-from conversations.interaction import Actor, PersonHint
+from vocabulary.interaction import Actor, PersonHint
 from storage.db import Database
 from storage.repo import people
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conversations.messages import Context, Message
+from vocabulary.messages import Context, Message
 from notifications.digest.pictures import files, inline_images
 
 

@@ -18,8 +18,8 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from conversations.interaction import FormErrors, OpenForm, Outcome, Replace, ReplaceSource, Say, SendFile, Whisper
-from conversations.messages import Message, Text
+from vocabulary.interaction import FormErrors, OpenForm, Outcome, Replace, ReplaceSource, Say, SendFile, Whisper
+from vocabulary.messages import Message, Text
 from notifications.delivery import DeliveryError
 from storage.repo import message_refs, outbox, people, states
 

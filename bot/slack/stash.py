@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Mapping
 
 from bot.slack.render import Rendered, render
-from conversations.messages import Message
+from vocabulary.messages import Message
 from storage.db import Database
 from storage.repo import message_refs
 

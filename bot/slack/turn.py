@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conversations.interaction import Inbound
+from vocabulary.interaction import Inbound
 
 
 @dataclass

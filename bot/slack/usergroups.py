@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.slack import people as slack_people
 from bot.slack.api import error_code
 from conversations.groups.sources import Roster, SourceError
-from conversations.interaction import Where
+from vocabulary.interaction import Where
 from notifications.delivery import DeliveryError
 
 if TYPE_CHECKING:  # pragma: no cover

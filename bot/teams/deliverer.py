@@ -26,7 +26,7 @@ from bot.teams.cards import render
 from bot.teams.connector import ConnectorError
 from bot.teams.proactive import card_body
 from bot.teams.retry import retry_after_seconds
-from conversations.messages import Message
+from vocabulary.messages import Message
 from notifications.delivery import DeliveryError, Recipient
 
 if TYPE_CHECKING:  # pragma: no cover

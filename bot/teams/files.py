@@ -23,8 +23,8 @@ from bot.teams.cards import render
 from bot.teams.connector import ConnectorPool
 from bot.teams.proactive import Proactive, card_activity
 from conversations.flows.export import MAX_CHAT_FILE_BYTES
-from conversations.interaction import SendFile
-from conversations.messages import Context, Message, Text
+from vocabulary.interaction import SendFile
+from vocabulary.messages import Context, Message, Text
 from storage.db import Database
 from storage.repo import message_refs
 

@@ -36,8 +36,8 @@ from botbuilder.core.teams import TeamsInfo
 
 from bot.config import Settings
 from bot.teams.activity import kind_of, tenant_of, timezone_of
-from conversations.interaction import Actor, PersonHint
-from conversations.people import EMAIL_RE
+from vocabulary.interaction import Actor, PersonHint
+from vocabulary.people import EMAIL_RE
 from storage.db import Database
 from storage.repo import conversation_refs
 from storage.types import utcnow

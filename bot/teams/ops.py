@@ -39,7 +39,7 @@ from bot.teams.cards import render, render_form, render_submitted_form
 from bot.teams.connector import call, conversation_path
 from bot.teams.proactive import addressed, card_body, connector_of
 from bot.teams.requeue import is_send_failure, requeue
-from conversations.interaction import (
+from vocabulary.interaction import (
     FormErrors,
     Inbound,
     OpenForm,
@@ -51,7 +51,7 @@ from conversations.interaction import (
     Whisper,
 )
 from conversations.engine import FLOW_ACTION
-from conversations.messages import Form, Message, plain, Text
+from vocabulary.messages import Form, Message, plain, Text
 from storage.repo import message_refs
 
 if TYPE_CHECKING:  # pragma: no cover

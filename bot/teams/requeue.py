@@ -27,7 +27,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from bot.teams.activity import split_conversation
 from bot.teams.connector import ConnectorError
 from bot.teams.deliverer import delivery_error
-from conversations.interaction import Replace, ReplaceSource, Say, Whisper
+from vocabulary.interaction import Replace, ReplaceSource, Say, Whisper
 from notifications.dispatcher import PROMPT_MARK
 from storage.repo import message_refs, outbox, people, states
 

@@ -13,8 +13,8 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Con
 from bot.teams.activity import CHANNEL_ID, channel_data, kind_of, split_conversation, tenant_of
 from bot.teams.connector import ConnectorError
 from conversations.groups.sources import Roster, SourceError
-from conversations.interaction import PersonHint, Where
-from conversations.people import EMAIL_RE
+from vocabulary.interaction import PersonHint, Where
+from vocabulary.people import EMAIL_RE
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.teams.runtime import TeamsRuntime

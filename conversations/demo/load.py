@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from conversations.demo import organisation as org
 from conversations.groups import changes
 from conversations.groups.effective import apply
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage import audit
 from storage.repo import group_settings, people, use_cases
 from storage.tables import (

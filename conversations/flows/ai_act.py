@@ -7,11 +7,11 @@ Only the change group (risk, by default) may change a classification, with a rea
 from __future__ import annotations
 
 from conversations.context import Ctx
-from conversations.labels import uc_ref
-from conversations.messages import Button, Buttons, Context, Facts, Header, Message, Text
-from conversations.policy import Policy
-from conversations.policy.regulation import CLASS_LABELS, ROLE_LABELS
-from conversations.rules import ai_act as rules
+from vocabulary.labels import uc_ref
+from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message, Text
+from vocabulary.policy import Policy
+from vocabulary.policy.regulation import CLASS_LABELS, ROLE_LABELS
+from vocabulary.rules import ai_act as rules
 from conversations.steps import Step
 from storage.repo import regulation
 from storage.tables import UseCase

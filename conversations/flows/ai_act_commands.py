@@ -15,8 +15,8 @@ from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import ai_act
 from conversations.flows.scorecard import visible_use_case
-from conversations.labels import parse_uc_id, stage_label, uc_ref
-from conversations.messages import Button, Buttons, Context, Facts, Header, Message, Text
+from vocabulary.labels import parse_uc_id, stage_label, uc_ref
+from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message, Text
 from conversations.reviews import gating, lifecycle, rules
 from conversations.reviews.acting import Acting, clicker
 from storage.repo import people, regulation, reviews, use_cases

@@ -12,7 +12,7 @@ from datetime import date
 from conversations import absence
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
-from conversations.messages import Block, Button, Buttons, Context, Header, Message, Text
+from vocabulary.messages import Block, Button, Buttons, Context, Header, Message, Text
 from conversations.people import display, parse_person, person_for_hint
 from conversations.reviews.acting import Acting
 from conversations.steps import Invalid, parse_date

@@ -5,9 +5,9 @@ from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import review_cards
 from conversations.flows.reviews import precheck, review_id
-from conversations.interaction import PersonHint
-from conversations.labels import plural, uc_ref
-from conversations.messages import Button, Buttons, Form, FormField, Message, Text
+from vocabulary.interaction import PersonHint
+from vocabulary.labels import plural, uc_ref
+from vocabulary.messages import Button, Buttons, Form, FormField, Message, Text
 from conversations.people import parse_person, person_for_hint
 from conversations.reviews import deciding, rules
 from conversations.reviews.acting import Acting, clicker, form_errors, open_form

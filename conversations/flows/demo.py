@@ -7,7 +7,7 @@ from conversations.demo import load
 from conversations.demo.organisation import MEMBERS, email
 from conversations.engine import Engine
 from conversations.groups import admins
-from conversations.messages import Context, Message, Text
+from vocabulary.messages import Context, Message, Text
 
 OFFER = ("This aiom has no use cases yet. Type “demo” to load a demo organisation: a dozen use cases across every "
          "stage, reviews waiting for a decision and demo reviewers in every group (“demo remove” takes it away "

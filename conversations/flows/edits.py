@@ -4,8 +4,8 @@ from __future__ import annotations
 from conversations import similar_search
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
-from conversations.labels import parse_uc_id, uc_ref
-from conversations.messages import Form, FormField
+from vocabulary.labels import parse_uc_id, uc_ref
+from vocabulary.messages import Form, FormField
 from conversations.reviews import lifecycle
 from conversations.reviews.acting import Acting, form_errors, open_form
 from conversations.steps import Invalid, check_text

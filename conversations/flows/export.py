@@ -12,10 +12,10 @@ from __future__ import annotations
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows.live_access import group_names, in_groups
-from conversations.interaction import Op, Say, SendFile
-from conversations.messages import say
+from vocabulary.interaction import Op, Say, SendFile
+from vocabulary.messages import say
 from storage import audit
-from storage.portfolio_io.writers import FORMATS, FileTooLarge, to_bytes
+from conversations.portfolio_io.writers import FORMATS, FileTooLarge, to_bytes
 
 DEFAULT = "xlsx"
 # The largest file aiom gives in chat (Teams' file-consent upload, bot/teams/files.py, allows no more).

@@ -7,9 +7,9 @@ from conversations.evidence_facts import check, gather
 from conversations.evidence_export import NOTE
 from conversations.flows.ai_act import class_text
 from conversations.flows.scorecard import visible_use_case
-from conversations.labels import uc_ref
-from conversations.messages import Context, Header, Message, Text
-from conversations.rules.evidence import MET, MISSING, NA, PARTLY, coverage
+from vocabulary.labels import uc_ref
+from vocabulary.messages import Context, Header, Message, Text
+from vocabulary.rules.evidence import MET, MISSING, NA, PARTLY, coverage
 from storage.repo import regulation
 
 MARK = {MET: "met", PARTLY: "partly met", MISSING: "missing", NA: "not applicable"}

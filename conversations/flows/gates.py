@@ -10,8 +10,8 @@ from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows.review_cards import group_name, when
 from conversations.groups import alerts
-from conversations.labels import parse_uc_id, stage_label, uc_ref
-from conversations.messages import Button, Buttons, Context, Facts, Header, Message, Text
+from vocabulary.labels import parse_uc_id, stage_label, uc_ref
+from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message, Text
 from conversations.reviews import gating, rules
 from conversations.reviews.acting import Acting
 from storage.repo import reviews

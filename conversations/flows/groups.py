@@ -21,10 +21,10 @@ from conversations.groups import admins, changes
 from conversations.groups.decidability import group_decidability, reachability
 from conversations.groups.effective import apply, effective_members
 from conversations.groups.sources import SourceError, apply_roster, describe_source
-from conversations.interaction import Say
-from conversations.messages import Context, Header, Message, Text, say
+from vocabulary.interaction import Say
+from vocabulary.messages import Context, Header, Message, Text, say
 from conversations.people import parse_person, person_for_hint
-from conversations.policy import Policy, ReviewGroup
+from vocabulary.policy import Policy, ReviewGroup
 from storage.repo import group_settings, people
 from storage.repo.people import normalise_email
 

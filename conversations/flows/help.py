@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from conversations.context import Ctx
 from conversations.engine import Engine
-from conversations.messages import Button, Buttons, Context, Header, Message, Strong, Text
+from vocabulary.messages import Button, Buttons, Context, Header, Message, Strong, Text
 
 # Commands this module documents itself, in the order a newcomer meets them (one terminal line each).
 OWN_COMMANDS = [

@@ -9,7 +9,7 @@ from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import incident_cards as cards
 from conversations.flows.live_access import can_see, group_names, in_groups, person_from_form
-from conversations.messages import Button, Buttons, Message, Text
+from vocabulary.messages import Button, Buttons, Message, Text
 from conversations.people import display
 from storage.repo import incidents as repo
 from storage.repo import people, use_cases

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.messages import Block, Button, Buttons, Context, Facts, Form, FormField, Header, Message, Text
+from vocabulary.messages import Block, Button, Buttons, Context, Facts, Form, FormField, Header, Message, Text
 from conversations.people import display
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage.repo import incidents as repo
 from storage.repo import people
 from storage.tables import Incident, Person, UseCase

@@ -20,8 +20,8 @@ from conversations.engine import Engine
 from conversations.flows import incident_cards as cards
 from conversations.flows.incident_actions import MIN_TEXT, _changed, _text, refresh, tell
 from conversations.flows.live_access import group_names, in_groups, use_case_for
-from conversations.labels import stage_label, uc_ref
-from conversations.messages import Button, Buttons, Message, Text
+from vocabulary.labels import stage_label, uc_ref
+from vocabulary.messages import Button, Buttons, Message, Text
 from conversations.people import display
 from conversations.reviews import lifecycle
 from conversations.reviews.acting import Acting

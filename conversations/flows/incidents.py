@@ -7,12 +7,12 @@ from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import incident_actions, incident_cards, incident_rollback
 from conversations.flows.live_access import use_case_for
-from conversations.labels import parse_uc_id, stage_label, uc_ref
-from conversations.messages import Header, Message, Text
-from conversations.policy import Policy
+from vocabulary.labels import parse_uc_id, stage_label, uc_ref
+from vocabulary.messages import Header, Message, Text
+from vocabulary.policy import Policy
 from conversations.stepflow import StepFlow
 from conversations.steps import Step
-from notifications import outbox as notify
+from storage.repo import outbox_enqueue as notify
 from storage.repo import incidents as repo
 from storage.repo import outbox, use_cases
 from storage.tables import Incident, UseCase

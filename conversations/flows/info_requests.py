@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
-from conversations.labels import uc_ref
-from conversations.messages import Button, Buttons, Form, FormField, Message, Text
+from vocabulary.labels import uc_ref
+from vocabulary.messages import Button, Buttons, Form, FormField, Message, Text
 from conversations.reviews import questions
 from conversations.reviews.acting import Acting, form_errors, open_form
 from storage.repo import reviews, use_cases

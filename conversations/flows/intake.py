@@ -9,12 +9,12 @@ from conversations.flows import ai_act as ai_act_flow
 from conversations.flows import intake_form
 from conversations import similar_search
 from conversations.flows import intake_similar as similar
-from conversations.interaction import PersonHint
-from conversations.labels import uc_ref
-from conversations.messages import Button, Buttons, Context, Facts, Header, Message, Text
+from vocabulary.interaction import PersonHint
+from vocabulary.labels import uc_ref
+from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message, Text
 from conversations.people import person_for_hint
-from conversations.policy.models import Intake, RiskQuestion
-from conversations.rules.tier import tier_for
+from vocabulary.policy.models import Intake, RiskQuestion
+from vocabulary.rules.tier import tier_for
 from conversations.stepflow import FROM_FORM, SUMMARY, StepFlow
 from conversations.steps import Step, display_value
 from storage.repo import use_cases

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from conversations.context import Ctx
-from conversations.messages import Form, FormField
+from vocabulary.messages import Form, FormField
 from conversations.steps import Invalid, Step, parse_answer
 
 LONG = {"problem", "outcome", "affected_users", "data_used"}

@@ -18,9 +18,9 @@ from uuid import uuid4
 from conversations import access
 from conversations import similar_search
 from conversations.context import Ctx
-from conversations.labels import uc_ref
-from conversations.messages import Message, Text
-from conversations.rules import embedding
+from vocabulary.labels import uc_ref
+from vocabulary.messages import Message, Text
+from vocabulary.rules import embedding
 from storage.repo import use_cases, vectors
 from storage.tables import UseCase
 

@@ -17,10 +17,10 @@ from conversations.flows import kpi_views
 from conversations.flows.kpi_values import active_kpi
 from conversations.flows.live_access import is_owner, person_from_form, use_case_for
 from conversations.flows.scorecard_views import rows
-from conversations.labels import uc_ref
-from conversations.messages import Button, Context, Form, FormField, Header, Message, Text
+from vocabulary.labels import uc_ref
+from vocabulary.messages import Button, Context, Form, FormField, Header, Message, Text
 from conversations.people import display
-from conversations.rules import kpis as rules
+from vocabulary.rules import kpis as rules
 from conversations.steps import Invalid, parse_number
 from storage.repo import kpis as repo
 from storage.repo import people

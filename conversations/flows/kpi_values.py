@@ -11,11 +11,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.context import Ctx, Refusal
-from conversations.messages import Button, Buttons, Context, Form, FormField, Message, Text
-from conversations.policy import Policy
-from conversations.rules import kpis as rules
+from vocabulary.messages import Button, Buttons, Context, Form, FormField, Message, Text
+from vocabulary.policy import Policy
+from vocabulary.rules import kpis as rules
 from conversations.steps import Invalid, parse_number
-from notifications import outbox as notify
+from storage.repo import outbox_enqueue as notify
 from storage import audit
 from storage.repo import kpis as repo
 from storage.repo import states, use_cases

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.messages import Block, Button, Buttons, Context, Facts, Header, Message, Text
-from conversations.policy import Policy
-from conversations.rules import kpis as rules
+from vocabulary.messages import Block, Button, Buttons, Context, Facts, Header, Message, Text
+from vocabulary.policy import Policy
+from vocabulary.rules import kpis as rules
 from storage.repo import kpis as repo
 from storage.repo import people
 from storage.tables import Kpi, UseCase

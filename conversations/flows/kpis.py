@@ -5,12 +5,12 @@ from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import kpi_changes, kpi_values, kpi_views
 from conversations.flows.live_access import is_owner, use_case_for
-from conversations.interaction import PersonHint
-from conversations.labels import parse_uc_id, uc_ref
-from conversations.messages import Button, Buttons, Context, Header, Message, Text
+from vocabulary.interaction import PersonHint
+from vocabulary.labels import parse_uc_id, uc_ref
+from vocabulary.messages import Button, Buttons, Context, Header, Message, Text
 from conversations.people import display, person_for_hint
-from conversations.policy import Policy
-from conversations.rules import kpis as rules
+from vocabulary.policy import Policy
+from vocabulary.rules import kpis as rules
 from conversations.stepflow import StepFlow
 from conversations.steps import Invalid, Step
 from storage.repo import kpis as repo

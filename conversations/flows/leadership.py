@@ -11,8 +11,8 @@ from __future__ import annotations
 from conversations import limits
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
-from conversations.labels import parse_uc_id, stage_label, uc_ref
-from conversations.messages import Form, FormField
+from vocabulary.labels import parse_uc_id, stage_label, uc_ref
+from vocabulary.messages import Form, FormField
 from conversations.reviews import lifecycle, rules
 from conversations.reviews.acting import Acting, clicker, form_errors, open_form
 from storage.repo import reviews

@@ -11,9 +11,9 @@ from conversations import leavers
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows.live_access import group_names, in_groups
-from conversations.messages import Button, Buttons, Form, FormField, Message, Text
+from vocabulary.messages import Button, Buttons, Form, FormField, Message, Text
 from conversations.people import display, parse_person, person_for_hint
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from conversations.reviews.acting import Acting, form_errors, open_form
 from storage.repo import absences, handover
 from storage.repo.handover import ROLES

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from conversations.context import Ctx, Refusal
-from conversations.interaction import PersonHint
+from vocabulary.interaction import PersonHint
 from conversations.people import parse_person, person_for_hint
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage.repo import use_cases
 from storage.repo.people import normalise_email
 from storage.tables import Person, UseCase

@@ -12,8 +12,8 @@ from conversations import access
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows.live_access import group_names, in_groups
-from conversations.interaction import Op, Say, SendFile
-from conversations.messages import say
+from vocabulary.interaction import Op, Say, SendFile
+from vocabulary.messages import say
 from conversations.visuals import leadership_view
 from storage import audit
 from storage.tables import UseCase

@@ -10,9 +10,9 @@ from datetime import datetime
 
 from conversations.flows.ai_act import fact as ai_act_fact
 from conversations.flows import review_changes
-from conversations.labels import stage_label, tier_label, uc_ref
-from conversations.messages import Button, Buttons, Confirm, Context, Divider, Facts, Header, Message, Text
-from conversations.policy import Policy
+from vocabulary.labels import stage_label, tier_label, uc_ref
+from vocabulary.messages import Button, Buttons, Confirm, Context, Divider, Facts, Header, Message, Text
+from vocabulary.policy import Policy
 from conversations.reviews import rules
 from conversations.reviews.acting import Acting
 from conversations.reviews.card_data import CardData, load

@@ -7,7 +7,7 @@ requested tier decided. The newest lines are kept; older ones are counted.
 """
 from __future__ import annotations
 
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from conversations.reviews.card_data import CardData
 
 SHOWN = 8

@@ -7,8 +7,8 @@ from conversations import absence, access
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows import review_cards
-from conversations.labels import plural, uc_ref
-from conversations.messages import Button, Buttons, Form, FormField, Header, Message, Text
+from vocabulary.labels import plural, uc_ref
+from vocabulary.messages import Button, Buttons, Form, FormField, Header, Message, Text
 from conversations.reviews import deciding, questions, rules, tiering
 from conversations.reviews.acting import Acting, clicker, form_errors, open_form
 from conversations.reviews.card_data import load

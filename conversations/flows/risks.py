@@ -12,11 +12,11 @@ from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.flows.scorecard import BAD_BUTTON, _int, visible_use_case
 from conversations.flows.scorecard_views import clip, rows
-from conversations.interaction import PersonHint
-from conversations.labels import parse_uc_id
-from conversations.messages import Button, Buttons, Confirm, Context, Header, Message, Text
+from vocabulary.interaction import PersonHint
+from vocabulary.labels import parse_uc_id
+from vocabulary.messages import Button, Buttons, Confirm, Context, Header, Message, Text
 from conversations.people import display, person_for_hint
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from conversations.stepflow import StepFlow
 from conversations.steps import Step
 from storage.repo import instruments as repo

@@ -14,10 +14,10 @@ from conversations.engine import Engine
 from conversations.flows import scorecard_typed as typed
 from conversations.flows import scorecard_views as views
 from conversations.gate_facts import next_gate_check
-from conversations.labels import parse_uc_id
-from conversations.messages import Button, Buttons, Form, FormField, Message, Text
-from conversations.rules import scoring
-from conversations.rules.gates import INSTRUMENT_FOR
+from vocabulary.labels import parse_uc_id
+from vocabulary.messages import Button, Buttons, Form, FormField, Message, Text
+from vocabulary.rules import scoring
+from vocabulary.rules.gates import INSTRUMENT_FOR
 from storage.repo import instruments as repo
 from storage.repo import people, use_cases
 from storage.tables import UseCase

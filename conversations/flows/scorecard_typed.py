@@ -12,9 +12,9 @@ answer came since.
 from __future__ import annotations
 
 from conversations.context import Ctx, Refusal
-from conversations.messages import Message, Text
+from vocabulary.messages import Message, Text
 from conversations.people import user_key
-from conversations.rules import scoring
+from vocabulary.rules import scoring
 from conversations.steps import looks_numeric
 from storage.repo import instruments as repo
 from storage.repo import states

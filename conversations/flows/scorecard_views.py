@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conversations.messages import Button, Buttons, Confirm, Context, Facts, Header, Message, Strong, Text
-from conversations.policy import Policy
-from conversations.rules import scoring
+from vocabulary.messages import Button, Buttons, Confirm, Context, Facts, Header, Message, Strong, Text
+from vocabulary.policy import Policy
+from vocabulary.rules import scoring
 
 SHORT = {scoring.PILOT_SELECTION: "Pilot selection", scoring.READINESS: "Readiness",
          scoring.ROLLOUT_CHECKLIST: "Rollout checklist", scoring.VENDOR_CHECKLIST: "Vendor checklist"}

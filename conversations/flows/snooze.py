@@ -45,7 +45,7 @@ async def snooze(ctx: Ctx, payload: dict) -> None:
     await ctx.audit("reminder.snoozed", entity=kind, entity_id=ident,
                     use_case_id=ident if kind == "limbo" else None,
                     data={"subject": subject, "days": days, "until": until})
-    from notifications.reminders.hours import describe
+    from vocabulary.hours import describe
 
     when = describe(until, ctx.person.timezone, ctx.policy.reminders.working_hours)
     ctx.whisper(f"Snoozed for {DAYS[days]}: no reminders to you about {WHAT[kind].format(ident)} until {when} "

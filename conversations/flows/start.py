@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from conversations.context import Ctx
 from conversations.engine import Engine
-from conversations.messages import Button, Buttons, Context, Header, Message, Text
+from vocabulary.messages import Button, Buttons, Context, Header, Message, Text
 from conversations.stepflow import FROM_FORM
 
 

@@ -16,9 +16,9 @@ from conversations.flows import status_views as views
 from conversations.flows.risks import area_name, label_of, top_open
 from conversations.flows.scorecard import BAD_BUTTON, visible_use_case
 from conversations.flows.scorecard_views import clip
-from conversations.labels import parse_uc_id, stage_label
-from conversations.policy import Policy
-from conversations.rules.gates import check_gate
+from vocabulary.labels import parse_uc_id, stage_label
+from vocabulary.policy import Policy
+from vocabulary.rules.gates import check_gate
 from storage.repo import instruments, people, use_cases
 from storage.repo import status as repo
 from storage.tables import UseCase

@@ -10,11 +10,11 @@ from datetime import date, datetime
 
 from conversations.flows.ai_act import fact as ai_act_fact
 from conversations.flows.scorecard_views import SHORT, clip, names, rows
-from conversations.labels import stage_label
-from conversations.messages import Block, Button, Buttons, Context, Divider, Facts, Header, Message, Text
-from conversations.policy import Policy
-from conversations.rules import scoring
-from conversations.rules.gates import GateCheck, GateFacts
+from vocabulary.labels import stage_label
+from vocabulary.messages import Block, Button, Buttons, Context, Divider, Facts, Header, Message, Text
+from vocabulary.policy import Policy
+from vocabulary.rules import scoring
+from vocabulary.rules.gates import GateCheck, GateFacts
 
 ROLE_TEXT = {"business_owner": "business owner", "delivery_owner": "delivery owner", "sponsor": "sponsor",
              "proposer": "proposer", "contributor": "joined"}

@@ -2,7 +2,7 @@
 person who starts it is one). Only a platform-verified email counts."""
 from __future__ import annotations
 
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage.repo import people
 from storage.repo.people import normalise_email
 

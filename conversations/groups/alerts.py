@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conversations.groups import admins
 from conversations.groups.decidability import Decidability, for_use_case
-from conversations.labels import uc_ref
-from conversations.messages import Context, Message, Text
+from vocabulary.labels import uc_ref
+from vocabulary.messages import Context, Message, Text
 from conversations.reviews import rules
 from storage.repo import people
 from storage.tables import ReviewRequest, UseCase

@@ -9,7 +9,7 @@ from typing import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage import audit
 from storage.repo import group_settings
 from storage.repo.people import normalise_email

@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.groups.effective import effective_members
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage.repo import people
 from storage.repo.people import normalise_email
 

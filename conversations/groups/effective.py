@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.policy import Policy, ReviewGroup
+from vocabulary.policy import Policy, ReviewGroup
 from storage.repo import group_settings
 from storage.repo.people import normalise_email
 from storage.tables import ReviewGroupSetting

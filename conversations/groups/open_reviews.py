@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.groups.decidability import group_decidability
 from conversations.groups.effective import effective_members, effective_policy
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage.repo import people
 from storage.tables import ReviewRequest, UseCase
 

@@ -10,9 +10,9 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.groups import changes
-from conversations.interaction import PersonHint, Where
+from vocabulary.interaction import PersonHint, Where
 from conversations.people import person_for_hint
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage.repo import group_settings
 from storage.repo.people import normalise_email
 

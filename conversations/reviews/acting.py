@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.messages import Message
-from conversations.policy import Policy
-from notifications import outbox as notify
+from vocabulary.messages import Message
+from vocabulary.policy import Policy
+from storage.repo import outbox_enqueue as notify
 from storage import audit
 
 if TYPE_CHECKING:  # pragma: no cover

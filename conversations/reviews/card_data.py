@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage.repo import absences, conditions, people, reviews, use_cases
 from storage.tables import (
     AuditEntry,
@@ -85,7 +85,7 @@ async def gate_state(session: AsyncSession, policy: Policy, uc: UseCase) -> tupl
     """Whether the gate under review passes only with conditions, and what of its readiness rules the latest
     scorecard breaks."""
     from conversations import gate_facts
-    from conversations.rules.gates import READINESS_RULES
+    from vocabulary.rules.gates import READINESS_RULES
 
     _gate, check = await gate_facts.next_gate_check(session, policy, uc)
     if check is None:

@@ -14,9 +14,9 @@ from datetime import date
 
 from conversations import absence
 from conversations.context import Refusal
-from conversations.labels import plural, uc_ref
-from conversations.messages import Button, Buttons, Header, Message, Text
-from conversations.policy import Policy
+from vocabulary.labels import plural, uc_ref
+from vocabulary.messages import Button, Buttons, Header, Message, Text
+from vocabulary.policy import Policy
 from conversations.reviews import gating, lifecycle, rules
 from conversations.reviews.acting import Acting
 from storage.repo import absences, conditions, people, reviews
@@ -166,7 +166,7 @@ async def readiness_check(acting: Acting, rr: ReviewRequest, uc: UseCase):
     Returns None when the gate does not apply the readiness rules (or is not the use case's next gate).
     """
     from conversations import gate_facts
-    from conversations.rules.gates import check_gate, readiness_blockers, readiness_gate
+    from vocabulary.rules.gates import check_gate, readiness_blockers, readiness_gate
 
     gr = await reviews.get_gate(acting.session, rr.gate_request_id)
     gate = acting.policy.gate_from(gr.from_stage) if gr is not None and gr.from_stage == uc.stage else None

@@ -1,12 +1,12 @@
 """Opening a gate (one review per required group, cards to their channels) and closing it."""
 from __future__ import annotations
 
-from conversations.labels import stage_label, uc_ref
-from conversations.messages import Button, Buttons, Context, Facts, Header, Message, Text
-from conversations.policy import Gate
+from vocabulary.labels import stage_label, uc_ref
+from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message, Text
+from vocabulary.policy import Gate
 from conversations.reviews import lifecycle, rules
 from conversations.reviews.acting import Acting
-from conversations.rules.ai_act import extra_groups
+from vocabulary.rules.ai_act import extra_groups
 from storage.repo import reviews
 from storage.tables import GateRequest, ReviewRequest, UseCase
 

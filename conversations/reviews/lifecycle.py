@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conversations.labels import stage_label, uc_ref
-from conversations.messages import Button, Buttons, Header, Message, Text
+from vocabulary.labels import stage_label, uc_ref
+from vocabulary.messages import Button, Buttons, Header, Message, Text
 from conversations.reviews import rules
 from conversations.reviews.acting import Acting
 from storage.repo import conditions, reviews, use_cases

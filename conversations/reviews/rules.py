@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterable
 
-from conversations.policy import Gate, Policy
+from vocabulary.policy import Gate, Policy
 
 PENDING, INFO = "pending", "info_requested"
 APPROVED, APPROVED_WITH_CONDITIONS = "approved", "approved_with_conditions"

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from conversations.context import Refusal
-from conversations.labels import uc_ref
-from conversations.messages import Button, Buttons, Message, Text
+from vocabulary.labels import uc_ref
+from vocabulary.messages import Button, Buttons, Message, Text
 from conversations.reviews import gating, lifecycle, rules
 from conversations.reviews.acting import Acting
 from storage.repo import reviews, use_cases

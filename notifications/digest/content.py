@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from conversations.labels import stage_label
-from conversations.messages import Button, Buttons, Context, Divider, Facts, Header, Image, Message, Strong, Text
-from conversations.policy import Policy
-from conversations.rules import kpis as kpi_rules
+from vocabulary.labels import stage_label
+from vocabulary.messages import Button, Buttons, Context, Divider, Facts, Header, Image, Message, Strong, Text
+from vocabulary.policy import Policy
+from vocabulary.rules import kpis as kpi_rules
 from notifications.digest.data import STALL_DAYS, DigestData
 from notifications.digest.regulation import section as regulation_section
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from conversations.groups.open_reviews import undecidable_reviews
-from conversations.policy import DigestSchedule, Policy
-from notifications.reminders import hours
+from vocabulary.policy import DigestSchedule, Policy
+from vocabulary import hours
 from storage.repo import digest as q
 from storage.repo import digest_history as history_repo
 from storage.repo import kpis as kpi_repo

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from conversations.labels import stage_label
-from conversations.policy import Policy
+from vocabulary.labels import stage_label
+from vocabulary.policy import Policy
 from notifications.digest import charts
 from notifications.digest.data import DigestData
 from storage.repo import digest_history

@@ -11,7 +11,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from conversations import access
-from conversations.messages import Button, Buttons, Context, Image, Strong, Text
+from vocabulary.messages import Button, Buttons, Context, Image, Strong, Text
 from notifications.digest import charts, history, schedule
 from notifications.digest.runs import chart_url, leadership_channel, public_url
 from storage.repo import digest_history

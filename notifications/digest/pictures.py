@@ -11,7 +11,7 @@ import base64
 import re
 from typing import TYPE_CHECKING
 
-from conversations.messages import Context, Image, Message
+from vocabulary.messages import Context, Image, Message
 
 if TYPE_CHECKING:  # pragma: no cover - matplotlib is loaded only where charts are drawn
     from notifications.digest.charts import Chart

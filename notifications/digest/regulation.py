@@ -2,9 +2,9 @@
 and the high-risk use cases that still have open obligations (most open first)."""
 from __future__ import annotations
 
-from conversations.messages import Strong, Text
-from conversations.policy import Policy
-from conversations.policy.regulation import CLASS_LABELS, CLASSES
+from vocabulary.messages import Strong, Text
+from vocabulary.policy import Policy
+from vocabulary.policy.regulation import CLASS_LABELS, CLASSES
 
 SECTION = "Regulation: EU AI Act"
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from conversations.messages import Context, Facts, Header, Image, Message, Strong, Text, plain
-from conversations.policy import DigestSchedule, Policy
+from vocabulary.messages import Context, Facts, Header, Image, Message, Strong, Text, plain
+from vocabulary.policy import DigestSchedule, Policy
 from notifications.digest import charts, content, history
 from notifications.digest.data import Times, collect
 

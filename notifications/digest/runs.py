@@ -13,12 +13,12 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from conversations.messages import Message
-from conversations.policy import DigestSchedule, Policy
+from vocabulary.messages import Message
+from vocabulary.policy import DigestSchedule, Policy
 from notifications.digest import content, history, pictures, schedule
 from notifications.digest.data import Times, collect
 from notifications.dispatcher import worker_name
-from notifications.outbox import CONSOLE_GROUP_PREFIX
+from storage.repo.outbox_enqueue import CONSOLE_GROUP_PREFIX
 from notifications.reminders.common import platforms_of, stale_after
 from storage import audit
 from storage.repo import digest_runs as runs

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from apscheduler.triggers.cron import CronTrigger
 
-from conversations.policy import DigestSchedule
+from vocabulary.policy import DigestSchedule
 
 MAX_LOOKBACK = timedelta(days=800)
 TICK = timedelta(microseconds=1)

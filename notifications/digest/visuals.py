@@ -5,8 +5,8 @@ import asyncio
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from conversations.labels import stage_label
-from conversations.messages import Message
+from vocabulary.labels import stage_label
+from vocabulary.messages import Message
 from notifications.digest import history, pictures, report
 
 

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.messages import Button, Buttons, Context, Message, Text
-from conversations.policy import Policy
-from notifications import outbox as notify
-from notifications.reminders import hours
+from vocabulary.messages import Button, Buttons, Context, Message, Text
+from vocabulary.policy import Policy
+from storage.repo import outbox_enqueue as notify
+from vocabulary import hours
 from storage import audit
 from storage.repo import absences, reminders as repo
 from storage.tables import Person
@@ -118,7 +118,7 @@ class Batch:
         return self.snoozes.get((person_id, subject))
 
     def platform_for(self, person_id: int) -> str | None:
-        """The platform the person was last active on (as notifications.outbox.choose_platform decides)."""
+        """The platform the person was last active on (as storage.repo.outbox_enqueue.choose_platform decides)."""
         for p in self.idents.get(person_id, []):
             if p in self.platforms:
                 return p

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 
-from conversations.labels import uc_ref
-from conversations.messages import Button, Buttons, Context, Message, Text
-from notifications.reminders import hours
+from vocabulary.labels import uc_ref
+from vocabulary.messages import Button, Buttons, Context, Message, Text
+from vocabulary import hours
 from notifications.reminders.common import Batch, plan, platforms_of, snooze_buttons, stale_after
 from storage.repo import reminders as repo
 from storage.tables import Condition, UseCase

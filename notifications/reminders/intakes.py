@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conversations.messages import Button, Buttons, Context, Message, Text
+from vocabulary.messages import Button, Buttons, Context, Message, Text
 from notifications.reminders.common import Batch, platforms_of, snooze_buttons
 from storage.repo import reminders as repo
 from storage.tables import ConversationState

@@ -14,8 +14,8 @@ import logging
 from datetime import datetime, timedelta
 
 from conversations.groups.effective import effective_policy
-from conversations.labels import uc_ref
-from conversations.messages import Button, Buttons, Context, Message, Text
+from vocabulary.labels import uc_ref
+from vocabulary.messages import Button, Buttons, Context, Message, Text
 from conversations.reviews.rules import involved_roles, may_be_asked
 from notifications.reminders.common import Batch, as_dict, plan, platforms_of, snooze_buttons, stale_after, when_text
 from storage.repo import reminders as repo
@@ -82,7 +82,7 @@ def _group(policy, key: str):
     try:
         return policy.review.group(key)
     except KeyError:
-        from conversations.policy.models import ReviewGroup
+        from vocabulary.policy.models import ReviewGroup
 
         return ReviewGroup(key=key, name=key)
 

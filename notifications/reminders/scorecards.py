@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conversations.labels import uc_ref
-from conversations.messages import Button, Buttons, Context, Message, Text
+from vocabulary.labels import uc_ref
+from vocabulary.messages import Button, Buttons, Context, Message, Text
 from notifications.reminders.common import Batch, plan, platforms_of, snooze_buttons, stale_after
 from storage.repo import reminders as repo
 from storage.tables import Scorecard, UseCase

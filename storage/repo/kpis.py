@@ -1,4 +1,4 @@
-"""KPIs and their time series: data access only (the rules live in conversations/rules/kpis.py)."""
+"""KPIs and their time series: data access only (the rules live in vocabulary/rules/kpis.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

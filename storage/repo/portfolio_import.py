@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.portfolio_io.columns import derived_ref
+from vocabulary.portfolio_columns import derived_ref
 from storage.tables import Person, UseCase
 
 CHUNK = 500

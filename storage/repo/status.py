@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage.repo.people import normalise_email
 from storage.tables import (
     Condition,

@@ -71,7 +71,7 @@ class UseCase(SQLModel, table=True):
     version: int = 1
     # The EU AI Act classification: prohibited | high_risk | transparency | minimal ("" = not assessed), the
     # role (provider | deployer | both | ""), and its detail (answers, reasons with articles, gpai, transparency,
-    # the computed class and, once the risk group changed it, who/why). See conversations/rules/ai_act.py.
+    # the computed class and, once the risk group changed it, who/why). See vocabulary/rules/ai_act.py.
     ai_act_class: str = Field(default="", max_length=16, index=True)
     ai_act_role: str = Field(default="", max_length=16)
     ai_act: dict = Field(default_factory=dict, sa_type=JSONType)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from bot.app import App
 from bot.config import load_settings
 from bot.console.render import render
-from conversations.interaction import (
+from vocabulary.interaction import (
     Actor,
     FormErrors,
     Inbound,
@@ -18,8 +18,8 @@ from conversations.interaction import (
     Where,
     Whisper,
 )
-from conversations.messages import Button, Message
-from conversations.policy import Policy
+from vocabulary.messages import Button, Message
+from vocabulary.policy import Policy
 from notifications.delivery import Recipient
 
 

@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from conversations.flows import review_cards
-from conversations.messages import Button, Message
-from conversations.policy import Policy
+from vocabulary.messages import Button, Message
+from vocabulary.policy import Policy
 from conversations.reviews.card_data import load
 from storage.tables import Kpi, ReviewRequest, RiskEntry, Scorecard, ScorecardAnswer, UseCase
 from tests.support.harness import Harness, as_text

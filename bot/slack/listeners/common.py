@@ -7,7 +7,7 @@ from bot import journal
 from bot.slack.directory import SlackUnavailable
 from bot.slack.runtime import SlackRuntime
 from bot.slack.turn import Turn
-from conversations.interaction import Outcome
+from vocabulary.interaction import Outcome
 from notifications.delivery import DeliveryError
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from bot.slack.render import limits as L
 from bot.slack.render import more
 from bot.slack.render.buttons import actions_blocks
 from bot.slack.render.mrkdwn import inline, is_plain, neutral
-from conversations.messages import (
+from vocabulary.messages import (
     Buttons,
     Context,
     Divider,

@@ -20,7 +20,7 @@ import re
 
 from bot.slack.render import limits as L
 from bot.slack.render.mrkdwn import escape_url
-from conversations.messages import Button, Confirm
+from vocabulary.messages import Button, Confirm
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from datetime import date
 from bot.slack.render import limits as L
 from bot.slack.render.buttons import plain
 from bot.slack.render.mrkdwn import escape
-from conversations.messages import Form, FormField
+from vocabulary.messages import Form, FormField
 
 CALLBACK_ID = "aiom_form"
 BLOCK_PREFIX = "f:"

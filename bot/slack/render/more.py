@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from conversations.messages import Buttons, Context, Facts, Header, Message, Text, plain
+from vocabulary.messages import Buttons, Context, Facts, Header, Message, Text, plain
 
 UC = re.compile(r"\bUC-(\d+)\b")
 LISTED_ONLY_PART = re.compile(r"\band \d+ more\b")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Mapping
 
-from conversations.messages import Inline, Link, Mention, Strong
+from vocabulary.messages import Inline, Link, Mention, Strong
 
 ZWSP = "\u200b"
 _FORMATTING = re.compile(r"[*_~`]")

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.teams.cards.escape import md
 from bot.teams.cards.render import CARD_BUDGET, card, fit, text_block
-from conversations.messages import Form, FormField
+from vocabulary.messages import Form, FormField
 
 PREFIX = "f_"
 FORM_VERB = "form"

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.teams.cards.escape import md, plain, safe_url
 from bot.teams.cards.fit import CARD_BUDGET, fit, size_of
-from conversations.messages import (
+from vocabulary.messages import (
     Button,
     Buttons,
     Context,

@@ -17,7 +17,7 @@ from bot.teams.activity import kind_of, split_conversation, tenant_of
 from bot.teams.cards import read_values
 from bot.teams.ops import TurnOps, message_answer
 from bot.teams.runtime import TeamsRuntime
-from conversations.interaction import Actor, Inbound, Where
+from vocabulary.interaction import Actor, Inbound, Where
 
 MAX_ACTION = 64
 MAX_KEY = 256  # the length the processed-events table keeps

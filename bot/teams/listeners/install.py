@@ -10,7 +10,7 @@ from botbuilder.core import TurnContext
 from bot.teams.activity import channel_data, kind_of, tenant_of
 from bot.teams.listeners.common import run_turn, where_of
 from bot.teams.runtime import TeamsRuntime
-from conversations.interaction import Inbound
+from vocabulary.interaction import Inbound
 from conversations.leavers import left_on_platform
 from notifications import group_sync
 

@@ -16,8 +16,8 @@ from bot.slack.ops import OPEN_FORM_ACTION
 from bot.slack.render.buttons import LINK_ACTION, STASH_ACTION
 from bot.slack.runtime import SlackRuntime
 from bot.slack.turn import Turn
-from conversations.interaction import Outcome, Whisper
-from conversations.messages import say
+from vocabulary.interaction import Outcome, Whisper
+from vocabulary.messages import say
 
 ANY = re.compile(r".*")
 FORM_GONE = ("That form is no longer available: forms wait a day for their click. Please ask for it again, "

@@ -19,7 +19,7 @@ from bot.slack.listeners.common import SLACK_UNAVAILABLE, apologise, guarded
 from bot.slack.render import forms
 from bot.slack.runtime import SlackRuntime
 from bot.slack.turn import Turn
-from conversations.interaction import FormErrors, OpenForm, Outcome
+from vocabulary.interaction import FormErrors, OpenForm, Outcome
 
 log = logging.getLogger(__name__)
 

@@ -73,7 +73,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
     try:
         return policy_from_data(_read(path), source=str(path))
     except PolicyError as exc:
-        from conversations.policy.lines import with_lines
+        from vocabulary.policy.lines import with_lines
 
         raise PolicyError(with_lines(exc.problems, path), exc.source) from None
 

@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from conversations.policy.fields import CronExpr, Positive, TimeZone, cron_problem, timezone_problem  # noqa: F401
-from conversations.policy.regulation import EuAiAct, Framework
+from vocabulary.policy.fields import CronExpr, Positive, TimeZone, cron_problem, timezone_problem  # noqa: F401
+from vocabulary.policy.regulation import EuAiAct, Framework
 
 Tier = Literal["low", "medium", "high"]
 TIERS: tuple[str, ...] = ("low", "medium", "high")
@@ -172,7 +172,7 @@ class Intake(_Strict):
 class Gate(_Strict):
     """A move between two consecutive stages and what it requires.
 
-    `requires` are precondition keys understood by `conversations.rules.gates`.
+    `requires` are precondition keys understood by `vocabulary.rules.gates`.
     """
 
     from_stage: str
@@ -331,14 +331,14 @@ class Policy(_Strict):
     @model_validator(mode="after")
     def _cross_references(self) -> "Policy":
         """Checks that span sections (see references.py): every problem, each with its own location."""
-        from conversations.policy.references import check_references
+        from vocabulary.policy.references import check_references
 
         check_references(self)
         return self
 
     @model_validator(mode="after")
     def _regulation_references(self) -> "Policy":
-        from conversations.policy.regulation_checks import check_regulation
+        from vocabulary.policy.regulation_checks import check_regulation
 
         check_regulation(self)
         return self

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from conversations.policy.models import TIERS, PolicyReferenceError, ScoredInstrument
+from vocabulary.policy.models import TIERS, PolicyReferenceError, ScoredInstrument
 
 if TYPE_CHECKING:  # pragma: no cover
-    from conversations.policy.models import Policy
+    from vocabulary.policy.models import Policy
 
 
 def check_references(self: Policy) -> None:

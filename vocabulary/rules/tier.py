@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conversations.policy.models import TIERS, Intake
+from vocabulary.policy.models import TIERS, Intake
 
 RANK = {t: i for i, t in enumerate(TIERS)}
 

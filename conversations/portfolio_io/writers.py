@@ -14,10 +14,10 @@ import re
 from datetime import datetime
 from typing import IO, AsyncIterator, Callable
 
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage.db import Database
-from storage.portfolio_io.columns import FORMAT, FORMAT_VERSION, NAMES
-from storage.portfolio_io.records import flat, iso, record
+from vocabulary.portfolio_columns import FORMAT, FORMAT_VERSION, NAMES
+from conversations.portfolio_io.records import flat, iso, record
 from storage.repo import portfolio_export
 
 FORMATS = ("csv", "xlsx", "json")

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from conversations.policy import Policy
-from conversations.rules import kpis as kpi_rules
-from storage.portfolio_io import gates
-from storage.portfolio_io.columns import derived_ref
+from vocabulary.policy import Policy
+from vocabulary.rules import kpis as kpi_rules
+from conversations.portfolio_io import gates
+from vocabulary.portfolio_columns import derived_ref
 from storage.repo.portfolio_export import Bundle
 
 RANK = {"low": 1, "medium": 2, "high": 3}

@@ -13,7 +13,7 @@ _QUOTED = re.compile(r"'([^']*)'")
 
 
 def with_lines(problems: list, path: Path) -> list:
-    from conversations.policy.loader import Problem
+    from vocabulary.policy.loader import Problem
 
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

@@ -30,8 +30,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from conversations.policy.models import Policy
-    from conversations.policy.regulation import Control
+    from vocabulary.policy.models import Policy
+    from vocabulary.policy.regulation import Control
 
 MET, PARTLY, MISSING, NA = "met", "partly", "missing", "not applicable"
 STATUSES = (MET, PARTLY, MISSING, NA)

@@ -3,7 +3,7 @@
 `eu_ai_act`: the EU AI Act classification asked at intake (questions, what each answer means, articles), the
 obligations each classification brings for each role, the groups that must review high-risk use cases, and the
 Act's application dates. `frameworks`: lists of controls, each mapped to aiom evidence keys (see
-`conversations/rules/evidence.py` for the key grammar). Both are data: an organisation changes them in its own
+`vocabulary/rules/evidence.py` for the key grammar). Both are data: an organisation changes them in its own
 policy file (merged by key like every other list) and `aiom policy check` validates them.
 """
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
-from conversations.messages import Form, Message
+from vocabulary.messages import Form, Message
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from conversations.policy.models import WorkingHours
+from vocabulary.policy.models import WorkingHours
 
 
 def zone(name: str | None, hours: WorkingHours) -> ZoneInfo:

@@ -25,7 +25,7 @@ Preconditions (keys used in a policy's `gates[].requires`):
 - kpis_defined: at least one KPI with its baseline.
 
 Every gate also checks `ai_act_clear` when the policy has an EU AI Act section (not listed in `requires`:
-see conversations/rules/ai_act_gate.py): no prohibited practice, and no open obligation due by this gate.
+see vocabulary/rules/ai_act_gate.py): no prohibited practice, and no open obligation due by this gate.
 """
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
-from conversations.policy import Gate, Policy
-from conversations.rules import scoring
-from conversations.rules.ai_act_gate import ai_act_missing
+from vocabulary.policy import Gate, Policy
+from vocabulary.rules import scoring
+from vocabulary.rules.ai_act_gate import ai_act_missing
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class GateFacts:
     vendor_complete: bool = False
     open_conditions: int = 0
     kpis_with_baselines: int = 0
-    # The EU AI Act classification and its open obligations (see conversations/rules/ai_act_gate.py).
+    # The EU AI Act classification and its open obligations (see vocabulary/rules/ai_act_gate.py).
     ai_act_class: str = ""
     open_obligations: list[OpenObligation] = field(default_factory=list)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 
 UC_ID = re.compile(r"^(?:uc-?)?(\d{1,9})$", re.I)
 

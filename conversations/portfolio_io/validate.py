@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from conversations.people import EMAIL_RE
-from conversations.policy import Policy
-from storage.portfolio_io.columns import INPUT, NAMES, REQUIRED, derived_ref
+from vocabulary.people import EMAIL_RE
+from vocabulary.policy import Policy
+from vocabulary.portfolio_columns import INPUT, NAMES, REQUIRED, derived_ref
 
 TIERS = ("low", "medium", "high")
 STATUSES = ("active", "paused", "stopped", "withdrawn")

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from conversations.policy import Band, Checklist, Policy, ScoredInstrument
+from vocabulary.policy import Band, Checklist, Policy, ScoredInstrument
 
 PILOT_SELECTION = "pilot_selection"
 READINESS = "readiness"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conversations.policy.regulation import CLASSES, AskWhen, EuAiAct, Obligation
+from vocabulary.policy.regulation import CLASSES, AskWhen, EuAiAct, Obligation
 
 
 @dataclass(frozen=True)

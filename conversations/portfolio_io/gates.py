@@ -5,15 +5,15 @@ the export cannot afford that for 100,000 use cases, so it reads the same facts 
 (storage/repo/portfolio_export.py) and builds the `GateFacts` here, with the same rules: the latest attempt
 of each instrument, answers to items the policy no longer has ignored, areas scored at the explicit-review
 level reviewed when their answer carries a review, the register reviewed since the use case entered its
-stage. `conversations.rules.gates.check_gate` then judges them, exactly as for `move UC-4`.
+stage. `vocabulary.rules.gates.check_gate` then judges them, exactly as for `move UC-4`.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from conversations.policy import Policy
-from conversations.rules import scoring
-from conversations.rules.gates import GateCheck, GateFacts, check_gate
+from vocabulary.policy import Policy
+from vocabulary.rules import scoring
+from vocabulary.rules.gates import GateCheck, GateFacts, check_gate
 from storage.repo.portfolio_export import Bundle
 
 

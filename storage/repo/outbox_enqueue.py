@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.messages import Message
-from conversations.policy import Policy
+from vocabulary.messages import Message
+from vocabulary.policy import Policy
 from storage.repo import message_refs, outbox, people
 from storage.repo.people import normalise_email
 

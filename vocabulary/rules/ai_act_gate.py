@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from conversations.policy import Gate, Policy
-    from conversations.rules.gates import GateFacts, Missing
+    from vocabulary.policy import Gate, Policy
+    from vocabulary.rules.gates import GateFacts, Missing
 
 KEY = "ai_act_clear"
 
 
 def ai_act_missing(policy: "Policy", gate: "Gate", f: "GateFacts") -> "Missing | None":
-    from conversations.rules.gates import Missing
+    from vocabulary.rules.gates import Missing
 
     act = policy.eu_ai_act
     if act is None:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from conversations.policy import Policy
+from vocabulary.policy import Policy
 from storage import audit
 from storage.db import Database
-from storage.portfolio_io import reader
-from storage.portfolio_io.validate import ParsedRow, Problem, RowChecker, check_header
+from conversations.portfolio_io import reader
+from conversations.portfolio_io.validate import ParsedRow, Problem, RowChecker, check_header
 from storage.repo import people, use_cases
 from storage.repo.portfolio_import import known_emails, known_refs
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from conversations.policy.models import PolicyReferenceError
-from conversations.policy.regulation import CLASSES
+from vocabulary.policy.models import PolicyReferenceError
+from vocabulary.policy.regulation import CLASSES
 
 if TYPE_CHECKING:  # pragma: no cover
-    from conversations.policy.models import Policy
+    from vocabulary.policy.models import Policy
 
 
 def framework_location(fw_key: str, control_key: str, i: int) -> str:
@@ -17,7 +17,7 @@ def framework_location(fw_key: str, control_key: str, i: int) -> str:
 
 
 def check_regulation(policy: "Policy") -> None:
-    from conversations.rules.evidence import key_problem
+    from vocabulary.rules.evidence import key_problem
 
     problems: list[tuple[str, str]] = []
     add = lambda loc, msg: problems.append((loc, msg))  # noqa: E731
