@@ -72,7 +72,7 @@ async def _outcome(p, outcome: str):
 
 
 async def quality(policy=None, lexical_weight: float = 0.0, set_path: Path = SET) -> dict:
-    from conversations import similar_search
+    from conversations.similar import search as similar_search
     from tests.support import factories
 
     similar_search.LEXICAL_WEIGHT = lexical_weight
@@ -133,7 +133,7 @@ async def quality(policy=None, lexical_weight: float = 0.0, set_path: Path = SET
 async def timing(n: int, checks: int = 7) -> dict:
     from sqlalchemy import insert
 
-    from conversations import similar_search
+    from conversations.similar import search as similar_search
     from vocabulary.rules import embedding
     from storage.tables import UseCase, UseCaseVector
     from storage.types import utcnow

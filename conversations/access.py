@@ -92,7 +92,7 @@ async def can_see(session: AsyncSession, policy: Policy, person: Person, use_cas
     if await status_repo.has_review_for(session, uc.id, status_repo.groups_of(policy, person.email)):
         return True
     # A delegate standing in for an away reviewer sees what that reviewer's groups review.
-    from conversations import absence
+    from conversations.people import absence
     from storage.types import utcnow
 
     stand_in = [g.key for g, _ in await absence.standing_in_for(session, policy, person, utcnow().date())]

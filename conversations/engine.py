@@ -22,7 +22,7 @@ from conversations.context import Ctx, Refusal
 from conversations.groups.effective import effective_policy
 from vocabulary.interaction import Inbound, Outcome, Say, Whisper
 from vocabulary.messages import say
-from conversations.people import person_for_actor, user_key
+from conversations.people.lookup import person_for_actor, user_key
 from vocabulary.policy import Policy
 from storage.db import Database
 from storage.repo import events, people, states

@@ -4,19 +4,28 @@ from __future__ import annotations
 from typing import Callable
 
 from conversations.engine import Engine
-from conversations.flows import help as help_flow
-from conversations.flows import intake, risks, scorecard, start, status
-from conversations.flows import export as export_flow
-from conversations.flows import incidents as incident_flows
-from conversations.flows import kpis as kpi_flows
-from conversations.flows import conditions, edits, gates, info_requests, leadership
-from conversations.flows import reviews as review_flows
-from conversations.flows import demo as demo_flow
-from conversations.flows import groups as group_flows
-from conversations.flows import snooze
-from conversations.flows import pictures as picture_flows
-from conversations.flows import ai_act_commands
-from conversations.flows import away, leavers
+from conversations.welcome import help as help_flow
+from conversations.intake import propose as intake
+from conversations.risks import register as risks
+from conversations.scorecards import answers as scorecard
+from conversations.welcome import start
+from conversations.status import commands as status
+from conversations.portfolio_io import chat_export as export_flow
+from conversations.incidents import report as incident_flows
+from conversations.kpis import commands as kpi_flows
+from conversations.reviews import conditions
+from conversations.intake import edits
+from conversations.stages import moves as gates
+from conversations.reviews import info_requests
+from conversations.stages import leadership
+from conversations.reviews import buttons as review_flows
+from conversations.demo import commands as demo_flow
+from conversations.groups import commands as group_flows
+from conversations.reminders import snooze
+from conversations.status import pictures as picture_flows
+from conversations.regulation import commands as ai_act_commands
+from conversations.people import away
+from conversations.people import leaver_commands as leavers
 from vocabulary.policy import Policy
 from storage.db import Database
 from storage.types import utcnow

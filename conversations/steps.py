@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from conversations.people import parse_person
+from conversations.people.lookup import parse_person
 
 if TYPE_CHECKING:  # pragma: no cover
     from conversations.context import Ctx

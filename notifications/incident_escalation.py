@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.flows import incident_cards as cards
+from conversations.incidents import cards
 from conversations.groups.effective import effective_policy
 from vocabulary.messages import Button, Buttons, Context, Message, Text
 from vocabulary.policy import Policy

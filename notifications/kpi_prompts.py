@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.flows import kpi_values, kpi_views
+from conversations.kpis import values as kpi_values
+from conversations.kpis import views as kpi_views
 from vocabulary.policy import Policy
 from vocabulary.policy.models import WorkingHours
 from vocabulary.rules import kpis as rules
@@ -106,7 +107,7 @@ async def dm_target(session: AsyncSession, platform: str, person_id: int) -> tup
 
     Platform-neutral: any adapter that stores a personal conversation reference (platform, kind "personal",
     person_id) for the person gets typed replies, Slack and Teams alike; the user key is the one the engine
-    derives from that platform's actor (conversations.people.user_key), taken from the person's identity in
+    derives from that platform's actor (conversations.people.lookup.user_key), taken from the person's identity in
     the reference's workspace / tenant when they have several. The local chat's direct conversation is
     "dm:<email>" and its user key the email (bot/console/chat.py).
     """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conversations import similar_search
+from conversations.similar import search as similar_search
 
 BATCH = 100
 

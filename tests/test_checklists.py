@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations import gate_facts
+from conversations.stages import gate_facts
 from storage.repo import use_cases
 from storage.tables import Scorecard, ScorecardAnswer
 from tests.support import factories

@@ -82,7 +82,7 @@ async def test_the_file_is_built_after_the_turn_commits_and_holds_no_write_conne
 
 
 async def test_a_file_too_large_for_chat_points_to_the_command_line_and_is_not_audited(harness: Harness, monkeypatch):
-    from conversations.flows import export as export_flow
+    from conversations.portfolio_io import chat_export as export_flow
 
     await seed(harness)
     monkeypatch.setattr(export_flow, "MAX_CHAT_FILE_BYTES", 600)  # two use cases make about 1.5 KB of CSV

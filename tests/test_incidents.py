@@ -163,7 +163,7 @@ async def test_incidents_only_on_live_use_cases(harness: Harness):
 
 
 async def test_open_incidents_listed_for_the_status_view(harness: Harness):
-    from conversations.flows.incident_cards import open_incident_lines
+    from conversations.incidents.cards import open_incident_lines
 
     uc_id = await live_use_case(harness, stage="ongoing_operation")
     await report(harness, uc_id, severity="Minor")

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from conversations.flows.reviews import looks_like_decision
+from conversations.reviews.buttons import looks_like_decision
 from vocabulary.interaction import FormErrors, OpenForm, Whisper
 from vocabulary.messages import Button
 from storage import audit

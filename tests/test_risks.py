@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations import gate_facts
+from conversations.stages import gate_facts
 from vocabulary.interaction import Say
 from vocabulary.messages import Button
 from storage.repo import use_cases

@@ -116,7 +116,7 @@ async def test_the_report_counts_what_proposers_answered(harness, db_url):
 
 
 async def test_an_idea_written_without_a_vector_is_still_found_beyond_the_in_turn_backfill(harness):
-    from conversations import similar_search
+    from conversations.similar import search as similar_search
 
     fillers = [dict(title=f"Warehouse idea {i}", problem=f"Forklift route number {i} is planned on paper.",
                     outcome="Plan forklift routes in the warehouse system while supervisors keep approval.")
@@ -166,7 +166,7 @@ async def test_after_the_form_the_notice_comes_before_the_tier(harness):
 async def test_the_digest_names_pairs_that_look_like_the_same_idea_and_hides_restricted_ones(harness):
     await seed(harness, CLAIMS, URGENT, HOLIDAYS)
     async with harness.app.db.write() as s:
-        from conversations import similar_search
+        from conversations.similar import search as similar_search
 
         await similar_search.backfill(s, 10)
     lead = flat(str(await _digest(harness, "CLEADERSHIP")))

@@ -8,7 +8,7 @@ from bot.commands.common import fail
 
 
 async def run_evidence(app, args) -> int:
-    from conversations.evidence_export import write
+    from conversations.regulation.evidence_export import write
     from vocabulary.labels import parse_uc_id
     from storage.migrate import upgrade
 

@@ -62,7 +62,7 @@ def _bar(done: int, total: int, started: float, out=sys.stderr) -> None:
 
 
 async def reindex(db) -> int:
-    from conversations import similar_search
+    from conversations.similar import search as similar_search
     from vocabulary.rules import embedding
     from storage.repo import vectors
 
@@ -118,7 +118,7 @@ async def report(db) -> int:
 
 async def all_pairs(db, threshold: float) -> int:
     from vocabulary.rules import embedding
-    from conversations.similar_pairs import likely_duplicates
+    from conversations.similar.pairs import likely_duplicates
     from storage.repo import vectors
 
     async with db.read() as s:

@@ -32,7 +32,8 @@ def welcome() -> Message:
 
 
 async def build(rt: "SlackRuntime", user_id: str) -> dict:
-    from conversations.flows import status, status_views  # noqa: PLC0415 (the flows load with the engine)
+    from conversations.status import views as status_views  # noqa: PLC0415 (the flows load with the engine
+    from conversations.status import commands as status
     from storage.repo import status as repo  # noqa: PLC0415
 
     app = rt.app
@@ -66,7 +67,7 @@ async def build(rt: "SlackRuntime", user_id: str) -> dict:
             message = Message([*message.blocks, Divider(), *await home_pictures.blocks(app, s, "slack", email)],
                               fallback=message.fallback)
         if person is not None:  # away until … (with an "I'm back" button), or how to say so
-            from conversations.flows.away import home_blocks  # noqa: PLC0415
+            from conversations.people.away import home_blocks  # noqa: PLC0415
 
             message.blocks = [*message.blocks, *await home_blocks(s, person.id, app.clock().date())]
     can_export = bool(email) and access.in_groups(app.policy, email, app.policy.export_groups)

@@ -30,7 +30,7 @@ def attach(app: App, web_app: web.Application):
     from bot.teams.identity import Directory, home_rule
     from bot.teams.proactive import Proactive
     from bot.teams.refs import References
-    from conversations.leavers import left_on_platform
+    from conversations.people.leavers import left_on_platform
     from bot.teams.runtime import TeamsRuntime
 
     s = app.settings

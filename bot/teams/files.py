@@ -22,7 +22,7 @@ from bot.teams.activity import split_conversation
 from bot.teams.cards import render
 from bot.teams.connector import ConnectorPool
 from bot.teams.proactive import Proactive, card_activity
-from conversations.flows.export import MAX_CHAT_FILE_BYTES
+from conversations.portfolio_io.chat_export import MAX_CHAT_FILE_BYTES
 from vocabulary.interaction import SendFile
 from vocabulary.messages import Context, Message, Text
 from storage.db import Database

@@ -6,7 +6,7 @@ a changed email or a guest role given in Entra is picked up within the hour.
 Someone the roster does not know is remembered as unknown for a few minutes
 (MISS_TTL; a minute when the roster could not be reached), so they do not cost
 a roster call on every turn. The person an email maps to lives in the database
-(conversations.people), so a restart only costs one roster call per user.
+(conversations.people.lookup), so a restart only costs one roster call per user.
 
 The *home* tenant - whose members may decide reviews and are linked to aiom
 people by email - is `MICROSOFT_APP_TENANT_ID`:
@@ -98,7 +98,7 @@ class Directory:
         self._members: OrderedDict[tuple[str, str], tuple[datetime, Member | None]] = OrderedDict()
         self._max = max_cached
         # Users the roster answered "not found" for (not merely unreachable), and what to do when one of them
-        # is someone aiom knew: record them as having left (conversations/leavers.py, wired in bot/teams).
+        # is someone aiom knew: record them as having left (conversations/people/leavers.py, wired in bot/teams).
         self._gone: set[tuple[str, str]] = set()
         self.on_missing: Callable[[str, str], Awaitable[object]] | None = None
 

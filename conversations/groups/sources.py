@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.groups import changes
 from vocabulary.interaction import PersonHint, Where
-from conversations.people import person_for_hint
+from conversations.people.lookup import person_for_hint
 from vocabulary.policy import Policy
 from storage.repo import group_settings
 from storage.repo.people import normalise_email

@@ -45,7 +45,7 @@ class CardData:
     needs_conditions: bool = False
     # Why nobody can decide this review while it is open ("" when someone can): conversations/groups.
     undecidable: str = ""
-    # Decision id -> the delegate who made it for an absent member (conversations/absence.py).
+    # Decision id -> the delegate who made it for an absent member (conversations/people/absence.py).
     stand_ins: dict[int, int] = field(default_factory=dict)
 
     def decider(self, decision: ReviewDecision) -> str:
@@ -74,7 +74,7 @@ def top_risks(risks: list[RiskEntry], n: int = 3) -> list[RiskEntry]:
 async def needs_conditions(session: AsyncSession, policy: Policy, uc: UseCase) -> bool:
     """Whether the gate being reviewed passes only with conditions (a moderate readiness band)."""
     try:
-        from conversations import gate_facts
+        from conversations.stages import gate_facts
     except ImportError:  # the instruments are not installed in this build
         return False
     _gate, check = await gate_facts.next_gate_check(session, policy, uc)
@@ -84,7 +84,7 @@ async def needs_conditions(session: AsyncSession, policy: Policy, uc: UseCase) -
 async def gate_state(session: AsyncSession, policy: Policy, uc: UseCase) -> tuple[bool, list[str]]:
     """Whether the gate under review passes only with conditions, and what of its readiness rules the latest
     scorecard breaks."""
-    from conversations import gate_facts
+    from conversations.stages import gate_facts
     from vocabulary.rules.gates import READINESS_RULES
 
     _gate, check = await gate_facts.next_gate_check(session, policy, uc)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from conversations import absence
+from conversations.people import absence
 from conversations.context import Refusal
 from vocabulary.labels import plural, uc_ref
 from vocabulary.messages import Button, Buttons, Header, Message, Text
@@ -45,7 +45,7 @@ async def lock(acting: Acting, review_id: int) -> tuple[ReviewRequest, UseCase]:
 
 async def closed_text(acting: Acting, rr: ReviewRequest) -> str:
     """What a click on a card that is no longer open is told."""
-    from conversations.flows.review_cards import when
+    from conversations.reviews.cards import when
 
     decs = await reviews.decisions(acting.session, [rr.id])
     names = await people.get_many(acting.session, [d.person_id for d in decs])
@@ -110,7 +110,7 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
     existing = await reviews.decisions(acting.session, [rr.id])
     mine = next((d for d in existing if d.person_id == clicker.person_id), None)
     if mine is not None:
-        from conversations.flows.review_cards import when
+        from conversations.reviews.cards import when
 
         if stand_in is not None:
             raise Refusal(f"A decision {stand_in.note} was already recorded at {when(mine.at)} "
@@ -165,7 +165,7 @@ async def readiness_check(acting: Acting, rr: ReviewRequest, uc: UseCase):
     an approval never lets a weak, low, hard-gate-failing or unreviewed-at-1 use case through.
     Returns None when the gate does not apply the readiness rules (or is not the use case's next gate).
     """
-    from conversations import gate_facts
+    from conversations.stages import gate_facts
     from vocabulary.rules.gates import check_gate, readiness_blockers, readiness_gate
 
     gr = await reviews.get_gate(acting.session, rr.gate_request_id)
@@ -184,7 +184,7 @@ async def readiness_check(acting: Acting, rr: ReviewRequest, uc: UseCase):
 
 async def after_decision(acting: Acting, rr: ReviewRequest, uc: UseCase, decision: str, result: str | None,
                          reason: str) -> None:
-    from conversations.flows import review_cards
+    from conversations.reviews import cards as review_cards
 
     if result == rules.ESCALATED:
         await escalate_part(acting, rr, uc, reason)
@@ -206,7 +206,7 @@ async def escalate_part(acting: Acting, rr: ReviewRequest, uc: UseCase, reason: 
     await acting.audit("review.escalated", entity="review", entity_id=rr.id, use_case_id=uc.id,
                        data={"from_group": rr.group_key, "to_group": target, "new_review": new.id, "reason": reason,
                              "automatic": acting.person_id is None})
-    from conversations.flows import review_cards
+    from conversations.reviews import cards as review_cards
 
     await review_cards.post(acting, new.id)
     await review_cards.refresh(acting, rr.id)
@@ -249,7 +249,7 @@ async def escalate_review(session, policy: Policy, review_id: int, *, reason: st
 
 async def tell_owners(acting: Acting, uc: UseCase, rr: ReviewRequest, decision: str, reason: str) -> None:
     """The proposer and both owners hear about each decision in their own chat."""
-    from conversations.flows.review_cards import group_name
+    from conversations.reviews.cards import group_name
 
     who = await lifecycle._actor_name(acting)
     gname = group_name(acting.policy, rr.group_key)

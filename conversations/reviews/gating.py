@@ -40,7 +40,7 @@ async def open_gate(acting: Acting, uc: UseCase, gate: Gate) -> tuple[GateReques
                        data={"from": gate.from_stage, "to": gate.to_stage, "attempt": attempt,
                              "tier": uc.effective_tier, "vendor": uc.vendor_involved, "groups": groups})
     rows = [await add_review(acting, uc, gr, g) for g in groups]
-    from conversations.flows import review_cards
+    from conversations.reviews import cards as review_cards
 
     for rr in rows:
         await review_cards.post(acting, rr.id)
@@ -118,7 +118,7 @@ async def reroute(acting: Acting, uc: UseCase) -> list[int]:
             await reviews.set_review(acting.session, r.id, status=rules.CANCELLED, decided_at=acting.now,
                                      next_reminder_at=None)
             changed.append(r.id)
-    from conversations.flows import review_cards
+    from conversations.reviews import cards as review_cards
 
     for r in changed:
         await review_cards.refresh(acting, r)

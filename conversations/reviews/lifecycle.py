@@ -34,7 +34,7 @@ async def tell_involved(acting: Acting, uc: UseCase, message: Message, tag: str,
 
 
 async def refresh_cards(acting: Acting, review_ids: list[int]) -> None:
-    from conversations.flows import review_cards
+    from conversations.reviews import cards as review_cards
 
     for rid in review_ids:
         await review_cards.refresh(acting, rid)

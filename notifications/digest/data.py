@@ -69,7 +69,7 @@ class DigestData:
     flagged_kpis: list = field(default_factory=list)  # the top N flagged KPIs (storage.repo.kpis.FlaggedKpi)
     # Readiness drops after a passed gate, this period: (count, rows of storage.repo.readiness_drops.since)
     readiness_drops: tuple[int, list] = (0, [])
-    # pairs that look like the same idea, one of them new or edited since the last digest (conversations.similar_pairs)
+    # pairs that look like the same idea, one of them new or edited since the last digest (conversations.similar.pairs)
     duplicates: list = field(default_factory=list)
     next_counts: dict[str, int] = field(default_factory=dict)
     next_items: list[tuple] = field(default_factory=list)
@@ -197,7 +197,7 @@ async def collect(db, policy: Policy, schedule: DigestSchedule, times: Times, vi
 
 async def _duplicates(session, threshold: float, since, visible: bool) -> list:
     """Pairs that look like the same idea, among ideas written or edited since the last digest."""
-    from conversations.similar_pairs import likely_duplicates
+    from conversations.similar.pairs import likely_duplicates
 
     return await likely_duplicates(session, threshold, include_restricted=visible, since=since)
 

@@ -77,7 +77,7 @@ class Batch:
     snoozes: dict[tuple[int, str], datetime] = field(default_factory=dict)
     idents: dict[int, list[str]] = field(default_factory=dict)
     # People away today (their reminders are held; a usable delegate gets a copy) and people who have left
-    # (never reminded): see conversations/absence.py.
+    # (never reminded): see conversations/people/absence.py.
     away: dict[int, object] = field(default_factory=dict)
     left: set[int] = field(default_factory=set)
     delegates: dict[int, Person] = field(default_factory=dict)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from conversations.flows import review_cards
+from conversations.reviews import cards as review_cards
 from vocabulary.messages import Button, Message
 from vocabulary.policy import Policy
 from conversations.reviews.card_data import load

@@ -162,7 +162,7 @@ class Intake(_Strict):
     outcome_hint: str
     text_max: Positive = 1500
     title_max: Positive = 120
-    # Cosine of the ideas' meaning vectors (conversations/similar_search.py): at least similar_threshold shows
+    # Cosine of the ideas' meaning vectors (conversations/similar/search.py): at least similar_threshold shows
     # a match as a related idea, at least similar_same_threshold asks whether it is the same idea.
     similar_threshold: Annotated[float, Field(ge=0, le=1)] = 0.35
     similar_same_threshold: Annotated[float, Field(ge=0, le=1)] = 0.65

@@ -1,7 +1,7 @@
 """Stage-gate preconditions: what a use case still lacks before its next gate, and how to supply it.
 
 `check_gate(policy, gate, facts)` looks at plain facts (gathered from the
-database by `conversations.gate_facts`) and returns every precondition of the
+database by `conversations.stages.gate_facts`) and returns every precondition of the
 gate that does not hold, each with what is missing and how to supply it,
 so an owner never gets a bare "no". A precondition key the code does not know
 (a typo in an organisation's policy) is reported as missing, never a crash.

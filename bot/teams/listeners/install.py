@@ -11,7 +11,7 @@ from bot.teams.activity import channel_data, kind_of, tenant_of
 from bot.teams.listeners.common import run_turn, where_of
 from bot.teams.runtime import TeamsRuntime
 from vocabulary.interaction import Inbound
-from conversations.leavers import left_on_platform
+from conversations.people.leavers import left_on_platform
 from notifications import group_sync
 
 

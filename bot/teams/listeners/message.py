@@ -14,7 +14,7 @@ from bot.teams.activity import card_data, mentions_bot, split_conversation
 from bot.teams.identity import clean_text
 from bot.teams.listeners.common import click_inbound, run_turn, text_inbound, where_of
 from bot.teams.runtime import TeamsRuntime
-from conversations.flows.reviews import looks_like_decision
+from conversations.reviews.buttons import looks_like_decision
 from storage.repo import reviews
 
 PLATFORM = "teams"

@@ -9,8 +9,8 @@ from slack_bolt.async_app import AsyncApp
 from bot.slack.inbound import message_actor, message_turn, thread_of_message
 from bot.slack.listeners.common import guarded, run_turn
 from bot.slack.runtime import SlackRuntime
-from conversations.flows.reviews import looks_like_decision
-from conversations.people import user_key
+from conversations.reviews.buttons import looks_like_decision
+from conversations.people.lookup import user_key
 from storage.repo import reviews, states
 
 HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast"}

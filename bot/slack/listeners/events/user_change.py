@@ -1,5 +1,5 @@
 """`user_change` with `deleted: true`: a Slack account was deactivated, so its person is recorded as having
-left (conversations/leavers.py) and leadership gets the handover list. Only accounts aiom already knows with a
+left (conversations/people/leavers.py) and leadership gets the handover list. Only accounts aiom already knows with a
 verified email count; a reactivation or any other profile change is left alone."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.slack.listeners.common import guarded
 from bot.slack.runtime import SlackRuntime
-from conversations.leavers import left_on_platform
+from conversations.people.leavers import left_on_platform
 
 
 def register(bolt: AsyncApp, rt: SlackRuntime) -> None:

@@ -1,1 +1,0 @@
-"""The operating-model conversations."""

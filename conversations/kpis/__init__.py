@@ -1,0 +1,1 @@
+"""KPIs in chat: defining, changing, recording values, and how they look."""

@@ -1,0 +1,1 @@
+"""The EU AI Act and the frameworks in chat: intake questions, classification, evidence."""

@@ -1,0 +1,1 @@
+"""Scorecards and checklists in chat: answers (clicked or typed) and how they look."""

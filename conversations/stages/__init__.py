@@ -1,0 +1,1 @@
+"""Moving through the gated stages: move requests, leadership decisions, gate facts, readiness drops."""

@@ -1,0 +1,1 @@
+"""Status in chat: my items, one use case, the leaders' portfolio and its pictures."""

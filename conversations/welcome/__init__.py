@@ -1,0 +1,1 @@
+"""Ways in: the greeting, help, and anything the bot did not understand."""
