@@ -24,7 +24,6 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -34,6 +33,7 @@ from notifications.digest import history, report  # noqa: E402
 from notifications.digest.data import collect  # noqa: E402
 from notifications.digest.runs import times_for  # noqa: E402
 from notifications.digest.schedule import last_fire, period_id  # noqa: E402
+from notifications.services import Services  # noqa: E402
 from storage.tables import DigestRun  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -91,7 +91,7 @@ async def bench(kind: str, size: int, runs: int, tmp: Path) -> dict:
                           {True}, None)
             quarter.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            content, _ = await report.build(SimpleNamespace(db=db, policy=POLICY), "2026-Q4", NOW)
+            content, _ = await report.build(Services(db=db, policy=POLICY), "2026-Q4", NOW)
             pdf.append(time.perf_counter() - t0)
         out.update({"use_cases": sum(data.stages.values()), "history_periods": len(earlier),
                     "draw_three_s": statistics.median(draw), "digest_pictures_s": statistics.median(pictures),

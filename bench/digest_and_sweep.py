@@ -30,7 +30,6 @@ import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -45,6 +44,7 @@ from notifications.digest.data import collect  # noqa: E402
 from notifications.digest.runs import times_for  # noqa: E402
 from notifications.digest.schedule import last_fire  # noqa: E402
 from notifications.reminders import reviews as review_reminders  # noqa: E402
+from notifications.services import Services  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.tables import (  # noqa: E402
@@ -224,12 +224,12 @@ async def reset(db: Database, due_ids: list[int]) -> None:
 
 
 async def time_sweep(db: Database, due_ids: list[int], runs: int) -> float:
-    app = SimpleNamespace(db=db, policy=POLICY, engine=None, dispatcher=None, deliverers={"slack": 1, "teams": 1})
+    services = Services(db=db, policy=POLICY, platforms=frozenset({"slack", "teams"}))
     out = []
     for _ in range(runs):
         await reset(db, due_ids)
         t0 = time.perf_counter()
-        n = await review_reminders.sweep(app, NOW)
+        n = await review_reminders.sweep(services, NOW)
         out.append(time.perf_counter() - t0)
         assert n == len(due_ids), (n, len(due_ids))
     return statistics.median(out)

@@ -14,6 +14,7 @@ from vocabulary.policy import Policy, load_policy
 from conversations.registry import build_engine
 from notifications.delivery import Deliverer
 from notifications.dispatcher import Dispatcher
+from notifications.services import Services
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.sync import sync_review_groups
@@ -45,6 +46,7 @@ class App:
     replay_handlers: dict[str, Callable] = field(default_factory=dict)
     replayer: Any = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
+    _services: Services | None = None  # built by start()
 
     @classmethod
     def create(cls, settings: Settings, *, clock: Callable = utcnow, policy: Policy | None = None) -> "App":
@@ -56,6 +58,18 @@ class App:
 
     def add_deliverer(self, deliverer: Deliverer) -> None:
         self.deliverers[deliverer.platform] = deliverer
+
+    @property
+    def notifications(self) -> Services:
+        """What notifications/ is given (sweeps, digests, group sync, the scheduler): built once by start(); before
+        it (a command that only reads, such as `aiom digest --preview`), its database and policy, no delivery."""
+        return self._services or self._build_services()
+
+    def _build_services(self) -> Services:
+        platforms = self.engine.platforms if self.engine is not None else self.deliverers
+        return Services(db=self.db, policy=self.policy, clock=self.clock, platforms=frozenset(platforms),
+                        dispatcher=self.dispatcher, public_url=self.settings.AIOM_PUBLIC_URL,
+                        group_sources=self.group_sources)
 
     async def start(self, *, migrate: bool = True, background: bool = True, scheduler: bool | None = None) -> None:
         """Migrate, sync the policy's review groups, build the engine; start the dispatcher task and the scheduler
@@ -79,6 +93,7 @@ class App:
         self.engine = build_engine(self.db, self.policy, platforms=set(self.deliverers), clock=self.clock,
                                    on_outbox=self.dispatcher.wake)
         self.engine.group_sources = self.group_sources
+        self._services = self._build_services()
         from notifications.digest.visuals import DigestVisuals
 
         self.engine.visuals = DigestVisuals(self.db, self.policy)  # the portfolio pictures and report in chat
@@ -100,7 +115,7 @@ class App:
         if scheduler if scheduler is not None else background:
             from notifications.scheduler import Scheduler
 
-            self.scheduler = Scheduler(self, drain=not background)
+            self.scheduler = Scheduler(self.notifications, drain=not background)
             self.scheduler.start()
 
     async def stop(self, grace: float | None = None) -> None:

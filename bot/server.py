@@ -73,7 +73,8 @@ def make_web_app(app: App, metrics_: Metrics | None = None) -> web.Application:
     web_app.router.add_get("/healthz", healthz)  # kept for existing checks; prefer /livez and /readyz
     from notifications.digest.web import add_routes as add_digest_routes
 
-    add_digest_routes(web_app, APP_KEY)  # GET /digest/chart/<run>/<chart>.png?t=… (the digest's charts)
+    # GET /digest/chart/<run>/<chart>.png?t=… (the digest's charts)
+    add_digest_routes(web_app, lambda: app.notifications)
     return web_app
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from conversations.groups.sources import SourceError, refresh_bound
+from notifications.services import Services
 from storage.repo import group_settings
 
 log = logging.getLogger(__name__)
@@ -17,13 +18,13 @@ log = logging.getLogger(__name__)
 EVERY_MINUTES = 30
 
 
-async def sync_source(app, platform: str, source_id: str, ref: dict | None = None, *, why: str) -> int:
+async def sync_source(services: Services, platform: str, source_id: str, ref: dict | None = None, *, why: str) -> int:
     """Re-read one source and update every group bound to it; returns how many groups changed."""
-    source = app.group_sources.get(platform)
+    source = services.group_sources.get(platform)
     if source is None:
         return 0
     if ref is None:
-        async with app.db.read() as s:
+        async with services.db.read() as s:
             rows = await group_settings.by_source(s, platform, source_id)
         if not rows:
             return 0  # not a source any group follows
@@ -33,20 +34,20 @@ async def sync_source(app, platform: str, source_id: str, ref: dict | None = Non
     except SourceError as e:
         log.warning("could not read the %s source %s of a review group: %s", platform, source_id, e.text)
         return 0
-    async with app.db.write() as s:
-        changed = await refresh_bound(s, app.policy, roster, now=app.clock(), why=why)
+    async with services.db.write() as s:
+        changed = await refresh_bound(s, services.policy, roster, now=services.clock(), why=why)
     return sum(1 for c in changed if c.changed)
 
 
-async def sweep(app) -> int:
+async def sweep(services: Services) -> int:
     """The periodic pass: every bound source on the platforms this process runs."""
-    async with app.db.read() as s:
-        rows = [r for p in app.group_sources for r in await group_settings.bound(s, p)]
+    async with services.db.read() as s:
+        rows = [r for p in services.group_sources for r in await group_settings.bound(s, p)]
     seen: set[tuple[str, str]] = set()
     n = 0
     for r in rows:
         if (r.source, r.source_id) in seen:
             continue
         seen.add((r.source, r.source_id))
-        n += await sync_source(app, r.source, r.source_id, r.source_ref or {}, why="periodic sync")
+        n += await sync_source(services, r.source, r.source_id, r.source_ref or {}, why="periodic sync")
     return n

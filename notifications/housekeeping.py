@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter
 
+from notifications.services import Services
 from storage.repo import housekeeping
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,10 @@ def attach_metrics(registry: CollectorRegistry) -> HousekeepingMetrics:
     return metrics
 
 
-async def _batches(app, what: str, run) -> int:
+async def _batches(services: Services, what: str, run) -> int:
     total = 0
     for _ in range(MAX_BATCHES):
-        async with app.db.write() as s:
+        async with services.db.write() as s:
             n = await run(s)
         total += n
         if metrics is not None and n:
@@ -55,15 +56,15 @@ async def _batches(app, what: str, run) -> int:
     return total
 
 
-async def sweep(app, now: datetime) -> int:
-    rem = app.policy.reminders
+async def sweep(services: Services, now: datetime) -> int:
+    rem = services.policy.reminders
     inbound_before = now - timedelta(days=rem.inbound_retention_days)
     stash_before = now - timedelta(days=rem.stash_retention_days)
     counts = {
-        "inbound": await _batches(app, "inbound", lambda s: housekeeping.prune_inbound(s, inbound_before, BATCH)),
-        "forms": await _batches(app, "forms", lambda s: housekeeping.prune_refs(s, housekeeping.FORM_PURPOSE,
+        "inbound": await _batches(services, "inbound", lambda s: housekeeping.prune_inbound(s, inbound_before, BATCH)),
+        "forms": await _batches(services, "forms", lambda s: housekeeping.prune_refs(s, housekeeping.FORM_PURPOSE,
                                                                               now - FORM_TTL, BATCH)),
-        "stashes": await _batches(app, "stashes", lambda s: housekeeping.prune_refs(s, housekeeping.STASH_PURPOSE,
+        "stashes": await _batches(services, "stashes", lambda s: housekeeping.prune_refs(s, housekeeping.STASH_PURPOSE,
                                                                                   stash_before, BATCH)),
     }
     if any(counts.values()):

@@ -16,6 +16,7 @@ from conversations.incidents import cards
 from conversations.groups.effective import effective_policy
 from vocabulary.messages import Button, Buttons, Context, Message, Text
 from vocabulary.policy import Policy
+from notifications.services import Services
 from storage.repo import outbox_enqueue as notify
 from storage.repo import absences
 from storage import audit
@@ -24,16 +25,12 @@ from storage.repo import use_cases
 from storage.tables import Incident, UseCase
 
 
-def platforms_of(app) -> set[str]:
-    return set(app.engine.platforms) if getattr(app, "engine", None) else set(app.deliverers)
-
-
-async def sweep(app, now: datetime) -> int:
+async def sweep(services: Services, now: datetime) -> int:
     """Escalate every overdue unacknowledged incident; returns how many were escalated."""
-    async with app.db.write() as s:
-        n = await escalate_due(s, await effective_policy(s, app.policy), platforms_of(app), now)
-    if n and getattr(app, "dispatcher", None) is not None:
-        app.dispatcher.wake()
+    async with services.db.write() as s:
+        n = await escalate_due(s, await effective_policy(s, services.policy), set(services.platforms), now)
+    if n:
+        services.wake()
     return n
 
 

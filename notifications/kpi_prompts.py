@@ -1,6 +1,6 @@
 """Timed sweep: ask KPI owners for values on each KPI's cadence, and flag KPIs left unreported.
 
-`sweep(app, now)` is safe to run from several processes at once: each KPI's prompt is claimed with a
+`sweep(services, now)` is safe to run from several processes at once: each KPI's prompt is claimed with a
 conditional update on its stamps (last_prompt_at, next_due_at), a flag with a conditional update on
 flagged_at, and every outbox row has a deterministic dedupe key. A sweep that did not run for a while
 asks once for the current period (never one prompt per missed period).
@@ -18,6 +18,7 @@ from conversations.kpis import views as kpi_views
 from vocabulary.policy import Policy
 from vocabulary.policy.models import WorkingHours
 from vocabulary.rules import kpis as rules
+from notifications.services import Services
 from storage.repo import outbox_enqueue as notify
 from storage import audit
 from storage.repo import absences, conversation_refs, people, use_cases
@@ -25,17 +26,13 @@ from storage.repo import kpis as repo
 from storage.tables import Kpi, UseCase
 
 
-def platforms_of(app) -> set[str]:
-    return set(app.engine.platforms) if getattr(app, "engine", None) else set(app.deliverers)
-
-
-async def sweep(app, now: datetime) -> int:
+async def sweep(services: Services, now: datetime) -> int:
     """Prompt every KPI whose value is due and flag the ones not reported; returns notifications queued."""
-    async with app.db.write() as s:
-        n = await prompt_due(s, app.policy, platforms_of(app), now)
-        n += await flag_unreported(s, app.policy, platforms_of(app), now)
-    if n and getattr(app, "dispatcher", None) is not None:
-        app.dispatcher.wake()
+    async with services.db.write() as s:
+        n = await prompt_due(s, services.policy, set(services.platforms), now)
+        n += await flag_unreported(s, services.policy, set(services.platforms), now)
+    if n:
+        services.wake()
     return n
 
 

@@ -29,6 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from notifications import sweeps
 from notifications.digest import runs as digests
+from notifications.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,10 @@ JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": 600, "max_instances": 1}
 
 
 class Scheduler:
-    def __init__(self, app, *, drain: bool = False):
+    def __init__(self, services: Services, *, drain: bool = False):
         """`drain`: deliver the outbox right after each tick (for processes without a background dispatcher,
         such as the local chat)."""
-        self.app = app
+        self.services = services
         self.drain = drain
         self._aps: AsyncIOScheduler | None = None
         self._lock = asyncio.Lock()
@@ -55,9 +56,9 @@ class Scheduler:
     async def tick(self, now: datetime | None = None) -> dict[str, int]:
         """One pass: every sweep, then every digest that is due (on time, or late after downtime)."""
         async with self._lock:
-            now = now or self.app.clock()
-            out = await sweeps.run_all(self.app, now)
-            out["digests"] = await digests.run_due(self.app, now)
+            now = now or self.services.clock()
+            out = await sweeps.run_all(self.services, now)
+            out["digests"] = await digests.run_due(self.services, now)
             for k, v in out.items():
                 if v > 0:
                     self.queued[k] = self.queued.get(k, 0) + v
@@ -69,14 +70,14 @@ class Scheduler:
     async def digest(self, key: str, now: datetime | None = None) -> int:
         """A digest's own cron slot: send it now rather than at the next sweep."""
         async with self._lock:
-            n = await digests.run_due(self.app, now or self.app.clock(), only=key)
+            n = await digests.run_due(self.services, now or self.services.clock(), only=key)
             if n > 0:
                 self.queued["digests"] = self.queued.get("digests", 0) + n
             await self._deliver()
             return n
 
     async def _deliver(self) -> None:
-        dispatcher = getattr(self.app, "dispatcher", None)
+        dispatcher = self.services.dispatcher
         if self.drain and dispatcher is not None:
             await dispatcher.drain()
 
@@ -100,7 +101,7 @@ class Scheduler:
         from notifications import group_sync
 
         try:
-            await group_sync.sweep(self.app)
+            await group_sync.sweep(self.services)
         except Exception:
             log.exception("review group sync failed; the next one retries")
 
@@ -112,7 +113,7 @@ class Scheduler:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self, *, catch_up: bool = True) -> None:
-        policy = self.app.policy
+        policy = self.services.policy
         aps = AsyncIOScheduler(timezone=timezone.utc, job_defaults=dict(JOB_DEFAULTS))
         rem = policy.reminders
         aps.add_job(self._job_tick, CronTrigger.from_crontab(rem.sweep_cron, timezone=rem.timezone),
@@ -122,7 +123,7 @@ class Scheduler:
                 continue
             aps.add_job(self._job_digest, CronTrigger.from_crontab(d.cron, timezone=d.timezone), args=[d.key],
                         id=f"digest:{d.key}", name=d.name, replace_existing=True)
-        if self.app.group_sources:  # review groups that follow a Slack user group or a Teams team
+        if self.services.group_sources:  # review groups that follow a Slack user group or a Teams team
             from apscheduler.triggers.interval import IntervalTrigger
 
             from notifications import group_sync

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from conversations.similar import search as similar_search
+from notifications.services import Services
 
 BATCH = 100
 
 
-async def sweep(app, now: datetime) -> int:
-    async with app.db.write() as s:
+async def sweep(services: Services, now: datetime) -> int:
+    async with services.db.write() as s:
         return await similar_search.backfill(s, BATCH)

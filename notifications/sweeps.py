@@ -1,23 +1,26 @@
 """The registry of timed sweeps the scheduler runs on `reminders.sweep_cron`.
 
-Each entry is (name, sweep) where `sweep(app, now) -> int` (the number of things it reminded, nudged,
+Each entry is (name, sweep) where `sweep(services, now) -> int` (the number of things it reminded, nudged,
 escalated or asked) reads what is due from the database, stamps it and writes the outbox in the same
-transaction, so it is safe to run from several processes at once and after any gap. `app` is the running
-`bot.app.App` (db, policy, engine, dispatcher). `aiom serve`, `aiom worker` and the local chat all run
-them through notifications/scheduler.py. To add a sweep, append it to `SWEEPS` (or call `register`).
+transaction, so it is safe to run from several processes at once and after any gap. `services` is what the
+running application gives notifications (notifications/services.py: db, policy, platforms, dispatcher).
+`aiom serve`, `aiom worker` and the local chat all run them through notifications/scheduler.py. To add a
+sweep, append it to `SWEEPS` (or call `register`). The batched reminder kinds share one loop:
+notifications/reminders/loop.py.
 """
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
 from notifications import housekeeping, incident_escalation, kpi_prompts, similar_vectors
 from notifications.reminders import conditions, intakes, limbo, returns, reviews, scorecards
+from notifications.services import Services
 
 log = logging.getLogger(__name__)
 
-Sweep = Callable[[Any, datetime], Awaitable[int]]
+Sweep = Callable[[Services, datetime], Awaitable[int]]
 
 SWEEPS: list[tuple[str, Sweep]] = [
     ("away_returns", returns.sweep),  # absences that ran out: held reminders go out (before new ones are held)
@@ -38,12 +41,12 @@ def register(name: str, sweep: Sweep) -> None:
         SWEEPS.append((name, sweep))
 
 
-async def run_all(app, now: datetime) -> dict[str, int]:
+async def run_all(services: Services, now: datetime) -> dict[str, int]:
     """Run every sweep once; one failing sweep is logged and does not stop the others."""
     out: dict[str, int] = {}
     for name, sweep in list(SWEEPS):
         try:
-            out[name] = await sweep(app, now)
+            out[name] = await sweep(services, now)
         except Exception:
             log.exception("sweep %s failed; the next run will pick up what it missed", name)
             out[name] = -1

@@ -130,7 +130,7 @@ async def test_reminders_are_held_while_away_copied_to_the_delegate_and_sent_aft
     await harness.person(PAT).say(f"away until 2026-12-24 delegate {DAN}")
     harness.out.dms.clear()
     clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))  # the review is overdue, everyone's zone is UTC
-    assert (await sweeps.run_all(harness.app, clock.now))["review_reminders"] == 1
+    assert (await sweeps.run_all(harness.app.notifications, clock.now))["review_reminders"] == 1
     await harness.app.dispatcher.drain()
 
     def reminders(email):
@@ -158,7 +158,7 @@ async def test_an_absence_ends_by_itself_after_its_last_day(harness: Harness, cl
     await gate_open(harness)
     await harness.person(PAT).say("away until 2026-11-24")
     clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
-    await sweeps.run_all(harness.app, clock.now)
+    await sweeps.run_all(harness.app.notifications, clock.now)
     await harness.app.dispatcher.drain()
     assert [flat(t) for t in harness.out.dms_to(PAT) if "still waits for a decision" in t]
     seen = await harness.person(PAT).say("back")
@@ -198,7 +198,7 @@ async def test_kpi_prompts_wait_for_an_away_owner_and_never_go_to_one_who_left(h
     await harness.person(PAT).say("away until 2026-12-24")
     await harness.person("lena.lead@example.com").say(f"leaver {OWNER}")
     clock.advance(hours=1)
-    await kpi_prompts.sweep(harness.app, clock.now)
+    await kpi_prompts.sweep(harness.app.notifications, clock.now)
     await harness.app.dispatcher.drain()
     prompts = lambda email: [t for t in harness.out.dms_to(email) if "Time for a KPI update" in t]  # noqa: E731
     assert prompts(PAT) == [] and prompts(OWNER) == []

@@ -26,7 +26,7 @@ async def seeded(harness: Harness, clock):
 
 
 async def sent_digest(h: Harness) -> str:
-    await runs.run_due(h.app, h.app.clock())
+    await runs.run_due(h.app.notifications, h.app.clock())
     await h.app.dispatcher.drain()
     posts = [m for c, m, _ in h.out.posts if c == "#leadership" and "digest" in m.fallback.lower()]
     assert len(posts) == 1, [m.fallback for _, m, _ in h.out.posts]
@@ -99,20 +99,21 @@ async def test_the_weekly_digest_reports_the_hand_computed_figures(seeded):
 
 async def test_other_channels_see_restricted_use_cases_only_as_counts(seeded):
     h, uc = seeded
-    message = await runs.preview(h.app, "weekly", portfolio.NOW, platform="slack", channel="CPRODUCT")
+    message = await runs.preview(h.app.notifications, "weekly", portfolio.NOW, platform="slack", channel="CPRODUCT")
     text = flat(as_text(message))
     assert "Secret HR screening" not in text and "Screening bias" not in text
     assert "Waiting for leadership: 1 …and 1 more" in text  # counted, not named
     assert "Pilot 2 (+1)" in text and "Open risks on live use cases: 4" in text
     assert "Restricted use cases are counted here but not named." in message.blocks[-1].text
     # Leadership's own Slack channel names it.
-    lead = flat(as_text(await runs.preview(h.app, "weekly", portfolio.NOW, platform="slack", channel="CLEADERSHIP")))
+    lead = flat(as_text(await runs.preview(h.app.notifications, "weekly", portfolio.NOW, platform="slack",
+                                           channel="CLEADERSHIP")))
     assert "Secret HR screening" in lead
 
 
 async def test_the_digest_goes_out_once_per_channel_and_period_and_records_its_snapshot(seeded, clock):
     h, _ = seeded
-    assert await runs.run_due(h.app, clock.now) == 1
+    assert await runs.run_due(h.app.notifications, clock.now) == 1
     async with h.app.db.read() as s:
         row = (await s.execute(select(DigestRun).where(DigestRun.period == "2026-11-30T08:00Z"))).scalar_one()
         ob = await s.get(Outbox, row.outbox_id)
@@ -120,10 +121,10 @@ async def test_the_digest_goes_out_once_per_channel_and_period_and_records_its_s
     assert row.snapshot["stages"] == {"exploration": 2, "pilot": 2, "controlled_rollout": 1, "scale_decision": 0,
                                       "ongoing_operation": 1}
     assert ob.dedupe_key == "digest:weekly:console:#leadership:2026-11-30T08:00Z" and ob.purpose == "digest"
-    assert await runs.run_due(h.app, clock.now) == 0  # a second process, or the next sweep: nothing to send
+    assert await runs.run_due(h.app.notifications, clock.now) == 0  # a second process, or the next sweep: nothing to send
     await h.app.dispatcher.drain()
     clock.advance(minutes=15)
-    assert await runs.run_due(h.app, clock.now) == 0  # and this pass notices that the outbox sent it
+    assert await runs.run_due(h.app.notifications, clock.now) == 0  # and this pass notices that the outbox sent it
     async with h.app.db.read() as s:
         row = await s.get(DigestRun, row.id)
     assert (row.status, row.sent_at) == ("sent", portfolio.NOW)
@@ -133,10 +134,10 @@ async def test_the_digest_goes_out_once_per_channel_and_period_and_records_its_s
 async def test_after_a_two_day_outage_the_missed_digest_is_sent_once_and_marked_late(seeded, clock):
     h, _ = seeded
     clock.set(datetime(2026, 12, 9, 11, 30, tzinfo=UTC))  # down from before Mon 7 Dec 08:00 until Wed 9 Dec
-    assert await runs.run_due(h.app, clock.now) == 1
+    assert await runs.run_due(h.app.notifications, clock.now) == 1
     await h.app.dispatcher.drain()
     clock.advance(minutes=15)
-    assert await runs.run_due(h.app, clock.now) == 0
+    assert await runs.run_due(h.app.notifications, clock.now) == 0
     await h.app.dispatcher.drain()
     posts = [m for c, m, _ in h.out.posts if c == "#leadership"]
     assert len(posts) == 1
@@ -152,9 +153,9 @@ async def test_after_a_two_day_outage_the_missed_digest_is_sent_once_and_marked_
 
 async def test_a_new_installation_does_not_open_with_a_late_digest(harness, clock):
     clock.set(datetime(2026, 12, 2, 12, tzinfo=UTC))  # Wednesday: Monday's slot passed before any digest
-    assert await runs.run_due(harness.app, clock.now) == 0
+    assert await runs.run_due(harness.app.notifications, clock.now) == 0
     clock.set(datetime(2026, 12, 7, 8, 1, tzinfo=UTC))  # the next slot, on time
-    assert await runs.run_due(harness.app, clock.now) == 1
+    assert await runs.run_due(harness.app.notifications, clock.now) == 1
 
 
 async def test_a_claim_left_by_a_dead_process_expires_and_another_sends_the_digest(seeded, clock):
@@ -163,9 +164,9 @@ async def test_a_claim_left_by_a_dead_process_expires_and_another_sends_the_dige
         assert await digest_runs.claim(s, key="weekly", platform="console", channel="#leadership",
                                        period="2026-11-30T08:00Z", worker="dead:1", now=clock.now,
                                        lease=timedelta(seconds=h.app.policy.reminders.claim_seconds), late=False)
-    assert await runs.run_due(h.app, clock.now) == 0  # the claim is still live
+    assert await runs.run_due(h.app.notifications, clock.now) == 0  # the claim is still live
     clock.advance(seconds=h.app.policy.reminders.claim_seconds + 1)
-    assert await runs.run_due(h.app, clock.now) == 1
+    assert await runs.run_due(h.app.notifications, clock.now) == 1
     await h.app.dispatcher.drain()
     assert len([1 for c, _, _ in h.out.posts if c == "#leadership"]) == 1
 
@@ -219,13 +220,14 @@ async def test_business_value_names_the_top_flagged_kpis_with_use_case_owner_and
     assert "Latency 1" not in value and "…and 3 more" in value
     assert "Answer quality" not in value  # a stopped use case's KPI is not live
     # a channel that may not see restricted use cases gets the next flagged KPI instead, never the HR one
-    other = flat(as_text(await runs.preview(h.app, "weekly", portfolio.NOW, platform="slack", channel="CPRODUCT")))
+    other = flat(as_text(await runs.preview(h.app.notifications, "weekly", portfolio.NOW, platform="slack",
+                                            channel="CPRODUCT")))
     assert "Screening time" not in other and "Latency 1" in other
 
 
 async def test_the_decision_buttons_open_the_review_card_or_else_the_status(seeded):
     h, uc = seeded
-    await runs.run_due(h.app, h.app.clock())
+    await runs.run_due(h.app.notifications, h.app.clock())
     await h.app.dispatcher.drain()
     digest = next(m for c, m, _ in h.out.posts if c == "#leadership" and "digest" in m.fallback.lower())
     button = next(b for b in digest.buttons if b.label == f"Open UC-{uc['hr'].id}")
@@ -244,7 +246,7 @@ async def test_the_decision_buttons_open_the_review_card_or_else_the_status(seed
 
         await s.execute(update(ReviewRequest).where(ReviewRequest.use_case_id == uc["hr"].id)
                         .values(status="info_requested"))
-    message = await runs.preview(h.app, "weekly", portfolio.NOW, platform="slack", channel="CLEADERSHIP")
+    message = await runs.preview(h.app.notifications, "weekly", portfolio.NOW, platform="slack", channel="CLEADERSHIP")
     button = next(b for b in message.buttons if b.label == f"Open UC-{uc['hr'].id}")
     assert (button.action, button.payload) == ("status.show", {"uc": uc["hr"].id})
     assert "(waiting for the owners' answer)" in flat(as_text(message))

@@ -32,7 +32,7 @@ async def test_slack_gets_the_charts_as_files_in_the_digest_channel_without_a_pu
         async with w.app.db.write() as s:
             await portfolio.seed(s, w.app.policy)  # with last week's digest: enough history for a trend
         clock.set(portfolio.NOW)
-        assert await digests.run_due(w.app, clock.now) == 1
+        assert await digests.run_due(w.app.notifications, clock.now) == 1
         await w.app.dispatcher.drain()
         done = w.fake.calls_to("files.completeUploadExternal")
         assert done and {c.args["channel_id"] for c in done} == {"CLEADERSHIP"}
@@ -62,7 +62,7 @@ async def test_slack_gets_the_charts_as_files_in_the_digest_channel_without_a_pu
         assert run.snapshot["stages"]["pilot"] == 2 and run.snapshot["labels"]["pilot"] == "Pilot"
         assert run.snapshot["restricted"] and "health" in run.snapshot
         # a second sweep sends nothing again
-        assert await digests.run_due(w.app, clock.now) == 0
+        assert await digests.run_due(w.app.notifications, clock.now) == 0
         await w.app.dispatcher.drain()
         assert len(w.fake.calls_to("files.completeUploadExternal")) == len(done)
     finally:
@@ -73,7 +73,7 @@ async def test_a_fresh_install_says_not_enough_history_yet_instead_of_an_empty_t
     w = await SlackWorld.start(db_url, policy=policy, clock=clock)
     try:
         clock.set(portfolio.NOW)
-        assert await digests.run_due(w.app, clock.now) == 1
+        assert await digests.run_due(w.app.notifications, clock.now) == 1
         await w.app.dispatcher.drain()
         done = w.fake.calls_to("files.completeUploadExternal")
         # the portfolio by stage, and this quarter's health figures; no trend chart of one period
@@ -94,7 +94,7 @@ async def test_teams_shows_the_charts_inline_in_cards_that_validate_and_fit(db_u
         clock.set(portfolio.NOW)
         lead = t.chat(user("Leo Lead", "leo.lead@example.com"), conversation=channel(LEADERSHIP_TEAMS, root="600"))
         await lead.say("hello", mention_bot=True)
-        assert await digests.run_due(t.app, clock.now) == 1
+        assert await digests.run_due(t.app.notifications, clock.now) == 1
         await t.drain()
         sent = t.fake.sent_to(LEADERSHIP_TEAMS)
         cards = [s.card for s in sent if s.card]
@@ -121,7 +121,7 @@ async def test_with_a_public_url_the_charts_are_served_by_aiom_and_shown_from_th
         async with w.app.db.write() as s:
             await portfolio.seed(s, w.app.policy)
         clock.set(portfolio.NOW)
-        assert await digests.run_due(w.app, clock.now) == 1
+        assert await digests.run_due(w.app.notifications, clock.now) == 1
         await w.app.dispatcher.drain()
         assert w.fake.calls_to("files.completeUploadExternal") == []  # nothing uploaded
         posts = [c for c in w.fake.calls_to("chat.postMessage") if c.args.get("channel") == "CLEADERSHIP"]

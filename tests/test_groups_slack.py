@@ -115,18 +115,18 @@ async def test_the_periodic_sync_catches_a_change_whose_event_was_missed(world: 
     world.fake.usergroups["S0SEC"]["users"] = [SUE]  # changed while aiom was down: no event arrives
     from notifications.scheduler import Scheduler
 
-    sched = Scheduler(world.app)
+    sched = Scheduler(world.app.notifications)
     sched.start(catch_up=False)
     try:
         assert "group-sync" in [j for j, _ in sched.next_runs()]  # the job that runs the sweep below
     finally:
         await sched.stop()
-    assert await group_sync.sweep(world.app) == 1
+    assert await group_sync.sweep(world.app.notifications) == 1
     await world.dm(ADA, "group security")
     said = world.seen_in(dm_channel(ADA))
     assert "Members: Sue New (sue.new@example.com) Cards go to" in " ".join(said.split()), said
     world.fake.missing_scopes.add("usergroups:read")  # a source that cannot be read keeps its members
-    assert await group_sync.sweep(world.app) == 0
+    assert await group_sync.sweep(world.app.notifications) == 0
 
 
 async def test_channel_here_sends_the_next_review_cards_to_that_channel(world: SlackWorld, clock):

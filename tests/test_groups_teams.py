@@ -114,7 +114,7 @@ async def test_the_periodic_roster_read_follows_a_team_page_by_page(teams: Teams
     teams.fake.teams[TEAM] = [SAM.user_id] + [u.user_id for u in others]  # joined while no event reached aiom
     page, roster.PAGE = roster.PAGE, 3
     try:
-        assert await sweep(teams.app) == 1
+        assert await sweep(teams.app.notifications) == 1
     finally:
         roster.PAGE = page
     assert sum(1 for _m, path, _s in teams.fake.calls if "pagedmembers" in path) >= 1 + 3  # bind + three pages

@@ -62,11 +62,11 @@ async def test_the_digest_lists_the_reviews_nobody_can_decide(h):
         await make_ready(s, h.app.policy, uc, h.app.clock())
     await h.person(OWNER).say(f"move UC-{uc.id}")
     key = h.app.policy.digests[0].key
-    text = flat(as_text(await preview(h.app, key, h.app.clock())))
+    text = flat(as_text(await preview(h.app.notifications, key, h.app.clock())))
     assert "Reviews nobody can decide: 1" in text
     assert f"UC-{uc.id}" in text and "Product and delivery review, Product and delivery has no members" in text
     await h.person(ADMIN).say("group product add pam@example.com")
-    assert "Reviews nobody can decide" not in flat(as_text(await preview(h.app, key, h.app.clock())))
+    assert "Reviews nobody can decide" not in flat(as_text(await preview(h.app.notifications, key, h.app.clock())))
 
 
 async def test_an_escalation_to_a_group_nobody_can_decide_is_named_to_owners_and_admins(db_url, policy, clock):

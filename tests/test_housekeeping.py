@@ -49,7 +49,7 @@ async def test_the_sweep_prunes_what_served_its_purpose_and_keeps_the_rest(db_ur
                             .values(updated_at=clock() - timedelta(days=policy.reminders.stash_retention_days + 1)))
         assert await world.rt.forms.get(token, "U111") is not None
         clock.advance(days=1, minutes=1)  # the form expires
-        result = await sweeps.run_all(app, clock())
+        result = await sweeps.run_all(app.notifications, clock())
         assert result["housekeeping"] == 20 + 1 + 1
         remaining = {e for (e,) in (await _rows(app))}
         assert remaining == {"old-unfinished", "old-reply-owed", "recent"}
@@ -60,7 +60,7 @@ async def test_the_sweep_prunes_what_served_its_purpose_and_keeps_the_rest(db_ur
         assert 'aiom_housekeeping_deleted_total{what="inbound"} 20.0' in metrics
         assert 'aiom_housekeeping_deleted_total{what="forms"} 1.0' in metrics
         assert 'aiom_housekeeping_deleted_total{what="stashes"} 1.0' in metrics
-        assert (await sweeps.run_all(app, clock()))["housekeeping"] == 0  # nothing left to do
+        assert (await sweeps.run_all(app.notifications, clock()))["housekeeping"] == 0  # nothing left to do
     finally:
         await world.stop()
 

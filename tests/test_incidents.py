@@ -179,7 +179,7 @@ async def test_open_incidents_listed_for_the_status_view(harness: Harness):
 async def escalation_sweep(h: Harness) -> int:
     from notifications import incident_escalation
 
-    n = await incident_escalation.sweep(h.app, h.app.clock())
+    n = await incident_escalation.sweep(h.app.notifications, h.app.clock())
     await h.app.dispatcher.drain()
     return n
 

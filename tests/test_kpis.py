@@ -60,7 +60,7 @@ async def kpi(h: Harness, kpi_id: int) -> Kpi:
 
 
 async def sweep(h: Harness) -> int:
-    n = await kpi_prompts.sweep(h.app, h.app.clock())
+    n = await kpi_prompts.sweep(h.app.notifications, h.app.clock())
     await h.app.dispatcher.drain()
     return n
 

@@ -250,7 +250,7 @@ async def test_no_reminder_goes_to_a_leaver(harness: Harness, clock):
                         due_date=date(2026, 12, 20), status="open", created_by_id=carol.id, created_at=clock.now))
     await harness.person(LENA).say(f"leaver {PAT}")
     clock.set(datetime(2026, 12, 22, 10, tzinfo=timezone.utc))
-    await sweeps.run_all(harness.app, clock.now)
+    await sweeps.run_all(harness.app.notifications, clock.now)
     await harness.app.dispatcher.drain()
     assert any("still open: Name the pilot users" in flat(t) for t in harness.out.dms_to(CAROL))
     assert not any("still open" in flat(t) or "Time for a KPI update" in flat(t) for t in harness.out.dms_to(PAT))

@@ -49,17 +49,17 @@ async def test_run_all_asks_for_kpi_values_on_cadence_and_escalates_unacknowledg
     async with harness.app.db.write() as s:
         await seed_live(s, incident_at=T0 + timedelta(days=7) - timedelta(minutes=30))
     clock.set(T0 + timedelta(days=7) - timedelta(minutes=1))
-    result = await sweeps.run_all(harness.app, clock.now)
+    result = await sweeps.run_all(harness.app.notifications, clock.now)
     assert (result["kpi_prompts"], result["incident_escalations"]) == (0, 0)  # not due, not late yet
 
     clock.set(T0 + timedelta(days=7, minutes=30))
-    result = await sweeps.run_all(harness.app, clock.now)
+    result = await sweeps.run_all(harness.app.notifications, clock.now)
     await harness.app.dispatcher.drain()
     assert (result["kpi_prompts"], result["incident_escalations"]) == (1, 1)
     prompt = harness.out.dms_to(BOB)
     assert any("Time for a KPI update" in t and "target 20 min" in t for t in prompt)
     assert any("Escalated: incident #1" in t for t in harness.out.posts_in("#leadership"))
-    again = await sweeps.run_all(harness.app, clock.now)
+    again = await sweeps.run_all(harness.app.notifications, clock.now)
     assert (again["kpi_prompts"], again["incident_escalations"]) == (0, 0)  # once per period, escalated once
 
 
@@ -91,7 +91,7 @@ async def test_a_kpi_with_nobody_to_ask_is_not_counted_as_asked(harness: Harness
         uc, kpi = await seed_live(s, kpi_owner=None, owners=False)
         kpi_id, uc_id = kpi.id, uc.id
     clock.set(T0 + timedelta(days=7, hours=1))
-    assert await kpi_prompts.sweep(harness.app, clock.now) == 0
+    assert await kpi_prompts.sweep(harness.app.notifications, clock.now) == 0
     async with harness.app.db.read() as s:
         k = await s.get(Kpi, kpi_id)
         assert k.last_prompt_at is None and k.next_due_at == T0 + timedelta(days=7)
@@ -103,7 +103,7 @@ async def test_a_kpi_with_nobody_to_ask_is_not_counted_as_asked(harness: Harness
         uc.delivery_owner_id = bob.id
         s.add(uc)
     clock.advance(hours=1)
-    assert await kpi_prompts.sweep(harness.app, clock.now) == 1
+    assert await kpi_prompts.sweep(harness.app.notifications, clock.now) == 1
     await harness.app.dispatcher.drain()
     assert any("Time for a KPI update" in t for t in harness.out.dms_to(BOB))
     async with harness.app.db.read() as s:

@@ -137,7 +137,7 @@ async def test_app_home_with_a_public_url_shows_the_latest_digests_charts(db_url
         async with w.app.db.write() as s:
             await portfolio.seed(s, w.app.policy)
         clock.set(portfolio.NOW)
-        assert await digests.run_due(w.app, clock.now) == 1
+        assert await digests.run_due(w.app.notifications, clock.now) == 1
         await w.app.dispatcher.drain()
         view = await w.open_home(LENA)
         images = [b for b in view["blocks"] if b.get("type") == "image"]

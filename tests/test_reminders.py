@@ -45,7 +45,7 @@ def channel_reminders(h: Harness, channel: str) -> list[str]:
 
 
 async def sweep_and_deliver(h: Harness, clock) -> dict:
-    result = await sweeps.run_all(h.app, clock.now)
+    result = await sweeps.run_all(h.app.notifications, clock.now)
     await h.app.dispatcher.drain()
     return result
 
@@ -259,7 +259,7 @@ async def test_an_escalation_that_finds_the_use_case_busy_is_retried_at_the_next
     clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))  # escalation is due; someone is changing the use case
     async with harness.app.db.write() as busy:
         await busy.execute(text("SELECT id FROM use_case WHERE id = :i FOR UPDATE"), {"i": rr.use_case_id})
-        assert (await sweeps.run_all(harness.app, clock.now))["review_reminders"] == 0
+        assert (await sweeps.run_all(harness.app.notifications, clock.now))["review_reminders"] == 0
     await harness.app.dispatcher.drain()
     async with harness.app.db.read() as s:
         row = await s.get(ReviewRequest, rr.id)

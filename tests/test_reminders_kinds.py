@@ -23,7 +23,7 @@ BOB, ANNA, SPONSOR = "bob.delivery@example.com", "anna.owner@example.com", "sid.
 async def run(h: Harness, clock, at: datetime | None = None) -> dict:
     if at is not None:
         clock.set(at)
-    result = await sweeps.run_all(h.app, clock.now)
+    result = await sweeps.run_all(h.app.notifications, clock.now)
     await h.app.dispatcher.drain()
     return result
 

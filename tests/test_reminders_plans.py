@@ -28,7 +28,7 @@ async def test_each_sweep_finds_its_due_rows_through_its_index(harness, clock):
 
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        await sweeps.run_all(harness.app, clock.now)
+        await sweeps.run_all(harness.app.notifications, clock.now)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     plans: dict[str, list[str]] = {}

@@ -31,7 +31,7 @@ async def overdue_product_review(app, now: datetime) -> int:
 
 async def sweep(app, clock, at: datetime) -> None:
     clock.set(at)
-    await sweeps.run_all(app, clock.now)
+    await sweeps.run_all(app.notifications, clock.now)
     await app.dispatcher.drain()
 
 
@@ -93,8 +93,8 @@ async def test_the_digest_reaches_the_leadership_slack_channel_once_with_its_pic
         async with w.app.db.write() as s:
             await portfolio.seed(s, w.app.policy)
         clock.set(portfolio.NOW)
-        assert await digests.run_due(w.app, clock.now) == 1
-        assert await digests.run_due(w.app, clock.now) == 0
+        assert await digests.run_due(w.app.notifications, clock.now) == 1
+        assert await digests.run_due(w.app.notifications, clock.now) == 0
         await w.app.dispatcher.drain()
         posts = [c for c in w.fake.calls_to("chat.postMessage") if c.args.get("channel") == "CLEADERSHIP"
                  and "Weekly portfolio digest" in w.fake.seen_text([c])]
@@ -149,8 +149,8 @@ async def test_teams_reminders_and_digest_reach_channels_and_people_once_at_thei
 
         # The weekly digest, Monday 08:00 UTC, to leadership's Teams channel, once.
         await deliver_at(t.app, clock, datetime(2026, 11, 30, 8, 1, tzinfo=UTC))
-        assert await digests.run_due(t.app, clock.now) == 1
-        assert await digests.run_due(t.app, clock.now) == 0
+        assert await digests.run_due(t.app.notifications, clock.now) == 1
+        assert await digests.run_due(t.app.notifications, clock.now) == 0
         await t.app.dispatcher.drain()
         digest = [x for x in t.fake.texts(LEADERSHIP) if "Weekly portfolio digest" in x]
         assert len(digest) == 1 and "Operating-model health" in digest[0]

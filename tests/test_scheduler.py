@@ -22,7 +22,7 @@ UTC = timezone.utc
 
 
 async def test_jobs_come_from_the_policy_with_coalescing_and_a_grace_time(harness):
-    sched = Scheduler(harness.app)
+    sched = Scheduler(harness.app.notifications)
     sched.start(catch_up=False)
     try:
         jobs = {j.id: j for j in sched._aps.get_jobs()}
@@ -46,7 +46,7 @@ async def test_a_digest_in_a_non_utc_zone_fires_at_eight_local_time_across_the_c
         if d["key"] == "weekly":
             d["timezone"] = "America/New_York"
     h = await Harness.start(db_url, policy=type(policy).model_validate(data), clock=clock)
-    sched = Scheduler(h.app)
+    sched = Scheduler(h.app.notifications)
     sched.start(catch_up=False)
     try:
         job = sched._aps.get_job("digest:weekly")
@@ -68,7 +68,7 @@ async def test_one_tick_runs_every_sweep_and_the_due_digest_then_finds_nothing_m
     async with harness.app.db.write() as s:
         await portfolio.seed(s, harness.app.policy)
     clock.set(portfolio.NOW)
-    sched = Scheduler(harness.app, drain=True)
+    sched = Scheduler(harness.app.notifications, drain=True)
     first = await sched.tick()
     assert first["digests"] == 1 and first["review_reminders"] == 1 and first["condition_reminders"] == 1
     assert first["limbo_pilots"] == 1
@@ -90,7 +90,7 @@ async def test_a_failing_sweep_is_logged_and_the_others_still_run(harness, clock
         async with harness.app.db.write() as s:
             await portfolio.seed(s, harness.app.policy)
         clock.set(portfolio.NOW)
-        result = await sweeps.run_all(harness.app, clock.now)
+        result = await sweeps.run_all(harness.app.notifications, clock.now)
         assert result["broken"] == -1 and result["review_reminders"] == 1
         assert "sweep broken failed" in caplog.text
     finally:

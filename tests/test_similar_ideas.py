@@ -191,7 +191,7 @@ async def _digest(harness, channel, now=None):
     from tests.support import portfolio
     from tests.support.harness import as_text
 
-    msg = await runs.preview(harness.app, "weekly", now or portfolio.NOW, platform="slack", channel=channel)
+    msg = await runs.preview(harness.app.notifications, "weekly", now or portfolio.NOW, platform="slack", channel=channel)
     return as_text(msg)
 
 
@@ -199,6 +199,6 @@ async def test_the_background_sweep_computes_missing_vectors_a_batch_at_a_time(h
     from notifications import sweeps
 
     await seed(harness, CLAIMS, URGENT, HOLIDAYS)
-    out = await sweeps.run_all(harness.app, clock.now)
+    out = await sweeps.run_all(harness.app.notifications, clock.now)
     assert out["similar_vectors"] == 3 and await vector_count(harness) == 3
-    assert (await sweeps.run_all(harness.app, clock.now))["similar_vectors"] == 0
+    assert (await sweeps.run_all(harness.app.notifications, clock.now))["similar_vectors"] == 0

@@ -37,7 +37,7 @@ async def test_after_a_dm_the_kpi_prompt_is_answered_by_typing_the_value(world: 
         ref = await conversation_refs.personal_for(s, "slack", bob.id)
     assert ref is not None and ref.conversation_id == dm_channel(BOB)
 
-    assert await kpi_prompts.sweep(world.app, clock()) == 1
+    assert await kpi_prompts.sweep(world.app.notifications, clock()) == 1
     await world.settle()
     prompt = world.last(dm_channel(BOB))
     assert "Time for a KPI update" in prompt.all_text

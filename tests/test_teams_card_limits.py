@@ -144,7 +144,7 @@ async def test_every_card_kind_fits_and_shows_hostile_text_as_text(teams: TeamsA
     lead = teams.chat(user("Leo Lead", "leo.lead@example.com"), conversation=channel("19:leadership@thread.tacv2",
                                                                                        root="600"))
     await lead.say("hello", mention_bot=True)
-    await runs.run_due(teams.app, clock())
+    await runs.run_due(teams.app.notifications, clock())
     await teams.drain()
     assert any("digest" in s.text.lower() for s in teams.fake.sent_to("19:leadership@thread.tacv2"))
 

@@ -62,7 +62,7 @@ async def _preview(settings, args, fixed) -> int:
     try:
         await upgrade(app.db)
         now = (fixed or utcnow()).astimezone(timezone.utc)
-        message = await preview(app, key, now, platform=platform, channel=args.channel)
+        message = await preview(app.notifications, key, now, platform=platform, channel=args.channel)
     finally:
         await app.db.dispose()
     where = f"{args.channel} ({platform})" if args.channel else "leadership"

@@ -45,7 +45,7 @@ async def _report(settings, args, fixed, out: Path) -> int:
         await upgrade(app.db)
         now = (fixed or utcnow()).astimezone(timezone.utc)
         try:
-            pdf, title = await build(app, args.period, now)
+            pdf, title = await build(app.notifications, args.period, now)
         except BadPeriod as e:
             fail(str(e))
     finally:

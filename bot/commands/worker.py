@@ -64,7 +64,7 @@ async def _work(settings, *, once: bool, console: bool, fixed) -> int:
         if once:
             await app.start(background=False, scheduler=False)
             try:
-                result = await Scheduler(app, drain=True).tick()
+                result = await Scheduler(app.notifications, drain=True).tick()
                 await app.dispatcher.drain()
                 log.info("worker pass done: %s", result)
             finally:

@@ -64,8 +64,8 @@ async def build(rt: "SlackRuntime", user_id: str) -> dict:
         if ideas or waiting or owed:
             message = status_views.my_message(app.policy, lines, len(ideas), waiting, owed, app.clock().date())
         if not guest:
-            message = Message([*message.blocks, Divider(), *await home_pictures.blocks(app, s, "slack", email)],
-                              fallback=message.fallback)
+            pictures = await home_pictures.blocks(app.notifications, s, "slack", email)
+            message = Message([*message.blocks, Divider(), *pictures], fallback=message.fallback)
         if person is not None:  # away until … (with an "I'm back" button), or how to say so
             from conversations.people.away import home_blocks  # noqa: PLC0415
 

@@ -21,6 +21,7 @@ from vocabulary.messages import Context, Facts, Header, Image, Message, Strong, 
 from vocabulary.policy import DigestSchedule, Policy
 from notifications.digest import charts, content, history
 from notifications.digest.data import Times, collect
+from notifications.services import Services
 
 PERIOD = re.compile(r"^(\d{4})-?Q([1-4])$", re.I)
 SECTIONS = ("Portfolio by stage", "Business value", "What moved and what stalled", "Top risks",
@@ -70,9 +71,9 @@ def schedule_for(policy: Policy) -> DigestSchedule:
     return DigestSchedule(key="quarterly", name="Quarterly report", cron="0 8 1 1,4,7,10 *", timezone="UTC")
 
 
-async def build(app, period: str, now: datetime) -> tuple[bytes, str]:
+async def build(services: Services, period: str, now: datetime) -> tuple[bytes, str]:
     """(the PDF, its title) for quarter `period`, e.g. "2026-Q4". Raises BadPeriod for a quarter not begun."""
-    sched = schedule_for(app.policy)
+    sched = schedule_for(services.policy)
     q = parse_period(period, sched.timezone)
     if q.start > now:
         raise BadPeriod(f"{q.label} has not begun yet: there is nothing to report.")
@@ -80,17 +81,17 @@ async def build(app, period: str, now: datetime) -> tuple[bytes, str]:
         raise BadPeriod(f"{q.label} ended more than {LATE_REPORT.days} days ago: the report's lists are the "
                         "portfolio as it stands, so it is written for the current or the last quarter only.")
     as_of = min(now, q.end)
-    async with app.db.read() as s:
+    async with services.db.read() as s:
         earlier = await history.past(s, sched.key, as_of)
     before = [snap for snap in earlier if history._at(snap) <= q.start]
     times = Times(period_at=as_of, since=q.start, next_at=q.next_end if as_of == q.end else q.end, now=now)
-    data = (await collect(app.db, app.policy, sched, times, {True}, before[-1] if before else None))[True]
+    data = (await collect(services.db, services.policy, sched, times, {True}, before[-1] if before else None))[True]
     title = f"AI portfolio: quarterly report {q.label}"
-    message = content.build(app.policy, data)
+    message = content.build(services.policy, data)
     tz = ZoneInfo(sched.timezone)
-    snaps = [*earlier, history.snapshot(app.policy, data)]
-    drawn = await asyncio.to_thread(history.all_charts, app.policy, snaps, tz, True, last_quarter=q.label)
-    note = (f"{app.policy.organisation} · figures as of {now.astimezone(tz):%d %b %Y %H:%M} ({sched.timezone}); "
+    snaps = [*earlier, history.snapshot(services.policy, data)]
+    drawn = await asyncio.to_thread(history.all_charts, services.policy, snaps, tz, True, last_quarter=q.label)
+    note = (f"{services.policy.organisation} · figures as of {now.astimezone(tz):%d %b %Y %H:%M} ({sched.timezone}); "
             f"changes since {q.start.astimezone(tz):%d %b %Y}")
     return await asyncio.to_thread(write_pdf, title, note, message, drawn), title
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from vocabulary.labels import stage_label
 from vocabulary.messages import Message
 from notifications.digest import history, pictures, report
+from notifications.services import Services
 
 
 class DigestVisuals:
@@ -28,11 +29,4 @@ class DigestVisuals:
         return [pictures.message(c, note=note if c.name == "stages" else "") for c in drawn if c.enough]
 
     async def report(self, period: str, now: datetime) -> tuple[bytes, str]:
-        return await report.build(_AppView(self.db, self.policy), period, now)
-
-
-class _AppView:
-    """What report.build reads of the app: its database and policy."""
-
-    def __init__(self, db, policy):
-        self.db, self.policy = db, policy
+        return await report.build(Services(db=self.db, policy=self.policy), period, now)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from notifications.digest import history, schedule
+from notifications.digest.runs import leadership_channel
+from notifications.services import Services
 from storage.repo import digest_runs
 
 ROUTE = "/digest/chart/{run_id:\\d+}/{name:[a-z]+}.png"
@@ -21,29 +24,28 @@ OLD_ROUTE = "/digest/funnel/{run_id:\\d+}.png"
 CHARTS = ("stages", "trend", "health")
 
 
-async def picture(app, run, name: str) -> bytes:
-    from notifications.digest.runs import leadership_channel
-
-    sched = next((d for d in app.policy.digests if d.key == run.digest_key), None)
+async def picture(services: Services, run, name: str) -> bytes:
+    sched = next((d for d in services.policy.digests if d.key == run.digest_key), None)
     tz = ZoneInfo(sched.timezone if sched else "UTC")
-    async with app.db.read() as s:
+    async with services.db.read() as s:
         earlier = await history.past(s, run.digest_key, schedule.parse_period(run.period))
-    visible = leadership_channel(app.policy, run.platform, run.channel)
-    drawn = await asyncio.to_thread(history.all_charts, app.policy, [*earlier, run.snapshot], tz, visible)
+    visible = leadership_channel(services.policy, run.platform, run.channel)
+    drawn = await asyncio.to_thread(history.all_charts, services.policy, [*earlier, run.snapshot], tz, visible)
     return next(c.png for c in drawn if c.name == name)
 
 
-def add_routes(web_app: web.Application, app_key) -> None:
+def add_routes(web_app: web.Application, services_of: Callable[[], Services]) -> None:
+    """`services_of()`: the running application's services (asked at each request: built when it starts)."""
     async def serve(request: web.Request, name: str) -> web.Response:
-        app = request.app[app_key]
+        services = services_of()
         token = request.query.get("t", "")
-        async with app.db.read() as s:
+        async with services.db.read() as s:
             run = await digest_runs.get(s, int(request.match_info["run_id"]))
         snap = (run.snapshot or {}) if run is not None else {}
         expected = str(snap.get("funnel_token", ""))
         if name not in CHARTS or "stages" not in snap or not expected or not hmac.compare_digest(expected, token):
             raise web.HTTPNotFound()
-        return web.Response(body=await picture(app, run, name), content_type="image/png",
+        return web.Response(body=await picture(services, run, name), content_type="image/png",
                             headers={"Cache-Control": "private, max-age=86400"})
 
     async def chart(request: web.Request) -> web.Response:

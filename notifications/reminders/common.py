@@ -25,10 +25,6 @@ SNOOZE = "remind.snooze"
 MIN_STALE = timedelta(hours=1)
 
 
-def platforms_of(app) -> set[str]:
-    return set(app.engine.platforms) if getattr(app, "engine", None) else set(app.deliverers)
-
-
 def snooze_buttons(subject: str) -> list[Button]:
     return [Button("Snooze 1 day", SNOOZE, {"s": subject, "d": 1}),
             Button("Snooze 1 week", SNOOZE, {"s": subject, "d": 7})]

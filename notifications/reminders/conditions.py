@@ -12,24 +12,17 @@ from datetime import datetime, time, timedelta, timezone
 from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Buttons, Context, Message, Text
 from vocabulary import hours
-from notifications.reminders.common import Batch, plan, platforms_of, snooze_buttons, stale_after
+from notifications.reminders import loop
+from notifications.reminders.common import Batch, plan, snooze_buttons, stale_after
+from notifications.services import Services
 from storage.repo import reminders as repo
 from storage.tables import Condition, UseCase
 
 BATCH = 100
 
 
-async def sweep(app, now: datetime) -> int:
-    total = 0
-    for _ in range(50):
-        async with app.db.write() as s:
-            n, more = await chase_due(s, app.policy, platforms_of(app), now)
-        total += n
-        if not more:
-            break
-    if total and getattr(app, "dispatcher", None) is not None:
-        app.dispatcher.wake()
-    return total
+async def sweep(services: Services, now: datetime) -> int:
+    return await loop.sweep(services, now, KIND)
 
 
 def first_due(c: Condition, policy) -> datetime:
@@ -43,14 +36,14 @@ def owner_of(c: Condition, uc: UseCase) -> int | None:
     return c.owner_id or uc.delivery_owner_id or uc.business_owner_id
 
 
-async def chase_due(session, policy, platforms: set[str], now: datetime, limit: int = BATCH) -> tuple[int, bool]:
-    today = hours.local_today(now, policy.reminders.working_hours)
-    due = await repo.due_conditions(session, now, today, limit)
-    if not due:
-        return 0, False
+async def select_due(session, policy, now: datetime, limit: int) -> list[Condition]:
+    return await repo.due_conditions(session, now, hours.local_today(now, policy.reminders.working_hours), limit)
+
+
+async def chase(batch: Batch, due: list[Condition]) -> int:
+    session, policy, now = batch.session, batch.policy, batch.now
     ucs = await repo.use_cases_by_id(session, [c.use_case_id for c in due])
     owners = await repo.people_by_id(session, [owner_of(c, ucs[c.use_case_id]) for c in due])
-    batch = Batch(session, policy, platforms, now)
     await batch.prepare([f"condition:{c.id}" for c in due], owners)
     every = timedelta(days=policy.reminders.condition_remind_every_days)
     stale = stale_after(policy, now)
@@ -76,8 +69,10 @@ async def chase_due(session, policy, platforms: set[str], now: datetime, limit: 
                 batch.audit("condition.reminded", entity="condition", entity_id=c.id, use_case_id=uc.id,
                             data={"owner_id": owner.id, "due_date": c.due_date, "next_reminder_at": nxt})
                 done += 1
-    await batch.flush()
-    return done, len(due) == limit
+    return done
+
+
+KIND = loop.ReminderKind(select=select_due, send=chase, batch_size=BATCH)
 
 
 def message(c: Condition, uc: UseCase) -> Message:

@@ -9,38 +9,31 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from vocabulary.messages import Button, Buttons, Context, Message, Text
-from notifications.reminders.common import Batch, platforms_of, snooze_buttons
+from notifications.reminders import loop
+from notifications.reminders.common import Batch, snooze_buttons
+from notifications.services import Services
 from storage.repo import reminders as repo
 from storage.tables import ConversationState
 
 BATCH = 100
 
 
-async def sweep(app, now: datetime) -> int:
-    total = 0
-    for _ in range(50):
-        async with app.db.write() as s:
-            n, more = await nudge_abandoned(s, app.policy, platforms_of(app), now)
-        total += n
-        if not more:
-            break
-    if total and getattr(app, "dispatcher", None) is not None:
-        app.dispatcher.wake()
-    return total
+async def sweep(services: Services, now: datetime) -> int:
+    return await loop.sweep(services, now, KIND)
 
 
 def subject(st: ConversationState) -> str:
     return f"intake:{st.id}"
 
 
-async def nudge_abandoned(session, policy, platforms: set[str], now: datetime,
-                          limit: int = BATCH) -> tuple[int, bool]:
+async def select_abandoned(session, policy, now: datetime, limit: int) -> list[ConversationState]:
     idle = timedelta(days=policy.reminders.intake_abandoned_days)
-    found = await repo.abandoned_intakes(session, now - idle, limit)
-    if not found:
-        return 0, False
+    return await repo.abandoned_intakes(session, now - idle, limit)
+
+
+async def nudge(batch: Batch, found: list[ConversationState]) -> int:
+    session, platforms, now = batch.session, batch.platforms, batch.now
     people = await repo.people_by_id(session, [st.person_id for st in found])
-    batch = Batch(session, policy, platforms, now)
     await batch.prepare([subject(st) for st in found], people)
     done = 0
     for st in found:
@@ -55,8 +48,10 @@ async def nudge_abandoned(session, policy, platforms: set[str], now: datetime,
             batch.audit("intake.nudged", entity="conversation", entity_id=st.id, use_case_id=None,
                         data={"person_id": person.id, "step": st.step, "idle_since": st.updated_at})
             done += 1
-    await batch.flush()
-    return done, len(found) == limit
+    return done
+
+
+KIND = loop.ReminderKind(select=select_abandoned, send=nudge, batch_size=BATCH)
 
 
 def message(st: ConversationState, now: datetime) -> Message:

@@ -12,24 +12,17 @@ from datetime import datetime, time, timedelta, timezone
 from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Buttons, Context, Message, Text
 from vocabulary import hours
-from notifications.reminders.common import Batch, plan, platforms_of, snooze_buttons, stale_after
+from notifications.reminders import loop
+from notifications.reminders.common import Batch, plan, snooze_buttons, stale_after
+from notifications.services import Services
 from storage.repo import reminders as repo
 from storage.tables import UseCase
 
 BATCH = 100
 
 
-async def sweep(app, now: datetime) -> int:
-    total = 0
-    for _ in range(50):
-        async with app.db.write() as s:
-            n, more = await flag_due(s, app.policy, platforms_of(app), now)
-        total += n
-        if not more:
-            break
-    if total and getattr(app, "dispatcher", None) is not None:
-        app.dispatcher.wake()
-    return total
+async def sweep(services: Services, now: datetime) -> int:
+    return await loop.sweep(services, now, KIND)
 
 
 def first_due(uc: UseCase, policy) -> datetime:
@@ -42,14 +35,15 @@ def subject(uc: UseCase) -> str:
     return f"limbo:{uc.id}"
 
 
-async def flag_due(session, policy, platforms: set[str], now: datetime, limit: int = BATCH) -> tuple[int, bool]:
+async def select_due(session, policy, now: datetime, limit: int) -> list[UseCase]:
+    return await repo.due_limbo(session, now, hours.local_today(now, policy.reminders.working_hours), limit)
+
+
+async def flag(batch: Batch, due: list[UseCase]) -> int:
+    session, policy, now = batch.session, batch.policy, batch.now
     today = hours.local_today(now, policy.reminders.working_hours)
-    due = await repo.due_limbo(session, now, today, limit)
-    if not due:
-        return 0, False
     people = await repo.people_by_id(session, [p for u in due for p in (u.business_owner_id, u.delivery_owner_id,
                                                                          u.sponsor_id)])
-    batch = Batch(session, policy, platforms, now)
     await batch.prepare([subject(u) for u in due], people)
     every = timedelta(days=policy.reminders.limbo_remind_every_days)
     stale = stale_after(policy, now)
@@ -80,8 +74,10 @@ async def flag_due(session, policy, platforms: set[str], now: datetime, limit: i
                     data={"pilot_exit_date": uc.pilot_exit_date, "days_past": late, "told": told,
                           "next_reminder_at": nxt})
         done += 1
-    await batch.flush()
-    return done, len(due) == limit
+    return done
+
+
+KIND = loop.ReminderKind(select=select_due, send=flag, batch_size=BATCH)
 
 
 def message(uc: UseCase, sponsor: bool) -> Message:

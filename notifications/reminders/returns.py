@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from notifications.services import Services
 from storage import audit
 from storage.repo import absences
 
 
-async def sweep(app, now: datetime) -> int:
+async def sweep(services: Services, now: datetime) -> int:
     released = 0
-    async with app.db.write() as s:
+    async with services.db.write() as s:
         for a in await absences.ended_before(s, now.date()):
             await absences.clear_away(s, a.person_id)
             n = await absences.release_held(s, a.person_id, now)
@@ -21,6 +22,6 @@ async def sweep(app, now: datetime) -> int:
             await audit.append(s, action="person.back", actor_id=None, actor_label="aiom", entity="person",
                                entity_id=a.person_id, data={"was_away_until": a.until, "automatic": True,
                                                             "reminders_released": n}, at=now)
-    if released and getattr(app, "dispatcher", None) is not None:
-        app.dispatcher.wake()
+    if released:
+        services.wake()
     return released

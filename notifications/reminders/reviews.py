@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from conversations.groups.effective import effective_policy
 from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Buttons, Context, Message, Text
 from conversations.reviews.rules import involved_roles, may_be_asked
-from notifications.reminders.common import Batch, as_dict, plan, platforms_of, snooze_buttons, stale_after, when_text
+from notifications.reminders import loop
+from notifications.reminders.common import Batch, as_dict, plan, snooze_buttons, stale_after, when_text
+from notifications.services import Services
 from storage.repo import reminders as repo
 from storage.tables import Person, ReviewRequest, UseCase
 
@@ -27,28 +28,20 @@ BATCH = 250
 RETRY = timedelta(minutes=1)
 
 
-async def sweep(app, now: datetime) -> int:
+async def sweep(services: Services, now: datetime) -> int:
     """Remind or escalate every review that is due; returns how many were reminded or escalated."""
-    total = 0
-    for _ in range(50):  # bounded: 50 batches of 100 per run; the rest waits for the next run
-        async with app.db.write() as s:
-            n, more = await remind_due(s, await effective_policy(s, app.policy), platforms_of(app), now)
-        total += n
-        if not more:
-            break
-    if total and getattr(app, "dispatcher", None) is not None:
-        app.dispatcher.wake()
-    return total
+    return await loop.sweep(services, now, KIND)
 
 
-async def remind_due(session, policy, platforms: set[str], now: datetime, limit: int = BATCH) -> tuple[int, bool]:
-    due = await repo.due_reviews(session, now, limit)
-    if not due:
-        return 0, False
+async def select_due(session, policy, now: datetime, limit: int) -> list[ReviewRequest]:
+    return await repo.due_reviews(session, now, limit)
+
+
+async def remind(batch: Batch, due: list[ReviewRequest]) -> int:
+    session, policy, platforms, now = batch.session, batch.policy, batch.platforms, batch.now
     ucs = await repo.use_case_heads(session, [r.use_case_id for r in due])
     emails = {e for r in due for e in _group(policy, r.group_key).members}
     members = await repo.people_by_email(session, list(emails))
-    batch = Batch(session, policy, platforms, now)
     await batch.prepare([subject(r) for r in due], [p.id for p in members.values()])
     every = timedelta(days=policy.review.remind_every_days)
     stale = stale_after(policy, now)
@@ -74,8 +67,11 @@ async def remind_due(session, policy, platforms: set[str], now: datetime, limit:
     for rr, uc, nxt in reminders:
         _remind(batch, policy, rr, uc, members, nxt)
         done += 1
-    await batch.flush()
-    return done, len(due) == limit
+    return done
+
+
+# The review groups as changed in chat count (effective policy): who is reminded, and where it escalates.
+KIND = loop.ReminderKind(select=select_due, send=remind, batch_size=BATCH, effective_policy=True)
 
 
 def _group(policy, key: str):

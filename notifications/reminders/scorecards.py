@@ -10,24 +10,17 @@ from datetime import datetime, timedelta
 
 from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Buttons, Context, Message, Text
-from notifications.reminders.common import Batch, plan, platforms_of, snooze_buttons, stale_after
+from notifications.reminders import loop
+from notifications.reminders.common import Batch, plan, snooze_buttons, stale_after
+from notifications.services import Services
 from storage.repo import reminders as repo
 from storage.tables import Scorecard, UseCase
 
 BATCH = 100
 
 
-async def sweep(app, now: datetime) -> int:
-    total = 0
-    for _ in range(50):
-        async with app.db.write() as s:
-            n, more = await nudge_due(s, app.policy, platforms_of(app), now)
-        total += n
-        if not more:
-            break
-    if total and getattr(app, "dispatcher", None) is not None:
-        app.dispatcher.wake()
-    return total
+async def sweep(services: Services, now: datetime) -> int:
+    return await loop.sweep(services, now, KIND)
 
 
 def instrument_name(policy, key: str) -> tuple[str, int]:
@@ -39,15 +32,17 @@ def instrument_name(policy, key: str) -> tuple[str, int]:
     return inst.name, len(inst.items)
 
 
-async def nudge_due(session, policy, platforms: set[str], now: datetime, limit: int = BATCH) -> tuple[int, bool]:
+async def select_due(session, policy, now: datetime, limit: int) -> list[Scorecard]:
     every = timedelta(days=policy.reminders.scorecard_stale_days)
-    due = await repo.due_scorecards(session, now, now - every, limit)
-    if not due:
-        return 0, False
+    return await repo.due_scorecards(session, now, now - every, limit)
+
+
+async def nudge(batch: Batch, due: list[Scorecard]) -> int:
+    session, policy, now = batch.session, batch.policy, batch.now
+    every = timedelta(days=policy.reminders.scorecard_stale_days)
     ucs = await repo.use_cases_by_id(session, [sc.use_case_id for sc in due])
     people = await repo.people_by_id(session, [p for u in ucs.values() for p in (u.business_owner_id,
                                                                                 u.delivery_owner_id)])
-    batch = Batch(session, policy, platforms, now)
     await batch.prepare([f"scorecard:{sc.id}" for sc in due], people)
     stale = stale_after(policy, now)
     done = 0
@@ -78,8 +73,10 @@ async def nudge_due(session, policy, platforms: set[str], now: datetime, limit: 
                         data={"instrument": sc.instrument, "answered": sc.answered, "owners_told": told,
                               "next_reminder_at": nxt})
             done += 1
-    await batch.flush()
-    return done, len(due) == limit
+    return done
+
+
+KIND = loop.ReminderKind(select=select_due, send=nudge, batch_size=BATCH)
 
 
 def message(policy, sc: Scorecard, uc: UseCase, now: datetime) -> Message:

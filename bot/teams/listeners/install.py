@@ -34,7 +34,7 @@ async def on_conversation_update(rt: TeamsRuntime, turn: TurnContext) -> None:
     if people_changed and team:  # someone joined or left a team: review groups that follow it re-read its roster
         if rt.rosters is not None:
             rt.rosters.note(a)
-        await group_sync.sync_source(rt.app, "teams", team, why="Teams team members changed")
+        await group_sync.sync_source(rt.app.notifications, "teams", team, why="Teams team members changed")
     if kind_of(a) == "personal":  # the person removed from aiom's personal scope: they have left
         tenant = tenant_of(a)
         for m in a.members_removed or []:

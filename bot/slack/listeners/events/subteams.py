@@ -15,11 +15,12 @@ def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
         sid = event.get("subteam_id")
         if sid:
             await guarded(rt, "subteam_members_changed",
-                          group_sync.sync_source(rt.app, "slack", sid, why="Slack user group members changed"))
+                          group_sync.sync_source(rt.app.notifications, "slack", sid,
+                                                 why="Slack user group members changed"))
 
     @bolt.event("subteam_updated")
     async def on_updated(event: dict) -> None:
         sid = (event.get("subteam") or {}).get("id")
         if sid:
             await guarded(rt, "subteam_updated",
-                          group_sync.sync_source(rt.app, "slack", sid, why="Slack user group updated"))
+                          group_sync.sync_source(rt.app.notifications, "slack", sid, why="Slack user group updated"))
