@@ -98,3 +98,32 @@ async def test_a_lower_tier_that_still_leaves_a_review_open_is_accepted_as_befor
         Button("Accept", "tier.decide", {"uc": uc.id, "c": "accept"}))
     assert "is accepted" in flat(seen.text)  # Product and Security are still to decide: nothing passes now
     assert await stage_of(h, uc.id) == "pilot" and await held(h, uc.id) == []
+
+
+async def test_an_eu_ai_act_class_change_that_would_pass_the_gate_is_held_the_same_way(harness: Harness):
+    h = harness
+    async with h.app.db.write() as s:
+        uc = await factories.use_case(s, now=h.app.clock(), stage="pilot", tier="low", ai_act_class="high_risk",
+                                      ai_act_role="deployer")
+        await make_ready(s, h.app.policy, uc, h.app.clock())
+    seen = await h.person(OWNER).say(f"move UC-{uc.id}")
+    assert "review requested" in flat(seen.text), seen.text
+    for g in ("product", "security"):
+        rr = await review_for(h, uc.id, g)
+        await reviewer(h, MEMBER[g], g).press(Button("Approve", "review.approve", {"r": rr.id}))
+    await rescore(h, uc.id, values_for(h.app.policy, 40))  # weak
+    rita = h.person("rita.risk@example.com")
+    seen = await rita.say(f"classify UC-{uc.id} minimal because the ranking was dropped from the scope")
+    text = flat(seen.text)
+    assert ("Classifying it minimal risk · deployer would cancel the open reviews of Legal, Risk and Privacy, and "
+            f"with the remaining groups all approved, UC-{uc.id}'s gate Pilot → Controlled rollout would pass now.") \
+        in text
+    assert "Readiness is 40 (weak readiness)" in text
+    assert "Nothing was recorded: the classification is unchanged and the gate stays open." in text
+    assert await stage_of(h, uc.id) == "pilot"
+    [entry] = await held(h, uc.id)
+    assert entry.data["trigger"] == "ai_act" and set(entry.data["would_cancel"]) == {"legal", "risk", "privacy"}
+    async with h.app.db.read() as s:
+        from storage.repo import use_cases
+
+        assert (await use_cases.get(s, uc.id)).ai_act_class == "high_risk"

@@ -55,7 +55,8 @@ async def refuse_unready_pass(acting: Acting, uc: UseCase, *, tier: str, ai_act_
     gr, dropped, left = found
     from conversations.reviews.cards import group_name
 
-    names = " and ".join(group_name(acting.policy, g) for g in dropped)
+    named = [group_name(acting.policy, g) for g in dropped]
+    names = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
     move = f"{stage_label(acting.policy, gr.from_stage)} → {stage_label(acting.policy, gr.to_stage)}"
     what = (f"{doing} would cancel the open review{'s' if len(dropped) != 1 else ''} of {names}, and with the "
             f"remaining groups all approved, {uc_ref(uc)}'s gate {move} would pass now. ")
