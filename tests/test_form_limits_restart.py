@@ -91,3 +91,36 @@ async def test_a_slack_modal_submitted_after_a_restart_keeps_the_forms_limit(db_
     assert said["status"] == 200 and said["answer"].get("response_action") == "errors", said
     assert "1,200 characters long; please keep it to 1,000 or fewer" in " ".join(said["answer"]["errors"].values())
     assert said["conditions"] == [] and said["violations"] == []
+
+
+async def test_a_teams_form_card_submitted_after_a_restart_keeps_the_forms_limit(db_url, policy, clock):
+    from tests.support.fake_connector import card_actions
+    from tests.support.life import teams_click, teams_chats
+    from tests.support.teams_activities import TeamsAiom, channel, user
+
+    product = "19:product@thread.tacv2"
+    pat, anna = user("Pat Product", "pat.product@example.com"), user("Anna Owner", OWNER)
+    t = await TeamsAiom.start(db_url, policy=policy, clock=clock)
+    try:
+        for u in (pat, anna):
+            t.fake.add_member(u.user_id, name=u.name, aad=u.aad, email=u.email, tenant=u.tenant)
+        await t.chat(pat, conversation=channel(product, root="1")).say("hello", mention_bot=True)
+        uc_id = await gate_in_review(t.app, clock)
+        await t.chat(anna).say(f"move UC-{uc_id}")
+        await t.drain()
+        turn, _ = await teams_click(t, pat, [product], "Approve with conditions")
+        assert turn.status == 200, turn.body
+        await t.drain()
+        convs = set(teams_chats(pat))
+        form = next((s.id, s.conversation_id.split(";messageid=")[0], a["data"]) for s in reversed(t.fake.sent)
+                    if s.conversation_id.split(";messageid=")[0] in convs and s.card is not None
+                    for a in card_actions(t.current_card(s.id)) if (a.get("data") or {}).get("aiom") == "form")
+    finally:
+        await t.stop()
+
+    said = elsewhere("teams", db_url, {"user": [pat.name, pat.email], "card": form[0], "conversation": form[1],
+                                       "data": form[2], "values": {"c1_text": LONG, "c1_owner": BOB,
+                                                                   "c1_due": "2027-03-31", "more": "no"}})
+    assert said["status"] == 200, said
+    assert "1,200 characters long; please keep it to 1,000 or fewer" in " ".join(said["text"].split()), said
+    assert said["conditions"] == []

@@ -4,6 +4,8 @@
                                                                      "values"}>
     python -m tests.support.submit_elsewhere slack <db url> <json: {"users": [[id, email, name]], "user", "view",
                                                                     "values"}>
+    python -m tests.support.submit_elsewhere teams <db url> <json: {"user": [name, email], "card": message id,
+                                                                    "conversation", "data", "values"}>
 
 Prints one JSON line: what the submitter was told (the form errors, the text) and the conditions stored.
 """
@@ -57,6 +59,22 @@ async def slack(url: str, a: dict) -> dict:
         await w.stop()
 
 
+async def teams(url: str, a: dict) -> dict:
+    from tests.support.teams_activities import TeamsAiom, execute, user
+
+    t = await TeamsAiom.start(url, policy=load_policy(POLICY), clock=Clock())
+    try:
+        u = user(*a["user"])
+        t.fake.add_member(u.user_id, name=u.name, aad=u.aad, email=u.email, tenant=u.tenant)
+        data = {**a["data"], **{f"f_{k}": v for k, v in a["values"].items()}}
+        turn = await t.post(execute(u, data, reply_to=a["card"], service_url=t.service_url,
+                                    conversation={"id": a["conversation"], "conversationType": "personal",
+                                                  "tenantId": u.tenant}))
+        return {"status": turn.status, "text": turn.text, "conditions": await _conditions(t.app)}
+    finally:
+        await t.stop()
+
+
 if __name__ == "__main__":
     mode, url, args = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-    print(json.dumps(asyncio.run({"engine": engine, "slack": slack}[mode](url, args))))
+    print(json.dumps(asyncio.run({"engine": engine, "slack": slack, "teams": teams}[mode](url, args))))
