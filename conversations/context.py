@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import limits
 from vocabulary.interaction import (
     FormErrors,
     Inbound,
@@ -81,11 +80,9 @@ class Ctx:
             self.ops.append(Replace(message_id=message_id, message=message))
 
     def open_form(self, form: Form) -> None:
-        limits.remember(form)
         self.ops.append(OpenForm(form=form))
 
     def form_errors(self, form: Form, errors: dict[str, str]) -> None:
-        limits.remember(form)
         self.ops.append(FormErrors(form=form, errors=errors))
 
     def send_file(self, filename: str, content: bytes, title: str = "") -> None:

@@ -141,6 +141,8 @@ class Engine:
                     ctx.ops = [op for op in ctx.ops if not isinstance(op, Say)]
                     ctx.after = []
                     ctx.whisper(r.text)
+                await limits.keep(session, platform=inbound.where.platform, person_id=person.id, ops=ctx.ops,
+                                  now=ctx.now)  # a submission after a restart is held to the same limits
                 if ctx.state is not None:
                     ctx.state.updated_at = ctx.now
                     session.add(ctx.state)
@@ -197,8 +199,9 @@ class Engine:
             handler = self.forms.get(inbound.form_id or "")
             if handler is None:
                 raise Refusal("That form is no longer in use. Type “help” to see what I can do.")
-            form, too_long = limits.over_limit(inbound.form_id, inbound.values if isinstance(inbound.values, dict)
-                                               else {})
+            form = await limits.opened(ctx.session, platform=ctx.platform, person_id=ctx.person.id,
+                                       form_id=inbound.form_id or "")
+            too_long = limits.over_limit(form, inbound.values if isinstance(inbound.values, dict) else {})
             if too_long:  # the declared limits hold on every platform, before any handler stores a thing
                 if form is None:
                     raise Refusal(next(iter(too_long.values())))

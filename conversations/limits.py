@@ -5,19 +5,40 @@ arrive longer (the local chat, an older client, a crafted payload). The engine c
 here before the form's handler runs: a value over its field's limit is sent back to the person with the
 form and a polite reason, never stored or sent on. Fields without a declared limit are held to
 `DEFAULT_MAX`. Typed commands that carry free text (`pause UC-4 <reason>`) use `check_text`.
+
+Every form opened (or shown again with errors) is kept in the database with its fields, for the person it
+was opened for (storage/repo/open_forms.py): a submission after a restart, or to another aiom process, is
+held to the limits the form declared, not to the default.
 """
 from __future__ import annotations
 
+import dataclasses
+import json
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vocabulary.interaction import FormErrors, OpenForm
 from vocabulary.messages import Form
+from storage.repo import open_forms
 
 DEFAULT_MAX = 4000
 
-# form id -> the latest definition opened (its limits, and what to show again with the errors).
-_FORMS: dict[str, Form] = {}
+
+async def keep(session: AsyncSession, *, platform: str, person_id: int | None, ops: list, now) -> None:
+    """Keep each form this turn opens or shows again, with its declared limits."""
+    if person_id is None:
+        return
+    for op in ops:
+        if isinstance(op, (OpenForm, FormErrors)):
+            stored = json.loads(json.dumps(dataclasses.asdict(op.form), default=str))
+            await open_forms.keep(session, platform=platform, person_id=person_id, form=stored, now=now)
 
 
-def remember(form: Form) -> None:
-    _FORMS[form.form_id] = form
+async def opened(session: AsyncSession, *, platform: str, person_id: int | None, form_id: str) -> Form | None:
+    """The form as it was last opened for this person on this platform (None if it never was)."""
+    if person_id is None or not form_id:
+        return None
+    return Form.from_dict(await open_forms.find(session, platform=platform, person_id=person_id, form_id=form_id))
 
 
 def limit_of(form: Form | None, name: str) -> int:
@@ -30,9 +51,8 @@ def message(label: str, length: int, limit: int) -> str:
             "details can follow later). Nothing was saved.")
 
 
-def over_limit(form_id: str, values: dict) -> tuple[Form | None, dict[str, str]]:
-    """The form as last opened, and an error for each value longer than its field allows."""
-    form = _FORMS.get(form_id)
+def over_limit(form: Form | None, values: dict) -> dict[str, str]:
+    """An error for each value longer than its field of `form` allows (`DEFAULT_MAX` without a form)."""
     errors = {}
     for name, value in (values or {}).items():
         if isinstance(value, str):
@@ -40,7 +60,7 @@ def over_limit(form_id: str, values: dict) -> tuple[Form | None, dict[str, str]]
             if len(value.strip()) > limit:
                 f = next((x for x in form.fields if x.name == name), None) if form is not None else None
                 errors[name] = message("That answer" if f is None else f.label, len(value.strip()), limit)
-    return form, errors
+    return errors
 
 
 def check_text(label: str, text: str, limit: int) -> None:

@@ -128,7 +128,14 @@ async def test_a_whole_life_in_slack(world: SlackWorld, clock):
     await world.dm(ANNA, f"move UC-{uc_id}")
     prod3 = world.last("CPRODUCT", with_button="Approve")
     sec3 = world.last("CSECURITY", with_button="Approve")
-    assert prod3.ts != prod.ts and "Changed since Product and delivery last looked" in prod3.all_text  # the closed condition
+    # The channel's card says what changed since the group's last decision (the closed conditions), the same for
+    # everyone; "since you last looked" is said only privately, to the member who opens the details.
+    assert prod3.ts != prod.ts and "Changed since Product and delivery's last decision on UC-1" in prod3.all_text
+    assert "you last looked" not in prod3.all_text
+    await world.click(PAT, "Details", prod3)
+    mine = " ".join(whisper_to(world, PAT).split()).split("Changed since you last looked", 1)[1]
+    assert "Condition #1 closed" not in mine and "Pen test before rollout; evidence: pen test report PT-114" in mine
+    assert "you last looked" not in world.screens[("CPRODUCT", prod3.ts)].all_text
     await world.click(PIA, "Approve", prod3)
     await world.click(SUE, "Approve", sec3)
     assert "Approved by Sue Security" in world.screens[("CSECURITY", sec3.ts)].all_text

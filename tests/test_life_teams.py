@@ -109,7 +109,15 @@ async def test_a_whole_life_in_teams(teams: TeamsAiom, clock):
     await t.drain()
     _, prod3, _ = teams_card(t, [PRODUCT], "Approve")
     _, sec3, _ = teams_card(t, [SECURITY], "Approve")
-    assert prod3 != prod and "Changed since Product and delivery last looked" in card_now(t, prod3)
+    # The channel's card says what changed since the group's last decision (the closed conditions), the same for
+    # everyone; "since you last looked" is said only privately, to the member who opens the details.
+    assert prod3 != prod and "Changed since Product and delivery's last decision on UC-1" in card_now(t, prod3)
+    assert "you last looked" not in card_now(t, prod3)
+    r, _ = await teams_click(t, PAT, [PRODUCT], "Details")
+    await t.drain()
+    mine = " ".join(teams_seen(t, PAT).split()).split("Changed since you last looked", 1)[1]
+    assert "Condition #1 closed" not in mine and "Pen test before rollout; evidence: pen test report PT-114" in mine
+    assert "you last looked" not in card_now(t, prod3)
     for u, ch in ((PIA, PRODUCT), (SUE, SECURITY)):
         r, _ = await teams_click(t, u, [ch], "Approve")
         assert "Recorded" in str(r.body), r.body

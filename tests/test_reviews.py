@@ -357,7 +357,7 @@ async def test_tier_override_accepted_by_risk_reroutes_the_gate(harness: Harness
     assert "use_case.tier_override_decided" in await actions(harness, uc.id)
 
 
-async def test_edits_show_as_changed_since_you_last_looked(harness: Harness):
+async def test_edits_show_as_changed_since_the_card_was_posted(harness: Harness):
     uc = await gate_open(harness, tier="low")
     rr = await review_for(harness, uc.id, "product")
     zoe = harness.person("zoe@example.com")
@@ -367,14 +367,17 @@ async def test_edits_show_as_changed_since_you_last_looked(harness: Harness):
                                                                   "review of every high-risk case"})
     assert "version 2" in flat(seen.text)
     text = delivered(harness, "#product", f"UC-{uc.id}")
-    assert "Changed since Product and delivery last looked (the review was sent to Product and delivery on 23 Nov 2026 09:00 UTC): • Outcome " \
+    assert "Changed since this card was posted (on 23 Nov 2026 09:00 UTC): • Outcome " \
            "statement: “Cut claims triage time by 30%" in text and "by 40%" in text
     async with harness.app.db.read() as s:
         entry = [e async for e in audit.entries(s, use_case_id=uc.id) if e.action == "use_case.edited"][0]
     assert entry.data["changes"]["outcome"]["before"].startswith("Cut claims triage time by 30%")
     pat = reviewer(harness, "pat.product@example.com", "product")
-    await pat.press(button(await card(harness, rr.id), "Details"))
-    assert "Changed since" not in delivered(harness, "#product", f"UC-{uc.id}")
+    seen = await pat.press(button(await card(harness, rr.id), "Details"))
+    assert "Changed since this card was posted (on 23 Nov 2026 09:00 UTC): • Outcome statement" in flat(seen.text)
+    assert "Changed since this card was posted" in delivered(harness, "#product", f"UC-{uc.id}")  # for everyone
+    seen = await pat.press(button(await card(harness, rr.id), "Details"))
+    assert "Nothing has changed since you last looked" in flat(seen.text)
     seen = await harness.person("pat.product@example.com").say(f"edit UC-{uc.id}")
     assert "Only the owners or the proposer" in flat(seen.text)
 

@@ -1,6 +1,8 @@
-"""What a review card shows: the tier and why, owners, readiness band and hard gates, open conditions, and
-"Changed since <group> last looked" (edits, re-scores, risks, conditions, answered questions) since the group's
-last look, carried from one gate to the next."""
+"""What a review card shows: the tier and why, owners, readiness band and hard gates, open conditions, and what
+changed (edits, re-scores, risks, conditions, answered questions). The card is shared by the channel, so it says
+"Changed since this card was posted" (or, at a later gate, since the group's last decision on the use case) and
+no one member's look changes it; "Changed since you last looked" comes only in a member's private Details reply,
+counted from that member's own last look."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -58,7 +60,7 @@ async def test_a_pilot_to_rollout_card_with_moderate_readiness_and_one_open_cond
     assert "Readiness scorecard 70 of 90 — Moderate readiness" in text and "hard gates below" not in text
     assert (f"Open conditions: • #{cond.id} Pen test before rollout (owner Bob Delivery, due 15 Jan 2027)") in text
     assert "Readiness is in a band that passes only with conditions" in text
-    assert "Changed since Product and delivery last looked (the review was sent to Product and delivery on 23 Nov 2026 09:00 UTC): • Condition " \
+    assert "Changed since this card was posted (on 23 Nov 2026 09:00 UTC): • Condition " \
            f"#{cond.id} added: Pen test before rollout (owner Bob Delivery, due 15 Jan 2027) (Sam.Security, 23 Nov " \
            "2026 09:00 UTC)" in text
     labels = [b.label for b in (await card(harness, product.id)).buttons]
@@ -76,7 +78,7 @@ async def open_conditions(h: Harness) -> list[Condition]:
                                      .order_by(Condition.id))).scalars().all())
 
 
-async def test_changed_since_you_last_looked_lists_rescores_risks_conditions_and_answers(harness: Harness, clock):
+async def test_the_card_lists_changes_since_it_was_posted_and_details_since_you_last_looked(harness: Harness, clock):
     h = harness
     uc_id = await scored_pilot(h, clock)
     await h.person(OWNER).say(f"move UC-{uc_id}")
@@ -87,9 +89,14 @@ async def test_changed_since_you_last_looked_lists_rescores_risks_conditions_and
                                                    "c1_due": "2027-01-15"})
     pat = reviewer(h, "pat.product@example.com", "product")
     clock.advance(hours=1)
-    await pat.press(button(await card(h, product.id), "Details"))  # the product group looks: nothing is new now
-    assert "Changed since" not in card_text(await card(h, product.id))
-    assert "Changed since" not in delivered(h, "#product", f"UC-{uc_id}")
+    seen = await pat.press(button(await card(h, product.id), "Details"))  # Pat looks, privately
+    assert "Changed since this card was posted (on 23 Nov 2026 09:00 UTC): • Condition #" in flat(seen.text)
+    assert "you last looked" not in flat(seen.text)  # Pat never looked before
+    shared = card_text(await card(h, product.id))  # the shared card is the same for everyone, before and after
+    assert "Changed since this card was posted (on 23 Nov 2026 09:00 UTC): • Condition #" in shared
+    assert "you last looked" not in shared and "you last looked" not in delivered(h, "#product", f"UC-{uc_id}")
+    seen = await pat.press(button(await card(h, product.id), "Details"))
+    assert "Nothing has changed since you last looked (on 23 Nov 2026 10:00 UTC)." in flat(seen.text)
 
     clock.advance(hours=1)
     anna = h.person(OWNER)
@@ -108,8 +115,8 @@ async def test_changed_since_you_last_looked_lists_rescores_risks_conditions_and
     await h.person(OWNER).submit("uc.edit", {"uc": uc_id}, {"affected_users": "Motor and home claims handlers"})
 
     text = delivered(h, "#product", f"UC-{uc_id}")  # the edit updated the card in place
-    assert "Changed since Product and delivery last looked (on 23 Nov 2026 10:00 UTC):" in text
-    changes = text.split("Changed since Product and delivery last looked", 1)[1]
+    assert "Changed since this card was posted (on 23 Nov 2026 09:00 UTC):" in text and "you last" not in text
+    changes = text.split("Changed since this card was posted", 1)[1]
     assert "Readiness scorecard re-scored: User adoption readiness 3 (Anna.Owner, 23 Nov 2026 11:00 UTC)" in changes
     assert "New risk: " in changes and "Model drift on winter claims." in changes
     assert f"Condition #{cond.id} closed: Pen test before rollout; evidence: pen test report PT-114" in changes
@@ -118,10 +125,23 @@ async def test_changed_since_you_last_looked_lists_rescores_risks_conditions_and
     assert "Readiness scorecard 71 of 90 — Moderate readiness" in text and "hard gates below" not in text
     assert changes.index("re-scored") < changes.index("New risk") < changes.index("closed:") \
         < changes.index("Question answered") < changes.index("Affected users")
-    # Privacy looked when it asked its question: it sees only what came after.
-    other = card_text(await card(h, privacy.id)).split("Changed since Privacy last looked (on 23 Nov 2026 11:00 UTC):")[1]
-    assert "Question answered" in other and "Affected users" in other
-    assert "re-scored" not in other and "New risk" not in other and "closed:" not in other
+    assert changes.index(f"Condition #{cond.id} added") < changes.index("re-scored")  # from 09:00, for everyone
+    # Pat's private Details: only what came after Pat's own look at 10:00.
+    mine = flat((await pat.press(button(await card(h, product.id), "Details"))).text)
+    mine = mine.split("Changed since you last looked (on 23 Nov 2026 10:00 UTC):", 1)[1]
+    assert "re-scored" in mine and "Model drift" in mine and "Affected users" in mine and "added:" not in mine
+    # Priya looked when she asked her question: her Details shows only what came after; Privacy's shared card
+    # still lists everything since it was posted.
+    priya = reviewer(h, "priya.privacy@example.com", "privacy")
+    mine = flat((await priya.press(button(await card(h, privacy.id), "Details"))).text)
+    mine = mine.split("Changed since you last looked (on 23 Nov 2026 11:00 UTC):", 1)[1]
+    assert "Question answered" in mine and "Affected users" in mine
+    assert "re-scored" not in mine and "New risk" not in mine and "closed:" not in mine
+    shared = card_text(await card(h, privacy.id)).split("Changed since this card was posted", 1)[1]
+    assert "re-scored" in shared and "Question answered" in shared
+    # Someone outside the group who opens the details is not told what changed "since they last looked".
+    seen = await h.person(LEAD).press(button(await card(h, product.id), "Details"))
+    assert "Changed since" not in flat(seen.text)
 
 
 async def test_what_changed_is_carried_from_one_gate_to_the_next(harness: Harness, clock):
@@ -151,13 +171,19 @@ async def test_what_changed_is_carried_from_one_gate_to_the_next(harness: Harnes
     assert gate2.id != gate1.id
     text = flat(h.out.posts_in("#product")[-1])  # the new card, posted in the channel
     assert "asks to move Pilot → Controlled rollout" in text and text == card_text(await card(h, gate2.id))
-    changes = text.split("Changed since Product and delivery last looked (on 23 Nov 2026 11:00 UTC):", 1)[1]  # Pat's decision
+    changes = text.split("Changed since Product and delivery's last decision on UC-1 (on 23 Nov 2026 11:00 UTC):",
+                         1)[1]  # Pat's decision on the previous gate, on the record for the whole channel
     assert "Outcome statement: “Cut claims triage time by 30%" in changes and "by 40%" in changes
     assert f"Condition #{cond.id} closed: Agree the pilot user group with HR" in changes
     assert "Handlers may over-trust the ranking." in changes
     assert "added: Agree the pilot" not in changes  # product attached that condition itself
     # Security reviews this use case for the first time: nothing is "changed" for it.
     assert "Changed since" not in delivered(h, "#security", f"UC-{uc.id}")
-    await reviewer(h, "pia.product@example.com", "product").press(button(await card(h, gate2.id), "Details"))
-    [(_, _, updated)] = [u for u in h.out.updates if "Pilot → Controlled rollout" in flat(as_text(u[2]))][-1:]
-    assert "Changed since" not in flat(as_text(updated)) and "Changed since" not in card_text(await card(h, gate2.id))
+    updates = len(h.out.updates)
+    pia = reviewer(h, "pia.product@example.com", "product")
+    seen = flat((await pia.press(button(await card(h, gate2.id), "Details"))).text)
+    assert "Changed since Product and delivery's last decision on UC-1 (on 23 Nov 2026 11:00 UTC):" in seen
+    assert len(h.out.updates) == updates  # Pia's look is hers: the shared card stays as it is
+    assert "Changed since Product and delivery's last decision" in card_text(await card(h, gate2.id))
+    seen = flat((await pia.press(button(await card(h, gate2.id), "Details"))).text)
+    assert "Nothing has changed since you last looked" in seen

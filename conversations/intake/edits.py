@@ -60,7 +60,7 @@ def edit_form(ctx: Ctx, uc: UseCase) -> Form:
             fields.append(FormField(col, label, type=kind, max_length=limit, initial=value,
                                     optional=col == "vendor_name"))
     return Form(form_id="uc.edit", title=f"Edit {uc_ref(uc)}", fields=fields, submit_label="Save changes",
-                intro="Change what needs changing; reviewers see what changed since they last looked.",
+                intro="Change what needs changing; the review cards show reviewers what changed.",
                 payload={"uc": uc.id, "v": uc.version})
 
 

@@ -17,7 +17,7 @@ from conversations.regulation import ai_act
 from conversations.scorecards.answers import visible_use_case
 from vocabulary.labels import parse_uc_id, stage_label, uc_ref
 from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message, Text
-from conversations.reviews import gating, lifecycle, rules
+from conversations.reviews import gating, lifecycle, reroute_check, rules
 from conversations.reviews.acting import Acting, clicker
 from storage.repo import people, regulation, reviews, use_cases
 
@@ -74,6 +74,10 @@ async def change_classification(ctx: Ctx, args: str) -> None:
                       f"{cls.replace('_', '-')} deployer because …”.")
     if cls == uc.ai_act_class and role == uc.ai_act_role:
         raise Refusal(f"{uc_ref(uc)} is already {ai_act.class_text(cls, role).lower()}; nothing changed.")
+    if cls != "prohibited":
+        await reroute_check.refuse_unready_pass(
+            Acting.of(ctx), uc, tier=uc.effective_tier, ai_act_class=cls, trigger="ai_act",
+            doing=f"Classifying it {ai_act.class_text(cls, role).lower()}", unchanged="the classification")
     before, before_role = uc.ai_act_class, uc.ai_act_role
     detail = dict(uc.ai_act or {})
     history = [*detail.get("history", []), {"from": before, "from_role": before_role, "to": cls, "to_role": role,

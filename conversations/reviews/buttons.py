@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from conversations import access
 from conversations.people import absence
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.reviews import cards as review_cards
+from conversations.reviews import changes as review_changes
 from vocabulary.labels import plural, uc_ref
 from vocabulary.messages import Button, Buttons, Form, FormField, Header, Message, Text
 from conversations.reviews import deciding, questions, rules, tiering
@@ -96,6 +98,20 @@ async def _confirm(ctx: Ctx, rid: int, result: str | None, what: str) -> None:
     ctx.whisper(f"Recorded: you {what} {uc_ref(uc)} for {gname}.{tail}")
 
 
+async def personal_changes(ctx: Ctx, d) -> None:
+    """A member's private Details reply also says what changed since *they* last looked; that look is recorded
+    (the shared card does not change: it counts from its own posting, the same for everyone)."""
+    rows, look = await reviews.changes_since(ctx.session, d.uc.id, d.rr.group_key, review_id=d.rr.id,
+                                             person_id=ctx.person.id)
+    said = review_changes.personal(ctx.policy, replace(d, changes=rows, last_look=look), ctx.person.id)
+    if said:
+        ctx.whisper(said)
+    if rows:
+        await reviews.set_review(ctx.session, d.rr.id, only_if=tuple(rules.OPEN), seen_version=d.uc.version)
+        await Acting.of(ctx).audit("review.seen", entity="review", entity_id=d.rr.id, use_case_id=d.uc.id,
+                                   data={"version": d.uc.version, "group": d.rr.group_key})
+
+
 def register(engine: Engine) -> None:
     @engine.action("review.approve")
     async def approve(ctx: Ctx, payload: dict) -> None:
@@ -180,13 +196,8 @@ def register(engine: Engine) -> None:
             ctx.whisper(msg)
         group = ctx.policy.review.group(d.rr.group_key)
         who = clicker(ctx)
-        if rules.member_of(who.email, group.members) and not who.guest and d.rr.status in rules.OPEN \
-                and d.changes:  # the group has looked: the card stops listing what changed
-            await reviews.set_review(ctx.session, rid, only_if=tuple(rules.OPEN), seen_version=d.uc.version)
-            acting = Acting.of(ctx)
-            await acting.audit("review.seen", entity="review", entity_id=rid, use_case_id=d.uc.id,
-                               data={"version": d.uc.version, "group": d.rr.group_key})
-            await review_cards.refresh(acting, rid)
+        if rules.member_of(who.email, group.members) and not who.guest and d.rr.status in rules.OPEN:
+            await personal_changes(ctx, d)
 
     @engine.action("tier.decide")
     async def tier_decide(ctx: Ctx, payload: dict) -> None:

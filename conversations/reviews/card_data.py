@@ -34,7 +34,7 @@ class CardData:
     open_conditions: list[Condition]
     scores: dict
     risks: list[RiskEntry]
-    # What changed on the use case since this group last looked (audit entries, oldest first), and that look.
+    # What changed on the use case since the card was posted (audit entries, oldest first), and where it counts from.
     changes: list[AuditEntry]
     people: dict[int, Person] = field(default_factory=dict)
     last_look: AuditEntry | None = None
@@ -102,7 +102,7 @@ async def load(session: AsyncSession, policy: Policy, review_id: int,
     await session.refresh(uc)
     gate = await reviews.get_gate(session, rr.gate_request_id)
     infos = await reviews.infos(session, [rr.id])
-    changes, look = await reviews.changes_since(session, uc.id, rr.group_key)
+    changes, look = await reviews.changes_since(session, uc.id, rr.group_key, review_id=rr.id)
     data = CardData(
         uc=uc, rr=rr, gate=gate, decisions=await reviews.decisions(session, [rr.id]), infos=infos,
         own_conditions=await conditions.for_reviews(session, [rr.id]),

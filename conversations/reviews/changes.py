@@ -1,5 +1,7 @@
-"""The "Changed since <group> last looked" block of a review card: what happened to the use case since the group's
-last look (a member opened the details, decided, or asked a question), on this gate or an earlier one.
+"""What changed on a use case, for a review card. The card is shared by a whole channel, so its block counts
+from what everyone there can see: "Changed since this card was posted", or, for a card of a later gate, since
+the group's last decision on the use case. "Changed since you last looked" is said only in one member's private
+Details reply, counted from that member's own last look (their Details, decision or question).
 
 Edits of the facts (before → after), re-scores (grouped per instrument), scorecards completed, risks added or
 changed, the risk register reviewed, conditions opened by other groups or closed, questions answered, and a
@@ -7,6 +9,7 @@ requested tier decided. The newest lines are kept; older ones are counted.
 """
 from __future__ import annotations
 
+from vocabulary.labels import uc_ref
 from vocabulary.policy import Policy
 from conversations.reviews.card_data import CardData
 
@@ -132,23 +135,39 @@ def lines(policy: Policy, d: CardData) -> list[str]:
     return done
 
 
-def text(policy: Policy, d: CardData) -> str | None:
-    """The block's text, or None when nothing changed (or the review is no longer open)."""
-    from conversations.reviews.cards import when
+def heading(policy: Policy, d: CardData) -> str:
+    """The shared card's heading: it counts from facts everyone in the channel can see (the card's posting, or
+    the group's last decision on an earlier gate), never from one member's look."""
+    from conversations.reviews.cards import group_name, when
 
-    rows = lines(policy, d)
-    if not rows:
-        return None
-    from conversations.reviews.cards import group_name
-
-    # The card is shared by the whole channel: it says whose look it counts from (the group's), not "you".
-    gname = group_name(policy, d.rr.group_key)
     look = d.last_look
-    if look is not None and look.action == "review.requested":  # nobody in the group has looked yet
-        since = f" (the review was sent to {gname} on {when(look.at)})"
-    else:
-        since = f" (on {when(look.at)})" if look is not None else ""
+    at = f" (on {when(look.at)})" if look is not None else ""
+    if look is not None and look.action == "review.decided":
+        return f"Changed since {group_name(policy, d.rr.group_key)}'s last decision on {uc_ref(d.uc)}{at}:"
+    return f"Changed since this card was posted{at}:"
+
+
+def _block(head: str, rows: list[str]) -> str:
     more = len(rows) - SHOWN
-    head = f"Changed since {gname} last looked{since}:"
     body = "\n".join(f"• {r}" for r in rows[-SHOWN:])
     return head + "\n" + body + (f"\n…and {more} earlier change{'s' if more != 1 else ''}" if more > 0 else "")
+
+
+def text(policy: Policy, d: CardData) -> str | None:
+    """The shared card's block, or None when nothing changed (or the review is no longer open)."""
+    rows = lines(policy, d)
+    return _block(heading(policy, d), rows) if rows else None
+
+
+def personal(policy: Policy, d: CardData, person_id: int) -> str | None:
+    """For one member's private Details reply: `d.changes` / `d.last_look` counted from that person's last look
+    ("since you last looked"), or from the card's start when they never looked. None when nothing is new."""
+    from conversations.reviews.cards import when
+
+    look = d.last_look
+    mine = look is not None and look.actor_id == person_id and look.action != "review.requested"
+    rows = lines(policy, d)
+    if mine:
+        head = f"Changed since you last looked (on {when(look.at)}):"
+        return _block(head, rows) if rows else f"Nothing has changed since you last looked (on {when(look.at)})."
+    return _block(heading(policy, d), rows) if rows else None

@@ -159,27 +159,10 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
 
 
 async def readiness_check(acting: Acting, rr: ReviewRequest, uc: UseCase):
-    """The gate's check on the latest scorecard, for an approval; refuses when the readiness rules block it.
+    """The gate's readiness rules on the latest scorecard, for an approval (conversations/reviews/readiness.py)."""
+    from conversations.reviews import readiness
 
-    The rules were checked when the owners asked for the gate, but a re-score since then can lower readiness:
-    an approval never lets a weak, low, hard-gate-failing or unreviewed-at-1 use case through.
-    Returns None when the gate does not apply the readiness rules (or is not the use case's next gate).
-    """
-    from conversations.stages import gate_facts
-    from vocabulary.rules.gates import check_gate, readiness_blockers, readiness_gate
-
-    gr = await reviews.get_gate(acting.session, rr.gate_request_id)
-    gate = acting.policy.gate_from(gr.from_stage) if gr is not None and gr.from_stage == uc.stage else None
-    if not readiness_gate(gate):
-        return None
-    facts = await gate_facts.gather(acting.session, acting.policy, uc)
-    blockers = readiness_blockers(acting.policy, gate, facts)
-    if blockers:
-        lines = "\n".join(f"• {m.what}" for m in blockers)
-        raise Refusal(f"{uc_ref(uc)} cannot pass this gate now: its latest readiness scorecard does not meet the "
-                      f"readiness rules.\n{lines}\nNothing was recorded. Ask the owners for more information "
-                      "(they can close the gaps and score again), or stop it.")
-    return check_gate(acting.policy, gate, facts)
+    return await readiness.check(acting, rr.gate_request_id, uc)
 
 
 async def after_decision(acting: Acting, rr: ReviewRequest, uc: UseCase, decision: str, result: str | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from conversations.context import Refusal
 from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Buttons, Message, Text
-from conversations.reviews import gating, lifecycle, rules
+from conversations.reviews import gating, lifecycle, reroute_check, rules
 from conversations.reviews.acting import Acting
 from storage.repo import reviews, use_cases
 
@@ -23,6 +23,10 @@ async def decide_tier(acting: Acting, use_case_id: int, accept: bool, clicker: r
         raise Refusal(f"{uc_ref(uc)} was {uc.status}, so its tier no longer matters.")
     before = uc.effective_tier
     status = "accepted" if accept else "rejected"
+    if accept and uc.tier_requested != before:
+        await reroute_check.refuse_unready_pass(
+            acting, uc, tier=uc.tier_requested, ai_act_class=uc.ai_act_class, trigger="tier",
+            doing=f"Accepting the requested {uc.tier_requested} risk tier", unchanged="the tier request")
     await use_cases.update_fields(acting.session, uc.id, bump_version=False, tier_override_status=status)
     await acting.session.refresh(uc)
     await acting.audit("use_case.tier_override_decided", entity="use_case", entity_id=uc.id, use_case_id=uc.id,

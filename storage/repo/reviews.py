@@ -202,41 +202,63 @@ async def review_for_thread(session: AsyncSession, platform: str, channel: str, 
 
 
 # -- what a review card shows --------------------------------------------------------
-# A group "looks" at a use case when a member opens a card's details, decides, or asks the owners a question.
+# A member "looks" at a use case when they open a card's details, decide, or ask the owners a question.
 LOOKS = ("review.seen", "review.decided", "review.info_requested")
-# What a reviewer wants to know changed since their group last looked.
+# What a reviewer wants to know changed since the card was posted, or since they last looked.
 CHANGES = ("use_case.edited", "use_case.tier_override_decided", "scorecard.answered", "scorecard.completed",
            "scorecard.area_reviewed", "risk.added", "risk.updated", "risk_register.reviewed", "condition.opened",
            "condition.closed", "review.info_answered")
 
 
-async def last_look(session: AsyncSession, use_case_id: int, group_key: str) -> tuple[int, list[int]]:
-    """(audit sequence number of the group's last look at this use case, the group's review ids on it).
-
-    Looks are counted over every review the group had on the use case, so the answer carries across gates; a
-    group that never looked counts from its first review request.
-    """
+async def _group_reviews(session: AsyncSession, use_case_id: int, group_key: str) -> list[int]:
     q = select(ReviewRequest.id).where(ReviewRequest.use_case_id == use_case_id, ReviewRequest.group_key == group_key)
-    ids = list((await session.execute(q)).scalars().all())
+    return list((await session.execute(q)).scalars().all())
+
+
+async def card_start(session: AsyncSession, use_case_id: int, review_id: int, ids: list[int]) -> int:
+    """Where a shared review card counts changes from (an audit sequence number): the group's last decision on an
+    earlier review of the use case (a previous gate or attempt), or else the posting of this card. Both are on
+    the record for everyone in the channel; no one member's look moves it."""
+    def on(*rids) -> tuple:
+        return (AuditEntry.use_case_id == use_case_id, AuditEntry.entity == "review",
+                AuditEntry.entity_id.in_([str(i) for i in rids]))
+    posted = (await session.execute(select(func.min(AuditEntry.seq)).where(
+        *on(review_id), AuditEntry.action == "review.requested"))).scalar_one_or_none()
+    others = [i for i in ids if i != review_id]
+    if posted is None or not others:
+        return posted or 0
+    prior = (await session.execute(select(func.max(AuditEntry.seq))
+                                   .where(*on(*others), AuditEntry.action == "review.decided",
+                                          AuditEntry.seq < posted))).scalar_one_or_none()
+    return prior or posted
+
+
+async def last_look(session: AsyncSession, use_case_id: int, person_id: int, ids: list[int]) -> int | None:
+    """The audit sequence number of this person's last look at the use case as a member of the group (over
+    every review the group had on it, so it carries across gates); None if they never looked."""
     if not ids:
-        return 0, []
-    mine = (AuditEntry.use_case_id == use_case_id, AuditEntry.entity == "review",
-            AuditEntry.entity_id.in_([str(i) for i in ids]))
-    seq = (await session.execute(select(func.max(AuditEntry.seq))
-                                 .where(*mine, AuditEntry.action.in_(LOOKS)))).scalar_one_or_none()
-    if seq is None:
-        seq = (await session.execute(select(func.min(AuditEntry.seq))
-                                     .where(*mine, AuditEntry.action == "review.requested"))).scalar_one_or_none()
-    return seq or 0, ids
+        return None
+    q = select(func.max(AuditEntry.seq)).where(AuditEntry.use_case_id == use_case_id, AuditEntry.entity == "review",
+                                               AuditEntry.entity_id.in_([str(i) for i in ids]),
+                                               AuditEntry.action.in_(LOOKS), AuditEntry.actor_id == person_id)
+    return (await session.execute(q)).scalar_one_or_none()
 
 
-async def changes_since(session: AsyncSession, use_case_id: int, group_key: str, limit: int = 200
+async def changes_since(session: AsyncSession, use_case_id: int, group_key: str, *, review_id: int,
+                        person_id: int | None = None, limit: int = 200
                         ) -> tuple[list[AuditEntry], AuditEntry | None]:
-    """What changed on the use case since the group last looked (oldest first, at most `limit` of the newest),
-    leaving out the conditions the group attached itself; and the entry of that look."""
-    seq, ids = await last_look(session, use_case_id, group_key)
+    """What changed on the use case (oldest first, at most `limit` of the newest), leaving out the conditions
+    the group attached itself; and the audit entry it counts from.
+
+    Without `person_id`: since the shared card's start (`card_start`). With it: since that person last looked
+    (their Details, decision or question), or since the card's start if they never did.
+    """
+    ids = await _group_reviews(session, use_case_id, group_key)
     if not ids:
         return [], None
+    seq = await last_look(session, use_case_id, person_id, ids) if person_id is not None else None
+    if seq is None:
+        seq = await card_start(session, use_case_id, review_id, ids)
     q = (select(AuditEntry).where(AuditEntry.use_case_id == use_case_id, AuditEntry.seq > seq,
                                   AuditEntry.action.in_(CHANGES)).order_by(AuditEntry.seq.desc()).limit(limit))
     rows = list(reversed((await session.execute(q)).scalars().all()))
