@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import limits
+from conversations.refusal import Refusal
 from vocabulary.interaction import (
     FormErrors,
     Inbound,
@@ -21,25 +22,33 @@ from vocabulary.interaction import (
 )
 from vocabulary.messages import Form, Message, say
 from vocabulary.policy import Policy
+from storage.db import Database
 from storage.repo import outbox_enqueue as notify
 from storage import audit
 from storage.tables import ConversationState, Person
 
-if TYPE_CHECKING:  # pragma: no cover
-    from conversations.engine import Engine
+__all__ = ["Ctx", "EngineView", "Refusal"]
 
 
-class Refusal(Exception):
-    """A polite 'no' for the actor only (not allowed, stale button, bad payload). The transaction still commits."""
+class EngineView(Protocol):
+    """What a handler may use of the engine running its turn (`conversations.engine.Engine`)."""
 
-    def __init__(self, text: str):
-        super().__init__(text)
-        self.text = text
+    db: Database
+    policy: Policy
+    platforms: set[str]
+    commands: dict[str, Callable]
+    command_help: dict[str, str]
+    flows: dict[str, Any]
+    group_sources: dict
+
+    async def run_command(self, ctx: "Ctx", text: str) -> None: ...
+
+    async def start_flow(self, ctx: "Ctx", name: str, data: dict) -> None: ...
 
 
 @dataclass
 class Ctx:
-    engine: "Engine"
+    engine: EngineView
     session: AsyncSession
     inbound: Inbound
     person: Person

@@ -8,6 +8,7 @@ form and a polite reason, never stored or sent on. Fields without a declared lim
 """
 from __future__ import annotations
 
+from conversations.refusal import Refusal
 from vocabulary.messages import Form
 
 DEFAULT_MAX = 4000
@@ -44,7 +45,5 @@ def over_limit(form_id: str, values: dict) -> tuple[Form | None, dict[str, str]]
 
 
 def check_text(label: str, text: str, limit: int) -> None:
-    from conversations.context import Refusal
-
     if len(text) > limit:
         raise Refusal(message(label, len(text), limit))
