@@ -167,14 +167,14 @@ async def load(session: AsyncSession, base: Policy, *, now: datetime, platforms:
     await _operations(session, policy, now)
     await session.flush()
     from conversations.reviews import gating
-    from conversations.reviews.acting import Acting
+    from conversations.context import Ctx
 
     for uc in pending:
         gate = policy.gate_from(uc.stage)
         if gate is None:
             continue
         owner = await people.get(session, uc.business_owner_id)
-        acting = Acting(session=session, policy=policy, platforms=set(platforms), now=now, person_id=owner.id,
+        acting = Ctx(session=session, policy=policy, platforms=set(platforms), now=now, person_id=owner.id,
                         label=owner.email or ACTOR)
         _gr, rows = await gating.open_gate(acting, uc, gate)
         out.reviews += len(rows)

@@ -24,7 +24,6 @@ from vocabulary.labels import stage_label, uc_ref
 from vocabulary.messages import Button, Buttons, Message, Text
 from conversations.people.lookup import display
 from conversations.reviews import lifecycle
-from conversations.reviews.acting import Acting
 from storage.repo import people, reviews, use_cases
 from storage.tables import Incident, UseCase
 
@@ -72,7 +71,7 @@ async def take_rollback(ctx: Ctx, inc: Incident, uc: UseCase, values: dict) -> N
     told = set()
     if action == "pause":
         if uc.status == "active":
-            await lifecycle.change_status(Acting.of(ctx), uc, "pause", why)
+            await lifecycle.change_status(ctx, uc, "pause", why)
             told = set(lifecycle.involved(uc))
             what = f"{uc_ref(uc)} ({uc.title[:80]}) is paused for everyone until leadership resumes it"
         else:
@@ -86,7 +85,7 @@ async def take_rollback(ctx: Ctx, inc: Incident, uc: UseCase, values: dict) -> N
                 "status until the limit is lifted")
     else:
         before = stage_label(ctx.policy, uc.stage)
-        await lifecycle.redirect(Acting.of(ctx), uc, back_to, why)
+        await lifecycle.redirect(ctx, uc, back_to, why)
         told = set(lifecycle.involved(uc))
         what = (f"{uc_ref(uc)} ({uc.title[:80]}) was taken back from {before} to "
                 f"{stage_label(ctx.policy, back_to)}")

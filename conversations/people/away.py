@@ -14,7 +14,6 @@ from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from vocabulary.messages import Block, Button, Buttons, Context, Header, Message, Text
 from conversations.people.lookup import display, parse_person, person_for_hint
-from conversations.reviews.acting import Acting
 from conversations.steps import Invalid, parse_date
 from storage.repo import absences
 from storage.repo.status import groups_of
@@ -122,7 +121,7 @@ async def set_away(ctx: Ctx, args: str) -> None:
 
         names = [absence.label(await people.get(ctx.session, a.person_id)) for a in covering]
         why += f" They were standing in for {', '.join(names)}, who {'is' if len(names) == 1 else 'are'} away."
-    await absence.warn_stuck(Acting.of(ctx), await absence.affected_groups(ctx.session, ctx.policy, ctx.person,
+    await absence.warn_stuck(ctx, await absence.affected_groups(ctx.session, ctx.policy, ctx.person,
                                                                             today), why)
     ctx.say(Message([Text([" ".join(lines)]), Buttons([Button("I'm back", "away.back", {})])],
                     fallback=lines[0]))

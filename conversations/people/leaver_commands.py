@@ -8,13 +8,12 @@ from __future__ import annotations
 import re
 
 from conversations.people import leavers
-from conversations.context import Ctx, Refusal
+from conversations.context import Ctx, Refusal, form_errors, open_form
 from conversations.engine import Engine
 from conversations.incidents.live_access import group_names, in_groups
 from vocabulary.messages import Button, Buttons, Form, FormField, Message, Text
 from conversations.people.lookup import display, parse_person, person_for_hint
 from vocabulary.policy import Policy
-from conversations.reviews.acting import Acting, form_errors, open_form
 from storage.repo import absences, handover
 from storage.repo.handover import ROLES
 
@@ -47,7 +46,7 @@ def register(engine: Engine) -> None:
                           "there is nothing to hand over. Check the spelling of the email address.")
         if person.id == ctx.person.id:
             raise Refusal("You cannot mark yourself as a leaver; ask another leader.")
-        if not await leavers.record_left(Acting.of(ctx), person, source="admin"):
+        if not await leavers.record_left(ctx, person, source="admin"):
             left = await absences.leaver_of(ctx.session, person.id)
             raise Refusal(f"{display(person)} is already recorded as having left "
                           f"(on {left.left_at:%d %b %Y}, from {left.source}). Nothing was changed.")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Buttons, Header, Message, Text
 from conversations.people.lookup import display
-from conversations.reviews.acting import Acting
+from conversations.context import Ctx
 from storage.repo import absences, handover, people
 from storage.repo.handover import ROLES
 from storage.repo.status import groups_of
@@ -78,7 +78,7 @@ def handover_message(policy, person: Person, items: list[Item], source: str) -> 
     return Message(blocks, fallback=f"{display(person)} has left: {len(items)} item(s) to hand on")
 
 
-async def record_left(acting: Acting, person: Person, *, source: str) -> bool:
+async def record_left(acting: Ctx, person: Person, *, source: str) -> bool:
     """Mark the person as left and tell leadership what they held; False when already recorded."""
     row = await absences.mark_left(acting.session, person.id, source=source, at=acting.now,
                                    recorded_by_id=acting.person_id)
@@ -113,7 +113,7 @@ async def left_on_platform(app, platform: str, tenant: str, external_id: str, so
         if ident is None or not ident.email_verified:
             return False
         person = await people.get(s, ident.person_id)
-        acting = Acting(session=s, policy=app.policy, platforms=platforms, now=app.clock(),
+        acting = Ctx(session=s, policy=app.policy, platforms=platforms, now=app.clock(),
                         label=f"{platform} directory", platform=platform)
         done = await record_left(acting, person, source=source)
     if done and getattr(app, "dispatcher", None) is not None:

@@ -18,7 +18,7 @@ from conversations.scorecards.answers import visible_use_case
 from vocabulary.labels import parse_uc_id, stage_label, uc_ref
 from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message, Text
 from conversations.reviews import gating, lifecycle, rules
-from conversations.reviews.acting import Acting, clicker
+from conversations.reviews.rules import clicker
 from storage.repo import people, regulation, reviews, use_cases
 
 CLASS_WORDS = {"prohibited": "prohibited", "banned": "prohibited", "high-risk": "high_risk", "high_risk": "high_risk",
@@ -87,20 +87,19 @@ async def change_classification(ctx: Ctx, args: str) -> None:
                     data={"from": before, "from_role": before_role, "to": cls, "to_role": role, "reason": reason,
                           "group": group.key})
     await ai_act.consequences(ctx, uc, before=before, reason=reason)
-    acting = Acting.of(ctx)
     if cls == "prohibited":
-        await halt_pending_gate(acting, uc, reason)
-    await gating.reroute(acting, uc)
+        await halt_pending_gate(ctx, uc, reason)
+    await gating.reroute(ctx, uc)
     who = ctx.person.display_name or ctx.person.email or "A risk reviewer"
     text = (f"{who} ({group.name}) changed the {act.name} classification of {uc_ref(uc)} “{uc.title}” from "
             f"{ai_act.class_text(before, before_role).lower()} to {ai_act.class_text(cls, role).lower()}. "
             f"Reason: {reason}")
     msg = Message([Text([text]), Buttons([Button("Status", "status.show", {"uc": uc.id})])])
-    await lifecycle.tell_involved(acting, uc, msg, "ai_act")
+    await lifecycle.tell_involved(ctx, uc, msg, "ai_act")
     ctx.say(Message([Text([f"Done. {text}"]), Context(consequence_note(ctx, cls))]))
 
 
-async def halt_pending_gate(acting: Acting, uc, reason: str) -> None:
+async def halt_pending_gate(acting: Ctx, uc, reason: str) -> None:
     """A prohibited practice never moves on: a review under way stops, its open parts are called off."""
     gr = await reviews.pending_gate(acting.session, uc.id)
     if gr is None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from conversations.context import Ctx
 from conversations.regulation.ai_act import fact as ai_act_fact
 from conversations.reviews import changes as review_changes
 from vocabulary.labels import stage_label, tier_label, uc_ref
 from vocabulary.messages import Button, Buttons, Confirm, Context, Divider, Facts, Header, Message, Text
 from vocabulary.policy import Policy
 from conversations.reviews import rules
-from conversations.reviews.acting import Acting
 from conversations.reviews.card_data import CardData, load
 
 DECIDED = {
@@ -227,7 +227,7 @@ def _buttons(policy: Policy, d: CardData) -> list:
     return out
 
 
-async def refresh(acting: Acting, review_id: int) -> Message | None:
+async def refresh(acting: Ctx, review_id: int) -> Message | None:
     """Rebuild a review's card and update every copy of it (Slack, Teams, console)."""
     d = await load(acting.session, acting.policy, review_id, acting.needs_conditions)
     if d is None:
@@ -238,7 +238,7 @@ async def refresh(acting: Acting, review_id: int) -> Message | None:
     return msg
 
 
-async def post(acting: Acting, review_id: int) -> None:
+async def post(acting: Ctx, review_id: int) -> None:
     """Post a new review's card to its group's channels (remembered for in-place updates)."""
     d = await load(acting.session, acting.policy, review_id)
     msg = card(acting.policy, d)

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from conversations.people import absence
-from conversations.context import Refusal
+from conversations.context import Ctx, Refusal
 from vocabulary.labels import plural, uc_ref
 from vocabulary.messages import Button, Buttons, Header, Message, Text
 from vocabulary.policy import Policy
 from conversations.reviews import gating, lifecycle, rules
-from conversations.reviews.acting import Acting
 from storage.repo import absences, conditions, people, reviews
 from storage.tables import ReviewRequest, UseCase
 
@@ -33,7 +32,7 @@ class NewCondition:
     due: date
 
 
-async def lock(acting: Acting, review_id: int) -> tuple[ReviewRequest, UseCase]:
+async def lock(acting: Ctx, review_id: int) -> tuple[ReviewRequest, UseCase]:
     """The review and its use case, with the use case row locked (Postgres) for the rest of the transaction."""
     rr = await reviews.get_review(acting.session, review_id)
     if rr is None:
@@ -43,7 +42,7 @@ async def lock(acting: Acting, review_id: int) -> tuple[ReviewRequest, UseCase]:
     return rr, uc
 
 
-async def closed_text(acting: Acting, rr: ReviewRequest) -> str:
+async def closed_text(acting: Ctx, rr: ReviewRequest) -> str:
     """What a click on a card that is no longer open is told."""
     from conversations.reviews.cards import when
 
@@ -65,7 +64,7 @@ async def closed_text(acting: Acting, rr: ReviewRequest) -> str:
     return f"This review was already decided by {who or 'someone'} at {at} ({word}). Nothing was changed."
 
 
-async def check_open(acting: Acting, rr: ReviewRequest, uc: UseCase) -> None:
+async def check_open(acting: Ctx, rr: ReviewRequest, uc: UseCase) -> None:
     if rr.status not in rules.OPEN:
         raise Refusal(await closed_text(acting, rr))
     if uc.status == "paused":
@@ -81,7 +80,7 @@ def check_right(policy: Policy, clicker: rules.Clicker, rr: ReviewRequest, uc: U
         raise Refusal(why)
 
 
-async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.Clicker, *, reason: str = "",
+async def decide(acting: Ctx, review_id: int, decision: str, clicker: rules.Clicker, *, reason: str = "",
                  new_conditions: list[NewCondition] = (), needs_conditions: bool | None = None) -> str | None:
     """Record one member's decision; returns the review part's new status, or None while it stays open."""
     rr, uc = await lock(acting, review_id)
@@ -158,7 +157,7 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
     return result
 
 
-async def readiness_check(acting: Acting, rr: ReviewRequest, uc: UseCase):
+async def readiness_check(acting: Ctx, rr: ReviewRequest, uc: UseCase):
     """The gate's check on the latest scorecard, for an approval; refuses when the readiness rules block it.
 
     The rules were checked when the owners asked for the gate, but a re-score since then can lower readiness:
@@ -182,7 +181,7 @@ async def readiness_check(acting: Acting, rr: ReviewRequest, uc: UseCase):
     return check_gate(acting.policy, gate, facts)
 
 
-async def after_decision(acting: Acting, rr: ReviewRequest, uc: UseCase, decision: str, result: str | None,
+async def after_decision(acting: Ctx, rr: ReviewRequest, uc: UseCase, decision: str, result: str | None,
                          reason: str) -> None:
     from conversations.reviews import cards as review_cards
 
@@ -198,7 +197,7 @@ async def after_decision(acting: Acting, rr: ReviewRequest, uc: UseCase, decisio
         await tell_owners(acting, uc, rr, decision, reason)
 
 
-async def escalate_part(acting: Acting, rr: ReviewRequest, uc: UseCase, reason: str) -> ReviewRequest:
+async def escalate_part(acting: Ctx, rr: ReviewRequest, uc: UseCase, reason: str) -> ReviewRequest:
     """The review part moved up: a new review for the group's `escalates_to`, one level higher."""
     target = acting.policy.review.group(rr.group_key).escalates_to
     gate = await reviews.get_gate(acting.session, rr.gate_request_id)
@@ -226,7 +225,7 @@ async def escalate_review(session, policy: Policy, review_id: int, *, reason: st
     use case this very moment (try again on the next sweep). Audited as `review.escalated` with
     `automatic: true` when no actor is given.
     """
-    acting = Acting(session=session, policy=policy, platforms=set(platforms), now=now, person_id=actor_id,
+    acting = Ctx(session=session, policy=policy, platforms=set(platforms), now=now, person_id=actor_id,
                     label=actor_label, platform="")
     rr = await reviews.get_review(session, review_id)
     if rr is None:
@@ -247,7 +246,7 @@ async def escalate_review(session, policy: Policy, review_id: int, *, reason: st
     return new.id
 
 
-async def tell_owners(acting: Acting, uc: UseCase, rr: ReviewRequest, decision: str, reason: str) -> None:
+async def tell_owners(acting: Ctx, uc: UseCase, rr: ReviewRequest, decision: str, reason: str) -> None:
     """The proposer and both owners hear about each decision in their own chat."""
     from conversations.reviews.cards import group_name
 
@@ -271,7 +270,7 @@ async def tell_owners(acting: Acting, uc: UseCase, rr: ReviewRequest, decision: 
         await acting.notify_person(pid, msg, key=f"review:{rr.id}:told:{acting.last_seq}:{pid}", use_case_id=uc.id)
 
 
-async def tell_condition_owner(acting: Acting, uc: UseCase, c) -> None:
+async def tell_condition_owner(acting: Ctx, uc: UseCase, c) -> None:
     msg = Message([Header(f"A condition for {uc_ref(uc)} is yours"),
                    Text([f"Condition #{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text}\nDue {c.due_date:%d %b %Y}. "
                          "When it is done, close it with a short note on the evidence."]),

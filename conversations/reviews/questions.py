@@ -1,11 +1,10 @@
 """Ask for more information: the owners answer in their chat, the review clock pauses until they do."""
 from __future__ import annotations
 
-from conversations.context import Refusal
+from conversations.context import Ctx, Refusal
 from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Buttons, Header, Message, Text
 from conversations.reviews import lifecycle, rules
-from conversations.reviews.acting import Acting
 from conversations.people import absence
 from conversations.reviews.deciding import check_open, lock
 from storage.repo import reviews, use_cases
@@ -16,7 +15,7 @@ def may_answer(uc: UseCase, person_id: int) -> bool:
     return person_id in (uc.business_owner_id, uc.delivery_owner_id, uc.proposer_id)
 
 
-async def ask(acting: Acting, review_id: int, question: str, clicker: rules.Clicker) -> InfoRequest:
+async def ask(acting: Ctx, review_id: int, question: str, clicker: rules.Clicker) -> InfoRequest:
     rr, uc = await lock(acting, review_id)
     await absence.deciding_as(acting.session, acting.policy, clicker, rr, uc, acting.now)
     await check_open(acting, rr, uc)
@@ -43,7 +42,7 @@ async def ask(acting: Acting, review_id: int, question: str, clicker: rules.Clic
     return info
 
 
-async def answer(acting: Acting, info_id: int, text: str, person_id: int) -> InfoRequest:
+async def answer(acting: Ctx, info_id: int, text: str, person_id: int) -> InfoRequest:
     info = await reviews.get_info(acting.session, info_id)
     if info is None:
         raise Refusal("I could not find that question any more.")
@@ -75,7 +74,7 @@ async def answer(acting: Acting, info_id: int, text: str, person_id: int) -> Inf
     return info
 
 
-async def open_questions_for(acting: Acting, person_id: int) -> list[tuple[InfoRequest, UseCase]]:
+async def open_questions_for(acting: Ctx, person_id: int) -> list[tuple[InfoRequest, UseCase]]:
     out = []
     for uc in await use_cases.for_person(acting.session, person_id):
         if not may_answer(uc, person_id):

@@ -122,13 +122,11 @@ async def refresh_reviews(ctx: Ctx, uc: UseCase) -> None:
     """A readiness scorecard was completed or changed: the open review cards show what it means for the gate."""
     from conversations.reviews import cards as review_cards
     from conversations.reviews import rules
-    from conversations.reviews.acting import Acting
     from storage.repo import reviews
 
     gate = await reviews.pending_gate(ctx.session, uc.id)
     rows = [r for r in await reviews.for_gate(ctx.session, gate.id) if r.status in rules.OPEN] if gate else []
     if not rows:
         return
-    acting = Acting.of(ctx)
     for r in rows:
-        await review_cards.refresh(acting, r.id)
+        await review_cards.refresh(ctx, r.id)
