@@ -18,7 +18,7 @@ from __future__ import annotations
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.incidents import cards
-from conversations.incidents.actions import MIN_TEXT, _changed, _text, refresh, tell
+from conversations.incidents.actions import MIN_TEXT, _changed, _text, load, refresh, require_handler, tell
 from conversations.incidents.live_access import group_names, in_groups, use_case_for
 from vocabulary.labels import stage_label, uc_ref
 from vocabulary.messages import Button, Buttons, Message, Text
@@ -118,7 +118,29 @@ async def lift_limit(ctx: Ctx, uc: UseCase) -> None:
     ctx.say(f"Lifted: {uc_ref(uc)} runs in its full scope again. Everyone involved has been told.")
 
 
+async def require_rollback_right(ctx: Ctx, inc: Incident, uc: UseCase) -> None:
+    if inc.status == "closed":
+        await require_handler(ctx, inc, uc)  # explains who closed it
+    groups = ctx.policy.incidents.rollback_groups
+    if not in_groups(ctx, groups):
+        raise Refusal(f"Sorry, rolling back is reserved for members of {group_names(ctx.policy, groups)}, as the "
+                      f"policy sets it. Nothing has changed; those groups and the delivery owner have the card, and "
+                      f"you can record what you know with Record response.")
+
+
 def register(engine: Engine) -> None:
+    @engine.action("incident.rollback")
+    async def rollback_button(ctx: Ctx, payload: dict) -> None:
+        inc, uc = await load(ctx, payload)
+        await require_rollback_right(ctx, inc, uc)
+        ctx.open_form(cards.rollback_form(ctx.policy, inc))
+
+    @engine.form("incident.rollback")
+    async def rollback(ctx: Ctx, values: dict) -> None:
+        inc, uc = await load(ctx, ctx.inbound.payload)
+        await require_rollback_right(ctx, inc, uc)
+        await take_rollback(ctx, inc, uc, values or {})
+
     @engine.action("incident.lift_limit")
     async def lift_button(ctx: Ctx, payload: dict) -> None:
         try:
