@@ -11,6 +11,7 @@ from conversations.incidents import cards
 from conversations.incidents.report import dm_card
 from conversations.incidents.live_access import can_see, in_groups, person_from_form
 from vocabulary.messages import Button, Buttons, Message, Text
+from vocabulary.text import when
 from conversations.people.lookup import display
 from storage.repo import incidents as repo
 from storage.repo import people, use_cases
@@ -43,7 +44,7 @@ async def require_handler(ctx: Ctx, inc: Incident, uc: UseCase, *, open_only: bo
                       "policy names for its severity, so I left it as it is.")
     if open_only and inc.status == "closed":
         who = display(await people.get(ctx.session, inc.closed_by_id)) if inc.closed_by_id else "someone"
-        raise Refusal(f"Incident #{inc.id} was already closed by {who} on {inc.closed_at:%d %b %Y %H:%M} UTC.")
+        raise Refusal(f"Incident #{inc.id} was already closed by {who} on {when(inc.closed_at)}.")
 
 
 async def refresh(ctx: Ctx, inc: Incident, uc: UseCase) -> None:
@@ -88,7 +89,7 @@ def register(engine: Engine) -> None:
         if inc.status != "open":
             who = display(await people.get(ctx.session, inc.acknowledged_by_id))
             raise Refusal(f"Incident #{inc.id} was already acknowledged by {who} on "
-                          f"{inc.acknowledged_at:%d %b %Y %H:%M} UTC.")
+                          f"{when(inc.acknowledged_at)}.")
         await _changed(ctx, inc, status="acknowledged", acknowledged_by_id=ctx.person.id, acknowledged_at=ctx.now)
         await ctx.audit("incident.acknowledged", entity="incident", entity_id=inc.id, use_case_id=uc.id)
         await refresh(ctx, inc, uc)

@@ -22,6 +22,7 @@ from conversations.incidents.actions import MIN_TEXT, _changed, _text, load, ref
 from conversations.incidents.live_access import group_names, in_groups, use_case_for
 from vocabulary.labels import stage_label, uc_ref
 from vocabulary.messages import Button, Buttons, Message, Text
+from vocabulary.text import day, when
 from conversations.people.lookup import display
 from conversations.reviews import lifecycle
 from storage.repo import people, reviews, use_cases
@@ -38,7 +39,7 @@ def previous_stage(ctx: Ctx, uc: UseCase) -> str | None:
 
 
 def limit_text(inc: Incident, reason: str, ctx: Ctx) -> str:
-    return f"Limited after incident #{inc.id} on {ctx.now:%d %b %Y}: {reason[:500]}"
+    return f"Limited after incident #{inc.id} on {day(ctx.now)}: {reason[:500]}"
 
 
 async def take_rollback(ctx: Ctx, inc: Incident, uc: UseCase, values: dict) -> None:
@@ -55,7 +56,7 @@ async def take_rollback(ctx: Ctx, inc: Incident, uc: UseCase, values: dict) -> N
     if inc.rollback_action == action:
         who = display(await people.get(ctx.session, inc.rollback_by_id))
         raise Refusal(f"That rollback ({actions[action].lower()}) was already taken by {who} on "
-                      f"{inc.rollback_at:%d %b %Y %H:%M} UTC.")
+                      f"{when(inc.rollback_at)}.")
     uc = await reviews.lock_use_case(ctx.session, uc.id)
     if uc.status not in OPEN_USE_CASE:
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, so there is nothing left to roll back.")

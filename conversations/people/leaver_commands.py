@@ -14,6 +14,7 @@ from conversations.incidents.live_access import group_names, in_groups
 from vocabulary.messages import Button, Buttons, Form, FormField, Message, Text
 from conversations.people.lookup import display, parse_person, person_for_hint
 from vocabulary.policy import Policy
+from vocabulary.text import day
 from storage.repo import absences, handover
 from storage.repo.handover import ROLES
 
@@ -49,7 +50,7 @@ def register(engine: Engine) -> None:
         if not await leavers.record_left(ctx, person, source="admin"):
             left = await absences.leaver_of(ctx.session, person.id)
             raise Refusal(f"{display(person)} is already recorded as having left "
-                          f"(on {left.left_at:%d %b %Y}, from {left.source}). Nothing was changed.")
+                          f"(on {day(left.left_at)}, from {left.source}). Nothing was changed.")
         ctx.whisper(f"Recorded: {display(person)} has left. The handover list went to "
                     f"{group_names(ctx.policy, [ctx.policy.review.leadership_group])}.")
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Buttons, Header, Message, Text
+from vocabulary.text import day
 from conversations.people.lookup import display
 from conversations.context import Ctx
 from storage.repo import absences, handover, people
@@ -43,7 +44,7 @@ async def holdings(session, policy, person: Person) -> list[Item]:
                           f"{uc_ref(uc)} {ROLES[role]}"))
     for c in await handover.conditions(session, person.id):
         items.append(Item("condition", c.id, f"condition owner: #{c.id} on UC-{c.use_case_id} “{c.text[:80]}” "
-                          f"(due {c.due_date:%d %b %Y})", f"Condition #{c.id}"))
+                          f"(due {day(c.due_date)})", f"Condition #{c.id}"))
     for k in await handover.kpis(session, person.id):
         items.append(Item("kpi", k.id, f"KPI owner: KPI #{k.id} “{k.name}” on UC-{k.use_case_id}", f"KPI #{k.id}"))
     for r in await handover.risks(session, person.id):

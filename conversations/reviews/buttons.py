@@ -8,6 +8,7 @@ from conversations.people import absence
 from conversations.context import Ctx, Refusal, form_errors, open_form
 from conversations.engine import Engine
 from conversations.reviews import cards as review_cards
+from conversations.reviews import details as review_details
 from vocabulary.labels import plural, uc_ref
 from vocabulary.messages import Button, Buttons, Form, FormField, Header, Message, Text
 from conversations.reviews import deciding, questions, rules, tiering
@@ -175,7 +176,7 @@ def register(engine: Engine) -> None:
             raise Refusal("I could not find that review any more.")
         if not await access.can_see(ctx.session, ctx.policy, ctx.person, d.uc):
             raise Refusal(NOT_YOURS)
-        for msg in await review_cards.details(ctx, d):
+        for msg in await review_details.details(ctx, d):
             ctx.whisper(msg)
         group = ctx.policy.review.group(d.rr.group_key)
         who = clicker(ctx)

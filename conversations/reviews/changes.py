@@ -7,15 +7,14 @@ requested tier decided. The newest lines are kept; older ones are counted.
 """
 from __future__ import annotations
 
+from datetime import date
+
+from vocabulary.labels import group_name
 from vocabulary.policy import Policy
+from vocabulary.text import clip, day, when
 from conversations.reviews.card_data import CardData
 
 SHOWN = 8
-
-
-def _clip(s, n: int) -> str:
-    s = str(s if s is not None else "").strip()
-    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def _instrument(policy: Policy, key: str):
@@ -37,10 +36,8 @@ def _value(inst, policy: Policy, value) -> str:
     return str(value)
 
 
-def _day(value, day) -> str:
+def _day(value) -> str:
     """A due date as the audit entry holds it (an ISO date) in the card's format."""
-    from datetime import date
-
     try:
         return day(date.fromisoformat(str(value)[:10]))
     except ValueError:
@@ -55,8 +52,6 @@ def _area(policy: Policy, key: str) -> str:
 
 
 def lines(policy: Policy, d: CardData) -> list[str]:
-    from conversations.reviews.cards import day, when
-
     out: list[str] = []
     scores: dict[tuple, list] = {}  # (instrument, person) -> [entry, …] answered in a row
     last_key = None
@@ -78,8 +73,8 @@ def lines(policy: Policy, d: CardData) -> list[str]:
         last_key = None
         if e.action == "use_case.edited":
             for f, change in (data.get("changes") or {}).items():
-                out.append(f"{change.get('label', f)}: “{_clip(change.get('before', ''), 120)}” → "
-                           f"“{_clip(change.get('after', ''), 160)}” {by(e)}")
+                out.append(f"{change.get('label', f)}: “{clip(change.get('before', ''), 120)}” → "
+                           f"“{clip(change.get('after', ''), 160)}” {by(e)}")
         elif e.action == "scorecard.completed":
             inst = _instrument(policy, data.get("instrument", ""))
             name = inst.name if inst else data.get("instrument", "A scorecard")
@@ -93,24 +88,24 @@ def lines(policy: Policy, d: CardData) -> list[str]:
             out.append(f"Area scored 1 reviewed: {_item_name(inst, data.get('item', ''))} {by(e)}")
         elif e.action == "risk.added":
             out.append(f"New risk: {_area(policy, data.get('area', ''))} (impact {data.get('impact')}, likelihood "
-                       f"{data.get('likelihood')}): {_clip(data.get('description'), 160)} {by(e)}")
+                       f"{data.get('likelihood')}): {clip(data.get('description'), 160)} {by(e)}")
         elif e.action == "risk.updated":
             field = data.get("field", "")
             before, after = data.get("from"), data.get("to")
             if field == "owner":
                 before, after = d.name(before), d.name(after)
-            out.append(f"Risk #{e.entity_id} {field.replace('_', ' ')}: “{_clip(before, 80)}” → "
-                       f"“{_clip(after, 120)}” {by(e)}")
+            out.append(f"Risk #{e.entity_id} {field.replace('_', ' ')}: “{clip(before, 80)}” → "
+                       f"“{clip(after, 120)}” {by(e)}")
         elif e.action == "risk_register.reviewed":
             out.append(f"Risk register marked reviewed {by(e)}")
         elif e.action == "condition.opened":
-            out.append(f"Condition #{e.entity_id} added: {_clip(data.get('text'), 160)} (owner "
-                       f"{d.name(data.get('owner'))}, due {_day(data.get('due'), day)}) {by(e)}")
+            out.append(f"Condition #{e.entity_id} added: {clip(data.get('text'), 160)} (owner "
+                       f"{d.name(data.get('owner'))}, due {_day(data.get('due'))}) {by(e)}")
         elif e.action == "condition.closed":
-            out.append(f"Condition #{e.entity_id} closed: {_clip(data.get('text'), 120)}; evidence: "
-                       f"{_clip(data.get('evidence'), 160)} {by(e)}")
+            out.append(f"Condition #{e.entity_id} closed: {clip(data.get('text'), 120)}; evidence: "
+                       f"{clip(data.get('evidence'), 160)} {by(e)}")
         elif e.action == "review.info_answered":
-            out.append(f"Question answered: {_clip(data.get('answer'), 200)} {by(e)}")
+            out.append(f"Question answered: {clip(data.get('answer'), 200)} {by(e)}")
         elif e.action == "use_case.tier_override_decided":
             out.append(f"Requested {data.get('requested')} risk tier {data.get('decision')}; the reviews follow the "
                        f"{data.get('effective_after')} tier {by(e)}")
@@ -134,13 +129,9 @@ def lines(policy: Policy, d: CardData) -> list[str]:
 
 def text(policy: Policy, d: CardData) -> str | None:
     """The block's text, or None when nothing changed (or the review is no longer open)."""
-    from conversations.reviews.cards import when
-
     rows = lines(policy, d)
     if not rows:
         return None
-    from conversations.reviews.cards import group_name
-
     # The card is shared by the whole channel: it says whose look it counts from (the group's), not "you".
     gname = group_name(policy, d.rr.group_key)
     look = d.last_look

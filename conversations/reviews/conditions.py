@@ -8,6 +8,7 @@ from conversations.reviews.buttons import precheck, review_id
 from vocabulary.interaction import PersonHint
 from vocabulary.labels import plural, uc_ref
 from vocabulary.messages import Button, Buttons, Form, FormField, Message, Text
+from vocabulary.text import day
 from conversations.people.lookup import parse_person, person_for_hint
 from conversations.reviews import deciding, rules
 from conversations.reviews.rules import clicker
@@ -204,7 +205,7 @@ def register(engine: Engine) -> None:
         # One message, each Close button carrying its condition's number and first words: a number typed in
         # the local chat, or a button clicked, always means the condition it names.
         shown = rows[:20]
-        lines = [f"#{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text} (due {c.due_date:%d %b %Y})" for c, uc in shown]
+        lines = [f"#{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text} (due {day(c.due_date)})" for c, uc in shown]
         more = f"\nand {len(rows) - len(shown)} more" if len(rows) > len(shown) else ""
         buttons = [numbered_close_button(c) for c, _ in shown]
         n = len(rows)

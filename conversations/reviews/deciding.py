@@ -17,6 +17,7 @@ from conversations.context import Ctx, Refusal
 from vocabulary.labels import plural, uc_ref
 from vocabulary.messages import Button, Buttons, Header, Message, Text
 from vocabulary.policy import Policy
+from vocabulary.text import day
 from conversations.reviews import gating, lifecycle, rules
 from storage.repo import absences, conditions, people, reviews
 from storage.tables import ReviewRequest, UseCase
@@ -255,7 +256,7 @@ async def tell_owners(acting: Ctx, uc: UseCase, rr: ReviewRequest, decision: str
     what = f"the review of {uc_ref(uc)} “{uc.title}”"
     if decision == rules.APPROVE_WITH_CONDITIONS:
         conds = [c for c in await conditions.for_reviews(acting.session, [rr.id]) if c.status == conditions.OPEN]
-        listed = "\n".join(f"• #{c.id} {c.text} (due {c.due_date:%d %b %Y})" for c in conds)
+        listed = "\n".join(f"• #{c.id} {c.text} (due {day(c.due_date)})" for c in conds)
         text = (f"{gname}: {who} approved {what} with conditions. They must be closed before the next gate:"
                 f"\n{listed}")
     elif decision == rules.ESCALATE:
@@ -272,7 +273,7 @@ async def tell_owners(acting: Ctx, uc: UseCase, rr: ReviewRequest, decision: str
 
 async def tell_condition_owner(acting: Ctx, uc: UseCase, c) -> None:
     msg = Message([Header(f"A condition for {uc_ref(uc)} is yours"),
-                   Text([f"Condition #{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text}\nDue {c.due_date:%d %b %Y}. "
+                   Text([f"Condition #{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text}\nDue {day(c.due_date)}. "
                          "When it is done, close it with a short note on the evidence."]),
                    Buttons([Button("Close condition", "condition.close", {"c": c.id}, style="primary"),
                             Button("Status", "status.show", {"uc": uc.id})])],

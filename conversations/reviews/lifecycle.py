@@ -11,6 +11,7 @@ from datetime import timedelta
 from conversations.context import Ctx
 from vocabulary.labels import stage_label, uc_ref
 from vocabulary.messages import Button, Buttons, Header, Message, Text
+from vocabulary.text import day
 from conversations.reviews import rules
 from storage.repo import conditions, reviews, use_cases
 from storage.tables import UseCase
@@ -57,7 +58,7 @@ async def advance(acting: Ctx, uc: UseCase, gate_id: int) -> None:
     to = stage_label(acting.policy, gate.to_stage)
     lines = [f"Every review group approved, so {uc_ref(uc)} “{uc.title}” is now in {to}."]
     if "pilot_exit_date" in values:
-        lines.append(f"The pilot runs until {values['pilot_exit_date']:%d %b %Y}; before then, gather the evidence "
+        lines.append(f"The pilot runs until {day(values['pilot_exit_date'])}; before then, gather the evidence "
                      "for the next gate.")
     nxt = acting.policy.gate_from(gate.to_stage)
     if nxt is not None:
