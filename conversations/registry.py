@@ -8,6 +8,7 @@ from conversations.welcome import help as help_flow
 from conversations.intake import propose as intake
 from conversations.risks import register as risks
 from conversations.scorecards import answers as scorecard
+from conversations.scorecards import typed as scorecard_words
 from conversations.welcome import start
 from conversations.status import commands as status
 from conversations.portfolio_io import chat_export as export_flow
@@ -39,6 +40,7 @@ def build_engine(db: Database, policy: Policy, *, platforms: set[str], clock: Ca
     engine.add_flow(intake.IntakeFlow())
     start.register(engine)
     scorecard.register(engine)
+    scorecard_words.register(engine)  # back, skip, help, cancel typed on an open scorecard
     risks.register(engine)
     status.register(engine)
     help_flow.register(engine)

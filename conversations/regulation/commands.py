@@ -14,9 +14,10 @@ import re
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.regulation import ai_act
-from conversations.scorecards.answers import visible_use_case
+from conversations.access import visible_use_case
 from vocabulary.labels import parse_uc_id, stage_label, uc_ref
 from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message, Text
+from vocabulary.text import day
 from conversations.reviews import gating, lifecycle, rules
 from conversations.reviews.rules import clicker
 from storage.repo import people, regulation, reviews, use_cases
@@ -151,7 +152,7 @@ async def show_obligations(ctx: Ctx, uc_id: int, note: str = "") -> None:
     for i, r in enumerate(rows, 1):
         arts = f" ({r.articles})" if r.articles else ""
         if r.status == "done":
-            state = f"done {r.closed_at:%d %b %Y} by {name(r.closed_by_id)}: {r.evidence}"
+            state = f"done {day(r.closed_at)} by {name(r.closed_by_id)}: {r.evidence}"
         else:
             state = f"open · owner {name(r.owner_id)} · before leaving {stage_label(ctx.policy, r.before_leaving)}"
         facts.append((f"{i}. {r.title}{arts}"[:150], state[:600]))

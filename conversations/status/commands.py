@@ -18,8 +18,9 @@ from conversations.incidents.live_access import in_groups
 from conversations.status.pictures import offer_portfolio_pictures
 from conversations.status import views
 from conversations.risks.register import area_name, label_of, top_open
-from conversations.scorecards.answers import BAD_BUTTON, visible_use_case
-from conversations.scorecards.views import clip
+from conversations.access import visible_use_case
+from conversations.payload import BAD_BUTTON
+from vocabulary.text import clip
 from vocabulary.labels import parse_uc_id, stage_label
 from vocabulary.policy import Policy
 from vocabulary.rules.gates import check_gate
