@@ -25,6 +25,8 @@ from storage.repo import status as status_repo
 from storage.repo import use_cases
 from storage.repo.people import normalise_email
 from storage.tables import Person, UseCase
+from conversations.people import absence
+from storage.types import utcnow
 
 RISK_GROUP = "risk"
 
@@ -94,9 +96,6 @@ async def can_see(session: AsyncSession, policy: Policy, person: Person, use_cas
     if await status_repo.has_review_for(session, uc.id, status_repo.groups_of(policy, person.email)):
         return True
     # A delegate standing in for an away reviewer sees what that reviewer's groups review.
-    from conversations.people import absence
-    from storage.types import utcnow
-
     stand_in = [g.key for g, _ in await absence.standing_in_for(session, policy, person, utcnow().date())]
     return bool(stand_in) and await status_repo.has_review_for(session, uc.id, stand_in)
 

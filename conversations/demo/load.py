@@ -32,6 +32,8 @@ from storage.tables import (
     StageChange,
     UseCase,
 )
+from conversations.reviews import gating
+from conversations.context import Ctx
 
 ACTOR = "aiom demo"
 PER_PERSON = ("platform_identity", "conversation_state", "conversation_ref", "snooze", "outbox")
@@ -166,9 +168,6 @@ async def load(session: AsyncSession, base: Policy, *, now: datetime, platforms:
         out.use_cases += 1
     await _operations(session, policy, now)
     await session.flush()
-    from conversations.reviews import gating
-    from conversations.context import Ctx
-
     for uc in pending:
         gate = policy.gate_from(uc.stage)
         if gate is None:

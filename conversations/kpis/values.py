@@ -21,6 +21,7 @@ from storage import audit
 from storage.repo import kpis as repo
 from storage.repo import states, use_cases
 from storage.tables import ConversationState, Kpi, UseCase
+from conversations.kpis.views import value_question
 
 FLOW = "kpi_value"
 FORM = "kpi.value"
@@ -218,8 +219,6 @@ class KpiValueFlow:
             ctx.state.status = "done"
             return
         kpi, uc = rest[0]
-        from conversations.kpis.views import value_question
-
         ctx.say(value_question(uc.id, kpi))
 
     async def _elsewhere(self, ctx: Ctx, text: str) -> None:

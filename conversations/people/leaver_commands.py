@@ -15,8 +15,9 @@ from vocabulary.messages import Button, Buttons, Form, FormField, Message, Text
 from conversations.people.lookup import display, parse_person, person_for_hint
 from vocabulary.policy import Policy
 from vocabulary.text import day
-from storage.repo import absences, handover
+from storage.repo import absences, handover, people
 from storage.repo.handover import ROLES
+from conversations.reviews.conditions import _person_hint
 
 REASSIGN = re.compile(
     r"^(?:(?:uc-?|use case\s*)(?P<uc>\d{1,9})\s+(?P<role>business owner|delivery owner|sponsor|executive sponsor)"
@@ -85,8 +86,6 @@ def register(engine: Engine) -> None:
         check_leader(ctx, "reassigning work")
         kind, ident = read(ctx.inbound.payload)
         raw = values.get("to")
-        from conversations.reviews.conditions import _person_hint
-
         hint = _person_hint(raw, ctx.inbound.mentions)
         if hint is None:
             form_errors(ctx, form_for(kind, ident), {"to": "Name the new holder (their email address)."})
@@ -96,8 +95,6 @@ def register(engine: Engine) -> None:
 
 async def known_person(ctx: Ctx, hint):
     """The existing person a hint names (never a new one: a typo must not create and retire somebody)."""
-    from storage.repo import people
-
     if hint.platform and hint.external_id:
         ident = await people.identity(ctx.session, hint.platform, hint.tenant, hint.external_id)
         if ident is not None:

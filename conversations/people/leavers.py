@@ -19,6 +19,7 @@ from storage.repo import absences, handover, people
 from storage.repo.handover import ROLES
 from storage.repo.status import groups_of
 from storage.tables import Person
+from conversations.people import absence
 
 KINDS = {**ROLES, "condition": "condition owner", "kpi": "KPI owner", "risk": "risk owner"}
 MAX_BUTTONS = 20
@@ -96,8 +97,6 @@ async def record_left(acting: Ctx, person: Person, *, source: str) -> bool:
     await acting.notify_group(acting.policy.review.leadership_group, msg, key=f"leaver:{person.id}:handover",
                               subject=f"leaver:{person.id}")
     # Their groups count them out from now on: any open review a group can no longer decide is reported.
-    from conversations.people import absence
-
     await absence.warn_stuck(acting, await absence.affected_groups(acting.session, acting.policy, person,
                                                                    acting.now.date()),
                              f"{absence.label(person)} has left the organisation.")

@@ -14,13 +14,18 @@ from datetime import date
 
 from conversations.people import absence
 from conversations.context import Ctx, Refusal
-from vocabulary.labels import plural, uc_ref
+from vocabulary.labels import group_name, plural, uc_ref
 from vocabulary.messages import Button, Buttons, Header, Message, Text
 from vocabulary.policy import Policy
-from vocabulary.text import day
+from vocabulary.text import day, when
 from conversations.reviews import gating, lifecycle, rules
 from storage.repo import absences, conditions, people, reviews
 from storage.tables import ReviewRequest, UseCase
+from conversations.stages import gate_facts
+from vocabulary.rules.gates import check_gate, readiness_blockers, readiness_gate
+from conversations.reviews import cards as review_cards
+from conversations.groups import alerts
+from conversations.reviews.card_data import needs_conditions as needs
 
 WORDS = {rules.APPROVE: "approved", rules.APPROVE_WITH_CONDITIONS: "approved with conditions",
          rules.ESCALATE: "escalated", rules.STOP: "stopped"}
@@ -45,8 +50,6 @@ async def lock(acting: Ctx, review_id: int) -> tuple[ReviewRequest, UseCase]:
 
 async def closed_text(acting: Ctx, rr: ReviewRequest) -> str:
     """What a click on a card that is no longer open is told."""
-    from conversations.reviews.cards import when
-
     decs = await reviews.decisions(acting.session, [rr.id])
     names = await people.get_many(acting.session, [d.person_id for d in decs])
     who = ", ".join(dict.fromkeys((names[d.person_id].display_name or names[d.person_id].email or "someone")
@@ -97,8 +100,6 @@ async def decide(acting: Ctx, review_id: int, decision: str, clicker: rules.Clic
             needs_conditions = check.needs_conditions
     if decision == rules.APPROVE:
         if needs_conditions is None:
-            from conversations.reviews.card_data import needs_conditions as needs
-
             needs_conditions = await needs(acting.session, acting.policy, uc)
         acting.needs_conditions[uc.id] = needs_conditions
         if needs_conditions:
@@ -110,8 +111,6 @@ async def decide(acting: Ctx, review_id: int, decision: str, clicker: rules.Clic
     existing = await reviews.decisions(acting.session, [rr.id])
     mine = next((d for d in existing if d.person_id == clicker.person_id), None)
     if mine is not None:
-        from conversations.reviews.cards import when
-
         if stand_in is not None:
             raise Refusal(f"A decision {stand_in.note} was already recorded at {when(mine.at)} "
                           f"({WORDS.get(mine.decision, mine.decision)}); it counts once.")
@@ -165,9 +164,6 @@ async def readiness_check(acting: Ctx, rr: ReviewRequest, uc: UseCase):
     an approval never lets a weak, low, hard-gate-failing or unreviewed-at-1 use case through.
     Returns None when the gate does not apply the readiness rules (or is not the use case's next gate).
     """
-    from conversations.stages import gate_facts
-    from vocabulary.rules.gates import check_gate, readiness_blockers, readiness_gate
-
     gr = await reviews.get_gate(acting.session, rr.gate_request_id)
     gate = acting.policy.gate_from(gr.from_stage) if gr is not None and gr.from_stage == uc.stage else None
     if not readiness_gate(gate):
@@ -184,8 +180,6 @@ async def readiness_check(acting: Ctx, rr: ReviewRequest, uc: UseCase):
 
 async def after_decision(acting: Ctx, rr: ReviewRequest, uc: UseCase, decision: str, result: str | None,
                          reason: str) -> None:
-    from conversations.reviews import cards as review_cards
-
     if result == rules.ESCALATED:
         await escalate_part(acting, rr, uc, reason)
     elif result == rules.STOPPED:  # closes the gate and cancels the other groups' open reviews
@@ -206,12 +200,10 @@ async def escalate_part(acting: Ctx, rr: ReviewRequest, uc: UseCase, reason: str
     await acting.audit("review.escalated", entity="review", entity_id=rr.id, use_case_id=uc.id,
                        data={"from_group": rr.group_key, "to_group": target, "new_review": new.id, "reason": reason,
                              "automatic": acting.person_id is None})
-    from conversations.reviews import cards as review_cards
 
     await review_cards.post(acting, new.id)
     await review_cards.refresh(acting, rr.id)
     await tell_owners(acting, uc, rr, rules.ESCALATE, reason)
-    from conversations.groups import alerts
 
     await alerts.check_reviews(acting, uc, [new])  # the group it moved to may have nobody who can decide
     return new
@@ -249,8 +241,6 @@ async def escalate_review(session, policy: Policy, review_id: int, *, reason: st
 
 async def tell_owners(acting: Ctx, uc: UseCase, rr: ReviewRequest, decision: str, reason: str) -> None:
     """The proposer and both owners hear about each decision in their own chat."""
-    from conversations.reviews.cards import group_name
-
     who = await lifecycle._actor_name(acting)
     gname = group_name(acting.policy, rr.group_key)
     what = f"the review of {uc_ref(uc)} “{uc.title}”"

@@ -9,6 +9,8 @@ from conversations.context import Ctx
 from vocabulary.rules.ai_act import extra_groups
 from storage.repo import reviews
 from storage.tables import GateRequest, ReviewRequest, UseCase
+from conversations.reviews import cards as review_cards
+from conversations.groups import alerts
 
 
 async def add_review(acting: Ctx, uc: UseCase, gate: GateRequest, group_key: str, *, level: int = 0,
@@ -40,11 +42,9 @@ async def open_gate(acting: Ctx, uc: UseCase, gate: Gate) -> tuple[GateRequest, 
                        data={"from": gate.from_stage, "to": gate.to_stage, "attempt": attempt,
                              "tier": uc.effective_tier, "vendor": uc.vendor_involved, "groups": groups})
     rows = [await add_review(acting, uc, gr, g) for g in groups]
-    from conversations.reviews import cards as review_cards
 
     for rr in rows:
         await review_cards.post(acting, rr.id)
-    from conversations.groups import alerts
 
     acting.undecidable = await alerts.check_reviews(acting, uc, rows)
     if uc.tier_override_status == "pending" and rules.tier_group(acting.policy) not in groups:
@@ -118,7 +118,6 @@ async def reroute(acting: Ctx, uc: UseCase) -> list[int]:
             await reviews.set_review(acting.session, r.id, status=rules.CANCELLED, decided_at=acting.now,
                                      next_reminder_at=None)
             changed.append(r.id)
-    from conversations.reviews import cards as review_cards
 
     for r in changed:
         await review_cards.refresh(acting, r)

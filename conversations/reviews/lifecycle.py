@@ -13,8 +13,9 @@ from vocabulary.labels import stage_label, uc_ref
 from vocabulary.messages import Button, Buttons, Header, Message, Text
 from vocabulary.text import day
 from conversations.reviews import rules
-from storage.repo import conditions, reviews, use_cases
+from storage.repo import conditions, people, reviews, use_cases
 from storage.tables import UseCase
+from conversations.reviews import cards as review_cards
 
 VERBS = {"pause": "paused", "resume": "resumed", "stop": "stopped", "withdraw": "withdrawn",
          "redirect": "redirected"}
@@ -35,8 +36,6 @@ async def tell_involved(acting: Ctx, uc: UseCase, message: Message, tag: str, *,
 
 
 async def refresh_cards(acting: Ctx, review_ids: list[int]) -> None:
-    from conversations.reviews import cards as review_cards
-
     for rid in review_ids:
         await review_cards.refresh(acting, rid)
 
@@ -170,7 +169,6 @@ async def resume_clock(acting: Ctx, rr) -> None:
 async def _actor_name(acting: Ctx) -> str:
     if acting.person_id is None:
         return "aiom"
-    from storage.repo import people
 
     p = await people.get(acting.session, acting.person_id)
     return (p.display_name or p.email) if p else "someone"

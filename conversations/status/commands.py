@@ -27,6 +27,7 @@ from vocabulary.rules.gates import check_gate
 from storage.repo import instruments, people, use_cases
 from storage.repo import status as repo
 from storage.tables import UseCase
+from conversations.regulation.frameworks import show_frameworks
 
 
 def group_name(policy: Policy, key: str) -> str:
@@ -182,8 +183,6 @@ def register(engine: Engine) -> None:
         uc_id = _uc_arg(args)
         words = args.replace(",", " ").split()
         if uc_id is not None and any(w.lower() in ("frameworks", "framework", "compliance") for w in words):
-            from conversations.regulation.frameworks import show_frameworks
-
             await show_frameworks(ctx, uc_id, words)
             return
         if uc_id is None:
