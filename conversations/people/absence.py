@@ -37,7 +37,7 @@ def label(person: Person | None) -> str:
 
 
 def until_text(until: date) -> str:
-    return f"{day(until)}"
+    return day(until)
 
 
 @dataclass(frozen=True)
