@@ -19,10 +19,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.refusal import Refusal
 from vocabulary.policy import Policy
 from storage.repo import status as status_repo
+from storage.repo import use_cases
 from storage.repo.people import normalise_email
 from storage.tables import Person, UseCase
+from conversations.people import absence
+from storage.types import utcnow
 
 RISK_GROUP = "risk"
 
@@ -92,11 +96,16 @@ async def can_see(session: AsyncSession, policy: Policy, person: Person, use_cas
     if await status_repo.has_review_for(session, uc.id, status_repo.groups_of(policy, person.email)):
         return True
     # A delegate standing in for an away reviewer sees what that reviewer's groups review.
-    from conversations.people import absence
-    from storage.types import utcnow
-
     stand_in = [g.key for g, _ in await absence.standing_in_for(session, policy, person, utcnow().date())]
     return bool(stand_in) and await status_repo.has_review_for(session, uc.id, stand_in)
+
+
+async def visible_use_case(ctx, uc_id: int) -> UseCase:
+    """Use case `uc_id`, when the person acting in `ctx` (a `Ctx`) may see it; else a refusal that names none."""
+    uc = await use_cases.get(ctx.session, uc_id)
+    if uc is None or not await can_see(ctx.session, ctx.policy, ctx.person, uc):
+        raise Refusal(f"I could not find UC-{uc_id}. Type “my” to see the ideas you are part of.")
+    return uc
 
 
 def may_answer_scorecard(person: Person, uc: UseCase) -> bool:

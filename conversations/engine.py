@@ -133,8 +133,8 @@ class Engine:
                         return Outcome(duplicate=True)
                     return Outcome(ops=replies.load(unsent[0]), state_id=unsent[1], resent=True)
                 person = await self._person(session, inbound)
-                ctx = Ctx(engine=self, session=session, inbound=inbound, person=person, now=self.clock(),
-                          effective=await effective_policy(session, self.policy))
+                ctx = Ctx.turn(self, session, inbound, person, self.clock(),
+                               await effective_policy(session, self.policy))
                 try:
                     await self._route(ctx)
                 except Refusal as r:

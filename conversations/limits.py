@@ -17,9 +17,10 @@ import json
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.refusal import Refusal
+from storage.repo import open_forms
 from vocabulary.interaction import FormErrors, OpenForm
 from vocabulary.messages import Form
-from storage.repo import open_forms
 
 DEFAULT_MAX = 4000
 
@@ -64,7 +65,5 @@ def over_limit(form: Form | None, values: dict) -> dict[str, str]:
 
 
 def check_text(label: str, text: str, limit: int) -> None:
-    from conversations.context import Refusal
-
     if len(text) > limit:
         raise Refusal(message(label, len(text), limit))

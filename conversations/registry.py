@@ -8,10 +8,13 @@ from conversations.welcome import help as help_flow
 from conversations.intake import propose as intake
 from conversations.risks import register as risks
 from conversations.scorecards import answers as scorecard
+from conversations.scorecards import typed as scorecard_words
 from conversations.welcome import start
 from conversations.status import commands as status
 from conversations.portfolio_io import chat_export as export_flow
+from conversations.incidents import actions as incident_actions
 from conversations.incidents import report as incident_flows
+from conversations.incidents import rollback as incident_rollback
 from conversations.kpis import commands as kpi_flows
 from conversations.reviews import conditions
 from conversations.intake import edits
@@ -37,11 +40,14 @@ def build_engine(db: Database, policy: Policy, *, platforms: set[str], clock: Ca
     engine.add_flow(intake.IntakeFlow())
     start.register(engine)
     scorecard.register(engine)
+    scorecard_words.register(engine)  # back, skip, help, cancel typed on an open scorecard
     risks.register(engine)
     status.register(engine)
     help_flow.register(engine)
     kpi_flows.register(engine)
     incident_flows.register(engine)
+    incident_actions.register(engine)
+    incident_rollback.register(engine)
     export_flow.register(engine)
     picture_flows.register(engine)  # report: the quarterly PDF
     # Gates and reviews (reviews.register wraps the fallback, so it comes after start.register).

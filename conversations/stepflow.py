@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vocabulary.text import clip
 from conversations.context import Ctx
 from conversations.engine import FLOW_ACTION
 from vocabulary.messages import (
@@ -107,7 +108,7 @@ class StepFlow:
         for key in ctx.state.history:
             step = next((x for x in self.steps(ctx) if x.key == key), None)
             if step is not None and not step.internal and key in ctx.state.data:
-                kept.append(f"{step.label}: {_clip(display_value(step, ctx, ctx.state.data, ctx.state.data[key]), 80)}")
+                kept.append(f"{step.label}: {clip(display_value(step, ctx, ctx.state.data, ctx.state.data[key]), 80)}")
         what = ("Kept so far: " + "; ".join(kept) + ".") if kept else "Nothing from the form was kept."
         ctx.say(Message([Text([f"You have a saved draft of this {self.noun} from the form you opened earlier; it "
                                f"continues here. {what} Type cancel to drop it."])]))
@@ -314,7 +315,7 @@ class StepFlow:
 
     def _answered_msg(self, ctx: Ctx, step: Step, value: Any, clicked: bool) -> None:
         shown = display_value(step, ctx, ctx.state.data, value)
-        msg = Message([Context(f"{step.label}: {_clip(shown, 280)}")], fallback=f"{step.label}: {_clip(shown, 200)}")
+        msg = Message([Context(f"{step.label}: {clip(shown, 280)}")], fallback=f"{step.label}: {clip(shown, 200)}")
         if clicked:
             ctx.replace_source(msg)
         elif ctx.state.prompt_ref:
@@ -382,7 +383,7 @@ class StepFlow:
 
     def summary_message(self, ctx: Ctx, final: bool = False) -> Message:
         data = ctx.state.data
-        facts = [(s.label, _clip(display_value(s, ctx, data, data.get(s.key)), 600)) for s in self.visible_steps(ctx)]
+        facts = [(s.label, clip(display_value(s, ctx, data, data.get(s.key)), 600)) for s in self.visible_steps(ctx)]
         blocks: list = [Header(f"{self.title}: please check"), Facts(facts)]
         blocks.extend(self.summary_extra(ctx))
         if final:
@@ -404,7 +405,3 @@ class StepFlow:
         ctx.say(Message([text("Which answer would you like to change?"), *rows,
                          Buttons([flow_button(ctx, "Back to the summary", "!back")])]), track=True)
         ctx.state.history = [*ctx.state.history, SUMMARY]
-
-
-def _clip(s: str, n: int) -> str:
-    return s if len(s) <= n else s[: n - 1] + "…"

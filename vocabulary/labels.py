@@ -31,3 +31,11 @@ def tier_label(tier: str) -> str:
 def plural(n: int, word: str, many: str | None = None) -> str:
     """“1 condition”, “3 conditions”: the count with the right form of the word."""
     return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def group_name(policy: Policy, key: str) -> str:
+    """A review group's name; a key the policy no longer has, capitalised."""
+    try:
+        return policy.review.group(key).name
+    except KeyError:
+        return key.capitalize()

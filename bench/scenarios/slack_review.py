@@ -79,7 +79,7 @@ class ReviewDecision(Scenario):
     async def seed(self, db_url: str, policy: Path) -> None:
         from vocabulary.policy import load_policy
         from conversations.reviews import gating
-        from conversations.reviews.acting import Acting
+        from conversations.context import Ctx
         from storage.db import Database
         from storage.types import utcnow
         from tests.support import factories
@@ -96,7 +96,7 @@ class ReviewDecision(Scenario):
                         uc = await factories.use_case(s, title=f"Bench review {i}.{k}", proposer=email,
                                                       business_owner=email, delivery_owner=email, tier="medium",
                                                       now=now)
-                        acting = Acting(session=s, policy=pol, platforms={"slack"}, now=now,
+                        acting = Ctx(session=s, policy=pol, platforms={"slack"}, now=now,
                                         person_id=uc.business_owner_id, label=email, platform="slack")
                         _, rows = await gating.open_gate(acting, uc, gate)
                         ids[k].append(next(r.id for r in rows if r.group_key == GROUP))

@@ -32,6 +32,8 @@ from storage.tables import (
     StageChange,
     UseCase,
 )
+from conversations.reviews import gating
+from conversations.context import Ctx
 
 ACTOR = "aiom demo"
 PER_PERSON = ("platform_identity", "conversation_state", "conversation_ref", "snooze", "outbox")
@@ -166,15 +168,12 @@ async def load(session: AsyncSession, base: Policy, *, now: datetime, platforms:
         out.use_cases += 1
     await _operations(session, policy, now)
     await session.flush()
-    from conversations.reviews import gating
-    from conversations.reviews.acting import Acting
-
     for uc in pending:
         gate = policy.gate_from(uc.stage)
         if gate is None:
             continue
         owner = await people.get(session, uc.business_owner_id)
-        acting = Acting(session=session, policy=policy, platforms=set(platforms), now=now, person_id=owner.id,
+        acting = Ctx(session=session, policy=policy, platforms=set(platforms), now=now, person_id=owner.id,
                         label=owner.email or ACTOR)
         _gr, rows = await gating.open_gate(acting, uc, gate)
         out.reviews += len(rows)

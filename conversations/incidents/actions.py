@@ -8,8 +8,10 @@ from __future__ import annotations
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.incidents import cards
-from conversations.incidents.live_access import can_see, group_names, in_groups, person_from_form
+from conversations.incidents.report import dm_card
+from conversations.incidents.live_access import can_see, in_groups, person_from_form
 from vocabulary.messages import Button, Buttons, Message, Text
+from vocabulary.text import when
 from conversations.people.lookup import display
 from storage.repo import incidents as repo
 from storage.repo import people, use_cases
@@ -42,7 +44,7 @@ async def require_handler(ctx: Ctx, inc: Incident, uc: UseCase, *, open_only: bo
                       "policy names for its severity, so I left it as it is.")
     if open_only and inc.status == "closed":
         who = display(await people.get(ctx.session, inc.closed_by_id)) if inc.closed_by_id else "someone"
-        raise Refusal(f"Incident #{inc.id} was already closed by {who} on {inc.closed_at:%d %b %Y %H:%M} UTC.")
+        raise Refusal(f"Incident #{inc.id} was already closed by {who} on {when(inc.closed_at)}.")
 
 
 async def refresh(ctx: Ctx, inc: Incident, uc: UseCase) -> None:
@@ -87,7 +89,7 @@ def register(engine: Engine) -> None:
         if inc.status != "open":
             who = display(await people.get(ctx.session, inc.acknowledged_by_id))
             raise Refusal(f"Incident #{inc.id} was already acknowledged by {who} on "
-                          f"{inc.acknowledged_at:%d %b %Y %H:%M} UTC.")
+                          f"{when(inc.acknowledged_at)}.")
         await _changed(ctx, inc, status="acknowledged", acknowledged_by_id=ctx.person.id, acknowledged_at=ctx.now)
         await ctx.audit("incident.acknowledged", entity="incident", entity_id=inc.id, use_case_id=uc.id)
         await refresh(ctx, inc, uc)
@@ -115,8 +117,6 @@ def register(engine: Engine) -> None:
                         data={"responder_id": responder.id, "responder": responder.email, "acknowledged": bool(ack)})
         await refresh(ctx, inc, uc)
         if responder.id != ctx.person.id:
-            from conversations.incidents.report import dm_card
-
             who = display(ctx.person)
             card = cards.card(ctx.policy, inc, uc, await cards.people_of(ctx.session, inc))
             await ctx.notify_person(responder.id, Message([Text([f"{who} asked you to lead the response to incident "
@@ -149,20 +149,6 @@ def register(engine: Engine) -> None:
         await refresh(ctx, inc, uc)
         ctx.say(f"Recorded on incident #{inc.id}.")
 
-    @engine.action("incident.rollback")
-    async def rollback_button(ctx: Ctx, payload: dict) -> None:
-        inc, uc = await load(ctx, payload)
-        await require_rollback_right(ctx, inc, uc)
-        ctx.open_form(cards.rollback_form(ctx.policy, inc))
-
-    @engine.form("incident.rollback")
-    async def rollback(ctx: Ctx, values: dict) -> None:
-        from conversations.incidents.rollback import take_rollback
-
-        inc, uc = await load(ctx, ctx.inbound.payload)
-        await require_rollback_right(ctx, inc, uc)
-        await take_rollback(ctx, inc, uc, values or {})
-
     @engine.action("incident.close")
     async def close_button(ctx: Ctx, payload: dict) -> None:
         inc, uc = await load(ctx, payload)
@@ -190,13 +176,3 @@ def register(engine: Engine) -> None:
         await tell(ctx, inc, uc, f"Incident #{inc.id} on UC-{uc.id} was closed by {display(ctx.person)}. Cause: "
                                  f"{cause[:300]}. Corrective action: {fix[:300]}.", "closed")
         ctx.say(f"Incident #{inc.id} is closed.")
-
-
-async def require_rollback_right(ctx: Ctx, inc: Incident, uc: UseCase) -> None:
-    if inc.status == "closed":
-        await require_handler(ctx, inc, uc)  # explains who closed it
-    groups = ctx.policy.incidents.rollback_groups
-    if not in_groups(ctx, groups):
-        raise Refusal(f"Sorry, rolling back is reserved for members of {group_names(ctx.policy, groups)}, as the "
-                      f"policy sets it. Nothing has changed; those groups and the delivery owner have the card, and "
-                      f"you can record what you know with Record response.")

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vocabulary.text import clip, day, when
 from vocabulary.messages import Block, Button, Buttons, Context, Facts, Form, FormField, Header, Message, Text
 from conversations.people.lookup import display
 from vocabulary.policy import Policy
@@ -41,14 +42,6 @@ def rollback_label(policy: Policy | None, key: str | None) -> str:
     return key
 
 
-def _when(at: datetime | None) -> str:
-    return f"{at:%d %b %Y %H:%M} UTC" if at else ""
-
-
-def _clip(s: str, n: int) -> str:
-    return s if len(s) <= n else s[: n - 1] + "…"
-
-
 async def people_of(session: AsyncSession, inc: Incident) -> dict[int, Person]:
     ids = [inc.reported_by_id, inc.acknowledged_by_id, inc.responder_id, inc.rollback_by_id, inc.closed_by_id]
     return await people.get_many(session, [i for i in ids if i])
@@ -60,24 +53,24 @@ def card(policy: Policy, inc: Incident, uc: UseCase, who: dict[int, Person]) -> 
     facts = [("Use case", f"UC-{uc.id}: {uc.title}"[:200]),
              ("Severity", severity_label(policy, inc.severity)),
              ("Status", STATUS_TEXT.get(inc.status, inc.status)),
-             ("Reported", f"by {name(inc.reported_by_id)} at {_when(inc.reported_at)}"),
-             ("Who is affected", _clip(inc.affected or "not said", 400))]
+             ("Reported", f"by {name(inc.reported_by_id)} at {when(inc.reported_at, '')}"),
+             ("Who is affected", clip(inc.affected or "not said", 400))]
     if inc.acknowledged_at:
-        facts.append(("Acknowledged", f"by {name(inc.acknowledged_by_id)} at {_when(inc.acknowledged_at)}"))
+        facts.append(("Acknowledged", f"by {name(inc.acknowledged_by_id)} at {when(inc.acknowledged_at, '')}"))
     if inc.escalated_at:
-        facts.append(("Escalated", f"to leadership at {_when(inc.escalated_at)}, not acknowledged in time"))
+        facts.append(("Escalated", f"to leadership at {when(inc.escalated_at, '')}, not acknowledged in time"))
     if inc.responder_id:
         facts.append(("Responder", name(inc.responder_id)))
     if inc.response:
-        facts.append(("Response", _clip(inc.response, 900)))
+        facts.append(("Response", clip(inc.response, 900)))
     if inc.rollback_action:
         facts.append(("Rollback", f"{rollback_label(policy, inc.rollback_action)}, by {name(inc.rollback_by_id)} at "
-                                  f"{_when(inc.rollback_at)}: {_clip(inc.rollback_reason, 300)}"))
+                                  f"{when(inc.rollback_at, '')}: {clip(inc.rollback_reason, 300)}"))
     if inc.closed_at:
-        facts += [("Closed", f"by {name(inc.closed_by_id)} at {_when(inc.closed_at)}"),
-                  ("Cause", _clip(inc.cause, 600)), ("Corrective action", _clip(inc.corrective_action, 600))]
+        facts += [("Closed", f"by {name(inc.closed_by_id)} at {when(inc.closed_at, '')}"),
+                  ("Cause", clip(inc.cause, 600)), ("Corrective action", clip(inc.corrective_action, 600))]
     blocks: list[Block] = [Header(f"Incident #{inc.id} on UC-{uc.id}"[:150]),
-                           Text([_clip(inc.description, 1500)]), Facts(facts)]
+                           Text([clip(inc.description, 1500)]), Facts(facts)]
     if inc.status != "closed":
         p = {"i": inc.id}
         row = []
@@ -88,7 +81,7 @@ def card(policy: Policy, inc: Incident, uc: UseCase, who: dict[int, Person]) -> 
         blocks.append(Buttons(row))
         blocks.append(Context("Rolling back is reserved for the people the policy names; closing needs the cause and "
                               "the corrective action."))
-    fallback = f"Incident #{inc.id} on UC-{uc.id} ({inc.severity}, {inc.status}): {_clip(inc.description, 120)}"
+    fallback = f"Incident #{inc.id} on UC-{uc.id} ({inc.severity}, {inc.status}): {clip(inc.description, 120)}"
     return Message(blocks, fallback=fallback)
 
 
@@ -144,12 +137,12 @@ class IncidentLine:
     @property
     def text(self) -> str:
         parts = [self.severity_label, STATUS_TEXT.get(self.status, self.status).lower(),
-                 f"reported {self.reported_at:%d %b %Y}"]
+                 f"reported {day(self.reported_at)}"]
         if self.escalated:
             parts.append("escalated")
         if self.rollback_action:
             parts.append(f"rolled back ({self.rollback_action})")
-        return f"{_clip(self.description, 120)} · " + " · ".join(parts)
+        return f"{clip(self.description, 120)} · " + " · ".join(parts)
 
 
 async def open_incident_lines(session: AsyncSession, use_case_id: int,

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
-from conversations.incidents import actions as incident_actions
 from conversations.incidents import cards as incident_cards
-from conversations.incidents import rollback as incident_rollback
 from conversations.incidents.live_access import use_case_for
 from vocabulary.labels import parse_uc_id, stage_label, uc_ref
 from vocabulary.messages import Header, Message, Text
@@ -111,8 +109,6 @@ async def start_report(ctx: Ctx, uc: UseCase) -> None:
 
 def register(engine: Engine) -> None:
     engine.add_flow(IncidentReportFlow())
-    incident_actions.register(engine)
-    incident_rollback.register(engine)
 
     @engine.command("incident", help="incident UC-4 reports an incident on a live use case")
     async def incident_command(ctx: Ctx, args: str) -> None:

@@ -18,13 +18,13 @@ from __future__ import annotations
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.incidents import cards
-from conversations.incidents.actions import MIN_TEXT, _changed, _text, refresh, tell
+from conversations.incidents.actions import MIN_TEXT, _changed, _text, load, refresh, require_handler, tell
 from conversations.incidents.live_access import group_names, in_groups, use_case_for
 from vocabulary.labels import stage_label, uc_ref
 from vocabulary.messages import Button, Buttons, Message, Text
+from vocabulary.text import day, when
 from conversations.people.lookup import display
 from conversations.reviews import lifecycle
-from conversations.reviews.acting import Acting
 from storage.repo import people, reviews, use_cases
 from storage.tables import Incident, UseCase
 
@@ -39,7 +39,7 @@ def previous_stage(ctx: Ctx, uc: UseCase) -> str | None:
 
 
 def limit_text(inc: Incident, reason: str, ctx: Ctx) -> str:
-    return f"Limited after incident #{inc.id} on {ctx.now:%d %b %Y}: {reason[:500]}"
+    return f"Limited after incident #{inc.id} on {day(ctx.now)}: {reason[:500]}"
 
 
 async def take_rollback(ctx: Ctx, inc: Incident, uc: UseCase, values: dict) -> None:
@@ -56,7 +56,7 @@ async def take_rollback(ctx: Ctx, inc: Incident, uc: UseCase, values: dict) -> N
     if inc.rollback_action == action:
         who = display(await people.get(ctx.session, inc.rollback_by_id))
         raise Refusal(f"That rollback ({actions[action].lower()}) was already taken by {who} on "
-                      f"{inc.rollback_at:%d %b %Y %H:%M} UTC.")
+                      f"{when(inc.rollback_at)}.")
     uc = await reviews.lock_use_case(ctx.session, uc.id)
     if uc.status not in OPEN_USE_CASE:
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, so there is nothing left to roll back.")
@@ -72,7 +72,7 @@ async def take_rollback(ctx: Ctx, inc: Incident, uc: UseCase, values: dict) -> N
     told = set()
     if action == "pause":
         if uc.status == "active":
-            await lifecycle.change_status(Acting.of(ctx), uc, "pause", why)
+            await lifecycle.change_status(ctx, uc, "pause", why)
             told = set(lifecycle.involved(uc))
             what = f"{uc_ref(uc)} ({uc.title[:80]}) is paused for everyone until leadership resumes it"
         else:
@@ -86,7 +86,7 @@ async def take_rollback(ctx: Ctx, inc: Incident, uc: UseCase, values: dict) -> N
                 "status until the limit is lifted")
     else:
         before = stage_label(ctx.policy, uc.stage)
-        await lifecycle.redirect(Acting.of(ctx), uc, back_to, why)
+        await lifecycle.redirect(ctx, uc, back_to, why)
         told = set(lifecycle.involved(uc))
         what = (f"{uc_ref(uc)} ({uc.title[:80]}) was taken back from {before} to "
                 f"{stage_label(ctx.policy, back_to)}")
@@ -119,7 +119,29 @@ async def lift_limit(ctx: Ctx, uc: UseCase) -> None:
     ctx.say(f"Lifted: {uc_ref(uc)} runs in its full scope again. Everyone involved has been told.")
 
 
+async def require_rollback_right(ctx: Ctx, inc: Incident, uc: UseCase) -> None:
+    if inc.status == "closed":
+        await require_handler(ctx, inc, uc)  # explains who closed it
+    groups = ctx.policy.incidents.rollback_groups
+    if not in_groups(ctx, groups):
+        raise Refusal(f"Sorry, rolling back is reserved for members of {group_names(ctx.policy, groups)}, as the "
+                      f"policy sets it. Nothing has changed; those groups and the delivery owner have the card, and "
+                      f"you can record what you know with Record response.")
+
+
 def register(engine: Engine) -> None:
+    @engine.action("incident.rollback")
+    async def rollback_button(ctx: Ctx, payload: dict) -> None:
+        inc, uc = await load(ctx, payload)
+        await require_rollback_right(ctx, inc, uc)
+        ctx.open_form(cards.rollback_form(ctx.policy, inc))
+
+    @engine.form("incident.rollback")
+    async def rollback(ctx: Ctx, values: dict) -> None:
+        inc, uc = await load(ctx, ctx.inbound.payload)
+        await require_rollback_right(ctx, inc, uc)
+        await take_rollback(ctx, inc, uc, values or {})
+
     @engine.action("incident.lift_limit")
     async def lift_button(ctx: Ctx, payload: dict) -> None:
         try:

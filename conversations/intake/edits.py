@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from conversations.similar import search as similar_search
-from conversations.context import Ctx, Refusal
+from conversations.context import Ctx, Refusal, form_errors, open_form
 from conversations.engine import Engine
 from vocabulary.labels import parse_uc_id, uc_ref
 from vocabulary.messages import Form, FormField
 from conversations.reviews import lifecycle
-from conversations.reviews.acting import Acting, form_errors, open_form
 from conversations.steps import Invalid, check_text
 from storage.repo import reviews, use_cases
 from storage.tables import UseCase
@@ -94,11 +93,10 @@ async def save_edit(ctx: Ctx, uc: UseCase, changes: dict) -> None:
     await ctx.session.refresh(uc)
     if changes.keys() & {"title", "problem", "outcome"}:  # what the similar-ideas check compares
         await similar_search.refresh(ctx.session, uc.id, uc.title, uc.problem, uc.outcome, at=ctx.now)
-    acting = Acting.of(ctx)
-    await acting.audit("use_case.edited", entity="use_case", entity_id=uc.id, use_case_id=uc.id,
-                       data={"version": uc.version, "changes": changes})
+    await ctx.audit("use_case.edited", entity="use_case", entity_id=uc.id, use_case_id=uc.id,
+                    data={"version": uc.version, "changes": changes})
     open_reviews = [r.id for r in await reviews.for_use_case(ctx.session, uc.id, open_only=True)]
-    await lifecycle.refresh_cards(acting, open_reviews)
+    await lifecycle.refresh_cards(ctx, open_reviews)
     labels = ", ".join(c["label"].lower() for c in changes.values())
     tail = " The reviewers' cards now show what changed." if open_reviews else ""
     ctx.say(f"Saved {uc_ref(uc)} (version {uc.version}): {labels}.{tail}")
@@ -112,7 +110,7 @@ def withdraw_form(uc: UseCase) -> Form:
 
 
 async def withdraw(ctx: Ctx, uc: UseCase, reason: str) -> None:
-    await lifecycle.change_status(Acting.of(ctx), uc, "withdraw", reason)
+    await lifecycle.change_status(ctx, uc, "withdraw", reason)
     ctx.say(f"Withdrew {uc_ref(uc)}. Any review under way was cancelled and everyone involved was told.")
 
 

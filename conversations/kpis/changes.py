@@ -21,6 +21,7 @@ from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Context, Form, FormField, Header, Message, Text
 from conversations.people.lookup import display
 from vocabulary.rules import kpis as rules
+from vocabulary.text import day
 from conversations.steps import Invalid, parse_number
 from storage.repo import kpis as repo
 from storage.repo import people
@@ -153,7 +154,7 @@ async def _apply(ctx: Ctx, kpi: Kpi, uc: UseCase, changes: dict, reason: str) ->
     if "target" in changes or "baseline" in changes:
         said.append(f"target {fmt(kpi.target, kpi.unit)}, baseline {fmt(kpi.baseline, kpi.unit)}")
     if "cadence" in changes:
-        said.append(f"asked for {kpi.cadence.replace('_', ' ')}, next on {kpi.next_due_at:%d %b %Y}")
+        said.append(f"asked for {kpi.cadence.replace('_', ' ')}, next on {day(kpi.next_due_at)}")
     if "owner_id" in changes:
         said.append(f"reported by {await owner_name(ctx, kpi)}")
     lines = [f"Changed “{kpi.name}” of {uc_ref(uc)}: " + "; ".join(said) + "."]

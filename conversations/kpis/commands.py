@@ -13,6 +13,7 @@ from vocabulary.messages import Button, Buttons, Context, Header, Message, Text
 from conversations.people.lookup import display, person_for_hint
 from vocabulary.policy import Policy
 from vocabulary.rules import kpis as rules
+from vocabulary.text import day
 from conversations.stepflow import StepFlow
 from conversations.steps import Invalid, Step
 from storage.repo import kpis as repo
@@ -118,7 +119,7 @@ class KpiDefineFlow(StepFlow):
         every = d["cadence"].replace("_", " ")
         ctx.say(Message([Text([f"Saved: “{kpi.name}” for {uc_ref(uc)}, from {rules.fmt_number(kpi.baseline, kpi.unit)}"
                                f" to {rules.fmt_number(kpi.target, kpi.unit)}. I will ask for its value {every}, "
-                               f"first on {kpi.next_due_at:%d %b %Y}."]),
+                               f"first on {day(kpi.next_due_at)}."]),
                          Buttons([Button("Add another KPI", "kpi.add", {"uc": uc.id}),
                                   Button("See the KPIs", "kpi.list", {"uc": uc.id})])]))
         if owner_id and owner_id != ctx.person.id:

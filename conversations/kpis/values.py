@@ -14,12 +14,14 @@ from conversations.context import Ctx, Refusal
 from vocabulary.messages import Button, Buttons, Context, Form, FormField, Message, Text
 from vocabulary.policy import Policy
 from vocabulary.rules import kpis as rules
+from vocabulary.text import day
 from conversations.steps import Invalid, parse_number
 from storage.repo import outbox_enqueue as notify
 from storage import audit
 from storage.repo import kpis as repo
 from storage.repo import states, use_cases
 from storage.tables import ConversationState, Kpi, UseCase
+from conversations.kpis.views import value_question
 
 FLOW = "kpi_value"
 FORM = "kpi.value"
@@ -100,7 +102,7 @@ async def record(ctx: Ctx, kpi: Kpi, uc: UseCase, value: float) -> Message:
         await ctx.audit("kpi.flag_cleared", entity="kpi", entity_id=kpi.id, use_case_id=uc.id,
                         data={"kpi": kpi.name, "was": was_reason})
         lines.append("Its earlier flag is cleared.")
-    lines.append(f"Next value due {next_due:%d %b %Y}.")
+    lines.append(f"Next value due {day(next_due)}.")
     return Message([Text([" ".join(lines)])], fallback=lines[0])
 
 
@@ -124,7 +126,7 @@ def flag_message(policy: Policy, kpi: Kpi, uc: UseCase, reason: str) -> Message:
     fmt = rules.fmt_number
     if reason == rules.NOT_REPORTED:
         n = policy.kpis.missed_cadences_flag
-        since = f"since {kpi.last_value_at:%d %b %Y}" if kpi.last_value_at else "since it was defined"
+        since = f"since {day(kpi.last_value_at)}" if kpi.last_value_at else "since it was defined"
         what = (f"“{kpi.name}” of UC-{uc.id} has had no value for {n} {kpi.cadence.replace('_', ' ')} cadences "
                 f"({since}). Without fresh numbers nobody can tell whether it is working.")
     else:
@@ -146,7 +148,7 @@ async def skip(ctx: Ctx, kpi: Kpi, uc: UseCase) -> str:
     if await repo.move_due(ctx.session, kpi.id, expected=kpi.next_due_at, next_due_at=nxt):
         await ctx.audit("kpi.skipped", entity="kpi", entity_id=kpi.id, use_case_id=uc.id,
                         data={"kpi": kpi.name, "next_due_at": nxt.isoformat()})
-    return f"Skipped “{kpi.name}” this time. I will ask again on {nxt:%d %b %Y}."
+    return f"Skipped “{kpi.name}” this time. I will ask again on {day(nxt)}."
 
 
 def value_form(kpi: Kpi, uc: UseCase) -> Form:
@@ -217,8 +219,6 @@ class KpiValueFlow:
             ctx.state.status = "done"
             return
         kpi, uc = rest[0]
-        from conversations.kpis.views import value_question
-
         ctx.say(value_question(uc.id, kpi))
 
     async def _elsewhere(self, ctx: Ctx, text: str) -> None:

@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.context import Refusal
 from conversations.groups import admins
-from vocabulary.labels import uc_ref
+from vocabulary.labels import group_name, uc_ref
 from vocabulary.messages import Button, Buttons, Header, Message, Text
 from vocabulary.policy import Policy
+from vocabulary.text import day
 from conversations.reviews import rules
 from storage.repo import absences, people, reminders as people_repo, reviews, use_cases
 from storage.repo.people import normalise_email
@@ -36,7 +37,7 @@ def label(person: Person | None) -> str:
 
 
 def until_text(until: date) -> str:
-    return f"{until:%d %b %Y}"
+    return day(until)
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,6 @@ async def affected_groups(session: AsyncSession, policy: Policy, person: Person,
 
 async def warn_stuck(acting, group_keys: list[str], why: str) -> int:
     """Tell the owners of every open review of these groups that can no longer reach its quorum."""
-    from conversations.reviews.cards import group_name
-
     told = 0
     for key in group_keys:
         for rr in await reviews.open_for_group(acting.session, key, limit=200):
@@ -220,8 +219,6 @@ async def standing_in_for(session: AsyncSession, policy: Policy, person: Person,
 
 async def tell_delegates(acting, rr: ReviewRequest, uc: UseCase) -> int:
     """A new review for a group with members away: their delegates hear of it in their own chat."""
-    from conversations.reviews.cards import group_name
-
     try:
         group = acting.policy.review.group(rr.group_key)
     except KeyError:

@@ -14,9 +14,8 @@ from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from vocabulary.messages import Block, Button, Buttons, Context, Header, Message, Text
 from conversations.people.lookup import display, parse_person, person_for_hint
-from conversations.reviews.acting import Acting
 from conversations.steps import Invalid, parse_date
-from storage.repo import absences
+from storage.repo import absences, people
 from storage.repo.status import groups_of
 
 USAGE = ("To tell me you are away, type for example “away until 2026-12-24”, or with someone to decide and "
@@ -118,11 +117,9 @@ async def set_away(ctx: Ctx, args: str) -> None:
         why += " and named no delegate."
     covering = [a for a in await absences.delegating_to(ctx.session, ctx.person.id, today)]
     if covering:
-        from storage.repo import people
-
         names = [absence.label(await people.get(ctx.session, a.person_id)) for a in covering]
         why += f" They were standing in for {', '.join(names)}, who {'is' if len(names) == 1 else 'are'} away."
-    await absence.warn_stuck(Acting.of(ctx), await absence.affected_groups(ctx.session, ctx.policy, ctx.person,
+    await absence.warn_stuck(ctx, await absence.affected_groups(ctx.session, ctx.policy, ctx.person,
                                                                             today), why)
     ctx.say(Message([Text([" ".join(lines)]), Buttons([Button("I'm back", "away.back", {})])],
                     fallback=lines[0]))
@@ -168,8 +165,6 @@ async def home_blocks(session, person_id: int, today: date) -> list[Block]:
                         "with /aiom: your reminders wait and your delegate stands in.")]
     text = f"You are away until {absence.until_text(current.until)}: your reminders are held"
     if current.delegate_id is not None:
-        from storage.repo import people
-
         delegate = await people.get(session, current.delegate_id)
         text += f" and {display(delegate)} stands in for you"
     return [Text([text + "."]), Buttons([Button("I'm back", "away.back", {})])]

@@ -8,15 +8,16 @@ from __future__ import annotations
 import re
 
 from conversations.people import leavers
-from conversations.context import Ctx, Refusal
+from conversations.context import Ctx, Refusal, form_errors, open_form
 from conversations.engine import Engine
 from conversations.incidents.live_access import group_names, in_groups
 from vocabulary.messages import Button, Buttons, Form, FormField, Message, Text
 from conversations.people.lookup import display, parse_person, person_for_hint
 from vocabulary.policy import Policy
-from conversations.reviews.acting import Acting, form_errors, open_form
-from storage.repo import absences, handover
+from vocabulary.text import day
+from storage.repo import absences, handover, people
 from storage.repo.handover import ROLES
+from conversations.reviews.conditions import _person_hint
 
 REASSIGN = re.compile(
     r"^(?:(?:uc-?|use case\s*)(?P<uc>\d{1,9})\s+(?P<role>business owner|delivery owner|sponsor|executive sponsor)"
@@ -47,10 +48,10 @@ def register(engine: Engine) -> None:
                           "there is nothing to hand over. Check the spelling of the email address.")
         if person.id == ctx.person.id:
             raise Refusal("You cannot mark yourself as a leaver; ask another leader.")
-        if not await leavers.record_left(Acting.of(ctx), person, source="admin"):
+        if not await leavers.record_left(ctx, person, source="admin"):
             left = await absences.leaver_of(ctx.session, person.id)
             raise Refusal(f"{display(person)} is already recorded as having left "
-                          f"(on {left.left_at:%d %b %Y}, from {left.source}). Nothing was changed.")
+                          f"(on {day(left.left_at)}, from {left.source}). Nothing was changed.")
         ctx.whisper(f"Recorded: {display(person)} has left. The handover list went to "
                     f"{group_names(ctx.policy, [ctx.policy.review.leadership_group])}.")
 
@@ -85,8 +86,6 @@ def register(engine: Engine) -> None:
         check_leader(ctx, "reassigning work")
         kind, ident = read(ctx.inbound.payload)
         raw = values.get("to")
-        from conversations.reviews.conditions import _person_hint
-
         hint = _person_hint(raw, ctx.inbound.mentions)
         if hint is None:
             form_errors(ctx, form_for(kind, ident), {"to": "Name the new holder (their email address)."})
@@ -96,8 +95,6 @@ def register(engine: Engine) -> None:
 
 async def known_person(ctx: Ctx, hint):
     """The existing person a hint names (never a new one: a typo must not create and retire somebody)."""
-    from storage.repo import people
-
     if hint.platform and hint.external_id:
         ident = await people.identity(ctx.session, hint.platform, hint.tenant, hint.external_id)
         if ident is not None:

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Buttons, Header, Message, Text
+from vocabulary.text import day
 from conversations.people.lookup import display
-from conversations.reviews.acting import Acting
+from conversations.context import Ctx
 from storage.repo import absences, handover, people
 from storage.repo.handover import ROLES
 from storage.repo.status import groups_of
 from storage.tables import Person
+from conversations.people import absence
 
 KINDS = {**ROLES, "condition": "condition owner", "kpi": "KPI owner", "risk": "risk owner"}
 MAX_BUTTONS = 20
@@ -43,7 +45,7 @@ async def holdings(session, policy, person: Person) -> list[Item]:
                           f"{uc_ref(uc)} {ROLES[role]}"))
     for c in await handover.conditions(session, person.id):
         items.append(Item("condition", c.id, f"condition owner: #{c.id} on UC-{c.use_case_id} “{c.text[:80]}” "
-                          f"(due {c.due_date:%d %b %Y})", f"Condition #{c.id}"))
+                          f"(due {day(c.due_date)})", f"Condition #{c.id}"))
     for k in await handover.kpis(session, person.id):
         items.append(Item("kpi", k.id, f"KPI owner: KPI #{k.id} “{k.name}” on UC-{k.use_case_id}", f"KPI #{k.id}"))
     for r in await handover.risks(session, person.id):
@@ -78,7 +80,7 @@ def handover_message(policy, person: Person, items: list[Item], source: str) -> 
     return Message(blocks, fallback=f"{display(person)} has left: {len(items)} item(s) to hand on")
 
 
-async def record_left(acting: Acting, person: Person, *, source: str) -> bool:
+async def record_left(acting: Ctx, person: Person, *, source: str) -> bool:
     """Mark the person as left and tell leadership what they held; False when already recorded."""
     row = await absences.mark_left(acting.session, person.id, source=source, at=acting.now,
                                    recorded_by_id=acting.person_id)
@@ -95,8 +97,6 @@ async def record_left(acting: Acting, person: Person, *, source: str) -> bool:
     await acting.notify_group(acting.policy.review.leadership_group, msg, key=f"leaver:{person.id}:handover",
                               subject=f"leaver:{person.id}")
     # Their groups count them out from now on: any open review a group can no longer decide is reported.
-    from conversations.people import absence
-
     await absence.warn_stuck(acting, await absence.affected_groups(acting.session, acting.policy, person,
                                                                    acting.now.date()),
                              f"{absence.label(person)} has left the organisation.")
@@ -113,7 +113,7 @@ async def left_on_platform(app, platform: str, tenant: str, external_id: str, so
         if ident is None or not ident.email_verified:
             return False
         person = await people.get(s, ident.person_id)
-        acting = Acting(session=s, policy=app.policy, platforms=platforms, now=app.clock(),
+        acting = Ctx(session=s, policy=app.policy, platforms=platforms, now=app.clock(),
                         label=f"{platform} directory", platform=platform)
         done = await record_left(acting, person, source=source)
     if done and getattr(app, "dispatcher", None) is not None:

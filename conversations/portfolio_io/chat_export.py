@@ -14,6 +14,7 @@ from conversations.engine import Engine
 from conversations.incidents.live_access import group_names, in_groups
 from vocabulary.interaction import Op, Say, SendFile
 from vocabulary.messages import say
+from vocabulary.text import day
 from storage import audit
 from conversations.portfolio_io.writers import FORMATS, FileTooLarge, to_bytes
 
@@ -62,7 +63,7 @@ async def build_file(ctx: Ctx, fmt: str) -> list[Op]:
                            actor_label=person.email or person.display_name, platform=ctx.platform,
                            entity="portfolio", entity_id=fmt, message_ref=ctx.inbound.message_ref, at=now,
                            data={"format": fmt, "bytes": len(content), "filename": filename})
-    return [SendFile(filename=filename, content=content, title=f"AI portfolio, {now:%d %b %Y}"),
+    return [SendFile(filename=filename, content=content, title=f"AI portfolio, {day(now)}"),
             Say(message=say(f"Here is the portfolio as {fmt.upper()}: one row per use case with its stage, tier, "
                             "owners, scores, the next gate's missing preconditions, risks, reviews, KPIs and "
                             "incidents. The columns are described in aiom's live-operation guide "

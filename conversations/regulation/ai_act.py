@@ -12,6 +12,7 @@ from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message
 from vocabulary.policy import Policy
 from vocabulary.policy.regulation import CLASS_LABELS, ROLE_LABELS
 from vocabulary.rules import ai_act as rules
+from vocabulary.text import day
 from conversations.steps import Step
 from storage.repo import regulation
 from storage.tables import UseCase
@@ -86,7 +87,7 @@ def dates_text(policy: Policy, answers: dict) -> str:
     dates = rules.applies_from(policy.eu_ai_act, answers)
     if not dates:
         return ""
-    return " Applies from " + "; ".join(f"{d.date:%d %b %Y}" for d in dates) + "."
+    return " Applies from " + "; ".join(f"{day(d.date)}" for d in dates) + "."
 
 
 def fields(policy: Policy, data: dict) -> dict:

@@ -14,11 +14,12 @@ import re
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.regulation import ai_act
-from conversations.scorecards.answers import visible_use_case
+from conversations.access import visible_use_case
 from vocabulary.labels import parse_uc_id, stage_label, uc_ref
 from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message, Text
+from vocabulary.text import day
 from conversations.reviews import gating, lifecycle, reroute_check, rules
-from conversations.reviews.acting import Acting, clicker
+from conversations.reviews.rules import clicker
 from storage.repo import people, regulation, reviews, use_cases
 
 CLASS_WORDS = {"prohibited": "prohibited", "banned": "prohibited", "high-risk": "high_risk", "high_risk": "high_risk",
@@ -76,7 +77,7 @@ async def change_classification(ctx: Ctx, args: str) -> None:
         raise Refusal(f"{uc_ref(uc)} is already {ai_act.class_text(cls, role).lower()}; nothing changed.")
     if cls != "prohibited":
         await reroute_check.refuse_unready_pass(
-            Acting.of(ctx), uc, tier=uc.effective_tier, ai_act_class=cls, trigger="ai_act",
+            ctx, uc, tier=uc.effective_tier, ai_act_class=cls, trigger="ai_act",
             doing=f"Classifying it {ai_act.class_text(cls, role).lower()}", unchanged="the classification")
     before, before_role = uc.ai_act_class, uc.ai_act_role
     detail = dict(uc.ai_act or {})
@@ -91,20 +92,19 @@ async def change_classification(ctx: Ctx, args: str) -> None:
                     data={"from": before, "from_role": before_role, "to": cls, "to_role": role, "reason": reason,
                           "group": group.key})
     await ai_act.consequences(ctx, uc, before=before, reason=reason)
-    acting = Acting.of(ctx)
     if cls == "prohibited":
-        await halt_pending_gate(acting, uc, reason)
-    await gating.reroute(acting, uc)
+        await halt_pending_gate(ctx, uc, reason)
+    await gating.reroute(ctx, uc)
     who = ctx.person.display_name or ctx.person.email or "A risk reviewer"
     text = (f"{who} ({group.name}) changed the {act.name} classification of {uc_ref(uc)} “{uc.title}” from "
             f"{ai_act.class_text(before, before_role).lower()} to {ai_act.class_text(cls, role).lower()}. "
             f"Reason: {reason}")
     msg = Message([Text([text]), Buttons([Button("Status", "status.show", {"uc": uc.id})])])
-    await lifecycle.tell_involved(acting, uc, msg, "ai_act")
+    await lifecycle.tell_involved(ctx, uc, msg, "ai_act")
     ctx.say(Message([Text([f"Done. {text}"]), Context(consequence_note(ctx, cls))]))
 
 
-async def halt_pending_gate(acting: Acting, uc, reason: str) -> None:
+async def halt_pending_gate(acting: Ctx, uc, reason: str) -> None:
     """A prohibited practice never moves on: a review under way stops, its open parts are called off."""
     gr = await reviews.pending_gate(acting.session, uc.id)
     if gr is None:
@@ -156,7 +156,7 @@ async def show_obligations(ctx: Ctx, uc_id: int, note: str = "") -> None:
     for i, r in enumerate(rows, 1):
         arts = f" ({r.articles})" if r.articles else ""
         if r.status == "done":
-            state = f"done {r.closed_at:%d %b %Y} by {name(r.closed_by_id)}: {r.evidence}"
+            state = f"done {day(r.closed_at)} by {name(r.closed_by_id)}: {r.evidence}"
         else:
             state = f"open · owner {name(r.owner_id)} · before leaving {stage_label(ctx.policy, r.before_leaving)}"
         facts.append((f"{i}. {r.title}{arts}"[:150], state[:600]))

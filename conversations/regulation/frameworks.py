@@ -6,10 +6,11 @@ from conversations.context import Ctx, Refusal
 from conversations.regulation.evidence_facts import check, gather
 from conversations.regulation.evidence_export import NOTE
 from conversations.regulation.ai_act import class_text
-from conversations.scorecards.answers import visible_use_case
+from conversations.access import visible_use_case
 from vocabulary.labels import uc_ref
 from vocabulary.messages import Context, Header, Message, Text
 from vocabulary.rules.evidence import MET, MISSING, NA, PARTLY, coverage
+from vocabulary.text import day
 from storage.repo import regulation
 
 MARK = {MET: "met", PARTLY: "partly met", MISSING: "missing", NA: "not applicable"}
@@ -63,7 +64,7 @@ async def show_frameworks(ctx: Ctx, uc_id: int, words: list[str]) -> None:
             proofs = list({fd.proof.what: fd.proof for _, fd in r.found
                            if fd.proof is not None and fd.status != NA}.values())
             for p in proofs[:3]:
-                when = f", {p.when:%d %b %Y}" if p.when else ""
+                when = f", {day(p.when)}" if p.when else ""
                 refs = f", audit {', '.join(f'#{s}' for s in p.audit[-3:])}" if p.audit else ""
                 line += f"\n    {p.what[:200]} ({p.who or 'unknown'}{when}{refs})"
             if r.lacking:

@@ -13,6 +13,7 @@ from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
 from conversations.stepflow import COACH
 from storage.repo import reminders, states
+from vocabulary.hours import describe
 
 SUBJECT = re.compile(r"^(review|condition|scorecard|limbo|intake|kpi|incident):(\d{1,12})$")
 DAYS = {1: "1 day", 7: "1 week"}
@@ -45,8 +46,6 @@ async def snooze(ctx: Ctx, payload: dict) -> None:
     await ctx.audit("reminder.snoozed", entity=kind, entity_id=ident,
                     use_case_id=ident if kind == "limbo" else None,
                     data={"subject": subject, "days": days, "until": until})
-    from vocabulary.hours import describe
-
     when = describe(until, ctx.person.timezone, ctx.policy.reminders.working_hours)
     ctx.whisper(f"Snoozed for {DAYS[days]}: no reminders to you about {WHAT[kind].format(ident)} until {when} "
                 "(your time). Others are still reminded.")

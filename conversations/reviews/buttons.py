@@ -6,14 +6,15 @@ from dataclasses import replace
 
 from conversations import access
 from conversations.people import absence
-from conversations.context import Ctx, Refusal
+from conversations.context import Ctx, Refusal, form_errors, open_form
 from conversations.engine import Engine
 from conversations.reviews import cards as review_cards
 from conversations.reviews import changes as review_changes
+from conversations.reviews import details as review_details
 from vocabulary.labels import plural, uc_ref
 from vocabulary.messages import Button, Buttons, Form, FormField, Header, Message, Text
 from conversations.reviews import deciding, questions, rules, tiering
-from conversations.reviews.acting import Acting, clicker, form_errors, open_form
+from conversations.reviews.rules import clicker
 from conversations.reviews.card_data import load
 from conversations.reviews.gating import tier_card
 from storage.repo import reviews, use_cases
@@ -70,9 +71,8 @@ async def precheck(ctx: Ctx, rid: int):
     if rr is None:
         raise Refusal("I could not find that review any more.")
     uc = await use_cases.get(ctx.session, rr.use_case_id)
-    acting = Acting.of(ctx)
     await absence.deciding_as(ctx.session, ctx.policy, clicker(ctx), rr, uc, ctx.now)  # a delegate may stand in
-    await deciding.check_open(acting, rr, uc)
+    await deciding.check_open(ctx, rr, uc)
     return rr, uc
 
 
@@ -108,7 +108,7 @@ async def personal_changes(ctx: Ctx, d) -> None:
         ctx.whisper(said)
     if rows:
         await reviews.set_review(ctx.session, d.rr.id, only_if=tuple(rules.OPEN), seen_version=d.uc.version)
-        await Acting.of(ctx).audit("review.seen", entity="review", entity_id=d.rr.id, use_case_id=d.uc.id,
+        await ctx.audit("review.seen", entity="review", entity_id=d.rr.id, use_case_id=d.uc.id,
                                    data={"version": d.uc.version, "group": d.rr.group_key})
 
 
@@ -116,7 +116,7 @@ def register(engine: Engine) -> None:
     @engine.action("review.approve")
     async def approve(ctx: Ctx, payload: dict) -> None:
         rid = review_id(payload)
-        result = await deciding.decide(Acting.of(ctx), rid, rules.APPROVE, clicker(ctx))
+        result = await deciding.decide(ctx, rid, rules.APPROVE, clicker(ctx))
         await _confirm(ctx, rid, result, "approved")
 
     @engine.action("review.info")
@@ -137,7 +137,7 @@ def register(engine: Engine) -> None:
                                                                           type="multiline")],
                                  payload={"r": rid}), {"question": "Please write the question (a sentence is fine)."})
             return
-        await questions.ask(Acting.of(ctx), rid, question, clicker(ctx))
+        await questions.ask(ctx, rid, question, clicker(ctx))
         ctx.whisper("Asked. The owners have your question and the review clock is paused until they answer; "
                     "their answer will appear on the card.")
 
@@ -159,7 +159,7 @@ def register(engine: Engine) -> None:
             form_errors(ctx, reason_form("review.escalate", rid, "Escalate", "Why escalate?", "", "Escalate"),
                             {"reason": "Please give the reason for escalating."})
             return
-        result = await deciding.decide(Acting.of(ctx), rid, rules.ESCALATE, clicker(ctx), reason=reason)
+        result = await deciding.decide(ctx, rid, rules.ESCALATE, clicker(ctx), reason=reason)
         await _confirm(ctx, rid, result, "escalated")
 
     @engine.action("review.stop")
@@ -181,7 +181,7 @@ def register(engine: Engine) -> None:
             uc = await use_cases.get(ctx.session, rr.use_case_id) if rr else None
             form_errors(ctx, stop_form_for(rid, uc), errors)
             return
-        result = await deciding.decide(Acting.of(ctx), rid, rules.STOP, clicker(ctx), reason=reason)
+        result = await deciding.decide(ctx, rid, rules.STOP, clicker(ctx), reason=reason)
         await _confirm(ctx, rid, result, "stopped")
 
     @engine.action("review.details")
@@ -192,7 +192,7 @@ def register(engine: Engine) -> None:
             raise Refusal("I could not find that review any more.")
         if not await access.can_see(ctx.session, ctx.policy, ctx.person, d.uc):
             raise Refusal(NOT_YOURS)
-        for msg in await review_cards.details(ctx, d):
+        for msg in await review_details.details(ctx, d):
             ctx.whisper(msg)
         group = ctx.policy.review.group(d.rr.group_key)
         who = clicker(ctx)
@@ -207,7 +207,7 @@ def register(engine: Engine) -> None:
             raise Refusal("I could not read that button.") from None
         if choice not in ("accept", "reject"):
             raise Refusal("I could not read that button.")
-        status = await tiering.decide_tier(Acting.of(ctx), uc_id, choice == "accept", clicker(ctx))
+        status = await tiering.decide_tier(ctx, uc_id, choice == "accept", clicker(ctx))
         ctx.whisper(f"Recorded: the requested tier for UC-{uc_id} is {status}.")
 
     @engine.command("reviews", "inbox", help="the reviews waiting for your groups")
@@ -235,7 +235,7 @@ def register(engine: Engine) -> None:
             uc = None
         if uc is None:
             raise Refusal("I could not find that use case any more.")
-        ctx.say(tier_card(Acting.of(ctx), uc))
+        ctx.say(tier_card(ctx, uc))
 
     previous = engine.fallback
 

@@ -18,6 +18,9 @@ from storage.tables import (
     RiskEntry,
     UseCase,
 )
+from conversations.stages import gate_facts
+from vocabulary.rules.gates import READINESS_RULES
+from conversations.groups.decidability import group_decidability
 
 LEVELS = {"low": 1, "medium": 2, "high": 3}
 
@@ -73,10 +76,6 @@ def top_risks(risks: list[RiskEntry], n: int = 3) -> list[RiskEntry]:
 
 async def needs_conditions(session: AsyncSession, policy: Policy, uc: UseCase) -> bool:
     """Whether the gate being reviewed passes only with conditions (a moderate readiness band)."""
-    try:
-        from conversations.stages import gate_facts
-    except ImportError:  # the instruments are not installed in this build
-        return False
     _gate, check = await gate_facts.next_gate_check(session, policy, uc)
     return bool(check is not None and getattr(check, "needs_conditions", False))
 
@@ -84,9 +83,6 @@ async def needs_conditions(session: AsyncSession, policy: Policy, uc: UseCase) -
 async def gate_state(session: AsyncSession, policy: Policy, uc: UseCase) -> tuple[bool, list[str]]:
     """Whether the gate under review passes only with conditions, and what of its readiness rules the latest
     scorecard breaks."""
-    from conversations.stages import gate_facts
-    from vocabulary.rules.gates import READINESS_RULES
-
     _gate, check = await gate_facts.next_gate_check(session, policy, uc)
     if check is None:
         return False, []
@@ -136,8 +132,6 @@ async def load(session: AsyncSession, policy: Policy, review_id: int,
             if isinstance((e.data or {}).get(k), int)}
     data.people = await people.get_many(session, [i for i in ids if i])
     if rr.status in ("pending", "info_requested"):
-        from conversations.groups.decidability import group_decidability
-
         involved = [data.people[i].email for i in (uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id,
                                                     uc.sponsor_id) if i in data.people and data.people[i].email]
         data.undecidable = group_decidability(policy, rr.group_key, excluded=involved).reason

@@ -1,4 +1,4 @@
-"""The review card a group sees in its channel, and the details view behind its Details button.
+"""The review card a group sees in its channel (the view behind its Details button is in details.py).
 
 The card is rebuilt from the database after every change and updated in place
 everywhere it was posted (Slack, Teams, the local chat). Buttons carry the
@@ -6,15 +6,15 @@ review id only; every click is re-read and re-authorised on the server.
 """
 from __future__ import annotations
 
-from datetime import datetime
-
+from conversations.context import Ctx
+from conversations.people import absence
 from conversations.regulation.ai_act import fact as ai_act_fact
 from conversations.reviews import changes as review_changes
-from vocabulary.labels import stage_label, tier_label, uc_ref
+from vocabulary.labels import group_name, stage_label, tier_label, uc_ref
 from vocabulary.messages import Button, Buttons, Confirm, Context, Divider, Facts, Header, Message, Text
 from vocabulary.policy import Policy
+from vocabulary.text import clip, day, when
 from conversations.reviews import rules
-from conversations.reviews.acting import Acting
 from conversations.reviews.card_data import CardData, load
 
 DECIDED = {
@@ -28,26 +28,6 @@ DECISION_WORDS = {
 FACT_LIMIT = 600
 
 
-def when(dt: datetime | None) -> str:
-    return dt.strftime("%d %b %Y %H:%M UTC") if dt else "—"
-
-
-def day(d) -> str:
-    return d.strftime("%d %b %Y") if d else "—"
-
-
-def clip(s: str, n: int = FACT_LIMIT) -> str:
-    s = (s or "").strip()
-    return s if len(s) <= n else s[: n - 1] + "…"
-
-
-def group_name(policy: Policy, key: str) -> str:
-    try:
-        return policy.review.group(key).name
-    except KeyError:
-        return key.capitalize()
-
-
 def tier_text(d: CardData) -> str:
     uc = d.uc
     why = "; ".join(f"{q} → {a}" for q, a in (uc.risk_tier_reasons or [])) or "no intake answer raised it"
@@ -55,7 +35,7 @@ def tier_text(d: CardData) -> str:
     if uc.tier_override_status == "accepted" and uc.tier_requested:
         line = (f"{tier_label(uc.tier_requested)}: the owners' requested tier, accepted by the risk reviewers "
                 f"(computed: {uc.risk_tier}; {why})")
-    return clip(line)
+    return clip(line, FACT_LIMIT)
 
 
 def score_facts(policy: Policy, d: CardData) -> list[tuple[str, str]]:
@@ -130,11 +110,11 @@ def card(policy: Policy, d: CardData) -> Message:
     blocks.append(Text([intro]))
     owners = (f"business: {d.name(uc.business_owner_id)} · delivery: {d.name(uc.delivery_owner_id)} · "
               f"sponsor: {d.name(uc.sponsor_id) if uc.sponsor_id else 'none named'}")
-    facts = [("Outcome", clip(uc.outcome)), ("Risk tier", tier_text(d))]
+    facts = [("Outcome", clip(uc.outcome, FACT_LIMIT)), ("Risk tier", tier_text(d))]
     facts += [f for f in [ai_act_fact(uc)] if f]
     if uc.tier_override_status == "pending" and uc.tier_requested:
         facts.append(("Requested tier", clip(f"{uc.tier_requested.capitalize()}, waiting for the risk reviewers. "
-                                             f"Why: {uc.tier_justification}")))
+                                             f"Why: {uc.tier_justification}", FACT_LIMIT)))
     facts += [("Owners", owners), ("Proposed by", d.name(uc.proposer_id)),
               ("Vendor", uc.vendor_name or ("yes" if uc.vendor_involved else "none"))]
     blocks.append(Facts(facts))
@@ -227,7 +207,7 @@ def _buttons(policy: Policy, d: CardData) -> list:
     return out
 
 
-async def refresh(acting: Acting, review_id: int) -> Message | None:
+async def refresh(acting: Ctx, review_id: int) -> Message | None:
     """Rebuild a review's card and update every copy of it (Slack, Teams, console)."""
     d = await load(acting.session, acting.policy, review_id, acting.needs_conditions)
     if d is None:
@@ -238,72 +218,10 @@ async def refresh(acting: Acting, review_id: int) -> Message | None:
     return msg
 
 
-async def post(acting: Acting, review_id: int) -> None:
+async def post(acting: Ctx, review_id: int) -> None:
     """Post a new review's card to its group's channels (remembered for in-place updates)."""
     d = await load(acting.session, acting.policy, review_id)
     msg = card(acting.policy, d)
     await acting.notify_group(d.rr.group_key, msg, key=f"review:{review_id}:card", remember_as=f"review:{review_id}",
                               use_case_id=d.uc.id, subject=f"review:{review_id}")
-    from conversations.people import absence
-
     await absence.tell_delegates(acting, d.rr, d.uc)  # members away: their delegates hear of it
-
-
-async def details(ctx, d: CardData) -> list[Message]:
-    """The full picture behind a card (whispered to whoever clicked Details): the use case's status view
-    where this build has it, then this gate's reviews, every condition and the stage history."""
-    status_view = await _status_view(ctx, d.uc)
-    return ([status_view] if status_view is not None else []) + [await _gate_details(ctx, d, status_view is None)]
-
-
-async def _gate_details(ctx, d: CardData, with_facts: bool) -> Message:
-    from storage.repo import conditions, people, reviews, use_cases
-
-    uc, policy = d.uc, ctx.policy
-    parts = await reviews.for_gate(ctx.session, d.gate.id)
-    decs = await reviews.decisions(ctx.session, [r.id for r in parts])
-    conds = await conditions.for_use_case(ctx.session, uc.id)
-    names = await people.get_many(ctx.session, [x.person_id for x in decs] + [c.owner_id for c in conds if c.owner_id])
-    d.people.update(names)
-    facts = [("Problem", clip(uc.problem)), ("Outcome", clip(uc.outcome)), ("Process", clip(uc.value_stream, 200)),
-             ("Affected users", clip(uc.affected_users, 300)),
-             ("Data used", clip(f"{uc.data_used} ({uc.data_sensitivity or 'sensitivity not given'})", 400)),
-             ("Vendor", uc.vendor_name or ("yes" if uc.vendor_involved else "none")),
-             ("Stage", f"{stage_label(policy, uc.stage)} since {day(uc.stage_entered_at)} ({uc.status})"),
-             ("Version", str(uc.version))]
-    rows = []
-    for r in parts:
-        who = [f"{d.name(x.person_id)} {DECISION_WORDS.get(x.decision, x.decision)}" for x in decs
-               if x.review_id == r.id]
-        state = DECIDED.get(r.status, "open" if r.status in rules.OPEN else r.status)
-        rows.append(f"• {group_name(policy, r.group_key)}: {state}" + (f" ({'; '.join(who)})" if who else "")
-                    + (f", due {day(r.due_at)}" if r.status in rules.OPEN else ""))
-    blocks = [Header(clip(f"{uc_ref(uc)} {uc.title}: details", 150))]
-    if with_facts:
-        blocks += [Facts(facts[:5]), Facts(facts[5:])]
-    blocks += [Text([f"Reviews for {stage_label(policy, d.gate.from_stage)} → {stage_label(policy, d.gate.to_stage)}"
-                    f" (attempt {d.gate.attempt}):\n" + "\n".join(rows)])]
-    if conds:
-        blocks.append(Text(["Conditions:\n" + "\n".join(
-            f"• #{c.id} [{c.status}] {clip(c.text, 200)} (owner {d.name(c.owner_id)}, due {day(c.due_date)})"
-            for c in conds)]))
-    history = await use_cases.stage_history(ctx.session, uc.id)
-    if history:
-        blocks.append(Context("History: " + "; ".join(
-            f"{day(h.at)} {h.kind} {stage_label(policy, h.to_stage)}" for h in history[-6:])))
-    return Message(blocks, fallback=f"{uc_ref(uc)} details")
-
-
-async def _status_view(ctx, uc) -> Message | None:
-    """The use case's status view (conversations/status/commands.py), when this build has it."""
-    try:
-        from conversations.status import commands as status
-        from conversations.status import views as status_views
-        data = await status.use_case_status(ctx, uc)
-    except (ImportError, AttributeError):
-        return None
-
-    def risk_line(r) -> str:
-        return (f"• {_area(ctx.policy, r.area_key)} · likelihood {r.likelihood}, impact {r.impact} · "
-                f"{data.names.get(r.owner_id, 'no owner')}: {clip(r.description, 120)}")
-    return status_views.use_case_message(ctx.policy, data, risk_line)

@@ -9,16 +9,14 @@ requested tier decided. The newest lines are kept; older ones are counted.
 """
 from __future__ import annotations
 
-from vocabulary.labels import uc_ref
+from datetime import date
+
+from vocabulary.labels import group_name, uc_ref
 from vocabulary.policy import Policy
+from vocabulary.text import clip, day, when
 from conversations.reviews.card_data import CardData
 
 SHOWN = 8
-
-
-def _clip(s, n: int) -> str:
-    s = str(s if s is not None else "").strip()
-    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def _instrument(policy: Policy, key: str):
@@ -40,10 +38,8 @@ def _value(inst, policy: Policy, value) -> str:
     return str(value)
 
 
-def _day(value, day) -> str:
+def _day(value) -> str:
     """A due date as the audit entry holds it (an ISO date) in the card's format."""
-    from datetime import date
-
     try:
         return day(date.fromisoformat(str(value)[:10]))
     except ValueError:
@@ -58,8 +54,6 @@ def _area(policy: Policy, key: str) -> str:
 
 
 def lines(policy: Policy, d: CardData) -> list[str]:
-    from conversations.reviews.cards import day, when
-
     out: list[str] = []
     scores: dict[tuple, list] = {}  # (instrument, person) -> [entry, …] answered in a row
     last_key = None
@@ -81,8 +75,8 @@ def lines(policy: Policy, d: CardData) -> list[str]:
         last_key = None
         if e.action == "use_case.edited":
             for f, change in (data.get("changes") or {}).items():
-                out.append(f"{change.get('label', f)}: “{_clip(change.get('before', ''), 120)}” → "
-                           f"“{_clip(change.get('after', ''), 160)}” {by(e)}")
+                out.append(f"{change.get('label', f)}: “{clip(change.get('before', ''), 120)}” → "
+                           f"“{clip(change.get('after', ''), 160)}” {by(e)}")
         elif e.action == "scorecard.completed":
             inst = _instrument(policy, data.get("instrument", ""))
             name = inst.name if inst else data.get("instrument", "A scorecard")
@@ -96,24 +90,24 @@ def lines(policy: Policy, d: CardData) -> list[str]:
             out.append(f"Area scored 1 reviewed: {_item_name(inst, data.get('item', ''))} {by(e)}")
         elif e.action == "risk.added":
             out.append(f"New risk: {_area(policy, data.get('area', ''))} (impact {data.get('impact')}, likelihood "
-                       f"{data.get('likelihood')}): {_clip(data.get('description'), 160)} {by(e)}")
+                       f"{data.get('likelihood')}): {clip(data.get('description'), 160)} {by(e)}")
         elif e.action == "risk.updated":
             field = data.get("field", "")
             before, after = data.get("from"), data.get("to")
             if field == "owner":
                 before, after = d.name(before), d.name(after)
-            out.append(f"Risk #{e.entity_id} {field.replace('_', ' ')}: “{_clip(before, 80)}” → "
-                       f"“{_clip(after, 120)}” {by(e)}")
+            out.append(f"Risk #{e.entity_id} {field.replace('_', ' ')}: “{clip(before, 80)}” → "
+                       f"“{clip(after, 120)}” {by(e)}")
         elif e.action == "risk_register.reviewed":
             out.append(f"Risk register marked reviewed {by(e)}")
         elif e.action == "condition.opened":
-            out.append(f"Condition #{e.entity_id} added: {_clip(data.get('text'), 160)} (owner "
-                       f"{d.name(data.get('owner'))}, due {_day(data.get('due'), day)}) {by(e)}")
+            out.append(f"Condition #{e.entity_id} added: {clip(data.get('text'), 160)} (owner "
+                       f"{d.name(data.get('owner'))}, due {_day(data.get('due'))}) {by(e)}")
         elif e.action == "condition.closed":
-            out.append(f"Condition #{e.entity_id} closed: {_clip(data.get('text'), 120)}; evidence: "
-                       f"{_clip(data.get('evidence'), 160)} {by(e)}")
+            out.append(f"Condition #{e.entity_id} closed: {clip(data.get('text'), 120)}; evidence: "
+                       f"{clip(data.get('evidence'), 160)} {by(e)}")
         elif e.action == "review.info_answered":
-            out.append(f"Question answered: {_clip(data.get('answer'), 200)} {by(e)}")
+            out.append(f"Question answered: {clip(data.get('answer'), 200)} {by(e)}")
         elif e.action == "use_case.tier_override_decided":
             out.append(f"Requested {data.get('requested')} risk tier {data.get('decision')}; the reviews follow the "
                        f"{data.get('effective_after')} tier {by(e)}")
@@ -138,8 +132,6 @@ def lines(policy: Policy, d: CardData) -> list[str]:
 def heading(policy: Policy, d: CardData) -> str:
     """The shared card's heading: it counts from facts everyone in the channel can see (the card's posting, or
     the group's last decision on an earlier gate), never from one member's look."""
-    from conversations.reviews.cards import group_name, when
-
     look = d.last_look
     at = f" (on {when(look.at)})" if look is not None else ""
     if look is not None and look.action == "review.decided":
@@ -162,8 +154,6 @@ def text(policy: Policy, d: CardData) -> str | None:
 def personal(policy: Policy, d: CardData, person_id: int) -> str | None:
     """For one member's private Details reply: `d.changes` / `d.last_look` counted from that person's last look
     ("since you last looked"), or from the card's start when they never looked. None when nothing is new."""
-    from conversations.reviews.cards import when
-
     look = d.last_look
     mine = look is not None and look.actor_id == person_id and look.action != "review.requested"
     rows = lines(policy, d)

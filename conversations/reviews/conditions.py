@@ -1,16 +1,17 @@
 """Approve with conditions (the form), and conditions tracked to closure (close with an evidence note)."""
 from __future__ import annotations
 
-from conversations.context import Ctx, Refusal
+from conversations.context import Ctx, Refusal, form_errors, open_form
 from conversations.engine import Engine
 from conversations.reviews import cards as review_cards
 from conversations.reviews.buttons import precheck, review_id
 from vocabulary.interaction import PersonHint
 from vocabulary.labels import plural, uc_ref
 from vocabulary.messages import Button, Buttons, Form, FormField, Message, Text
+from vocabulary.text import day
 from conversations.people.lookup import parse_person, person_for_hint
 from conversations.reviews import deciding, rules
-from conversations.reviews.acting import Acting, clicker, form_errors, open_form
+from conversations.reviews.rules import clicker
 from conversations.steps import Invalid, parse_date
 from storage.repo import conditions, people, reviews, use_cases
 
@@ -86,21 +87,20 @@ async def close_condition(ctx: Ctx, condition_id: int, evidence: str) -> None:
     uc = await reviews.lock_use_case(ctx.session, c.use_case_id)
     if ctx.person.id not in (c.owner_id, uc.business_owner_id, uc.delivery_owner_id):
         raise Refusal(f"Only the owner of condition #{c.id} or the owners of {uc_ref(uc)} can close it.")
-    acting = Acting.of(ctx)
     if not await conditions.close(ctx.session, c.id, by=ctx.person.id, evidence=evidence, at=ctx.now):
         c = await conditions.get(ctx.session, c.id)
         raise Refusal(f"Condition #{c.id} is already closed (since {review_cards.when(c.closed_at)}).")
-    await acting.audit("condition.closed", entity="condition", entity_id=c.id, use_case_id=uc.id,
-                       data={"evidence": evidence, "text": c.text, "review": c.review_id})
+    await ctx.audit("condition.closed", entity="condition", entity_id=c.id, use_case_id=uc.id,
+                    data={"evidence": evidence, "text": c.text, "review": c.review_id})
     left = await conditions.open_for(ctx.session, uc.id)
     if c.review_id:
-        await review_cards.refresh(acting, c.review_id)
+        await review_cards.refresh(ctx, c.review_id)
     who = ctx.person.display_name or ctx.person.email or "Someone"
     note = Message([Text([f"{who} closed condition #{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text}\n"
                           f"Evidence: {evidence}\n{plural(len(left), 'open condition')} left."])])
     for pid in dict.fromkeys([c.created_by_id, uc.business_owner_id, uc.delivery_owner_id, c.owner_id]):
         if pid and pid != ctx.person.id:
-            await acting.notify_person(pid, note, key=f"condition:{c.id}:closed:{pid}", use_case_id=uc.id)
+            await ctx.notify_person(pid, note, key=f"condition:{c.id}:closed:{pid}", use_case_id=uc.id)
     more = f" {plural(len(left), 'open condition')} left on {uc_ref(uc)}." if left else \
         f" {uc_ref(uc)} has no open conditions now."
     ctx.say(f"Closed condition #{c.id}, with your evidence on record.{more}")
@@ -125,7 +125,7 @@ def register(engine: Engine) -> None:
     async def conditions_button(ctx: Ctx, payload: dict) -> None:
         rid = review_id(payload)
         rr, uc = await precheck(ctx, rid)
-        await deciding.readiness_check(Acting.of(ctx), rr, uc)  # refuse before the form when readiness blocks
+        await deciding.readiness_check(ctx, rr, uc)  # refuse before the form when readiness blocks
         noted = len(await conditions.drafts(ctx.session, rid, ctx.person.id))
         open_form(ctx, conditions_form(rid, uc_ref(uc), noted))
 
@@ -145,7 +145,7 @@ def register(engine: Engine) -> None:
                                         created_by_id=ctx.person.id, created_at=ctx.now)
             open_form(ctx, conditions_form(rid, uc_ref(uc), len(drafts) + len(new)))
             return
-        result = await deciding.decide(Acting.of(ctx), rid, rules.APPROVE_WITH_CONDITIONS, clicker(ctx),
+        result = await deciding.decide(ctx, rid, rules.APPROVE_WITH_CONDITIONS, clicker(ctx),
                                        new_conditions=new)
         n = len(drafts) + len(new)
         gname = review_cards.group_name(ctx.policy, rr.group_key)
@@ -205,7 +205,7 @@ def register(engine: Engine) -> None:
         # One message, each Close button carrying its condition's number and first words: a number typed in
         # the local chat, or a button clicked, always means the condition it names.
         shown = rows[:20]
-        lines = [f"#{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text} (due {c.due_date:%d %b %Y})" for c, uc in shown]
+        lines = [f"#{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text} (due {day(c.due_date)})" for c, uc in shown]
         more = f"\nand {len(rows) - len(shown)} more" if len(rows) > len(shown) else ""
         buttons = [numbered_close_button(c) for c, _ in shown]
         n = len(rows)

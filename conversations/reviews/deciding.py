@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from conversations.people import absence
-from conversations.context import Refusal
-from vocabulary.labels import plural, uc_ref
+from conversations.context import Ctx, Refusal
+from vocabulary.labels import group_name, plural, uc_ref
 from vocabulary.messages import Button, Buttons, Header, Message, Text
 from vocabulary.policy import Policy
-from conversations.reviews import gating, lifecycle, rules
-from conversations.reviews.acting import Acting
+from vocabulary.text import day, when
+from conversations.reviews import gating, lifecycle, readiness, rules
 from storage.repo import absences, conditions, people, reviews
 from storage.tables import ReviewRequest, UseCase
+from conversations.reviews import cards as review_cards
+from conversations.groups import alerts
+from conversations.reviews.card_data import needs_conditions as needs
 
 WORDS = {rules.APPROVE: "approved", rules.APPROVE_WITH_CONDITIONS: "approved with conditions",
          rules.ESCALATE: "escalated", rules.STOP: "stopped"}
@@ -33,7 +36,7 @@ class NewCondition:
     due: date
 
 
-async def lock(acting: Acting, review_id: int) -> tuple[ReviewRequest, UseCase]:
+async def lock(acting: Ctx, review_id: int) -> tuple[ReviewRequest, UseCase]:
     """The review and its use case, with the use case row locked (Postgres) for the rest of the transaction."""
     rr = await reviews.get_review(acting.session, review_id)
     if rr is None:
@@ -43,10 +46,8 @@ async def lock(acting: Acting, review_id: int) -> tuple[ReviewRequest, UseCase]:
     return rr, uc
 
 
-async def closed_text(acting: Acting, rr: ReviewRequest) -> str:
+async def closed_text(acting: Ctx, rr: ReviewRequest) -> str:
     """What a click on a card that is no longer open is told."""
-    from conversations.reviews.cards import when
-
     decs = await reviews.decisions(acting.session, [rr.id])
     names = await people.get_many(acting.session, [d.person_id for d in decs])
     who = ", ".join(dict.fromkeys((names[d.person_id].display_name or names[d.person_id].email or "someone")
@@ -65,7 +66,7 @@ async def closed_text(acting: Acting, rr: ReviewRequest) -> str:
     return f"This review was already decided by {who or 'someone'} at {at} ({word}). Nothing was changed."
 
 
-async def check_open(acting: Acting, rr: ReviewRequest, uc: UseCase) -> None:
+async def check_open(acting: Ctx, rr: ReviewRequest, uc: UseCase) -> None:
     if rr.status not in rules.OPEN:
         raise Refusal(await closed_text(acting, rr))
     if uc.status == "paused":
@@ -81,7 +82,7 @@ def check_right(policy: Policy, clicker: rules.Clicker, rr: ReviewRequest, uc: U
         raise Refusal(why)
 
 
-async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.Clicker, *, reason: str = "",
+async def decide(acting: Ctx, review_id: int, decision: str, clicker: rules.Clicker, *, reason: str = "",
                  new_conditions: list[NewCondition] = (), needs_conditions: bool | None = None) -> str | None:
     """Record one member's decision; returns the review part's new status, or None while it stays open."""
     rr, uc = await lock(acting, review_id)
@@ -97,8 +98,6 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
             needs_conditions = check.needs_conditions
     if decision == rules.APPROVE:
         if needs_conditions is None:
-            from conversations.reviews.card_data import needs_conditions as needs
-
             needs_conditions = await needs(acting.session, acting.policy, uc)
         acting.needs_conditions[uc.id] = needs_conditions
         if needs_conditions:
@@ -110,8 +109,6 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
     existing = await reviews.decisions(acting.session, [rr.id])
     mine = next((d for d in existing if d.person_id == clicker.person_id), None)
     if mine is not None:
-        from conversations.reviews.cards import when
-
         if stand_in is not None:
             raise Refusal(f"A decision {stand_in.note} was already recorded at {when(mine.at)} "
                           f"({WORDS.get(mine.decision, mine.decision)}); it counts once.")
@@ -158,17 +155,13 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
     return result
 
 
-async def readiness_check(acting: Acting, rr: ReviewRequest, uc: UseCase):
+async def readiness_check(acting: Ctx, rr: ReviewRequest, uc: UseCase):
     """The gate's readiness rules on the latest scorecard, for an approval (conversations/reviews/readiness.py)."""
-    from conversations.reviews import readiness
-
     return await readiness.check(acting, rr.gate_request_id, uc)
 
 
-async def after_decision(acting: Acting, rr: ReviewRequest, uc: UseCase, decision: str, result: str | None,
+async def after_decision(acting: Ctx, rr: ReviewRequest, uc: UseCase, decision: str, result: str | None,
                          reason: str) -> None:
-    from conversations.reviews import cards as review_cards
-
     if result == rules.ESCALATED:
         await escalate_part(acting, rr, uc, reason)
     elif result == rules.STOPPED:  # closes the gate and cancels the other groups' open reviews
@@ -181,7 +174,7 @@ async def after_decision(acting: Acting, rr: ReviewRequest, uc: UseCase, decisio
         await tell_owners(acting, uc, rr, decision, reason)
 
 
-async def escalate_part(acting: Acting, rr: ReviewRequest, uc: UseCase, reason: str) -> ReviewRequest:
+async def escalate_part(acting: Ctx, rr: ReviewRequest, uc: UseCase, reason: str) -> ReviewRequest:
     """The review part moved up: a new review for the group's `escalates_to`, one level higher."""
     target = acting.policy.review.group(rr.group_key).escalates_to
     gate = await reviews.get_gate(acting.session, rr.gate_request_id)
@@ -189,12 +182,10 @@ async def escalate_part(acting: Acting, rr: ReviewRequest, uc: UseCase, reason: 
     await acting.audit("review.escalated", entity="review", entity_id=rr.id, use_case_id=uc.id,
                        data={"from_group": rr.group_key, "to_group": target, "new_review": new.id, "reason": reason,
                              "automatic": acting.person_id is None})
-    from conversations.reviews import cards as review_cards
 
     await review_cards.post(acting, new.id)
     await review_cards.refresh(acting, rr.id)
     await tell_owners(acting, uc, rr, rules.ESCALATE, reason)
-    from conversations.groups import alerts
 
     await alerts.check_reviews(acting, uc, [new])  # the group it moved to may have nobody who can decide
     return new
@@ -209,7 +200,7 @@ async def escalate_review(session, policy: Policy, review_id: int, *, reason: st
     use case this very moment (try again on the next sweep). Audited as `review.escalated` with
     `automatic: true` when no actor is given.
     """
-    acting = Acting(session=session, policy=policy, platforms=set(platforms), now=now, person_id=actor_id,
+    acting = Ctx(session=session, policy=policy, platforms=set(platforms), now=now, person_id=actor_id,
                     label=actor_label, platform="")
     rr = await reviews.get_review(session, review_id)
     if rr is None:
@@ -230,16 +221,14 @@ async def escalate_review(session, policy: Policy, review_id: int, *, reason: st
     return new.id
 
 
-async def tell_owners(acting: Acting, uc: UseCase, rr: ReviewRequest, decision: str, reason: str) -> None:
+async def tell_owners(acting: Ctx, uc: UseCase, rr: ReviewRequest, decision: str, reason: str) -> None:
     """The proposer and both owners hear about each decision in their own chat."""
-    from conversations.reviews.cards import group_name
-
     who = await lifecycle._actor_name(acting)
     gname = group_name(acting.policy, rr.group_key)
     what = f"the review of {uc_ref(uc)} “{uc.title}”"
     if decision == rules.APPROVE_WITH_CONDITIONS:
         conds = [c for c in await conditions.for_reviews(acting.session, [rr.id]) if c.status == conditions.OPEN]
-        listed = "\n".join(f"• #{c.id} {c.text} (due {c.due_date:%d %b %Y})" for c in conds)
+        listed = "\n".join(f"• #{c.id} {c.text} (due {day(c.due_date)})" for c in conds)
         text = (f"{gname}: {who} approved {what} with conditions. They must be closed before the next gate:"
                 f"\n{listed}")
     elif decision == rules.ESCALATE:
@@ -254,9 +243,9 @@ async def tell_owners(acting: Acting, uc: UseCase, rr: ReviewRequest, decision: 
         await acting.notify_person(pid, msg, key=f"review:{rr.id}:told:{acting.last_seq}:{pid}", use_case_id=uc.id)
 
 
-async def tell_condition_owner(acting: Acting, uc: UseCase, c) -> None:
+async def tell_condition_owner(acting: Ctx, uc: UseCase, c) -> None:
     msg = Message([Header(f"A condition for {uc_ref(uc)} is yours"),
-                   Text([f"Condition #{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text}\nDue {c.due_date:%d %b %Y}. "
+                   Text([f"Condition #{c.id} on {uc_ref(uc)} “{uc.title}”: {c.text}\nDue {day(c.due_date)}. "
                          "When it is done, close it with a short note on the evidence."]),
                    Buttons([Button("Close condition", "condition.close", {"c": c.id}, style="primary"),
                             Button("Status", "status.show", {"uc": uc.id})])],

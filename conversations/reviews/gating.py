@@ -5,13 +5,15 @@ from vocabulary.labels import stage_label, uc_ref
 from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message, Text
 from vocabulary.policy import Gate
 from conversations.reviews import lifecycle, rules
-from conversations.reviews.acting import Acting
+from conversations.context import Ctx
 from vocabulary.rules.ai_act import extra_groups
 from storage.repo import reviews
 from storage.tables import GateRequest, ReviewRequest, UseCase
+from conversations.reviews import cards as review_cards
+from conversations.groups import alerts
 
 
-async def add_review(acting: Acting, uc: UseCase, gate: GateRequest, group_key: str, *, level: int = 0,
+async def add_review(acting: Ctx, uc: UseCase, gate: GateRequest, group_key: str, *, level: int = 0,
                      escalated_from_id: int | None = None) -> ReviewRequest:
     group = acting.policy.review.group(group_key)
     due = rules.due_at(acting.policy, uc.effective_tier, acting.now)
@@ -27,7 +29,7 @@ async def add_review(acting: Acting, uc: UseCase, gate: GateRequest, group_key: 
     return rr
 
 
-async def open_gate(acting: Acting, uc: UseCase, gate: Gate) -> tuple[GateRequest, list[ReviewRequest]]:
+async def open_gate(acting: Ctx, uc: UseCase, gate: Gate) -> tuple[GateRequest, list[ReviewRequest]]:
     """Create the gate request and one review per group the policy requires; post the cards."""
     attempt = await reviews.gate_attempts(acting.session, uc.id, gate.from_stage) + 1
     gr = await reviews.create_gate(acting.session, use_case_id=uc.id, from_stage=gate.from_stage,
@@ -40,11 +42,9 @@ async def open_gate(acting: Acting, uc: UseCase, gate: Gate) -> tuple[GateReques
                        data={"from": gate.from_stage, "to": gate.to_stage, "attempt": attempt,
                              "tier": uc.effective_tier, "vendor": uc.vendor_involved, "groups": groups})
     rows = [await add_review(acting, uc, gr, g) for g in groups]
-    from conversations.reviews import cards as review_cards
 
     for rr in rows:
         await review_cards.post(acting, rr.id)
-    from conversations.groups import alerts
 
     acting.undecidable = await alerts.check_reviews(acting, uc, rows)
     if uc.tier_override_status == "pending" and rules.tier_group(acting.policy) not in groups:
@@ -52,7 +52,7 @@ async def open_gate(acting: Acting, uc: UseCase, gate: Gate) -> tuple[GateReques
     return gr, rows
 
 
-def tier_card(acting: Acting, uc: UseCase) -> Message:
+def tier_card(acting: Ctx, uc: UseCase) -> Message:
     why = "; ".join(f"{q} → {a}" for q, a in (uc.risk_tier_reasons or [])) or "no intake answer raised it"
     if uc.tier_override_status == "pending":
         buttons = [Button(f"Accept {uc.tier_requested} tier", "tier.decide", {"uc": uc.id, "c": "accept"},
@@ -75,12 +75,12 @@ def tier_card(acting: Acting, uc: UseCase) -> Message:
     return Message(blocks, fallback=f"Tier change requested for {uc_ref(uc)}")
 
 
-async def post_tier_card(acting: Acting, uc: UseCase) -> None:
+async def post_tier_card(acting: Ctx, uc: UseCase) -> None:
     await acting.notify_group(rules.tier_group(acting.policy), tier_card(acting, uc), key=f"tier:{uc.id}:card",
                               remember_as=f"tier:{uc.id}", use_case_id=uc.id, subject=f"tier:{uc.id}")
 
 
-async def finish_if_decided(acting: Acting, uc: UseCase, gate_id: int) -> str | None:
+async def finish_if_decided(acting: Ctx, uc: UseCase, gate_id: int) -> str | None:
     """Pass or stop the gate once its reviews say so; returns 'passed', 'stopped' or None."""
     gate = await reviews.get_gate(acting.session, gate_id)
     if gate is None or gate.status != "pending":
@@ -99,7 +99,7 @@ async def finish_if_decided(acting: Acting, uc: UseCase, gate_id: int) -> str | 
     return result
 
 
-async def reroute(acting: Acting, uc: UseCase) -> list[int]:
+async def reroute(acting: Ctx, uc: UseCase) -> list[int]:
     """The effective tier changed: the pending gate gains the groups the new tier needs and drops open reviews
     of groups it no longer needs. Returns the ids of reviews added or cancelled."""
     gr = await reviews.pending_gate(acting.session, uc.id)
@@ -118,7 +118,6 @@ async def reroute(acting: Acting, uc: UseCase) -> list[int]:
             await reviews.set_review(acting.session, r.id, status=rules.CANCELLED, decided_at=acting.now,
                                      next_reminder_at=None)
             changed.append(r.id)
-    from conversations.reviews import cards as review_cards
 
     for r in changed:
         await review_cards.refresh(acting, r)
@@ -134,5 +133,5 @@ async def reroute(acting: Acting, uc: UseCase) -> list[int]:
     return changed
 
 
-def gate_move(acting: Acting, gate: GateRequest) -> str:
+def gate_move(acting: Ctx, gate: GateRequest) -> str:
     return f"{stage_label(acting.policy, gate.from_stage)} → {stage_label(acting.policy, gate.to_stage)}"

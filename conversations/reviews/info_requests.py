@@ -1,12 +1,11 @@
 """The owners answer a reviewer's question (button, form, or `answer 5 <text>`); the review clock runs again."""
 from __future__ import annotations
 
-from conversations.context import Ctx, Refusal
+from conversations.context import Ctx, Refusal, form_errors, open_form
 from conversations.engine import Engine
 from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Buttons, Form, FormField, Message, Text
 from conversations.reviews import questions
-from conversations.reviews.acting import Acting, form_errors, open_form
 from storage.repo import reviews, use_cases
 
 ANSWER_MIN = 2
@@ -27,7 +26,7 @@ def _iid(payload: dict) -> int:
 
 
 async def _answer(ctx: Ctx, info_id: int, text: str) -> None:
-    info = await questions.answer(Acting.of(ctx), info_id, text, ctx.person.id)
+    info = await questions.answer(ctx, info_id, text, ctx.person.id)
     rr = await reviews.get_review(ctx.session, info.review_id)
     uc = await use_cases.get(ctx.session, rr.use_case_id)
     ctx.say(f"Thanks, your answer is on the review card for {uc_ref(uc)} and the review clock runs again.")
@@ -62,7 +61,7 @@ def register(engine: Engine) -> None:
         if first.lstrip("#").isdigit() and len(rest.strip()) >= ANSWER_MIN:
             await _answer(ctx, int(first.lstrip("#")), rest.strip())
             return
-        waiting = await questions.open_questions_for(Acting.of(ctx), ctx.person.id)
+        waiting = await questions.open_questions_for(ctx, ctx.person.id)
         if not waiting:
             ctx.say("No reviewer is waiting for an answer from you.")
             return

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from conversations.context import Ctx
 from vocabulary.labels import stage_label, uc_ref
 from vocabulary.messages import Button, Buttons, Header, Message, Text
+from vocabulary.text import day
 from conversations.reviews import rules
-from conversations.reviews.acting import Acting
-from storage.repo import conditions, reviews, use_cases
+from storage.repo import conditions, people, reviews, use_cases
 from storage.tables import UseCase
+from conversations.reviews import cards as review_cards
 
 VERBS = {"pause": "paused", "resume": "resumed", "stop": "stopped", "withdraw": "withdrawn",
          "redirect": "redirected"}
@@ -26,21 +28,19 @@ def involved(uc: UseCase) -> list[int]:
             if p is not None]
 
 
-async def tell_involved(acting: Acting, uc: UseCase, message: Message, tag: str, *, skip_actor: bool = True) -> None:
+async def tell_involved(acting: Ctx, uc: UseCase, message: Message, tag: str, *, skip_actor: bool = True) -> None:
     for pid in involved(uc):
         if skip_actor and pid == acting.person_id:
             continue
         await acting.notify_person(pid, message, key=f"uc:{uc.id}:{tag}:{acting.last_seq}:{pid}", use_case_id=uc.id)
 
 
-async def refresh_cards(acting: Acting, review_ids: list[int]) -> None:
-    from conversations.reviews import cards as review_cards
-
+async def refresh_cards(acting: Ctx, review_ids: list[int]) -> None:
     for rid in review_ids:
         await review_cards.refresh(acting, rid)
 
 
-async def advance(acting: Acting, uc: UseCase, gate_id: int) -> None:
+async def advance(acting: Ctx, uc: UseCase, gate_id: int) -> None:
     """The gate passed: move to the next stage (a pilot gets its exit date)."""
     gate = await reviews.get_gate(acting.session, gate_id)
     values = {"stage": gate.to_stage, "stage_entered_at": acting.now}
@@ -57,7 +57,7 @@ async def advance(acting: Acting, uc: UseCase, gate_id: int) -> None:
     to = stage_label(acting.policy, gate.to_stage)
     lines = [f"Every review group approved, so {uc_ref(uc)} “{uc.title}” is now in {to}."]
     if "pilot_exit_date" in values:
-        lines.append(f"The pilot runs until {values['pilot_exit_date']:%d %b %Y}; before then, gather the evidence "
+        lines.append(f"The pilot runs until {day(values['pilot_exit_date'])}; before then, gather the evidence "
                      "for the next gate.")
     nxt = acting.policy.gate_from(gate.to_stage)
     if nxt is not None:
@@ -69,7 +69,7 @@ async def advance(acting: Acting, uc: UseCase, gate_id: int) -> None:
     await tell_involved(acting, uc, msg, "advanced", skip_actor=False)
 
 
-async def _cancel_open(acting: Acting, uc: UseCase, gate_status: str) -> list[int]:
+async def _cancel_open(acting: Ctx, uc: UseCase, gate_status: str) -> list[int]:
     """Cancel the pending gate and its open reviews; returns every review of that gate (to refresh cards)."""
     gate = await reviews.pending_gate(acting.session, uc.id)
     if gate is None:
@@ -83,7 +83,7 @@ async def _cancel_open(acting: Acting, uc: UseCase, gate_status: str) -> list[in
     return [rr.id for rr in rows]
 
 
-async def change_status(acting: Acting, uc: UseCase, kind: str, reason: str, *, by_review: int | None = None) -> None:
+async def change_status(acting: Ctx, uc: UseCase, kind: str, reason: str, *, by_review: int | None = None) -> None:
     """pause | resume | stop | withdraw, with its reason; reviews and cards follow."""
     before = uc.status
     await use_cases.update_fields(acting.session, uc.id, bump_version=False, status=STATUS_FOR[kind],
@@ -112,7 +112,7 @@ async def change_status(acting: Acting, uc: UseCase, kind: str, reason: str, *, 
     await tell_involved(acting, uc, msg, kind)
 
 
-async def redirect(acting: Acting, uc: UseCase, to_stage: str, reason: str) -> None:
+async def redirect(acting: Ctx, uc: UseCase, to_stage: str, reason: str) -> None:
     """Leadership sends the use case back to an earlier stage; any pending gate is cancelled."""
     before = uc.stage
     values = {"stage": to_stage, "stage_entered_at": acting.now, "status_reason": reason}
@@ -134,7 +134,7 @@ async def redirect(acting: Acting, uc: UseCase, to_stage: str, reason: str) -> N
     await tell_involved(acting, uc, msg, "redirect")
 
 
-async def _pause_reviews(acting: Acting, uc: UseCase) -> list[int]:
+async def _pause_reviews(acting: Ctx, uc: UseCase) -> list[int]:
     out = []
     for rr in await reviews.for_use_case(acting.session, uc.id, open_only=True):
         if rr.paused_at is None:
@@ -143,7 +143,7 @@ async def _pause_reviews(acting: Acting, uc: UseCase) -> list[int]:
     return out
 
 
-async def _resume_reviews(acting: Acting, uc: UseCase) -> list[int]:
+async def _resume_reviews(acting: Ctx, uc: UseCase) -> list[int]:
     out = []
     for rr in await reviews.for_use_case(acting.session, uc.id, open_only=True):
         if rr.status == rules.PENDING and rr.paused_at is not None:
@@ -152,7 +152,7 @@ async def _resume_reviews(acting: Acting, uc: UseCase) -> list[int]:
     return out
 
 
-async def resume_clock(acting: Acting, rr) -> None:
+async def resume_clock(acting: Ctx, rr) -> None:
     """A paused review's clock runs again: the due date moves forward by the paused time.
 
     The next reminder falls on the new due date; a review already reminded before the pause gets its next
@@ -166,10 +166,9 @@ async def resume_clock(acting: Acting, rr) -> None:
                              next_reminder_at=nxt)
 
 
-async def _actor_name(acting: Acting) -> str:
+async def _actor_name(acting: Ctx) -> str:
     if acting.person_id is None:
         return "aiom"
-    from storage.repo import people
 
     p = await people.get(acting.session, acting.person_id)
     return (p.display_name or p.email) if p else "someone"

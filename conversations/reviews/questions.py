@@ -1,22 +1,23 @@
 """Ask for more information: the owners answer in their chat, the review clock pauses until they do."""
 from __future__ import annotations
 
-from conversations.context import Refusal
-from vocabulary.labels import uc_ref
+from conversations.context import Ctx, Refusal
+from vocabulary.labels import group_name, uc_ref
 from vocabulary.messages import Button, Buttons, Header, Message, Text
 from conversations.reviews import lifecycle, rules
-from conversations.reviews.acting import Acting
 from conversations.people import absence
 from conversations.reviews.deciding import check_open, lock
 from storage.repo import reviews, use_cases
 from storage.tables import InfoRequest, UseCase
+from conversations.reviews.cards import refresh
+from vocabulary.text import when
 
 
 def may_answer(uc: UseCase, person_id: int) -> bool:
     return person_id in (uc.business_owner_id, uc.delivery_owner_id, uc.proposer_id)
 
 
-async def ask(acting: Acting, review_id: int, question: str, clicker: rules.Clicker) -> InfoRequest:
+async def ask(acting: Ctx, review_id: int, question: str, clicker: rules.Clicker) -> InfoRequest:
     rr, uc = await lock(acting, review_id)
     await absence.deciding_as(acting.session, acting.policy, clicker, rr, uc, acting.now)
     await check_open(acting, rr, uc)
@@ -26,7 +27,6 @@ async def ask(acting: Acting, review_id: int, question: str, clicker: rules.Clic
                              next_reminder_at=None, seen_version=uc.version)
     await acting.audit("review.info_requested", entity="review", entity_id=rr.id, use_case_id=uc.id,
                        data={"info_request": info.id, "question": question, "group": rr.group_key})
-    from conversations.reviews.cards import group_name, refresh
 
     who = await lifecycle._actor_name(acting)
     msg = Message([Header(f"A question about {uc_ref(uc)} from {group_name(acting.policy, rr.group_key)}"),
@@ -43,7 +43,7 @@ async def ask(acting: Acting, review_id: int, question: str, clicker: rules.Clic
     return info
 
 
-async def answer(acting: Acting, info_id: int, text: str, person_id: int) -> InfoRequest:
+async def answer(acting: Ctx, info_id: int, text: str, person_id: int) -> InfoRequest:
     info = await reviews.get_info(acting.session, info_id)
     if info is None:
         raise Refusal("I could not find that question any more.")
@@ -52,7 +52,6 @@ async def answer(acting: Acting, info_id: int, text: str, person_id: int) -> Inf
         raise Refusal(f"Only the owners (or the proposer) of {uc_ref(uc)} can answer the reviewers' questions.")
     if not await reviews.answer_info(acting.session, info.id, answer=text, by=person_id, at=acting.now):
         info = await reviews.get_info(acting.session, info.id)
-        from conversations.reviews.cards import when
 
         raise Refusal(f"That question was already answered at {when(info.answered_at)}; the reviewers have it.")
     info = await reviews.get_info(acting.session, info.id)
@@ -64,7 +63,6 @@ async def answer(acting: Acting, info_id: int, text: str, person_id: int) -> Inf
             await reviews.set_review(acting.session, rr.id, status=rules.PENDING)
     await acting.audit("review.info_answered", entity="review", entity_id=rr.id, use_case_id=uc.id,
                        data={"info_request": info.id, "answer": text})
-    from conversations.reviews.cards import refresh
 
     who = await lifecycle._actor_name(acting)
     msg = Message([Text([f"{who} answered your question about {uc_ref(uc)} “{uc.title}”:\n{text}\n\n"
@@ -75,7 +73,7 @@ async def answer(acting: Acting, info_id: int, text: str, person_id: int) -> Inf
     return info
 
 
-async def open_questions_for(acting: Acting, person_id: int) -> list[tuple[InfoRequest, UseCase]]:
+async def open_questions_for(acting: Ctx, person_id: int) -> list[tuple[InfoRequest, UseCase]]:
     out = []
     for uc in await use_cases.for_person(acting.session, person_id):
         if not may_answer(uc, person_id):

@@ -7,21 +7,20 @@ lets a weak, low, hard-gate-failing or unreviewed-at-1 use case through.
 """
 from __future__ import annotations
 
-from conversations.context import Refusal
+from conversations.context import Ctx, Refusal
 from vocabulary.labels import uc_ref
-from conversations.reviews.acting import Acting
 from storage.repo import reviews
+from conversations.stages import gate_facts
 from storage.tables import UseCase
+from vocabulary.rules.gates import check_gate, readiness_blockers, readiness_gate
 
 APPROVAL_NEXT = ("Nothing was recorded. Ask the owners for more information (they can close the gaps and score "
                  "again), or stop it.")
 
 
-async def blockers(acting: Acting, gate_request_id: int, uc: UseCase):
+async def blockers(acting: Ctx, gate_request_id: int, uc: UseCase):
     """(the policy's gate, the readiness rules the latest scorecard breaks, the facts) — the gate is None when
     the gate does not apply the readiness rules (or is not the use case's next gate)."""
-    from conversations.stages import gate_facts
-    from vocabulary.rules.gates import readiness_blockers, readiness_gate
 
     gr = await reviews.get_gate(acting.session, gate_request_id)
     gate = acting.policy.gate_from(gr.from_stage) if gr is not None and gr.from_stage == uc.stage else None
@@ -37,14 +36,13 @@ def refusal_text(uc: UseCase, found, next_step: str = APPROVAL_NEXT, what: str =
             f"readiness rules.\n{lines}\n{next_step}")
 
 
-async def check(acting: Acting, gate_request_id: int, uc: UseCase, *, next_step: str = APPROVAL_NEXT,
+async def check(acting: Ctx, gate_request_id: int, uc: UseCase, *, next_step: str = APPROVAL_NEXT,
                 what: str = ""):
     """The gate's check on the latest scorecard; refuses when the readiness rules block it.
 
     Returns None when the gate does not apply the readiness rules, otherwise the full `GateCheck` (its
     `needs_conditions` says a moderate band passes only with conditions).
     """
-    from vocabulary.rules.gates import check_gate
 
     gate, found, facts = await blockers(acting, gate_request_id, uc)
     if gate is None:

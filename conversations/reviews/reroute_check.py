@@ -8,11 +8,10 @@ anything is written, the refusal is audited (`gate.reroute_held`), and the reply
 """
 from __future__ import annotations
 
-from conversations.context import Refusal
-from vocabulary.labels import stage_label, uc_ref
+from conversations.context import Ctx, Refusal
+from vocabulary.labels import group_name, stage_label, uc_ref
 from vocabulary.rules.ai_act import extra_groups
 from conversations.reviews import readiness, rules
-from conversations.reviews.acting import Acting
 from storage.repo import reviews
 from storage.tables import UseCase
 
@@ -22,7 +21,7 @@ CONDITIONS = ("Readiness is in a band that passes this gate only with conditions
               "approved it with conditions.")
 
 
-async def would_pass(acting: Acting, uc: UseCase, tier: str, ai_act_class: str | None):
+async def would_pass(acting: Ctx, uc: UseCase, tier: str, ai_act_class: str | None):
     """(the pending gate request, the groups whose open reviews would be cancelled) when re-routing to `tier` /
     `ai_act_class` would pass the pending gate at once; None otherwise."""
     gr = await reviews.pending_gate(acting.session, uc.id)
@@ -43,7 +42,7 @@ async def would_pass(acting: Acting, uc: UseCase, tier: str, ai_act_class: str |
     return gr, [r.group_key for r in dropped], [r for r in rows if r not in dropped]
 
 
-async def refuse_unready_pass(acting: Acting, uc: UseCase, *, tier: str, ai_act_class: str | None,
+async def refuse_unready_pass(acting: Ctx, uc: UseCase, *, tier: str, ai_act_class: str | None,
                               doing: str, unchanged: str, trigger: str) -> None:
     """Refuse (audited) a change that would pass the pending gate while its readiness rules block it.
 
@@ -53,7 +52,6 @@ async def refuse_unready_pass(acting: Acting, uc: UseCase, *, tier: str, ai_act_
     if found is None:
         return
     gr, dropped, left = found
-    from conversations.reviews.cards import group_name
 
     named = [group_name(acting.policy, g) for g in dropped]
     names = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"

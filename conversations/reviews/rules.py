@@ -113,6 +113,13 @@ class Clicker:
     guest: bool = False
 
 
+def clicker(ctx) -> Clicker:
+    """The actor of a chat turn (a `Ctx`) as far as decision rights go: only a platform-verified email counts."""
+    a = ctx.inbound.actor
+    email = a.email.strip().lower() if a.email and a.email_verified else None
+    return Clicker(person_id=ctx.person.id, email=email, guest=a.guest)
+
+
 def involved_roles(uc) -> dict[str, int | None]:
     """The people who may never decide on a use case, by role: its proposer, owners and executive sponsor."""
     return {"proposer": uc.proposer_id, "business owner": uc.business_owner_id,

@@ -1,15 +1,14 @@
 """The risk reviewers decide a requested tier change; an accepted tier re-routes the pending gate."""
 from __future__ import annotations
 
-from conversations.context import Refusal
+from conversations.context import Ctx, Refusal
 from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Buttons, Message, Text
 from conversations.reviews import gating, lifecycle, reroute_check, rules
-from conversations.reviews.acting import Acting
 from storage.repo import reviews, use_cases
 
 
-async def decide_tier(acting: Acting, use_case_id: int, accept: bool, clicker: rules.Clicker) -> str:
+async def decide_tier(acting: Ctx, use_case_id: int, accept: bool, clicker: rules.Clicker) -> str:
     uc = await reviews.lock_use_case(acting.session, use_case_id)
     if uc is None:
         raise Refusal("I could not find that use case any more.")

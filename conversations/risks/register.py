@@ -10,8 +10,10 @@ from typing import Any
 from conversations import access
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
-from conversations.scorecards.answers import BAD_BUTTON, _int, visible_use_case
-from conversations.scorecards.views import clip, rows
+from conversations.access import visible_use_case
+from conversations.payload import BAD_BUTTON, read_int
+from conversations.scorecards.views import rows
+from vocabulary.text import clip, day
 from vocabulary.interaction import PersonHint
 from vocabulary.labels import parse_uc_id
 from vocabulary.messages import Button, Buttons, Confirm, Context, Header, Message, Text
@@ -227,7 +229,7 @@ async def register_message(ctx: Ctx, uc: UseCase, note: str = "") -> Message:
     if note:
         blocks.append(Text([note]))
     if uc.risk_reviewed_at:
-        reviewed = f"last marked reviewed {uc.risk_reviewed_at:%d %b %Y}"
+        reviewed = f"last marked reviewed {day(uc.risk_reviewed_at)}"
     else:
         reviewed = "never marked reviewed"
     blocks.append(Context(f"{clip(uc.title, 80)} · {len(risks)} risk{'s' if len(risks) != 1 else ''}, "
@@ -263,7 +265,7 @@ async def register_message(ctx: Ctx, uc: UseCase, note: str = "") -> Message:
 
 
 async def mark_reviewed(ctx: Ctx, payload: dict) -> None:
-    uc = await visible_use_case(ctx, _int(payload, "uc"))
+    uc = await visible_use_case(ctx, read_int(payload, "uc"))
     if not access.is_owner(ctx.person, uc):
         raise Refusal(f"Only the business owner or delivery owner of UC-{uc.id} can mark its risk register reviewed.")
     n = await repo.count_risks(ctx.session, uc.id)
@@ -313,17 +315,17 @@ def register(engine: Engine) -> None:
 
     @engine.action("risk.add")
     async def add_button(ctx: Ctx, payload: dict) -> None:
-        uc = await editable_use_case(ctx, _int(payload, "uc"))
+        uc = await editable_use_case(ctx, read_int(payload, "uc"))
         await ctx.start_flow(RiskAddFlow.name, {"uc": uc.id})
 
     @engine.action("risk.list")
     async def list_button(ctx: Ctx, payload: dict) -> None:
-        uc = await visible_use_case(ctx, _int(payload, "uc"))
+        uc = await visible_use_case(ctx, read_int(payload, "uc"))
         ctx.say(await register_message(ctx, uc), thread_of=f"use_case:{uc.id}")
 
     @engine.action("risk.update")
     async def update_button(ctx: Ctx, payload: dict) -> None:
-        risk, uc = await updatable_risk(ctx, _int(payload, "r"))
+        risk, uc = await updatable_risk(ctx, read_int(payload, "r"))
         risks = await repo.risks_for(ctx.session, uc.id)
         n = next((i for i, r in enumerate(risks, 1) if r.id == risk.id), 0)
         label = f"R{n} ({area_name(ctx.policy, risk.area_key)}) on UC-{uc.id}"

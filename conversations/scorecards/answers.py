@@ -9,10 +9,12 @@ its use case and re-checks that the clicker is an owner.
 from __future__ import annotations
 
 from conversations import access
+from conversations.access import visible_use_case
+from conversations.payload import BAD_BUTTON, read_int, read_str
 from conversations.stages import readiness_drops
 from conversations.context import Ctx, Refusal
 from conversations.engine import Engine
-from conversations.scorecards import typed
+from conversations.scorecards import attached
 from conversations.scorecards import views
 from conversations.stages.gate_facts import next_gate_check
 from vocabulary.labels import parse_uc_id
@@ -33,25 +35,8 @@ ALIASES = {
 CLOSED = ("stopped", "withdrawn")
 REVIEW_FORM = "scorecard.review_note"
 NOTE_MIN, NOTE_MAX = 5, 1000
-BAD_BUTTON = "I could not read that button, so nothing was changed. Please use the most recent message."
-
-
 def only_owners(uc_id: int) -> str:
     return f"Only the business owner or delivery owner of UC-{uc_id} can answer its scorecard."
-
-
-def _int(payload: dict, name: str) -> int:
-    v = payload.get(name)
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise Refusal(BAD_BUTTON)
-    return v
-
-
-def _str(payload: dict, name: str) -> str:
-    v = payload.get(name)
-    if not isinstance(v, str) or not v or len(v) > 64:
-        raise Refusal(BAD_BUTTON)
-    return v
 
 
 def parse_args(args: str) -> tuple[int | None, str | None, bool]:
@@ -65,13 +50,6 @@ def parse_args(args: str) -> tuple[int | None, str | None, bool]:
         else:
             ok = False
     return uc_id, inst, ok
-
-
-async def visible_use_case(ctx: Ctx, uc_id: int) -> UseCase:
-    uc = await use_cases.get(ctx.session, uc_id)
-    if uc is None or not await access.can_see(ctx.session, ctx.policy, ctx.person, uc):
-        raise Refusal(f"I could not find UC-{uc_id}. Type “my” to see the ideas you are part of.")
-    return uc
 
 
 def _check_owner_and_open(ctx: Ctx, uc_id: int, owner_ids: tuple, uc_status: str) -> None:
@@ -112,7 +90,7 @@ async def start(ctx: Ctx, uc_id: int, instrument: str | None) -> None:
         await ctx.audit("scorecard.started", entity="scorecard", entity_id=sc.id, use_case_id=uc.id,
                         data={"instrument": instrument, "attempt": 1})
     # Typed back / skip / help / cancel then reach this scorecard (unless another conversation is open here).
-    tracked = await typed.attach(ctx, sc.id)
+    tracked = await attached.attach(ctx, sc.id)
     ctx.say(await current_view(ctx, uc, sc.id), thread_of=f"use_case:{uc.id}", track=tracked)
 
 
@@ -153,7 +131,7 @@ async def summary_view(ctx: Ctx, uc: UseCase, sc_id: int, note: str = "") -> Mes
 
 async def _target(ctx: Ctx, payload: dict) -> repo.ClickTarget:
     """Re-read the clicked scorecard with its owners and check the clicker may answer it."""
-    t = await repo.for_click(ctx.session, _int(payload, "sc"))
+    t = await repo.for_click(ctx.session, read_int(payload, "sc"))
     if t is None:
         raise Refusal("That scorecard no longer exists, so nothing was changed.")
     _check_owner_and_open(ctx, t.use_case_id, (t.business_owner_id, t.delivery_owner_id), t.use_case_status)
@@ -174,7 +152,7 @@ async def answer(ctx: Ctx, payload: dict) -> None:
     click completes the scorecard (then the summary needs them).
     """
     t = await _target(ctx, payload)
-    key, value = _str(payload, "k"), payload.get("v")
+    key, value = read_str(payload, "k"), payload.get("v")
     keys = scoring.item_keys(ctx.policy, t.instrument)
     if key not in keys or not scoring.valid_value(ctx.policy, t.instrument, value):
         raise Refusal(BAD_BUTTON)
@@ -239,7 +217,7 @@ async def show(ctx: Ctx, payload: dict) -> None:
     uc = await use_cases.get(ctx.session, t.use_case_id)
     ctx.replace_source(await current_view(ctx, uc, t.scorecard_id, item_key=key))
     if key is not None:
-        await typed.note_area(ctx, t.scorecard_id, key)
+        await attached.note_area(ctx, t.scorecard_id, key)
 
 
 async def review(ctx: Ctx, payload: dict) -> None:
@@ -264,7 +242,7 @@ async def pause(ctx: Ctx, payload: dict) -> None:
 
 async def show_summary(ctx: Ctx, payload: dict) -> None:
     """Anyone who may see the use case may read a finished scorecard (reviewers and leaders included)."""
-    sc = await repo.get(ctx.session, _int(payload, "sc"))
+    sc = await repo.get(ctx.session, read_int(payload, "sc"))
     if sc is None:
         raise Refusal("That scorecard no longer exists.")
     uc = await visible_use_case(ctx, sc.use_case_id)
@@ -293,8 +271,8 @@ async def again(ctx: Ctx, payload: dict) -> None:
 
 # -- explicit reviews of areas scored 1 -------------------------------------------------------
 async def _reviewable(ctx: Ctx, payload: dict) -> tuple[UseCase, int, str]:
-    sc = await repo.get(ctx.session, _int(payload, "sc"))
-    key = _str(payload, "k")
+    sc = await repo.get(ctx.session, read_int(payload, "sc"))
+    key = read_str(payload, "k")
     if sc is None or sc.instrument != scoring.READINESS or key not in scoring.item_keys(ctx.policy, sc.instrument):
         raise Refusal(BAD_BUTTON)
     uc = await use_cases.get(ctx.session, sc.use_case_id)
@@ -362,9 +340,8 @@ def register(engine: Engine) -> None:
         inst = payload.get("i")
         if inst is not None and inst not in scoring.INSTRUMENTS:
             raise Refusal(BAD_BUTTON)
-        await start(ctx, _int(payload, "uc"), inst)
+        await start(ctx, read_int(payload, "uc"), inst)
 
-    engine.add_flow(typed.ScorecardWords())
     engine.action("scorecard.answer")(answer)
     engine.action("scorecard.show")(show)
     engine.action("scorecard.review")(review)

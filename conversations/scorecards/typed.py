@@ -12,43 +12,19 @@ answer came since.
 from __future__ import annotations
 
 from conversations.context import Ctx, Refusal
+from conversations.engine import Engine
+from conversations.scorecards import answers as flow
+from conversations.scorecards import views
+from conversations.scorecards.attached import FLOW, mark
+from conversations.scorecards.views import SHORT, item_name, next_unanswered
 from vocabulary.messages import Message, Text
-from conversations.people.lookup import user_key
 from vocabulary.rules import scoring
 from conversations.steps import looks_numeric
 from storage.repo import instruments as repo
-from storage.repo import states
+from storage.repo import use_cases
 
-FLOW = "scorecard_words"
 BACK, SKIP, HELP = {"back", "previous"}, {"skip", "next", "later"}, {"help", "?"}
 STOP = {"cancel", "stop", "quit", "pause", "done"}
-
-
-async def attach(ctx: Ctx, sc_id: int) -> bool:
-    """Remember the scorecard opened here; False when another conversation is open in this place."""
-    w = ctx.inbound.where
-    st = ctx.state or await states.find(ctx.session, w.platform, w.conversation_id, w.thread_id,
-                                        user_key(ctx.inbound.actor))
-    if st is not None and st.status == "active" and st.flow != FLOW:
-        return False
-    await ctx.start_flow(FLOW, {"sc": sc_id})
-    return True
-
-
-async def note_area(ctx: Ctx, sc_id: int, key: str) -> None:
-    """A navigation click (Back, an area from the answers list) shows `key`: remember it for typed words."""
-    w = ctx.inbound.where
-    st = await states.find(ctx.session, w.platform, w.conversation_id, w.thread_id, user_key(ctx.inbound.actor))
-    if st is None or st.status != "active" or st.flow != FLOW or st.data.get("sc") != sc_id:
-        return
-    sc = await repo.get(ctx.session, sc_id)
-    st.data = {**st.data, **_mark(sc, key)}
-    st.updated_at = ctx.now
-    ctx.session.add(st)
-
-
-def _mark(sc, key: str | None) -> dict:
-    return {"k": key, "n": sc.answered, "last": sc.last_answer_at.isoformat() if sc.last_answer_at else ""}
 
 
 class ScorecardWords:
@@ -64,8 +40,6 @@ class ScorecardWords:
         ctx.whisper("Please use the buttons on the scorecard itself.")
 
     async def on_text(self, ctx: Ctx, text: str) -> None:
-        from conversations.scorecards import answers as flow
-
         word = text.strip().lower().strip(".!")
         head = word.split(" ", 1)[0].strip("/!")
         if head in ctx.engine.commands and word not in HELP | BACK:  # "back" is a step back here, not the end of an absence
@@ -99,11 +73,9 @@ class ScorecardWords:
             return await self._show(ctx, t, sc, nxt)
         value = self._typed_value(ctx, t.instrument, word) if current is not None else None
         if value is not None:
-            from conversations.scorecards.views import next_unanswered
-
             shown = await flow.save(ctx, t, current, value)
             nxt = next_unanswered(keys, {*rows, current}, after=current)
-            ctx.state.data = {"sc": sc.id, **_mark(await repo.get(ctx.session, sc.id), nxt)}
+            ctx.state.data = {"sc": sc.id, **mark(await repo.get(ctx.session, sc.id), nxt)}
             if ctx.state.prompt_ref:
                 ctx.replace(ctx.state.prompt_ref, shown)
             else:
@@ -130,10 +102,8 @@ class ScorecardWords:
 
     def _current(self, ctx: Ctx, sc, keys: list[str], rows: dict) -> str | None:
         """The area the scorecard's message shows now (None: the summary)."""
-        from conversations.scorecards.views import next_unanswered
-
         d = ctx.state.data
-        if d.get("k") in keys and _mark(sc, d["k"]) == {k: d.get(k) for k in ("k", "n", "last")}:
+        if d.get("k") in keys and mark(sc, d["k"]) == {k: d.get(k) for k in ("k", "n", "last")}:
             return d["k"]
         if len(rows) == len(keys):
             return None
@@ -152,8 +122,6 @@ class ScorecardWords:
 
     def _range_text(self, ctx: Ctx, instrument: str, key: str, word: str) -> str:
         """A typed number that is not a valid answer: name the valid range (nothing was saved)."""
-        from conversations.scorecards.views import item_name
-
         name = item_name(ctx.policy, instrument, key)
         options = scoring.scale(ctx.policy, instrument)
         if scoring.is_checklist(instrument):
@@ -166,20 +134,15 @@ class ScorecardWords:
                 "Type help for what each score means.")
 
     async def _show(self, ctx: Ctx, t, sc, key: str) -> None:
-        from conversations.scorecards import answers as flow
-        from storage.repo import use_cases
-
         uc = await use_cases.get(ctx.session, t.use_case_id)
         view = await flow.current_view(ctx, uc, sc.id, item_key=key)
-        ctx.state.data = {"sc": sc.id, **_mark(sc, key)}
+        ctx.state.data = {"sc": sc.id, **mark(sc, key)}
         if ctx.state.prompt_ref:
             ctx.replace(ctx.state.prompt_ref, view)
         else:
             ctx.say(view, track=True, thread_of=f"use_case:{uc.id}")
 
     async def _help(self, ctx: Ctx, t, current: str | None) -> None:
-        from conversations.scorecards.views import SHORT
-
         if current is None:
             ctx.say(f"Every area of UC-{t.use_case_id}'s {SHORT[t.instrument].lower()} is answered. Click Review "
                     "answers to change one, or type cancel to close it.")
@@ -197,8 +160,6 @@ class ScorecardWords:
                                "later, or cancel to stop for now (every answer is kept)."])]))
 
     async def _stop(self, ctx: Ctx, t, answered: int) -> None:
-        from conversations.scorecards import views
-
         ctx.state.status = "done"
         if t.status == repo.COMPLETE:
             ctx.say(f"Closed. UC-{t.use_case_id}'s {views.SHORT[t.instrument].lower()} is complete; its summary "
@@ -215,3 +176,7 @@ class ScorecardWords:
         """Not a scorecard word: leave the scorecard (its buttons still work) and handle the text as usual."""
         ctx.state.status = "done"
         await ctx.engine.run_command(ctx, text)
+
+
+def register(engine: Engine) -> None:
+    engine.add_flow(ScorecardWords())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from vocabulary.text import clip, day
 from vocabulary.messages import Button, Buttons, Confirm, Context, Facts, Header, Message, Strong, Text
 from vocabulary.policy import Policy
 from vocabulary.rules import scoring
@@ -18,11 +19,6 @@ ROW = 5
 
 def rows(buttons: list[Button], per_row: int = ROW) -> list[Buttons]:
     return [Buttons(buttons[i:i + per_row]) for i in range(0, len(buttons), per_row)]
-
-
-def clip(s: str, n: int) -> str:
-    s = s or ""
-    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def value_label(policy: Policy, instrument_key: str, value: int) -> str:
@@ -143,7 +139,7 @@ def summary(policy: Policy, *, instrument_key: str, sc_id: int, uc_id: int, titl
     blocks: list = [Header(f"{inst.name} complete · UC-{uc_id}")]
     if note:
         blocks.append(Text([note]))
-    when = f" · completed {completed_at:%d %b %Y}" if completed_at else ""
+    when = f" · completed {day(completed_at)}" if completed_at else ""
     blocks.append(Context(f"{clip(title, 80)} · attempt {attempt}{when}"))
     if instrument_key == scoring.READINESS:
         blocks.extend(_readiness_blocks(policy, sc_id, values, reviewed))

@@ -9,12 +9,12 @@ clicked, as the review card's Stop does.
 from __future__ import annotations
 
 from conversations import limits
-from conversations.context import Ctx, Refusal
+from conversations.context import Ctx, Refusal, form_errors, open_form
 from conversations.engine import Engine
 from vocabulary.labels import parse_uc_id, stage_label, uc_ref
 from vocabulary.messages import Form, FormField
 from conversations.reviews import lifecycle, rules
-from conversations.reviews.acting import Acting, clicker, form_errors, open_form
+from conversations.reviews.rules import clicker
 from storage.repo import reviews
 from storage.tables import UseCase
 
@@ -92,14 +92,14 @@ async def pause(ctx: Ctx, uc: UseCase, reason: str) -> None:
     limits.check_text("The reason", reason, REASON_MAX)
     if uc.status != "active":
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, so it cannot be paused.")
-    await lifecycle.change_status(Acting.of(ctx), uc, "pause", reason)
+    await lifecycle.change_status(ctx, uc, "pause", reason)
     ctx.say(f"Paused {uc_ref(uc)}. Its reviews wait and their clocks stop until you type “resume {uc_ref(uc)}”.")
 
 
 async def resume(ctx: Ctx, uc: UseCase) -> None:
     if uc.status != "paused":
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, not paused, so there is nothing to resume.")
-    await lifecycle.change_status(Acting.of(ctx), uc, "resume", "")
+    await lifecycle.change_status(ctx, uc, "resume", "")
     ctx.say(f"Resumed {uc_ref(uc)}. Its open reviews continue with their due dates moved by the paused time.")
 
 
@@ -107,7 +107,7 @@ async def stop(ctx: Ctx, uc: UseCase, reason: str) -> None:
     limits.check_text("The reason", reason, REASON_MAX)
     if uc.status not in ("active", "paused"):
         raise Refusal(f"{uc_ref(uc)} is already {uc.status}.")
-    await lifecycle.change_status(Acting.of(ctx), uc, "stop", reason)
+    await lifecycle.change_status(ctx, uc, "stop", reason)
     ctx.say(f"Stopped {uc_ref(uc)}. Its open reviews were cancelled and everyone involved was told why.")
 
 
@@ -120,7 +120,7 @@ async def redirect(ctx: Ctx, uc: UseCase, stage: str | None, reason: str) -> Non
         names = ", ".join(label for _, label in allowed) or "none: it is in the first stage"
         raise Refusal(f"A redirect sends {uc_ref(uc)} back to an earlier stage than "
                       f"{stage_label(ctx.policy, uc.stage)}. Earlier stages: {names}.")
-    await lifecycle.redirect(Acting.of(ctx), uc, stage, reason)
+    await lifecycle.redirect(ctx, uc, stage, reason)
     ctx.say(f"Redirected {uc_ref(uc)} to {stage_label(ctx.policy, stage)}. Any review under way was cancelled "
             "and everyone involved was told why.")
 

@@ -13,7 +13,6 @@ from conversations.groups import alerts
 from vocabulary.labels import parse_uc_id, stage_label, uc_ref
 from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message, Text
 from conversations.reviews import gating, rules
-from conversations.reviews.acting import Acting
 from storage.repo import reviews
 from storage.tables import UseCase
 
@@ -54,8 +53,7 @@ async def request_gate(ctx: Ctx, use_case_id: int) -> None:
                          Context(f"When they are done, type “move {uc_ref(uc)}” again.")],
                         fallback=f"{uc_ref(uc)} is not ready for {to} yet: {n} missing"))
         return
-    acting = Acting.of(ctx)
-    gr, rows = await gating.open_gate(acting, uc, gate)
+    gr, rows = await gating.open_gate(ctx, uc, gate)
     facts = [(group_name(ctx.policy, r.group_key), f"due {when(r.due_at)}") for r in rows]
     notes = []
     if check is not None and check.needs_conditions:
@@ -64,8 +62,8 @@ async def request_gate(ctx: Ctx, use_case_id: int) -> None:
     if uc.tier_override_status == "pending":
         notes.append(Context(f"Your requested {uc.tier_requested} tier still waits for the risk reviewers; the "
                              f"reviews follow the {uc.effective_tier} tier until they accept it."))
-    if acting.undecidable:
-        notes.extend(alerts.warning(uc, acting.undecidable).blocks)
+    if ctx.undecidable:
+        notes.extend(alerts.warning(uc, ctx.undecidable).blocks)
         notes.append(Context("The admins have been told."))
     ctx.say(Message([Header(f"{uc_ref(uc)}: review requested for {to}"),
                      Text([f"The {uc.effective_tier}-risk path for this gate needs {len(rows)} group"

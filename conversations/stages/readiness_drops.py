@@ -15,9 +15,11 @@ from vocabulary.messages import Button, Buttons, Context, Header, Message, Text
 from vocabulary.policy import Gate, Policy
 from vocabulary.rules import scoring
 from vocabulary.rules.gates import GateFacts, Missing, readiness_blockers, readiness_gate
-from storage.repo import instruments
+from storage.repo import instruments, reviews
 from storage.repo import readiness_drops as repo
 from storage.tables import UseCase
+from conversations.reviews import cards as review_cards
+from conversations.reviews import rules
 
 
 def gate_into(policy: Policy, stage: str) -> Gate | None:
@@ -120,15 +122,9 @@ def news_message(policy: Policy, uc: UseCase, total: int, band_label: str, reaso
 
 async def refresh_reviews(ctx: Ctx, uc: UseCase) -> None:
     """A readiness scorecard was completed or changed: the open review cards show what it means for the gate."""
-    from conversations.reviews import cards as review_cards
-    from conversations.reviews import rules
-    from conversations.reviews.acting import Acting
-    from storage.repo import reviews
-
     gate = await reviews.pending_gate(ctx.session, uc.id)
     rows = [r for r in await reviews.for_gate(ctx.session, gate.id) if r.status in rules.OPEN] if gate else []
     if not rows:
         return
-    acting = Acting.of(ctx)
     for r in rows:
-        await review_cards.refresh(acting, r.id)
+        await review_cards.refresh(ctx, r.id)

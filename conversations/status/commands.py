@@ -18,14 +18,16 @@ from conversations.incidents.live_access import in_groups
 from conversations.status.pictures import offer_portfolio_pictures
 from conversations.status import views
 from conversations.risks.register import area_name, label_of, top_open
-from conversations.scorecards.answers import BAD_BUTTON, visible_use_case
-from conversations.scorecards.views import clip
+from conversations.access import visible_use_case
+from conversations.payload import BAD_BUTTON
+from vocabulary.text import clip
 from vocabulary.labels import parse_uc_id, stage_label
 from vocabulary.policy import Policy
 from vocabulary.rules.gates import check_gate
 from storage.repo import instruments, people, use_cases
 from storage.repo import status as repo
 from storage.tables import UseCase
+from conversations.regulation.frameworks import show_frameworks
 
 
 def group_name(policy: Policy, key: str) -> str:
@@ -181,8 +183,6 @@ def register(engine: Engine) -> None:
         uc_id = _uc_arg(args)
         words = args.replace(",", " ").split()
         if uc_id is not None and any(w.lower() in ("frameworks", "framework", "compliance") for w in words):
-            from conversations.regulation.frameworks import show_frameworks
-
             await show_frameworks(ctx, uc_id, words)
             return
         if uc_id is None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from vocabulary.text import clip, day
 from conversations.regulation.ai_act import fact as ai_act_fact
-from conversations.scorecards.views import SHORT, clip, names, rows
+from conversations.scorecards.views import SHORT, names, rows
 from vocabulary.labels import stage_label
 from vocabulary.messages import Block, Button, Buttons, Context, Divider, Facts, Header, Message, Text
 from vocabulary.policy import Policy
@@ -20,10 +21,6 @@ ROLE_TEXT = {"business_owner": "business owner", "delivery_owner": "delivery own
              "proposer": "proposer", "contributor": "joined"}
 MAX_IDEAS = 8
 MAX_LIST = 5
-
-
-def day(d: datetime | date | None) -> str:
-    return f"{d:%d %b %Y}" if d else "—"
 
 
 def more(n: int) -> str:

@@ -31,6 +31,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image as PILImage  # noqa: E402
 
+from vocabulary.text import clip  # noqa: E402
+
 log = logging.getLogger(__name__)
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # "no bold in this CJK font" is expected
 logging.getLogger("fontTools").setLevel(logging.WARNING)  # the PDF's font subsetting reports every step at INFO
@@ -167,8 +169,7 @@ def _change(now: int, before: int | None) -> str:
 
 
 def _short(label: str, limit: int = 28) -> str:
-    label = " ".join(label.split())
-    return label if len(label) <= limit else label[:limit - 1] + "…"
+    return clip(" ".join(label.split()), limit)
 
 
 # -- 1. the portfolio by stage now -------------------------------------------------------------

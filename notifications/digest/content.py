@@ -13,6 +13,7 @@ from vocabulary.labels import stage_label
 from vocabulary.messages import Button, Buttons, Context, Divider, Facts, Header, Image, Message, Strong, Text
 from vocabulary.policy import Policy
 from vocabulary.rules import kpis as kpi_rules
+from vocabulary.text import clip
 from notifications.digest.data import STALL_DAYS, DigestData
 from notifications.digest.regulation import section as regulation_section
 
@@ -20,8 +21,7 @@ SEVERITY_WORD = {"pilot": "pilot exit", "review": "review due", "condition": "co
 
 
 def _name(title: str, limit: int = 60) -> str:
-    title = " ".join((title or "").split())
-    return title if len(title) <= limit else title[:limit - 1] + "…"
+    return clip(" ".join((title or "").split()), limit)
 
 
 def _uc(uc_id: int, title: str) -> str:

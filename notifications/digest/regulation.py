@@ -5,6 +5,7 @@ from __future__ import annotations
 from vocabulary.messages import Strong, Text
 from vocabulary.policy import Policy
 from vocabulary.policy.regulation import CLASS_LABELS, CLASSES
+from vocabulary.text import clip
 
 SECTION = "Regulation: EU AI Act"
 
@@ -24,8 +25,7 @@ def section(policy: Policy, summary: dict | None) -> list:
     open_uc = summary.get("high_risk_open", 0)
     lines.append(f"High-risk use cases with open obligations: {open_uc}")
     for uc_id, title, open_n, n in summary.get("listed", []):
-        short = " ".join((title or "").split())
-        short = short if len(short) <= 60 else short[:59] + "…"
+        short = clip(" ".join((title or "").split()), 60)
         lines.append(f"• UC-{uc_id} {short}: {open_n} of {n} obligations open")
     if open_uc > len(summary.get("listed", [])):
         lines.append(f"…and {open_uc - len(summary['listed'])} more")

@@ -1,9 +1,14 @@
-"""Field types of the policy that need more than a type check: cron expressions, time zones."""
+"""Field types of the policy: the risk tiers, and those that need more than a type check (cron expressions,
+time zones)."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
+
+
+Tier = Literal["low", "medium", "high"]
+TIERS: tuple[str, ...] = ("low", "medium", "high")
 
 
 def cron_problem(expr: str) -> str | None:

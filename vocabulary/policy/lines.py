@@ -8,13 +8,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from vocabulary.policy.problems import Problem
+
 _FRAMEWORK = re.compile(r"^frameworks\[(?P<fw>[^\]]+)\]\.controls\[(?P<c>[^\]]+)\](?:\.evidence\[(?P<i>\d+)\])?")
 _QUOTED = re.compile(r"'([^']*)'")
 
 
 def with_lines(problems: list, path: Path) -> list:
-    from vocabulary.policy.loader import Problem
-
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):

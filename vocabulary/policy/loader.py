@@ -19,7 +19,6 @@ import re
 import tomllib
 import types
 import typing
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,34 +26,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .lines import with_lines
 from .models import Policy, PolicyReferenceError
+from .problems import PolicyError, Problem
 
 __all__ = ["Problem", "PolicyError", "default_policy", "load_policy", "check_policy_file", "policy_from_data"]
 
 SUFFIXES = (".yaml", ".yml", ".toml")
-
-
-@dataclass(frozen=True)
-class Problem:
-    location: str  # e.g. "review.groups[2].quorum" or "policy.yaml line 12"
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
-
-
-class PolicyError(Exception):
-    """The policy could not be loaded; `.problems` says every reason and where."""
-
-    def __init__(self, problems: list[Problem], source: str | None = None):
-        self.problems = list(problems)
-        self.source = source
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} in the policy" + (f" {self.source}" if self.source else "")
-        return "\n".join([head + ":", *(f"  {p}" for p in self.problems)])
 
 
 # --------------------------------------------------------------------- public API
@@ -73,8 +51,6 @@ def load_policy(path: str | Path | None = None) -> Policy:
     try:
         return policy_from_data(_read(path), source=str(path))
     except PolicyError as exc:
-        from vocabulary.policy.lines import with_lines
-
         raise PolicyError(with_lines(exc.problems, path), exc.source) from None
 
 

@@ -12,11 +12,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from vocabulary.policy.fields import CronExpr, Positive, TimeZone, cron_problem, timezone_problem  # noqa: F401
+from vocabulary.policy.fields import (  # noqa: F401
+    TIERS,
+    CronExpr,
+    Positive,
+    Tier,
+    TimeZone,
+    cron_problem,
+    timezone_problem,
+)
+from vocabulary.policy.problems import PolicyReferenceError  # noqa: F401
+from vocabulary.policy.references import check_references
 from vocabulary.policy.regulation import EuAiAct, Framework
-
-Tier = Literal["low", "medium", "high"]
-TIERS: tuple[str, ...] = ("low", "medium", "high")
+from vocabulary.policy.regulation_checks import check_regulation
 
 
 class _Strict(BaseModel):
@@ -331,22 +339,10 @@ class Policy(_Strict):
     @model_validator(mode="after")
     def _cross_references(self) -> "Policy":
         """Checks that span sections (see references.py): every problem, each with its own location."""
-        from vocabulary.policy.references import check_references
-
         check_references(self)
         return self
 
     @model_validator(mode="after")
     def _regulation_references(self) -> "Policy":
-        from vocabulary.policy.regulation_checks import check_regulation
-
         check_regulation(self)
         return self
-
-
-class PolicyReferenceError(ValueError):
-    """Raised by `Policy` validation: one (location, message) per problem."""
-
-    def __init__(self, problems: list[tuple[str, str]]):
-        self.problems = problems
-        super().__init__("; ".join(f"{loc}: {msg}" for loc, msg in problems))

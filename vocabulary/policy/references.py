@@ -2,17 +2,13 @@
 ranges, band tiling, duplicate keys. Each problem carries its own location."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from vocabulary.policy.models import TIERS, PolicyReferenceError, ScoredInstrument
-
-if TYPE_CHECKING:  # pragma: no cover
-    from vocabulary.policy.models import Policy
+from vocabulary.policy.fields import TIERS
+from vocabulary.policy.problems import PolicyReferenceError
 
 
-def check_references(self: Policy) -> None:
-    """Checks that span sections. Every problem is reported, each with its
-    own location, through one `PolicyReferenceError`."""
+def check_references(self) -> None:
+    """Checks that span sections of `self`, the `Policy` being validated (its validator runs this). Every
+    problem is reported, each with its own location, through one `PolicyReferenceError`."""
     problems: list[tuple[str, str]] = []
     add = lambda loc, msg: problems.append((loc, msg))  # noqa: E731
     stages = self.stage_keys
@@ -75,7 +71,7 @@ def check_references(self: Policy) -> None:
         raise PolicyReferenceError(problems)
 
 
-def _keyed_lists(self: Policy) -> list[tuple[str, list]]:
+def _keyed_lists(self) -> list[tuple[str, list]]:
     lists: list[tuple[str, list]] = [
         ("stages", self.stages), ("readiness.bands", self.readiness.bands),
         ("risk_register.areas", self.risk_register.areas), ("review.groups", self.review.groups),
@@ -92,12 +88,12 @@ def _keyed_lists(self: Policy) -> list[tuple[str, list]]:
     return lists
 
 
-def _check_instruments(self: Policy, add) -> None:
+def _check_instruments(self, add) -> None:
     for name in ("pilot_selection", "readiness", "rollout_checklist", "vendor_checklist"):
         if not getattr(self, name).items:
             add(f"{name}.items", "needs at least one item")
     for name in ("pilot_selection", "readiness"):
-        inst: ScoredInstrument = getattr(self, name)
+        inst = getattr(self, name)  # a ScoredInstrument
         if inst.scale_min >= inst.scale_max:
             add(f"{name}.scale_max", "must be greater than scale_min")
         for score in inst.scale_labels:

@@ -3,22 +3,17 @@ framework evidence key. Each problem carries its own location; framework problem
 control by key (the loader adds the line of the organisation's file, see lines.py)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from vocabulary.policy.models import PolicyReferenceError
+from vocabulary.policy.evidence_keys import key_problem
+from vocabulary.policy.problems import PolicyReferenceError
 from vocabulary.policy.regulation import CLASSES
-
-if TYPE_CHECKING:  # pragma: no cover
-    from vocabulary.policy.models import Policy
 
 
 def framework_location(fw_key: str, control_key: str, i: int) -> str:
     return f"frameworks[{fw_key}].controls[{control_key}].evidence[{i}]"
 
 
-def check_regulation(policy: "Policy") -> None:
-    from vocabulary.rules.evidence import key_problem
-
+def check_regulation(policy) -> None:
+    """The regulation and framework sections of `policy`, the `Policy` being validated (its validator runs this)."""
     problems: list[tuple[str, str]] = []
     add = lambda loc, msg: problems.append((loc, msg))  # noqa: E731
     groups = {g.key for g in policy.review.groups}

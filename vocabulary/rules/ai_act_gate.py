@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from vocabulary.rules.gate_facts import GateFacts, Missing
+
 if TYPE_CHECKING:  # pragma: no cover
     from vocabulary.policy import Gate, Policy
-    from vocabulary.rules.gates import GateFacts, Missing
 
 KEY = "ai_act_clear"
 
 
-def ai_act_missing(policy: "Policy", gate: "Gate", f: "GateFacts") -> "Missing | None":
-    from vocabulary.rules.gates import Missing
-
+def ai_act_missing(policy: "Policy", gate: "Gate", f: GateFacts) -> Missing | None:
     act = policy.eu_ai_act
     if act is None:
         return None

@@ -24,10 +24,11 @@ of its evidence applies, or an EU AI Act obligation it names does not apply to t
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from vocabulary.policy.evidence_keys import SCORE
 
 if TYPE_CHECKING:  # pragma: no cover
     from vocabulary.policy.models import Policy
@@ -35,45 +36,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MET, PARTLY, MISSING, NA = "met", "partly", "missing", "not applicable"
 STATUSES = (MET, PARTLY, MISSING, NA)
-
-_SCORE = re.compile(r"^(readiness|pilot_selection)\.([a-z0-9_]+)>=(\d+)$")
-_KEYED = re.compile(r"^(risk|rollout|vendor|gate|kpis|obligation)\.([a-z0-9_]+)$")
-_FIXED = {"incidents.process", "ai_act.classified", "ai_act.not_prohibited", "owners.named",
-          "risk_register.reviewed"}
-
-
-def key_problem(policy: "Policy", key: str) -> str | None:
-    """Why `key` is not an evidence key this policy can check, or None when it is."""
-    if not isinstance(key, str):
-        return f"an evidence key must be text, not {key!r}"
-    key = key.replace(" ", "")
-    if key in _FIXED:
-        return None
-    m = _SCORE.match(key)
-    if m:
-        inst = getattr(policy, m.group(1))
-        if m.group(2) not in {i.key for i in inst.items}:
-            return f"unknown {inst.name.lower()} item {m.group(2)!r} in evidence key {key!r}"
-        if not inst.scale_min <= int(m.group(3)) <= inst.scale_max:
-            return f"{key!r}: the minimum score must lie within {inst.scale_min}-{inst.scale_max}"
-        return None
-    m = _KEYED.match(key)
-    if not m:
-        return (f"unknown evidence key {key!r} (known kinds: readiness.<area>>=<n>, pilot_selection.<item>>=<n>, "
-                "risk.<area>, rollout.<checkpoint>, vendor.<item>, gate.<stage>, kpis.defined, kpis.<layer>, "
-                "obligation.<key>, " + ", ".join(sorted(_FIXED)) + ")")
-    kind, name = m.groups()
-    known = {
-        "risk": [a.key for a in policy.risk_register.areas],
-        "rollout": [i.key for i in policy.rollout_checklist.items],
-        "vendor": [i.key for i in policy.vendor_checklist.items],
-        "gate": [g.from_stage for g in policy.gates],
-        "kpis": ["defined", *(layer.key for layer in policy.kpis.layers)],
-        "obligation": [o.key for o in policy.eu_ai_act.obligations] if policy.eu_ai_act else [],
-    }[kind]
-    if name not in known:
-        return f"unknown {kind} key {name!r} in evidence key {key!r} (known: {', '.join(known) or 'none'})"
-    return None
 
 
 @dataclass(frozen=True)
@@ -139,7 +101,7 @@ def _event(e: Event | None, missing: str) -> Found:
 
 def evaluate(policy: "Policy", key: str, f: EvidenceFacts) -> Found:
     key = key.replace(" ", "")
-    m = _SCORE.match(key)
+    m = SCORE.match(key)
     if m:
         inst_key, item, minimum = m.group(1), m.group(2), int(m.group(3))
         name = next((i.name for i in getattr(policy, inst_key).items if i.key == item), item)
