@@ -8,8 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import StageChange, UseCase, UseCaseContributor
 from storage.types import utcnow
-
-CLOSED_STATUSES = ("stopped", "withdrawn")
+from vocabulary.states import CLOSED_USE_CASE
 
 
 async def get(session: AsyncSession, use_case_id: int) -> UseCase | None:
@@ -52,7 +51,7 @@ async def for_person(session: AsyncSession, person_id: int, *, include_closed: b
                      limit: int = 50) -> list[UseCase]:
     q = select(UseCase).where(_involving(person_id))
     if not include_closed:
-        q = q.where(UseCase.status.not_in(CLOSED_STATUSES))
+        q = q.where(UseCase.status.not_in(CLOSED_USE_CASE))
     q = q.order_by(UseCase.updated_at.desc()).limit(limit)
     return list((await session.execute(q)).scalars().all())
 
@@ -61,7 +60,7 @@ async def similarity_candidates(session: AsyncSession, *, limit: int = 5000) -> 
     """(id, title, problem, outcome, restricted, business_owner_id, delivery_owner_id) of live use cases."""
     q = (select(UseCase.id, UseCase.title, UseCase.problem, UseCase.outcome, UseCase.restricted,
                 UseCase.business_owner_id, UseCase.delivery_owner_id)
-         .where(UseCase.status.not_in(CLOSED_STATUSES))
+         .where(UseCase.status.not_in(CLOSED_USE_CASE))
          .order_by(UseCase.id.desc()).limit(limit))
     return [tuple(r) for r in (await session.execute(q)).all()]
 
