@@ -3,7 +3,7 @@
 Closing a review part is a conditional UPDATE (`… WHERE status IN open`), and
 the same person deciding twice is refused by the unique (review_id, person_id)
 constraint, so two concurrent clicks can never both count. Callers lock the use
-case row first (`use_cases.get_for_update`), which queues every change to one
+case row first (`lock_use_case` below), which queues every change to one
 use case's reviews on Postgres.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import StageChange, UseCase, UseCaseContributor
@@ -13,13 +13,6 @@ from vocabulary.states import CLOSED_USE_CASE
 
 async def get(session: AsyncSession, use_case_id: int) -> UseCase | None:
     return await session.get(UseCase, use_case_id)
-
-
-async def get_for_update(session: AsyncSession, use_case_id: int) -> UseCase | None:
-    q = select(UseCase).where(UseCase.id == use_case_id)
-    if session.bind.dialect.name == "postgresql":
-        q = q.with_for_update()
-    return (await session.execute(q)).scalar_one_or_none()
 
 
 async def create(session: AsyncSession, **fields) -> UseCase:
@@ -90,8 +83,3 @@ async def record_stage_change(session: AsyncSession, *, use_case_id: int, from_s
 async def stage_history(session: AsyncSession, use_case_id: int) -> list[StageChange]:
     q = select(StageChange).where(StageChange.use_case_id == use_case_id).order_by(StageChange.at, StageChange.id)
     return list((await session.execute(q)).scalars().all())
-
-
-async def count_by_stage(session: AsyncSession) -> dict[tuple[str, str], int]:
-    q = select(UseCase.stage, UseCase.status, func.count()).group_by(UseCase.stage, UseCase.status)
-    return {(s, st): n for s, st, n in (await session.execute(q)).all()}
