@@ -99,10 +99,6 @@ async def can_see(session: AsyncSession, policy: Policy, person: Person, use_cas
     return bool(stand_in) and await status_repo.has_review_for(session, uc.id, stand_in)
 
 
-def may_answer_scorecard(person: Person, uc: UseCase) -> bool:
-    return is_owner(person, uc)
-
-
 def may_record_review(policy: Policy, person: Person, uc: UseCase, verified_email: str | None) -> bool:
     if person.id in owners(uc) or person.id == uc.sponsor_id:
         return True

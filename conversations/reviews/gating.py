@@ -1,7 +1,7 @@
 """Opening a gate (one review per required group, cards to their channels) and closing it."""
 from __future__ import annotations
 
-from vocabulary.labels import stage_label, uc_ref
+from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message, Text
 from vocabulary.policy import Gate
 from conversations.reviews import lifecycle, rules
@@ -132,7 +132,3 @@ async def reroute(acting: Acting, uc: UseCase) -> list[int]:
                            data={"tier": uc.effective_tier, "groups": wanted, "reviews": changed})
         await finish_if_decided(acting, uc, gr.id)
     return changed
-
-
-def gate_move(acting: Acting, gate: GateRequest) -> str:
-    return f"{stage_label(acting.policy, gate.from_stage)} → {stage_label(acting.policy, gate.to_stage)}"
