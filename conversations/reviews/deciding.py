@@ -21,6 +21,7 @@ from conversations.reviews import gating, lifecycle, rules
 from conversations.reviews.acting import Acting
 from storage.repo import absences, conditions, people, reviews
 from storage.tables import ReviewRequest, UseCase
+from vocabulary.states import UseCaseStatus
 
 WORDS = {rules.APPROVE: "approved", rules.APPROVE_WITH_CONDITIONS: "approved with conditions",
          rules.ESCALATE: "escalated", rules.STOP: "stopped"}
@@ -68,9 +69,9 @@ async def closed_text(acting: Acting, rr: ReviewRequest) -> str:
 async def check_open(acting: Acting, rr: ReviewRequest, uc: UseCase) -> None:
     if rr.status not in rules.OPEN:
         raise Refusal(await closed_text(acting, rr))
-    if uc.status == "paused":
+    if uc.status == UseCaseStatus.PAUSED:
         raise Refusal(f"{uc_ref(uc)} is paused by leadership, so its reviews wait until it is resumed.")
-    if uc.status != "active":
+    if uc.status != UseCaseStatus.ACTIVE:
         raise Refusal(f"{uc_ref(uc)} was {uc.status}, so this review no longer takes decisions.")
 
 
@@ -237,7 +238,7 @@ async def escalate_review(session, policy: Policy, review_id: int, *, reason: st
     if uc is None:
         return None
     rr = await reviews.get_review(session, review_id)
-    if rr.status not in rules.OPEN or uc.status != "active":
+    if rr.status not in rules.OPEN or uc.status != UseCaseStatus.ACTIVE:
         return None
     if not policy.review.group(rr.group_key).escalates_to:
         return None

@@ -7,6 +7,7 @@ from vocabulary.messages import Button, Buttons, Message, Text
 from conversations.reviews import gating, lifecycle, rules
 from conversations.reviews.acting import Acting
 from storage.repo import reviews, use_cases
+from vocabulary.states import LIVE_USE_CASE, TierOverride
 
 
 async def decide_tier(acting: Acting, use_case_id: int, accept: bool, clicker: rules.Clicker) -> str:
@@ -17,12 +18,12 @@ async def decide_tier(acting: Acting, use_case_id: int, accept: bool, clicker: r
     why = rules.decision_refusal(clicker, group.members, group.name, rules.involved_roles(uc))
     if why:
         raise Refusal(why)
-    if uc.tier_override_status != "pending" or not uc.tier_requested:
+    if uc.tier_override_status != TierOverride.PENDING or not uc.tier_requested:
         raise Refusal(f"The tier of {uc_ref(uc)} was already decided ({uc.tier_override_status}); nothing changed.")
-    if uc.status not in ("active", "paused"):
+    if uc.status not in LIVE_USE_CASE:
         raise Refusal(f"{uc_ref(uc)} was {uc.status}, so its tier no longer matters.")
     before = uc.effective_tier
-    status = "accepted" if accept else "rejected"
+    status = TierOverride.ACCEPTED if accept else TierOverride.REJECTED
     await use_cases.update_fields(acting.session, uc.id, bump_version=False, tier_override_status=status)
     await acting.session.refresh(uc)
     await acting.audit("use_case.tier_override_decided", entity="use_case", entity_id=uc.id, use_case_id=uc.id,

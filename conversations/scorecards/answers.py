@@ -22,6 +22,7 @@ from vocabulary.rules.gates import INSTRUMENT_FOR
 from storage.repo import instruments as repo
 from storage.repo import people, use_cases
 from storage.tables import UseCase
+from vocabulary.states import CLOSED_USE_CASE
 
 ALIASES = {
     "pilot": scoring.PILOT_SELECTION, "selection": scoring.PILOT_SELECTION, "pilot_selection": scoring.PILOT_SELECTION,
@@ -30,7 +31,6 @@ ALIASES = {
     "rollout_checklist": scoring.ROLLOUT_CHECKLIST,
     "vendor": scoring.VENDOR_CHECKLIST, "vendor_checklist": scoring.VENDOR_CHECKLIST,
 }
-CLOSED = ("stopped", "withdrawn")
 REVIEW_FORM = "scorecard.review_note"
 NOTE_MIN, NOTE_MAX = 5, 1000
 BAD_BUTTON = "I could not read that button, so nothing was changed. Please use the most recent message."
@@ -77,7 +77,7 @@ async def visible_use_case(ctx: Ctx, uc_id: int) -> UseCase:
 def _check_owner_and_open(ctx: Ctx, uc_id: int, owner_ids: tuple, uc_status: str) -> None:
     if ctx.person.id not in owner_ids:
         raise Refusal(only_owners(uc_id))
-    if uc_status in CLOSED:
+    if uc_status in CLOSED_USE_CASE:
         raise Refusal(f"UC-{uc_id} is {uc_status}, so its scorecards are closed.")
 
 

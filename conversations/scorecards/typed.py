@@ -18,6 +18,7 @@ from vocabulary.rules import scoring
 from conversations.steps import looks_numeric
 from storage.repo import instruments as repo
 from storage.repo import states
+from vocabulary.states import FlowStatus
 
 FLOW = "scorecard_words"
 BACK, SKIP, HELP = {"back", "previous"}, {"skip", "next", "later"}, {"help", "?"}
@@ -29,7 +30,7 @@ async def attach(ctx: Ctx, sc_id: int) -> bool:
     w = ctx.inbound.where
     st = ctx.state or await states.find(ctx.session, w.platform, w.conversation_id, w.thread_id,
                                         user_key(ctx.inbound.actor))
-    if st is not None and st.status == "active" and st.flow != FLOW:
+    if st is not None and st.status == FlowStatus.ACTIVE and st.flow != FLOW:
         return False
     await ctx.start_flow(FLOW, {"sc": sc_id})
     return True
@@ -39,7 +40,7 @@ async def note_area(ctx: Ctx, sc_id: int, key: str) -> None:
     """A navigation click (Back, an area from the answers list) shows `key`: remember it for typed words."""
     w = ctx.inbound.where
     st = await states.find(ctx.session, w.platform, w.conversation_id, w.thread_id, user_key(ctx.inbound.actor))
-    if st is None or st.status != "active" or st.flow != FLOW or st.data.get("sc") != sc_id:
+    if st is None or st.status != FlowStatus.ACTIVE or st.flow != FLOW or st.data.get("sc") != sc_id:
         return
     sc = await repo.get(ctx.session, sc_id)
     st.data = {**st.data, **_mark(sc, key)}
@@ -199,7 +200,7 @@ class ScorecardWords:
     async def _stop(self, ctx: Ctx, t, answered: int) -> None:
         from conversations.scorecards import views
 
-        ctx.state.status = "done"
+        ctx.state.status = FlowStatus.DONE
         if t.status == repo.COMPLETE:
             ctx.say(f"Closed. UC-{t.use_case_id}'s {views.SHORT[t.instrument].lower()} is complete; its summary "
                     "stays in the thread.")
@@ -213,5 +214,5 @@ class ScorecardWords:
 
     async def _elsewhere(self, ctx: Ctx, text: str) -> None:
         """Not a scorecard word: leave the scorecard (its buttons still work) and handle the text as usual."""
-        ctx.state.status = "done"
+        ctx.state.status = FlowStatus.DONE
         await ctx.engine.run_command(ctx, text)
