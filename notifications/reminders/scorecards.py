@@ -13,6 +13,7 @@ from vocabulary.messages import Button, Buttons, Context, Message, Text
 from notifications.reminders.common import Batch, plan, platforms_of, snooze_buttons, stale_after
 from storage.repo import reminders as repo
 from storage.tables import Scorecard, UseCase
+from vocabulary.states import UseCaseStatus
 
 BATCH = 100
 
@@ -56,7 +57,7 @@ async def nudge_due(session, policy, platforms: set[str], now: datetime, limit: 
         slot = sc.last_answer_at + every
         if sc.next_reminder_at is not None and (sc.last_reminder_at is None or sc.last_answer_at <= sc.last_reminder_at):
             slot = sc.next_reminder_at  # nobody answered since the last nudge: keep its cadence
-        if slot > now or uc.status != "active":
+        if slot > now or uc.status != UseCaseStatus.ACTIVE:
             await repo.stamp_scorecard(session, sc.id, seen_next=sc.next_reminder_at,
                                        next_at=slot if slot > now else now + every, reminded_at=None)
             continue
