@@ -26,6 +26,7 @@ from typing import Awaitable, Callable
 
 from storage.repo import events
 from storage.tables import InboundEntry
+from vocabulary.states import InboundOutcome
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ async def replied(app) -> None:
                     type(e).__name__)
 
 
-async def settle(app, outcome: str = "skipped") -> None:
+async def settle(app, outcome: str = InboundOutcome.SKIPPED) -> None:
     """The current request's listener is done: close its entry unless the turn failed (then it is replayed)."""
     entry = current.get()
     release(entry)

@@ -10,6 +10,7 @@ import uuid
 
 from bot.metrics import Metrics
 from notifications.delivery import DeliveryError
+from vocabulary.states import OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ async def refresh(app, metrics: Metrics) -> None:
     for (platform, status), n in st.rows.items():
         metrics.outbox_rows.labels(platform, status).set(n)
     for platform in {p for p, _ in st.rows} | set(app.deliverers):
-        for status in ("pending", "sending", "failed"):
+        for status in (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED):
             metrics.outbox_rows.labels(platform, status).inc(0)
     if with_sent:
         metrics.sent_read_at = time.monotonic()

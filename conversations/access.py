@@ -108,9 +108,6 @@ async def visible_use_case(ctx, uc_id: int) -> UseCase:
     return uc
 
 
-def may_answer_scorecard(person: Person, uc: UseCase) -> bool:
-    return is_owner(person, uc)
-
 
 def may_record_review(policy: Policy, person: Person, uc: UseCase, verified_email: str | None) -> bool:
     if person.id in owners(uc) or person.id == uc.sponsor_id:

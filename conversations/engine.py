@@ -28,6 +28,7 @@ from storage.db import Database
 from storage.repo import events, people, states
 from storage.tables import ConversationState
 from storage.types import utcnow
+from vocabulary.states import FlowStatus
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +238,8 @@ class Engine:
         if state is None or state.user_key != user_key(ctx.inbound.actor) \
                 or state.platform != ctx.inbound.where.platform:
             raise Refusal("That button belongs to someone else's conversation, so I left it alone.")
-        if state.status != "active" or state.flow not in self.flows or (check_version and state.version != version):
+        if (state.status != FlowStatus.ACTIVE or state.flow not in self.flows
+                or (check_version and state.version != version)):
             raise Refusal("That question has already been answered, so this button no longer does anything.")
         ctx.state = state
         state.version += 1
@@ -247,7 +249,7 @@ class Engine:
         w = ctx.inbound.where
         state = await states.find(ctx.session, w.platform, w.conversation_id, w.thread_id,
                                   user_key(ctx.inbound.actor))
-        if state is not None and state.status == "active" and state.flow in self.flows:
+        if state is not None and state.status == FlowStatus.ACTIVE and state.flow in self.flows:
             flow = self.flows[state.flow]
             reprompt = getattr(flow, "reprompt", None)
             if ctx.inbound.opening and reprompt is None:
@@ -285,7 +287,7 @@ class Engine:
         else:
             state.version += 1
         state.flow, state.step, state.data, state.history = name, "", dict(data), []
-        state.status, state.prompt_ref, state.created_at, state.nudged_at = "active", None, ctx.now, None
+        state.status, state.prompt_ref, state.created_at, state.nudged_at = FlowStatus.ACTIVE, None, ctx.now, None
         state.person_id = ctx.person.id
         ctx.state = state
         await self.flows[name].start(ctx, data)

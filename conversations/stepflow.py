@@ -25,6 +25,7 @@ from vocabulary.messages import (
     text,
 )
 from conversations.steps import Invalid, Step, display_value, parse_answer, parse_click
+from vocabulary.states import FlowStatus
 
 SUMMARY = "_summary"
 CHANGE = "_change"
@@ -226,7 +227,7 @@ class StepFlow:
             return None
 
     async def cancel(self, ctx: Ctx) -> None:
-        ctx.state.status = "cancelled"
+        ctx.state.status = FlowStatus.CANCELLED
         if ctx.inbound.kind == "action":
             ctx.replace_source(Message([Context("Cancelled.")]))
         elif ctx.state.prompt_ref:
@@ -267,7 +268,7 @@ class StepFlow:
         ctx.state.history = [*ctx.state.history, step.key]
         self._answered_msg(ctx, step, value, clicked=clicked)
         await self.after_answer(ctx, step, value)
-        if ctx.state.status == "active" and ctx.state.step == step.key:
+        if ctx.state.status == FlowStatus.ACTIVE and ctx.state.step == step.key:
             await self.advance(ctx, after=step.key)
 
     async def after_answer(self, ctx: Ctx, step: Step, value: Any) -> None:

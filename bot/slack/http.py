@@ -19,6 +19,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot import journal
 from bot.slack import gate, keys
 from storage.tables import InboundEntry
+from vocabulary.states import InboundOutcome
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +65,10 @@ def mount(web_app: web.Application, bolt: AsyncApp, app=None, secret: str = "") 
                 bolt_response = await bolt.async_dispatch(bolt_request)
             except Exception as e:  # noqa: BLE001 - bolt tripped over a signed body of an odd shape
                 if key is not None:
-                    await journal.settle(app, "unreadable")
+                    await journal.settle(app, InboundOutcome.UNREADABLE)
                 return _refuse(request, 400, f"a payload bolt could not read ({type(e).__name__})")
             if key is not None and bolt_response.status != 200:  # nothing in aiom listens to it
-                await journal.settle(app, "unhandled")
+                await journal.settle(app, InboundOutcome.UNHANDLED)
         finally:
             if token is not None:
                 journal.current.reset(token)

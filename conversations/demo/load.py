@@ -34,6 +34,7 @@ from storage.tables import (
 )
 from conversations.reviews import gating
 from conversations.context import Ctx
+from vocabulary.states import ConditionStatus, IncidentStatus, ScorecardStatus
 
 ACTOR = "aiom demo"
 PER_PERSON = ("platform_identity", "conversation_state", "conversation_ref", "snooze", "outbox")
@@ -72,8 +73,9 @@ async def _person(session: AsyncSession, handle: str) -> Person:
 
 
 async def _scorecard(session, uc: UseCase, instrument: str, values: dict[str, int], now: datetime) -> None:
-    sc = Scorecard(use_case_id=uc.id, instrument=instrument, attempt=1, status="complete", answered=len(values),
-                   started_by_id=uc.business_owner_id, started_at=now, last_answer_at=now, completed_at=now)
+    sc = Scorecard(use_case_id=uc.id, instrument=instrument, attempt=1, status=ScorecardStatus.COMPLETE,
+                   answered=len(values), started_by_id=uc.business_owner_id, started_at=now, last_answer_at=now,
+                   completed_at=now)
     session.add(sc)
     await session.flush()
     for key, v in values.items():
@@ -196,9 +198,9 @@ async def _operations(session, policy: Policy, now: datetime) -> None:
     for uc, text, due in ((mk, "Brand team signs off the first 50 variants", 14),
                           (ks, "Access limited to engineering staff until the security test is done", -3)):
         if uc is not None:
-            session.add(Condition(use_case_id=uc.id, text=text, owner_id=uc.delivery_owner_id, status="open",
-                                  due_date=(now + timedelta(days=due)).date(), created_by_id=uc.sponsor_id,
-                                  created_at=now - timedelta(days=20)))
+            session.add(Condition(use_case_id=uc.id, text=text, owner_id=uc.delivery_owner_id,
+                                  status=ConditionStatus.OPEN, due_date=(now + timedelta(days=due)).date(),
+                                  created_by_id=uc.sponsor_id, created_at=now - timedelta(days=20)))
     layers = {lay.key for lay in policy.kpis.layers}
     for title, spec in (("IT service desk triage", org.KPIS[0]), ("IT service desk triage", org.KPIS[1]),
                         ("Meeting notes and actions", org.KPIS[2])):
@@ -220,7 +222,7 @@ async def _operations(session, policy: Policy, now: datetime) -> None:
         sev = policy.incidents.severities[min(1, len(policy.incidents.severities) - 1)].key
         session.add(Incident(use_case_id=it.id, description="Payroll tickets were routed to the public IT queue.",
                              severity=sev, affected="About 40 payroll tickets over two days",
-                             status="acknowledged", reported_by_id=it.business_owner_id,
+                             status=IncidentStatus.ACKNOWLEDGED, reported_by_id=it.business_owner_id,
                              reported_at=now - timedelta(hours=6), acknowledged_by_id=it.delivery_owner_id,
                              acknowledged_at=now - timedelta(hours=5), responder_id=it.delivery_owner_id))
 

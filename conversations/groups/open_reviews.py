@@ -10,6 +10,7 @@ from conversations.groups.effective import effective_members, effective_policy
 from vocabulary.policy import Policy
 from storage.repo import people
 from storage.tables import ReviewRequest, UseCase
+from vocabulary.states import OPEN_REVIEW, UseCaseStatus
 
 SMALL = 4  # groups this small are checked review by review (their members may be the use case's own people)
 
@@ -24,8 +25,8 @@ async def undecidable_reviews(session: AsyncSession, base: Policy, n: int, visib
     q = (select(ReviewRequest.id, UseCase.id, UseCase.title, ReviewRequest.group_key, UseCase.proposer_id,
                 UseCase.business_owner_id, UseCase.delivery_owner_id, UseCase.sponsor_id)
          .join(UseCase, UseCase.id == ReviewRequest.use_case_id)
-         .where(ReviewRequest.status.in_(("pending", "info_requested")), ReviewRequest.group_key.in_(check),
-                UseCase.status == "active")
+         .where(ReviewRequest.status.in_(OPEN_REVIEW), ReviewRequest.group_key.in_(check),
+                UseCase.status == UseCaseStatus.ACTIVE)
          .order_by(ReviewRequest.due_at, ReviewRequest.id))
     rows = (await session.execute(q)).all()
     ids = {i for r in rows for i in r[4:] if i}

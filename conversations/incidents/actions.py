@@ -16,6 +16,7 @@ from conversations.people.lookup import display
 from storage.repo import incidents as repo
 from storage.repo import people, use_cases
 from storage.tables import Incident, UseCase
+from vocabulary.states import IncidentStatus
 
 MIN_TEXT = 5
 
@@ -42,7 +43,7 @@ async def require_handler(ctx: Ctx, inc: Incident, uc: UseCase, *, open_only: bo
             and not in_groups(ctx, handler_groups(ctx, inc)):
         raise Refusal(f"Incident #{inc.id} is handled by the owners of UC-{uc.id}, its responder and the groups the "
                       "policy names for its severity, so I left it as it is.")
-    if open_only and inc.status == "closed":
+    if open_only and inc.status == IncidentStatus.CLOSED:
         who = display(await people.get(ctx.session, inc.closed_by_id)) if inc.closed_by_id else "someone"
         raise Refusal(f"Incident #{inc.id} was already closed by {who} on {when(inc.closed_at)}.")
 
@@ -86,11 +87,12 @@ def register(engine: Engine) -> None:
     async def acknowledge(ctx: Ctx, payload: dict) -> None:
         inc, uc = await load(ctx, payload)
         await require_handler(ctx, inc, uc)
-        if inc.status != "open":
+        if inc.status != IncidentStatus.OPEN:
             who = display(await people.get(ctx.session, inc.acknowledged_by_id))
             raise Refusal(f"Incident #{inc.id} was already acknowledged by {who} on "
                           f"{when(inc.acknowledged_at)}.")
-        await _changed(ctx, inc, status="acknowledged", acknowledged_by_id=ctx.person.id, acknowledged_at=ctx.now)
+        await _changed(ctx, inc, status=IncidentStatus.ACKNOWLEDGED, acknowledged_by_id=ctx.person.id,
+                       acknowledged_at=ctx.now)
         await ctx.audit("incident.acknowledged", entity="incident", entity_id=inc.id, use_case_id=uc.id)
         await refresh(ctx, inc, uc)
         ctx.whisper(f"You acknowledged incident #{inc.id}; everyone with the card can see it.")
@@ -110,8 +112,8 @@ def register(engine: Engine) -> None:
             ctx.form_errors(cards.assign_form(inc), {"responder": "I need a person: mention them or type their "
                                                                   "email address."})
             return
-        ack = {"status": "acknowledged", "acknowledged_by_id": ctx.person.id, "acknowledged_at": ctx.now} \
-            if inc.status == "open" else {}
+        ack = {"status": IncidentStatus.ACKNOWLEDGED, "acknowledged_by_id": ctx.person.id, "acknowledged_at": ctx.now} \
+            if inc.status == IncidentStatus.OPEN else {}
         await _changed(ctx, inc, responder_id=responder.id, **ack)
         await ctx.audit("incident.responder_assigned", entity="incident", entity_id=inc.id, use_case_id=uc.id,
                         data={"responder_id": responder.id, "responder": responder.email, "acknowledged": bool(ack)})
@@ -168,7 +170,7 @@ def register(engine: Engine) -> None:
         if errors:
             ctx.form_errors(cards.close_form(inc), errors)
             return
-        await _changed(ctx, inc, status="closed", closed_by_id=ctx.person.id, closed_at=ctx.now,
+        await _changed(ctx, inc, status=IncidentStatus.CLOSED, closed_by_id=ctx.person.id, closed_at=ctx.now,
                        cause=cause[:2000], corrective_action=fix[:2000])
         await ctx.audit("incident.closed", entity="incident", entity_id=inc.id, use_case_id=uc.id,
                         data={"cause": cause[:2000], "corrective_action": fix[:2000]})

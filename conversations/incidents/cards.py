@@ -16,8 +16,10 @@ from vocabulary.policy import Policy
 from storage.repo import incidents as repo
 from storage.repo import people
 from storage.tables import Incident, Person, UseCase
+from vocabulary.states import IncidentStatus
 
-STATUS_TEXT = {"open": "Open, not yet acknowledged", "acknowledged": "Acknowledged", "closed": "Closed"}
+STATUS_TEXT = {IncidentStatus.OPEN: "Open, not yet acknowledged", IncidentStatus.ACKNOWLEDGED: "Acknowledged",
+               IncidentStatus.CLOSED: "Closed"}
 
 
 def purpose(incident_id: int) -> str:
@@ -71,10 +73,10 @@ def card(policy: Policy, inc: Incident, uc: UseCase, who: dict[int, Person]) -> 
                   ("Cause", clip(inc.cause, 600)), ("Corrective action", clip(inc.corrective_action, 600))]
     blocks: list[Block] = [Header(f"Incident #{inc.id} on UC-{uc.id}"[:150]),
                            Text([clip(inc.description, 1500)]), Facts(facts)]
-    if inc.status != "closed":
+    if inc.status != IncidentStatus.CLOSED:
         p = {"i": inc.id}
         row = []
-        if inc.status == "open":
+        if inc.status == IncidentStatus.OPEN:
             row.append(Button("Acknowledge", "incident.ack", p, style="primary"))
         row += [Button("Assign responder", "incident.assign", p), Button("Record response", "incident.respond", p),
                 Button("Roll back", "incident.rollback", p, style="danger"), Button("Close", "incident.close", p)]

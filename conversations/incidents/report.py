@@ -16,10 +16,10 @@ from storage.repo import outbox_enqueue as notify
 from storage.repo import incidents as repo
 from storage.repo import outbox, use_cases
 from storage.tables import Incident, UseCase
+from vocabulary.states import CLOSED_USE_CASE, FlowStatus, IncidentStatus
 
 FLOW = "incident_report"
 LIVE_STAGES = ("controlled_rollout", "scale_decision", "ongoing_operation")
-CLOSED = ("stopped", "withdrawn")
 
 
 def _severity_choices(ctx: Ctx, data: dict) -> list[tuple[str, str]]:
@@ -56,10 +56,10 @@ class IncidentReportFlow(StepFlow):
     async def submit(self, ctx: Ctx) -> None:
         d = ctx.state.data
         uc = await use_cases.get(ctx.session, int(d["uc"]))
-        ctx.state.status = "done"
+        ctx.state.status = FlowStatus.DONE
         check_live(ctx, uc)
         inc = await repo.create(ctx.session, use_case_id=uc.id, description=d["description"], severity=d["severity"],
-                                affected=d["affected"], status="open", reported_by_id=ctx.person.id,
+                                affected=d["affected"], status=IncidentStatus.OPEN, reported_by_id=ctx.person.id,
                                 reported_at=ctx.now)
         await ctx.audit("incident.reported", entity="incident", entity_id=inc.id, use_case_id=uc.id,
                         data={"severity": inc.severity, "description": inc.description, "affected": inc.affected})
@@ -71,7 +71,7 @@ class IncidentReportFlow(StepFlow):
 
 
 def check_live(ctx: Ctx, uc: UseCase | None) -> None:
-    if uc is None or uc.status in CLOSED:
+    if uc is None or uc.status in CLOSED_USE_CASE:
         raise Refusal("That use case is no longer running, so it cannot have a new incident.")
     if uc.stage not in LIVE_STAGES:
         raise Refusal(f"{uc_ref(uc)} is in {stage_label(ctx.policy, uc.stage).lower()}, not live yet: incidents are "

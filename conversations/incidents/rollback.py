@@ -27,8 +27,7 @@ from conversations.people.lookup import display
 from conversations.reviews import lifecycle
 from storage.repo import people, reviews, use_cases
 from storage.tables import Incident, UseCase
-
-OPEN_USE_CASE = ("active", "paused")
+from vocabulary.states import LIVE_USE_CASE, IncidentStatus, UseCaseStatus
 
 
 def previous_stage(ctx: Ctx, uc: UseCase) -> str | None:
@@ -58,7 +57,7 @@ async def take_rollback(ctx: Ctx, inc: Incident, uc: UseCase, values: dict) -> N
         raise Refusal(f"That rollback ({actions[action].lower()}) was already taken by {who} on "
                       f"{when(inc.rollback_at)}.")
     uc = await reviews.lock_use_case(ctx.session, uc.id)
-    if uc.status not in OPEN_USE_CASE:
+    if uc.status not in LIVE_USE_CASE:
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, so there is nothing left to roll back.")
     back_to = previous_stage(ctx, uc)
     if action == "reverse" and back_to is None:
@@ -71,7 +70,7 @@ async def take_rollback(ctx: Ctx, inc: Incident, uc: UseCase, values: dict) -> N
     why = f"After incident #{inc.id}: {reason[:500]}"
     told = set()
     if action == "pause":
-        if uc.status == "active":
+        if uc.status == UseCaseStatus.ACTIVE:
             await lifecycle.change_status(ctx, uc, "pause", why)
             told = set(lifecycle.involved(uc))
             what = f"{uc_ref(uc)} ({uc.title[:80]}) is paused for everyone until leadership resumes it"
@@ -120,7 +119,7 @@ async def lift_limit(ctx: Ctx, uc: UseCase) -> None:
 
 
 async def require_rollback_right(ctx: Ctx, inc: Incident, uc: UseCase) -> None:
-    if inc.status == "closed":
+    if inc.status == IncidentStatus.CLOSED:
         await require_handler(ctx, inc, uc)  # explains who closed it
     groups = ctx.policy.incidents.rollback_groups
     if not in_groups(ctx, groups):

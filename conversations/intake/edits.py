@@ -10,6 +10,7 @@ from conversations.reviews import lifecycle
 from conversations.steps import Invalid, check_text
 from storage.repo import reviews, use_cases
 from storage.tables import UseCase
+from vocabulary.states import CLOSED_USE_CASE
 
 # (column, label, form field type, max length); theme and timeline are choices from the policy.
 EDITABLE = [
@@ -38,7 +39,7 @@ async def locked(ctx: Ctx, uc_id: int | None, what: str) -> UseCase:
         raise Refusal(f"There is no UC-{uc_id}.")
     if not may_edit(ctx, uc):
         raise Refusal(f"Only the owners or the proposer of {uc_ref(uc)} can {what} it.")
-    if uc.status in ("stopped", "withdrawn"):
+    if uc.status in CLOSED_USE_CASE:
         raise Refusal(f"{uc_ref(uc)} was {uc.status}, so it can no longer be changed.")
     return uc
 

@@ -19,6 +19,7 @@ from conversations.stepflow import FROM_FORM, SUMMARY, StepFlow
 from conversations.steps import Step, display_value
 from storage.repo import use_cases
 from storage.tables import Person, UseCase
+from vocabulary.states import FlowStatus, TierOverride
 
 METRIC_WORDS = re.compile(r"\d|%|percent|time|cost|rate|error|accuracy|minutes|hours|days|volume|backlog|"
                           r"satisfaction|nps|csat|revenue|throughput|turnaround|latency|first.contact", re.I)
@@ -201,7 +202,7 @@ class IntakeFlow(StepFlow):
             risk_answers=risk_answers(d), risk_tier=result.tier,
             risk_tier_reasons=[list(r) for r in result.reasons], tier_requested=requested,
             tier_justification=(d.get("tier_justification") or "") if requested else "",
-            tier_override_status="pending" if requested else "none",
+            tier_override_status=TierOverride.PENDING if requested else TierOverride.NONE,
             linked_to_id=target.id if target is not None else None,
             created_at=ctx.now, updated_at=ctx.now, stage_entered_at=ctx.now, **ai_act_flow.fields(ctx.policy, d))
         await similar_search.refresh(ctx.session, uc.id, uc.title, uc.problem, uc.outcome, at=ctx.now)
@@ -219,7 +220,7 @@ class IntakeFlow(StepFlow):
                             data={"linked_to": target.id})
             await similar.tell_owners(ctx, target, uc, "linked")
         await similar.tell_restricted(ctx, d, uc)
-        ctx.state.status = "done"
+        ctx.state.status = FlowStatus.DONE
         ctx.say(submitted_message(ctx, uc, result, owners, linked=target))
         for role, person in owners.items():
             if person.id != ctx.person.id:
@@ -249,7 +250,7 @@ class IntakeFlow(StepFlow):
         await ctx.audit("use_case.joined", entity="use_case", entity_id=target.id, use_case_id=target.id,
                         data={"instead_of_new": d.get("title"), "facts": facts})
         await similar.audit_choice(ctx, d, target.id)
-        ctx.state.status = "done"
+        ctx.state.status = FlowStatus.DONE
         ctx.say(Message([Text([f"Done: you have joined {uc_ref(target)} “{target.title}” instead of starting a "
                                "duplicate. Its owners know you are interested and will be in touch."]),
                          Buttons([Button("Status", "status.show", {"uc": target.id})])],

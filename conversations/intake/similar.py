@@ -23,6 +23,7 @@ from vocabulary.messages import Message, Text
 from vocabulary.rules import embedding
 from storage.repo import use_cases, vectors
 from storage.tables import UseCase
+from vocabulary.states import CLOSED_USE_CASE
 
 NEW, TELL = "new", "tell"
 SAME, RELATED = "same", "related"
@@ -177,7 +178,7 @@ async def open_target(ctx: Ctx, uc_id: int | None) -> UseCase | None:
     if uc_id is None:
         return None
     uc = await use_cases.get(ctx.session, uc_id)
-    if uc is None or uc.status in use_cases.CLOSED_STATUSES:
+    if uc is None or uc.status in CLOSED_USE_CASE:
         return None
     if not await access.can_see(ctx.session, ctx.policy, ctx.person, uc):
         return None
@@ -218,7 +219,7 @@ async def tell_restricted(ctx: Ctx, data: dict, new: UseCase) -> None:
         return
     for m in _hidden(data):
         target = await use_cases.get(ctx.session, m["id"])
-        if target is None or target.status in use_cases.CLOSED_STATUSES:
+        if target is None or target.status in CLOSED_USE_CASE:
             continue
         told = await tell_owners(ctx, target, new, "restricted")
         await ctx.audit("use_case.similar_owners_told", entity="use_case", entity_id=new.id, use_case_id=new.id,

@@ -26,9 +26,9 @@ from conversations.steps import Invalid, parse_number
 from storage.repo import kpis as repo
 from storage.repo import people
 from storage.tables import Kpi, UseCase
+from vocabulary.states import CLOSED_USE_CASE, KpiFlag
 
 FORM = "kpi.change"
-CLOSED = ("stopped", "withdrawn")
 KEEP, RETIRE = "keep", "retire"
 REASON_MIN = 5
 
@@ -70,7 +70,7 @@ async def load(ctx: Ctx, kpi_id) -> tuple[Kpi, UseCase]:
 
 
 def check_owner(ctx: Ctx, uc: UseCase) -> None:
-    if uc.status in CLOSED:
+    if uc.status in CLOSED_USE_CASE:
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, so its KPIs can no longer change.")
     if not is_owner(ctx, uc):
         raise Refusal(f"Only the business owner or the delivery owner of {uc_ref(uc)} can change or retire its KPIs. "
@@ -176,7 +176,7 @@ async def _apply(ctx: Ctx, kpi: Kpi, uc: UseCase, changes: dict, reason: str) ->
 
 
 async def _retire(ctx: Ctx, kpi: Kpi, uc: UseCase, reason: str) -> None:
-    await repo.change(ctx.session, kpi.id, active=False, flagged_at=None, flag_reason="")
+    await repo.change(ctx.session, kpi.id, active=False, flagged_at=None, flag_reason=KpiFlag.NONE)
     await ctx.audit("kpi.retired", entity="kpi", entity_id=kpi.id, use_case_id=uc.id,
                     data={"kpi": kpi.name, "reason": reason[:500], "last_value": kpi.last_value})
     left = await repo.count_defined(ctx.session, uc.id)

@@ -19,9 +19,9 @@ from conversations.steps import Invalid, Step
 from storage.repo import kpis as repo
 from storage.repo import people, use_cases
 from storage.tables import UseCase
+from vocabulary.states import CLOSED_USE_CASE, FlowStatus
 
 FLOW = "kpi_add"
-CLOSED = ("stopped", "withdrawn")
 
 
 def _layer_choices(ctx: Ctx, data: dict) -> list[tuple[str, str]]:
@@ -100,8 +100,8 @@ class KpiDefineFlow(StepFlow):
     async def submit(self, ctx: Ctx) -> None:
         d = ctx.state.data
         uc = await use_cases.get(ctx.session, int(d["uc"]))
-        if uc is None or uc.status in CLOSED or not is_owner(ctx, uc):
-            ctx.state.status = "done"
+        if uc is None or uc.status in CLOSED_USE_CASE or not is_owner(ctx, uc):
+            ctx.state.status = FlowStatus.DONE
             raise Refusal("This use case can no longer take new KPIs from you, so nothing was saved.")
         owner_id = {"me": ctx.person.id, "delivery": uc.delivery_owner_id,
                     "business": uc.business_owner_id}.get(d.get("owner_choice"))
@@ -115,7 +115,7 @@ class KpiDefineFlow(StepFlow):
         await ctx.audit("kpi.defined", entity="kpi", entity_id=kpi.id, use_case_id=uc.id,
                         data={k: d.get(k) for k in ("layer", "name", "unit", "direction", "baseline", "target",
                                                     "cadence")} | {"owner_id": owner_id})
-        ctx.state.status = "done"
+        ctx.state.status = FlowStatus.DONE
         every = d["cadence"].replace("_", " ")
         ctx.say(Message([Text([f"Saved: “{kpi.name}” for {uc_ref(uc)}, from {rules.fmt_number(kpi.baseline, kpi.unit)}"
                                f" to {rules.fmt_number(kpi.target, kpi.unit)}. I will ask for its value {every}, "
@@ -132,7 +132,7 @@ class KpiDefineFlow(StepFlow):
 
 
 async def start_define(ctx: Ctx, uc: UseCase) -> None:
-    if uc.status in CLOSED:
+    if uc.status in CLOSED_USE_CASE:
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, so it takes no new KPIs.")
     if not is_owner(ctx, uc):
         raise Refusal(f"Only the business owner or the delivery owner of {uc_ref(uc)} can define its KPIs. "
@@ -145,7 +145,7 @@ async def start_define(ctx: Ctx, uc: UseCase) -> None:
 
 async def show_list(ctx: Ctx, uc: UseCase) -> None:
     lines = await kpi_views.kpi_lines(ctx.session, uc.id, ctx.policy)
-    ctx.say(kpi_views.list_message(uc, lines, can_edit=is_owner(ctx, uc) and uc.status not in CLOSED))
+    ctx.say(kpi_views.list_message(uc, lines, can_edit=is_owner(ctx, uc) and uc.status not in CLOSED_USE_CASE))
 
 
 def register(engine: Engine) -> None:

@@ -22,6 +22,7 @@ from storage.repo import kpis as repo
 from storage.repo import states, use_cases
 from storage.tables import ConversationState, Kpi, UseCase
 from conversations.kpis.views import value_question
+from vocabulary.states import FlowStatus
 
 FLOW = "kpi_value"
 FORM = "kpi.value"
@@ -177,7 +178,7 @@ class KpiValueFlow:
             return await self._elsewhere(ctx, text)
         kpi, uc = waiting[0]
         if word in CANCEL:
-            ctx.state.status = "done"
+            ctx.state.status = FlowStatus.DONE
             ctx.say("All right, no more KPI questions for now. The Record buttons on my message still work.")
             return
         if word == "skip":
@@ -216,14 +217,14 @@ class KpiValueFlow:
     async def _ask_next(self, ctx: Ctx, rest: list[tuple[Kpi, UseCase]]) -> None:
         ctx.state.data = {**ctx.state.data, "kpis": [k.id for k, _ in rest]}
         if not rest:
-            ctx.state.status = "done"
+            ctx.state.status = FlowStatus.DONE
             return
         kpi, uc = rest[0]
         ctx.say(value_question(uc.id, kpi))
 
     async def _elsewhere(self, ctx: Ctx, text: str) -> None:
         """Nothing is waiting (or the person typed a command): leave the flow and handle the text normally."""
-        ctx.state.status = "done"
+        ctx.state.status = FlowStatus.DONE
         await ctx.engine.run_command(ctx, text)
 
 
@@ -235,7 +236,7 @@ async def queue_typed_reply(session: AsyncSession, *, platform: str, conversatio
     they are in the middle of another conversation with aiom (never interrupted) or of earlier KPI questions.
     """
     state = await states.find(session, platform, conversation_id, "", user_key)
-    if state is not None and state.status == "active":
+    if state is not None and state.status == FlowStatus.ACTIVE:
         if state.flow != FLOW:
             return False
         queued = [int(k) for k in state.data.get("kpis", [])]
@@ -251,7 +252,7 @@ async def queue_typed_reply(session: AsyncSession, *, platform: str, conversatio
     else:
         state.version += 1
     state.flow, state.step, state.data, state.history = FLOW, "value", {"kpis": list(kpi_ids)}, []
-    state.status, state.prompt_ref, state.nudged_at = "active", None, None
+    state.status, state.prompt_ref, state.nudged_at = FlowStatus.ACTIVE, None, None
     state.person_id, state.created_at, state.updated_at = person_id, now, now
     session.add(state)
     await session.flush()

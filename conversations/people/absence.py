@@ -28,6 +28,7 @@ from conversations.reviews import rules
 from storage.repo import absences, people, reminders as people_repo, reviews, use_cases
 from storage.repo.people import normalise_email
 from storage.tables import Absence, Person, ReviewRequest, UseCase
+from vocabulary.states import UseCaseStatus
 
 
 def label(person: Person | None) -> str:
@@ -153,7 +154,7 @@ async def warn_stuck(acting, group_keys: list[str], why: str) -> int:
     for key in group_keys:
         for rr in await reviews.open_for_group(acting.session, key, limit=200):
             uc = await use_cases.get(acting.session, rr.use_case_id)
-            if uc is None or uc.status != "active":
+            if uc is None or uc.status != UseCaseStatus.ACTIVE:
                 continue
             ok, able = await able_to_decide(acting.session, acting.policy, rr, uc, acting.now.date())
             if ok:

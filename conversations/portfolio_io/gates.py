@@ -15,6 +15,7 @@ from vocabulary.policy import Policy
 from vocabulary.rules import scoring
 from vocabulary.rules.gates import GateCheck, GateFacts, check_gate
 from storage.repo.portfolio_export import Bundle
+from vocabulary.states import CLOSED_USE_CASE
 
 
 def facts(policy: Policy, b: Bundle) -> GateFacts:
@@ -58,7 +59,7 @@ def facts(policy: Policy, b: Bundle) -> GateFacts:
 def next_gate(policy: Policy, b: Bundle) -> dict[str, Any]:
     """The record's "gate": where the next gate leads, whether its preconditions hold, and each one missing."""
     # A stopped or withdrawn use case has no next gate, whatever stage it stopped in.
-    gate = None if b.uc.get("status") in ("stopped", "withdrawn") else policy.gate_from(b.uc["stage"])
+    gate = None if b.uc.get("status") in CLOSED_USE_CASE else policy.gate_from(b.uc["stage"])
     if gate is None:
         return {"to_stage": None, "ready": None, "needs_conditions": False, "missing": []}
     check: GateCheck = check_gate(policy, gate, facts(policy, b))

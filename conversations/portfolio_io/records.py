@@ -9,6 +9,7 @@ from vocabulary.rules import kpis as kpi_rules
 from conversations.portfolio_io import gates
 from vocabulary.portfolio_columns import derived_ref
 from storage.repo.portfolio_export import Bundle
+from vocabulary.states import ScorecardStatus, TierOverride
 
 RANK = {"low": 1, "medium": 2, "high": 3}
 
@@ -39,14 +40,14 @@ def _scores(policy: Policy, b: Bundle) -> dict[str, Any]:
     out: dict[str, Any] = {"pilot_selection": None, "readiness": None}
     ps = b.scores.get("pilot_selection")
     if ps is not None:
-        done = ps.status == "complete"
+        done = ps.status == ScorecardStatus.COMPLETE
         out["pilot_selection"] = {"complete": done, "answered": ps.answered,
                                   "of": len(policy.pilot_selection.items),
                                   "total": ps.total if done else None, "max": policy.pilot_selection.total_max,
                                   "strong": (ps.total > policy.pilot_selection.strong_above) if done else None}
     rd = b.scores.get("readiness")
     if rd is not None:
-        done = rd.status == "complete"
+        done = rd.status == ScorecardStatus.COMPLETE
         key, label = _band(policy, rd.total) if done else ("", "")
         out["readiness"] = {"complete": done, "answered": rd.answered, "of": len(policy.readiness.items),
                             "total": rd.total if done else None, "max": policy.readiness.total_max,
@@ -87,7 +88,7 @@ def record(policy: Policy, b: Bundle, now: datetime) -> dict[str, Any]:
                                                               "proposer")}
     bo_email = owners["business_owner"]["email"] if owners["business_owner"] else ""
     requested = u["tier_requested"]
-    effective = requested if (u["tier_override_status"] == "accepted" and requested) else u["risk_tier"]
+    effective = requested if (u["tier_override_status"] == TierOverride.ACCEPTED and requested) else u["risk_tier"]
     kpis = _kpis(b)
     pilot_exit: date | None = u["pilot_exit_date"]
     return {

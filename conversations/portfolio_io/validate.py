@@ -8,10 +8,11 @@ from typing import Any
 from vocabulary.people import EMAIL_RE
 from vocabulary.policy import Policy
 from vocabulary.portfolio_columns import INPUT, NAMES, REQUIRED, derived_ref
+from vocabulary.states import TierOverride, UseCaseStatus
 
 TIERS = ("low", "medium", "high")
-STATUSES = ("active", "paused", "stopped", "withdrawn")
-OVERRIDES = ("none", "pending", "accepted", "rejected")
+STATUSES = tuple(UseCaseStatus)
+OVERRIDES = tuple(TierOverride)
 YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0", ""}
 LIMITS = {"title": 200, "value_stream": 500, "vendor_name": 200, "external_ref": 128}
 TEXT_MAX = 10_000
@@ -116,7 +117,7 @@ class RowChecker:
             bad("stage", "required, but empty")
         elif f["stage"] is None:
             bad("stage", f"“{stage[:60]}” is not a stage (one of: {', '.join(k for k, _ in self.stages)})")
-        status = get("status").lower() or "active"
+        status = get("status").lower() or UseCaseStatus.ACTIVE
         if status not in STATUSES:
             bad("status", f"“{status[:60]}” is not a status (one of: {', '.join(STATUSES)})")
         f["status"] = status
@@ -128,10 +129,10 @@ class RowChecker:
         requested = get("tier_requested").lower()
         if requested and requested not in TIERS:
             bad("tier_requested", f"“{requested[:60]}” is not low, medium or high")
-        override = get("tier_override_status").lower() or ("pending" if requested else "none")
+        override = get("tier_override_status").lower() or (TierOverride.PENDING if requested else TierOverride.NONE)
         if override not in OVERRIDES:
             bad("tier_override_status", f"“{override[:60]}” is not one of {', '.join(OVERRIDES)}")
-        elif override != "none" and not requested:
+        elif override != TierOverride.NONE and not requested:
             bad("tier_override_status", f"“{override}” needs the tier_requested column filled in")
         f["tier_requested"], f["tier_override_status"] = requested or None, override
         for name in ("vendor_involved", "restricted"):

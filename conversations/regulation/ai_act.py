@@ -16,6 +16,7 @@ from vocabulary.text import day
 from conversations.steps import Step
 from storage.repo import regulation
 from storage.tables import UseCase
+from vocabulary.states import ObligationStatus
 
 PREFIX = "euai:"
 
@@ -148,12 +149,14 @@ async def consequences(ctx: Ctx, uc: UseCase, *, before: str, reason: str = "") 
                 ctx.session, use_case_id=uc.id, key=key, title=ob.title[:300], articles=", ".join(ob.articles)[:300],
                 owner_id=owner, before_leaving=ob.before_leaving, status=regulation.OPEN, created_at=ctx.now)
             added.append(row)
-        elif row.status == "withdrawn":
-            await regulation.set_obligation(ctx.session, row.id, only_if=("withdrawn",), status=regulation.OPEN)
+        elif row.status == ObligationStatus.WITHDRAWN:
+            await regulation.set_obligation(ctx.session, row.id, only_if=(ObligationStatus.WITHDRAWN,),
+                                            status=regulation.OPEN)
             added.append(row)
     for key, row in rows.items():
         if key not in wanted and row.status == regulation.OPEN:
-            await regulation.set_obligation(ctx.session, row.id, only_if=(regulation.OPEN,), status="withdrawn")
+            await regulation.set_obligation(ctx.session, row.id, only_if=(regulation.OPEN,),
+                                            status=ObligationStatus.WITHDRAWN)
             withdrawn.append(row)
     if added:
         await ctx.audit("ai_act.obligations_opened", entity="use_case", entity_id=uc.id, use_case_id=uc.id,

@@ -21,6 +21,7 @@ from vocabulary.text import day
 from conversations.reviews import gating, lifecycle, reroute_check, rules
 from conversations.reviews.rules import clicker
 from storage.repo import people, regulation, reviews, use_cases
+from vocabulary.states import CLOSED_USE_CASE, GateStatus, ObligationStatus
 
 CLASS_WORDS = {"prohibited": "prohibited", "banned": "prohibited", "high-risk": "high_risk", "high_risk": "high_risk",
                "high": "high_risk", "highrisk": "high_risk", "transparency": "transparency", "minimal": "minimal",
@@ -64,7 +65,7 @@ async def change_classification(ctx: Ctx, args: str) -> None:
     if why:
         raise Refusal(why.replace("decide this review", "change an EU AI Act classification")
                       .replace("decide its review", "change its classification"))
-    if uc.status in ("stopped", "withdrawn"):
+    if uc.status in CLOSED_USE_CASE:
         raise Refusal(f"{uc_ref(uc)} was {uc.status}, so its classification no longer matters.")
     if len(reason) < MIN_REASON:
         raise Refusal("A classification changes only with a reason the audit trail can keep. Please add it after "
@@ -115,7 +116,7 @@ async def halt_pending_gate(acting: Ctx, uc, reason: str) -> None:
         if r.status in rules.OPEN and await reviews.set_review(acting.session, r.id, status=rules.CANCELLED,
                                                                decided_at=acting.now, next_reminder_at=None):
             called_off.append(r.id)
-    if not await reviews.close_gate(acting.session, gr.id, "stopped", acting.now):
+    if not await reviews.close_gate(acting.session, gr.id, GateStatus.STOPPED, acting.now):
         return
     await acting.audit("gate.halted", entity="gate_request", entity_id=gr.id, use_case_id=uc.id,
                        data={"from": gr.from_stage, "to": gr.to_stage, "reviews": called_off,
@@ -155,12 +156,12 @@ async def show_obligations(ctx: Ctx, uc_id: int, note: str = "") -> None:
     facts = []
     for i, r in enumerate(rows, 1):
         arts = f" ({r.articles})" if r.articles else ""
-        if r.status == "done":
+        if r.status == ObligationStatus.DONE:
             state = f"done {day(r.closed_at)} by {name(r.closed_by_id)}: {r.evidence}"
         else:
             state = f"open · owner {name(r.owner_id)} · before leaving {stage_label(ctx.policy, r.before_leaving)}"
         facts.append((f"{i}. {r.title}{arts}"[:150], state[:600]))
-    done = sum(r.status == "done" for r in rows)
+    done = sum(r.status == ObligationStatus.DONE for r in rows)
     blocks = [Header(f"{act.name} obligations of {uc_ref(uc)}"[:150]),
               Text([f"{uc_ref(uc)} is {ai_act.class_text(uc.ai_act_class, uc.ai_act_role).lower()}: {done} of "
                     f"{len(rows)} obligations closed."
@@ -189,13 +190,14 @@ async def close_obligation(ctx: Ctx, args: str) -> None:
     row = rows[number - 1]
     if ctx.person.id not in {row.owner_id, uc.business_owner_id, uc.delivery_owner_id}:
         raise Refusal(f"Only the obligation's owner or an owner of {uc_ref(uc)} can close it.")
-    if row.status == "done":
+    if row.status == ObligationStatus.DONE:
         raise Refusal(f"“{row.title}” was already closed; nothing changed.")
     if len(evidence) < MIN_REASON:
         raise Refusal("Please add a short note of the evidence (what shows it is done, and where it is kept), "
                       "after the word done.")
-    if not await regulation.set_obligation(ctx.session, row.id, only_if=(regulation.OPEN,), status="done",
-                                           evidence=evidence, closed_by_id=ctx.person.id, closed_at=ctx.now):
+    if not await regulation.set_obligation(ctx.session, row.id, only_if=(regulation.OPEN,),
+                                           status=ObligationStatus.DONE, evidence=evidence,
+                                           closed_by_id=ctx.person.id, closed_at=ctx.now):
         raise Refusal(f"“{row.title}” changed meanwhile; nothing changed. Please look again.")
     await ctx.audit("ai_act.obligation_closed", entity="ai_act_obligation", entity_id=row.id, use_case_id=uc.id,
                     data={"key": row.key, "title": row.title, "articles": row.articles, "evidence": evidence})

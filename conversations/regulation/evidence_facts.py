@@ -12,6 +12,7 @@ from vocabulary.rules import scoring
 from vocabulary.rules.evidence import ControlResult, Event, EvidenceFacts, Scored, control_status
 from storage.repo import instruments, people, regulation
 from storage.tables import AuditEntry, UseCase
+from vocabulary.states import ObligationStatus
 
 INSTRUMENTS = (scoring.PILOT_SELECTION, scoring.READINESS, scoring.ROLLOUT_CHECKLIST, scoring.VENDOR_CHECKLIST)
 
@@ -115,7 +116,7 @@ async def gather(session: AsyncSession, policy: Policy, uc: UseCase) -> Evidence
             f.incident_reported = Event(f"Incident #{i.id} reported, not yet acknowledged", "", i.reported_at,
                                         trail.seqs(("incident.reported",), entity_id=i.id), ok=False)
     for o in obligations:
-        if o.status == "done":
+        if o.status == ObligationStatus.DONE:
             f.obligations[o.key] = Event(f"{o.title}: {o.evidence}", name(o.closed_by_id), o.closed_at,
                                          trail.seqs(("ai_act.obligation_closed",), entity_id=o.id))
         else:

@@ -12,6 +12,7 @@ from vocabulary.messages import Context, Header, Message, Text
 from vocabulary.rules.evidence import MET, MISSING, NA, PARTLY, coverage
 from vocabulary.text import day
 from storage.repo import regulation
+from vocabulary.states import ObligationStatus
 
 MARK = {MET: "met", PARTLY: "partly met", MISSING: "missing", NA: "not applicable"}
 CHUNK = 2800  # characters per text block (Slack's section limit is 3,000)
@@ -38,7 +39,7 @@ async def show_frameworks(ctx: Ctx, uc_id: int, words: list[str]) -> None:
     chosen = [keys[w.lower()] for w in words if w.lower() in keys]
     facts = await gather(ctx.session, policy, uc)
     obligations = await regulation.obligations(ctx.session, uc.id)
-    open_n = sum(o.status == "open" for o in obligations)
+    open_n = sum(o.status == ObligationStatus.OPEN for o in obligations)
     head = [f"{policy.eu_ai_act.name if policy.eu_ai_act else 'EU AI Act'}: "
             f"{class_text(uc.ai_act_class, uc.ai_act_role)}"
             + (f" · {len(obligations) - open_n} of {len(obligations)} obligations closed" if obligations else "")]

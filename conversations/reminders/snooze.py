@@ -14,6 +14,7 @@ from conversations.engine import Engine
 from conversations.stepflow import COACH
 from storage.repo import reminders, states
 from vocabulary.hours import describe
+from vocabulary.states import FlowStatus
 
 SUBJECT = re.compile(r"^(review|condition|scorecard|limbo|intake|kpi|incident):(\d{1,12})$")
 DAYS = {1: "1 day", 7: "1 week"}
@@ -40,7 +41,7 @@ async def snooze(ctx: Ctx, payload: dict) -> None:
     await reminders.snooze(ctx.session, person_id=ctx.person.id, subject=subject, until=until)
     if kind == "intake":
         st = await states.get(ctx.session, ident)
-        if st is not None and st.person_id == ctx.person.id and st.status == "active":
+        if st is not None and st.person_id == ctx.person.id and st.status == FlowStatus.ACTIVE:
             st.nudged_at = None  # one more nudge when the snooze ends
             ctx.session.add(st)
     await ctx.audit("reminder.snoozed", entity=kind, entity_id=ident,
@@ -59,7 +60,7 @@ async def _own_intake(ctx: Ctx, payload: dict):
     st = await states.get(ctx.session, state_id)
     if st is None or st.person_id != ctx.person.id or st.flow not in ctx.engine.flows:
         raise Refusal("That proposal is not one of yours, so I left it alone.")
-    if st.status != "active":
+    if st.status != FlowStatus.ACTIVE:
         raise Refusal("That proposal is already finished or discarded. Type “propose” to start a new one.")
     w = ctx.inbound.where
     if (st.platform, st.conversation_id, st.thread_id) != (w.platform, w.conversation_id, w.thread_id):
@@ -87,7 +88,7 @@ async def discard(ctx: Ctx, payload: dict) -> None:
     if hasattr(flow, "cancel"):
         await flow.cancel(ctx)
     else:
-        st.status = "cancelled"
+        st.status = FlowStatus.CANCELLED
         ctx.say("Discarded. Nothing was submitted.")
     await ctx.audit("intake.discarded", entity="conversation", entity_id=st.id, data={"step": st.step})
 

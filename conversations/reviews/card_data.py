@@ -21,6 +21,7 @@ from storage.tables import (
 from conversations.stages import gate_facts
 from vocabulary.rules.gates import READINESS_RULES
 from conversations.groups.decidability import group_decidability
+from vocabulary.states import OPEN_REVIEW, GateStatus, ReviewStatus
 
 LEVELS = {"low": 1, "medium": 2, "high": 3}
 
@@ -108,10 +109,10 @@ async def load(session: AsyncSession, policy: Policy, review_id: int,
     if rr.escalated_from_id:
         data.escalated_from = await reviews.get_review(session, rr.escalated_from_id)
         data.escalation = await reviews.escalation_note(session, rr.escalated_from_id)
-    if rr.status == "escalated":
+    if rr.status == ReviewStatus.ESCALATED:
         later = [r for r in await reviews.for_gate(session, gate.id) if r.escalated_from_id == rr.id]
         data.escalated_to = later[0] if later else None
-    if gate.status == "pending" and gate.from_stage == uc.stage:
+    if gate.status == GateStatus.PENDING and gate.from_stage == uc.stage:
         known = (known_needs_conditions or {}).get(uc.id)
         if known is not None:  # this turn's approval already checked the gate (and found no readiness blocker)
             data.needs_conditions = known
@@ -131,7 +132,7 @@ async def load(session: AsyncSession, policy: Policy, review_id: int,
     ids |= {(e.data or {}).get(k) for e in data.changes for k in ("owner", "owner_id")
             if isinstance((e.data or {}).get(k), int)}
     data.people = await people.get_many(session, [i for i in ids if i])
-    if rr.status in ("pending", "info_requested"):
+    if rr.status in OPEN_REVIEW:
         involved = [data.people[i].email for i in (uc.proposer_id, uc.business_owner_id, uc.delivery_owner_id,
                                                     uc.sponsor_id) if i in data.people and data.people[i].email]
         data.undecidable = group_decidability(policy, rr.group_key, excluded=involved).reason

@@ -16,6 +16,7 @@ from vocabulary.policy import Policy
 from vocabulary.text import clip, day, when
 from conversations.reviews import rules
 from conversations.reviews.card_data import CardData, load
+from vocabulary.states import ConditionStatus, ScorecardStatus, TierOverride, UseCaseStatus
 
 DECIDED = {
     rules.APPROVED: "Approved", rules.APPROVED_WITH_CONDITIONS: "Approved with conditions",
@@ -32,7 +33,7 @@ def tier_text(d: CardData) -> str:
     uc = d.uc
     why = "; ".join(f"{q} → {a}" for q, a in (uc.risk_tier_reasons or [])) or "no intake answer raised it"
     line = f"{tier_label(uc.effective_tier)} (from the intake answers: {why})"
-    if uc.tier_override_status == "accepted" and uc.tier_requested:
+    if uc.tier_override_status == TierOverride.ACCEPTED and uc.tier_requested:
         line = (f"{tier_label(uc.tier_requested)}: the owners' requested tier, accepted by the risk reviewers "
                 f"(computed: {uc.risk_tier}; {why})")
     return clip(line, FACT_LIMIT)
@@ -46,7 +47,7 @@ def score_facts(policy: Policy, d: CardData) -> list[tuple[str, str]]:
             continue
         sc, answers = got
         n = len(inst.items)
-        status = "" if sc.status == "complete" else f" (in progress, {len(answers)} of {n} answered)"
+        status = "" if sc.status == ScorecardStatus.COMPLETE else f" (in progress, {len(answers)} of {n} answered)"
         if inst.key == policy.pilot_selection.key:
             total = sum(answers.values())
             strong = " — strong candidate" if total > policy.pilot_selection.strong_above and not status else ""
@@ -112,7 +113,7 @@ def card(policy: Policy, d: CardData) -> Message:
               f"sponsor: {d.name(uc.sponsor_id) if uc.sponsor_id else 'none named'}")
     facts = [("Outcome", clip(uc.outcome, FACT_LIMIT)), ("Risk tier", tier_text(d))]
     facts += [f for f in [ai_act_fact(uc)] if f]
-    if uc.tier_override_status == "pending" and uc.tier_requested:
+    if uc.tier_override_status == TierOverride.PENDING and uc.tier_requested:
         facts.append(("Requested tier", clip(f"{uc.tier_requested.capitalize()}, waiting for the risk reviewers. "
                                              f"Why: {uc.tier_justification}", FACT_LIMIT)))
     facts += [("Owners", owners), ("Proposed by", d.name(uc.proposer_id)),
@@ -129,7 +130,7 @@ def card(policy: Policy, d: CardData) -> Message:
         blocks.append(Text(["Open conditions:\n" + "\n".join(
             f"• #{c.id} {clip(c.text, 200)} (owner {d.name(c.owner_id)}, due {day(c.due_date)})"
             for c in d.open_conditions)]))
-    closed_here = [c for c in d.own_conditions if c.status == "closed"]
+    closed_here = [c for c in d.own_conditions if c.status == ConditionStatus.CLOSED]
     if closed_here:
         blocks.append(Context("Closed: " + "; ".join(
             f"#{c.id} by {d.name(c.closed_by_id)} on {day(c.closed_at)} ({clip(c.evidence, 120)})"
@@ -177,7 +178,7 @@ def _buttons(policy: Policy, d: CardData) -> list:
     rr, uc = d.rr, d.uc
     r = {"r": rr.id}
     out = []
-    if rr.status in rules.OPEN and uc.status == "active":
+    if rr.status in rules.OPEN and uc.status == UseCaseStatus.ACTIVE:
         row = []
         if not d.needs_conditions and not d.readiness_blockers:
             row.append(Button("Approve", "review.approve", r, style="primary"))
@@ -193,15 +194,15 @@ def _buttons(policy: Policy, d: CardData) -> list:
                                           "You will be asked for the reason.", yes="Stop it", no="Keep it")))
         out.append(Buttons(row))
     extra = [Button("Details", "review.details", r)]
-    if uc.tier_override_status == "pending" and rr.group_key == rules.tier_group(policy) \
-            and uc.status == "active":
+    if uc.tier_override_status == TierOverride.PENDING and rr.group_key == rules.tier_group(policy) \
+            and uc.status == UseCaseStatus.ACTIVE:
         extra += [Button(f"Accept {uc.tier_requested} tier", "tier.decide", {"uc": uc.id, "c": "accept"}),
                   Button(f"Keep {uc.risk_tier} tier", "tier.decide", {"uc": uc.id, "c": "reject"})]
     if rr.group_key == policy.review.leadership_group and rr.status in rules.OPEN:
-        if uc.status == "active":
+        if uc.status == UseCaseStatus.ACTIVE:
             extra += [Button("Pause", "leadership.pause", {"uc": uc.id}),
                       Button("Redirect", "leadership.redirect", {"uc": uc.id})]
-        elif uc.status == "paused":
+        elif uc.status == UseCaseStatus.PAUSED:
             extra.append(Button("Resume", "leadership.resume", {"uc": uc.id}))
     out.append(Buttons(extra))
     return out

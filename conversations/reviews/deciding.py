@@ -24,6 +24,7 @@ from storage.tables import ReviewRequest, UseCase
 from conversations.reviews import cards as review_cards
 from conversations.groups import alerts
 from conversations.reviews.card_data import needs_conditions as needs
+from vocabulary.states import UseCaseStatus
 
 WORDS = {rules.APPROVE: "approved", rules.APPROVE_WITH_CONDITIONS: "approved with conditions",
          rules.ESCALATE: "escalated", rules.STOP: "stopped"}
@@ -69,9 +70,9 @@ async def closed_text(acting: Ctx, rr: ReviewRequest) -> str:
 async def check_open(acting: Ctx, rr: ReviewRequest, uc: UseCase) -> None:
     if rr.status not in rules.OPEN:
         raise Refusal(await closed_text(acting, rr))
-    if uc.status == "paused":
+    if uc.status == UseCaseStatus.PAUSED:
         raise Refusal(f"{uc_ref(uc)} is paused by leadership, so its reviews wait until it is resumed.")
-    if uc.status != "active":
+    if uc.status != UseCaseStatus.ACTIVE:
         raise Refusal(f"{uc_ref(uc)} was {uc.status}, so this review no longer takes decisions.")
 
 
@@ -211,7 +212,7 @@ async def escalate_review(session, policy: Policy, review_id: int, *, reason: st
     if uc is None:
         return None
     rr = await reviews.get_review(session, review_id)
-    if rr.status not in rules.OPEN or uc.status != "active":
+    if rr.status not in rules.OPEN or uc.status != UseCaseStatus.ACTIVE:
         return None
     if not policy.review.group(rr.group_key).escalates_to:
         return None

@@ -1,7 +1,7 @@
 """Opening a gate (one review per required group, cards to their channels) and closing it."""
 from __future__ import annotations
 
-from vocabulary.labels import stage_label, uc_ref
+from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message, Text
 from vocabulary.policy import Gate
 from conversations.reviews import lifecycle, rules
@@ -11,6 +11,7 @@ from storage.repo import reviews
 from storage.tables import GateRequest, ReviewRequest, UseCase
 from conversations.reviews import cards as review_cards
 from conversations.groups import alerts
+from vocabulary.states import GateStatus, TierOverride
 
 
 async def add_review(acting: Ctx, uc: UseCase, gate: GateRequest, group_key: str, *, level: int = 0,
@@ -33,7 +34,7 @@ async def open_gate(acting: Ctx, uc: UseCase, gate: Gate) -> tuple[GateRequest, 
     """Create the gate request and one review per group the policy requires; post the cards."""
     attempt = await reviews.gate_attempts(acting.session, uc.id, gate.from_stage) + 1
     gr = await reviews.create_gate(acting.session, use_case_id=uc.id, from_stage=gate.from_stage,
-                                   to_stage=gate.to_stage, attempt=attempt, status="pending",
+                                   to_stage=gate.to_stage, attempt=attempt, status=GateStatus.PENDING,
                                    requested_by_id=acting.person_id, requested_at=acting.now,
                                    use_case_version=uc.version)
     groups = rules.required_groups(gate, uc.effective_tier, uc.vendor_involved,
@@ -47,14 +48,14 @@ async def open_gate(acting: Ctx, uc: UseCase, gate: Gate) -> tuple[GateRequest, 
         await review_cards.post(acting, rr.id)
 
     acting.undecidable = await alerts.check_reviews(acting, uc, rows)
-    if uc.tier_override_status == "pending" and rules.tier_group(acting.policy) not in groups:
+    if uc.tier_override_status == TierOverride.PENDING and rules.tier_group(acting.policy) not in groups:
         await post_tier_card(acting, uc)
     return gr, rows
 
 
 def tier_card(acting: Ctx, uc: UseCase) -> Message:
     why = "; ".join(f"{q} → {a}" for q, a in (uc.risk_tier_reasons or [])) or "no intake answer raised it"
-    if uc.tier_override_status == "pending":
+    if uc.tier_override_status == TierOverride.PENDING:
         buttons = [Button(f"Accept {uc.tier_requested} tier", "tier.decide", {"uc": uc.id, "c": "accept"},
                           style="primary"),
                    Button(f"Keep {uc.risk_tier} tier", "tier.decide", {"uc": uc.id, "c": "reject"})]
@@ -83,14 +84,14 @@ async def post_tier_card(acting: Ctx, uc: UseCase) -> None:
 async def finish_if_decided(acting: Ctx, uc: UseCase, gate_id: int) -> str | None:
     """Pass or stop the gate once its reviews say so; returns 'passed', 'stopped' or None."""
     gate = await reviews.get_gate(acting.session, gate_id)
-    if gate is None or gate.status != "pending":
+    if gate is None or gate.status != GateStatus.PENDING:
         return None
     rows = await reviews.for_gate(acting.session, gate_id)
     result = rules.gate_result(r.status for r in rows)
     if result is None:
         return None
-    if result == "passed":
-        if not await reviews.close_gate(acting.session, gate_id, "passed", acting.now):
+    if result == GateStatus.PASSED:
+        if not await reviews.close_gate(acting.session, gate_id, GateStatus.PASSED, acting.now):
             return None
         await acting.audit("gate.passed", entity="gate_request", entity_id=gate_id, use_case_id=uc.id,
                            data={"from": gate.from_stage, "to": gate.to_stage,
@@ -131,7 +132,3 @@ async def reroute(acting: Ctx, uc: UseCase) -> list[int]:
                            data={"tier": uc.effective_tier, "groups": wanted, "reviews": changed})
         await finish_if_decided(acting, uc, gr.id)
     return changed
-
-
-def gate_move(acting: Ctx, gate: GateRequest) -> str:
-    return f"{stage_label(acting.policy, gate.from_stage)} → {stage_label(acting.policy, gate.to_stage)}"

@@ -16,10 +16,12 @@ from conversations.reviews import rules
 from storage.repo import conditions, people, reviews, use_cases
 from storage.tables import UseCase
 from conversations.reviews import cards as review_cards
+from vocabulary.states import GateStatus, UseCaseStatus
 
 VERBS = {"pause": "paused", "resume": "resumed", "stop": "stopped", "withdraw": "withdrawn",
          "redirect": "redirected"}
-STATUS_FOR = {"pause": "paused", "resume": "active", "stop": "stopped", "withdraw": "withdrawn"}
+STATUS_FOR = {"pause": UseCaseStatus.PAUSED, "resume": UseCaseStatus.ACTIVE, "stop": UseCaseStatus.STOPPED,
+              "withdraw": UseCaseStatus.WITHDRAWN}
 
 
 def involved(uc: UseCase) -> list[int]:
@@ -93,7 +95,7 @@ async def change_status(acting: Ctx, uc: UseCase, kind: str, reason: str, *, by_
     await acting.session.refresh(uc)
     touched: list[int] = []
     if kind in ("stop", "withdraw"):
-        touched = await _cancel_open(acting, uc, "stopped" if kind == "stop" else "withdrawn")
+        touched = await _cancel_open(acting, uc, GateStatus.STOPPED if kind == "stop" else GateStatus.WITHDRAWN)
     elif kind == "pause":
         touched = await _pause_reviews(acting, uc)
     elif kind == "resume":
@@ -118,7 +120,7 @@ async def redirect(acting: Ctx, uc: UseCase, to_stage: str, reason: str) -> None
     values = {"stage": to_stage, "stage_entered_at": acting.now, "status_reason": reason}
     if to_stage == "pilot":
         values["pilot_exit_date"] = rules.pilot_exit_date(acting.now, uc.target_timeline)
-    touched = await _cancel_open(acting, uc, "cancelled")
+    touched = await _cancel_open(acting, uc, GateStatus.CANCELLED)
     await use_cases.update_fields(acting.session, uc.id, bump_version=False, **values)
     await use_cases.record_stage_change(acting.session, use_case_id=uc.id, from_stage=before, to_stage=to_stage,
                                         kind="redirect", reason=reason, by_person_id=acting.person_id, at=acting.now)

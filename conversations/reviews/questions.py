@@ -11,6 +11,7 @@ from storage.repo import reviews, use_cases
 from storage.tables import InfoRequest, UseCase
 from conversations.reviews.cards import refresh
 from vocabulary.text import when
+from vocabulary.states import UseCaseStatus
 
 
 def may_answer(uc: UseCase, person_id: int) -> bool:
@@ -57,7 +58,7 @@ async def answer(acting: Ctx, info_id: int, text: str, person_id: int) -> InfoRe
     info = await reviews.get_info(acting.session, info.id)
     still_open = [i for i in await reviews.infos(acting.session, [rr.id]) if i.answer is None]
     if rr.status == rules.INFO and not still_open:
-        if uc.status == "active":
+        if uc.status == UseCaseStatus.ACTIVE:
             await lifecycle.resume_clock(acting, rr)
         else:  # paused by leadership: the clock stays paused until it resumes
             await reviews.set_review(acting.session, rr.id, status=rules.PENDING)

@@ -22,11 +22,12 @@ from datetime import date, datetime, timedelta
 from typing import Iterable
 
 from vocabulary.policy import Gate, Policy
+from vocabulary.states import OPEN_REVIEW, GateStatus, ReviewStatus
 
-PENDING, INFO = "pending", "info_requested"
-APPROVED, APPROVED_WITH_CONDITIONS = "approved", "approved_with_conditions"
-ESCALATED, STOPPED, CANCELLED = "escalated", "stopped", "cancelled"
-OPEN = (PENDING, INFO)
+PENDING, INFO = ReviewStatus.PENDING, ReviewStatus.INFO_REQUESTED
+APPROVED, APPROVED_WITH_CONDITIONS = ReviewStatus.APPROVED, ReviewStatus.APPROVED_WITH_CONDITIONS
+ESCALATED, STOPPED, CANCELLED = ReviewStatus.ESCALATED, ReviewStatus.STOPPED, ReviewStatus.CANCELLED
+OPEN = OPEN_REVIEW
 APPROVALS = (APPROVED, APPROVED_WITH_CONDITIONS)
 # Parts of a gate that no longer count: their decision moved elsewhere or was called off.
 SUPERSEDED = (ESCALATED, CANCELLED)
@@ -94,9 +95,9 @@ def gate_result(statuses: Iterable[str]) -> str | None:
     """'passed', 'stopped' or None (still waiting), from the statuses of the gate's review parts."""
     live = [s for s in statuses if s not in SUPERSEDED]
     if any(s == STOPPED for s in live):
-        return "stopped"
+        return GateStatus.STOPPED
     if live and all(s in APPROVALS for s in live):
-        return "passed"
+        return GateStatus.PASSED
     return None
 
 

@@ -6,6 +6,7 @@ from vocabulary.labels import uc_ref
 from vocabulary.messages import Button, Buttons, Message, Text
 from conversations.reviews import gating, lifecycle, reroute_check, rules
 from storage.repo import reviews, use_cases
+from vocabulary.states import LIVE_USE_CASE, TierOverride
 
 
 async def decide_tier(acting: Ctx, use_case_id: int, accept: bool, clicker: rules.Clicker) -> str:
@@ -16,12 +17,12 @@ async def decide_tier(acting: Ctx, use_case_id: int, accept: bool, clicker: rule
     why = rules.decision_refusal(clicker, group.members, group.name, rules.involved_roles(uc))
     if why:
         raise Refusal(why)
-    if uc.tier_override_status != "pending" or not uc.tier_requested:
+    if uc.tier_override_status != TierOverride.PENDING or not uc.tier_requested:
         raise Refusal(f"The tier of {uc_ref(uc)} was already decided ({uc.tier_override_status}); nothing changed.")
-    if uc.status not in ("active", "paused"):
+    if uc.status not in LIVE_USE_CASE:
         raise Refusal(f"{uc_ref(uc)} was {uc.status}, so its tier no longer matters.")
     before = uc.effective_tier
-    status = "accepted" if accept else "rejected"
+    status = TierOverride.ACCEPTED if accept else TierOverride.REJECTED
     if accept and uc.tier_requested != before:
         await reroute_check.refuse_unready_pass(
             acting, uc, tier=uc.tier_requested, ai_act_class=uc.ai_act_class, trigger="tier",

@@ -24,6 +24,7 @@ from conversations.steps import Step
 from storage.repo import instruments as repo
 from storage.repo import people, use_cases
 from storage.tables import RiskEntry, UseCase
+from vocabulary.states import CLOSED_USE_CASE, FlowStatus
 
 SHOW = 10
 CLOSED_STATUS = "closed"
@@ -67,7 +68,7 @@ async def editable_use_case(ctx: Ctx, uc_id: int) -> UseCase:
     if not access.may_edit_risks(ctx.policy, ctx.person, uc, verified_email(ctx)):
         raise Refusal(f"Only the owners, sponsor or proposer of UC-{uc.id}, or the risk and leadership groups, "
                       "can change its risk register.")
-    if uc.status in ("stopped", "withdrawn"):
+    if uc.status in CLOSED_USE_CASE:
         raise Refusal(f"UC-{uc.id} is {uc.status}, so its risk register is closed.")
     return uc
 
@@ -111,7 +112,7 @@ class RiskAddFlow(StepFlow):
                         data={"area": risk.area_key, "description": risk.description, "likelihood": risk.likelihood,
                               "impact": risk.impact, "owner_id": owner.id, "control": risk.control,
                               "status": risk.status})
-        ctx.state.status = "done"
+        ctx.state.status = FlowStatus.DONE
         await _tell_owner(ctx, uc, risk, owner.id)
         n = await repo.count_risks(ctx.session, uc.id)
         ctx.say(Message([
@@ -196,7 +197,7 @@ class RiskUpdateFlow(StepFlow):
         await repo.update_risk(ctx.session, risk.id, at=ctx.now, **{"owner_id" if field == "owner" else field: new})
         await ctx.audit("risk.updated", entity="risk", entity_id=risk.id, use_case_id=uc.id,
                         data={"field": field, "from": old, "to": new})
-        ctx.state.status = "done"
+        ctx.state.status = FlowStatus.DONE
         if field == "owner" and new != old:
             await _tell_owner(ctx, uc, risk, new)
         ctx.say(Message([Text([f"Saved: the risk's {dict(FIELDS)[field].lower()} on UC-{uc.id} is updated."]),

@@ -24,6 +24,7 @@ from vocabulary.rules.gates import INSTRUMENT_FOR
 from storage.repo import instruments as repo
 from storage.repo import people, use_cases
 from storage.tables import UseCase
+from vocabulary.states import CLOSED_USE_CASE
 
 ALIASES = {
     "pilot": scoring.PILOT_SELECTION, "selection": scoring.PILOT_SELECTION, "pilot_selection": scoring.PILOT_SELECTION,
@@ -32,7 +33,6 @@ ALIASES = {
     "rollout_checklist": scoring.ROLLOUT_CHECKLIST,
     "vendor": scoring.VENDOR_CHECKLIST, "vendor_checklist": scoring.VENDOR_CHECKLIST,
 }
-CLOSED = ("stopped", "withdrawn")
 REVIEW_FORM = "scorecard.review_note"
 NOTE_MIN, NOTE_MAX = 5, 1000
 def only_owners(uc_id: int) -> str:
@@ -55,7 +55,7 @@ def parse_args(args: str) -> tuple[int | None, str | None, bool]:
 def _check_owner_and_open(ctx: Ctx, uc_id: int, owner_ids: tuple, uc_status: str) -> None:
     if ctx.person.id not in owner_ids:
         raise Refusal(only_owners(uc_id))
-    if uc_status in CLOSED:
+    if uc_status in CLOSED_USE_CASE:
         raise Refusal(f"UC-{uc_id} is {uc_status}, so its scorecards are closed.")
 
 

@@ -6,6 +6,7 @@ from conversations.context import Ctx
 from conversations.people.lookup import user_key
 from storage.repo import instruments as repo
 from storage.repo import states
+from vocabulary.states import FlowStatus
 
 FLOW = "scorecard_words"
 
@@ -15,7 +16,7 @@ async def attach(ctx: Ctx, sc_id: int) -> bool:
     w = ctx.inbound.where
     st = ctx.state or await states.find(ctx.session, w.platform, w.conversation_id, w.thread_id,
                                         user_key(ctx.inbound.actor))
-    if st is not None and st.status == "active" and st.flow != FLOW:
+    if st is not None and st.status == FlowStatus.ACTIVE and st.flow != FLOW:
         return False
     await ctx.start_flow(FLOW, {"sc": sc_id})
     return True
@@ -25,7 +26,7 @@ async def note_area(ctx: Ctx, sc_id: int, key: str) -> None:
     """A navigation click (Back, an area from the answers list) shows `key`: remember it for typed words."""
     w = ctx.inbound.where
     st = await states.find(ctx.session, w.platform, w.conversation_id, w.thread_id, user_key(ctx.inbound.actor))
-    if st is None or st.status != "active" or st.flow != FLOW or st.data.get("sc") != sc_id:
+    if st is None or st.status != FlowStatus.ACTIVE or st.flow != FLOW or st.data.get("sc") != sc_id:
         return
     sc = await repo.get(ctx.session, sc_id)
     st.data = {**st.data, **mark(sc, key)}

@@ -22,6 +22,7 @@ from vocabulary.rules import scoring
 from conversations.steps import looks_numeric
 from storage.repo import instruments as repo
 from storage.repo import use_cases
+from vocabulary.states import FlowStatus
 
 BACK, SKIP, HELP = {"back", "previous"}, {"skip", "next", "later"}, {"help", "?"}
 STOP = {"cancel", "stop", "quit", "pause", "done"}
@@ -160,7 +161,7 @@ class ScorecardWords:
                                "later, or cancel to stop for now (every answer is kept)."])]))
 
     async def _stop(self, ctx: Ctx, t, answered: int) -> None:
-        ctx.state.status = "done"
+        ctx.state.status = FlowStatus.DONE
         if t.status == repo.COMPLETE:
             ctx.say(f"Closed. UC-{t.use_case_id}'s {views.SHORT[t.instrument].lower()} is complete; its summary "
                     "stays in the thread.")
@@ -174,7 +175,7 @@ class ScorecardWords:
 
     async def _elsewhere(self, ctx: Ctx, text: str) -> None:
         """Not a scorecard word: leave the scorecard (its buttons still work) and handle the text as usual."""
-        ctx.state.status = "done"
+        ctx.state.status = FlowStatus.DONE
         await ctx.engine.run_command(ctx, text)
 
 

@@ -17,6 +17,7 @@ from conversations.reviews import lifecycle, rules
 from conversations.reviews.rules import clicker
 from storage.repo import reviews
 from storage.tables import UseCase
+from vocabulary.states import LIVE_USE_CASE, UseCaseStatus
 
 REASON_MIN = 5
 REASON_MAX = 1500  # as the review forms
@@ -90,14 +91,14 @@ def stop_form(uc: UseCase, reason: str = "") -> Form:
 
 async def pause(ctx: Ctx, uc: UseCase, reason: str) -> None:
     limits.check_text("The reason", reason, REASON_MAX)
-    if uc.status != "active":
+    if uc.status != UseCaseStatus.ACTIVE:
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, so it cannot be paused.")
     await lifecycle.change_status(ctx, uc, "pause", reason)
     ctx.say(f"Paused {uc_ref(uc)}. Its reviews wait and their clocks stop until you type “resume {uc_ref(uc)}”.")
 
 
 async def resume(ctx: Ctx, uc: UseCase) -> None:
-    if uc.status != "paused":
+    if uc.status != UseCaseStatus.PAUSED:
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, not paused, so there is nothing to resume.")
     await lifecycle.change_status(ctx, uc, "resume", "")
     ctx.say(f"Resumed {uc_ref(uc)}. Its open reviews continue with their due dates moved by the paused time.")
@@ -105,7 +106,7 @@ async def resume(ctx: Ctx, uc: UseCase) -> None:
 
 async def stop(ctx: Ctx, uc: UseCase, reason: str) -> None:
     limits.check_text("The reason", reason, REASON_MAX)
-    if uc.status not in ("active", "paused"):
+    if uc.status not in LIVE_USE_CASE:
         raise Refusal(f"{uc_ref(uc)} is already {uc.status}.")
     await lifecycle.change_status(ctx, uc, "stop", reason)
     ctx.say(f"Stopped {uc_ref(uc)}. Its open reviews were cancelled and everyone involved was told why.")
@@ -113,7 +114,7 @@ async def stop(ctx: Ctx, uc: UseCase, reason: str) -> None:
 
 async def redirect(ctx: Ctx, uc: UseCase, stage: str | None, reason: str) -> None:
     limits.check_text("The reason", reason, REASON_MAX)
-    if uc.status not in ("active", "paused"):
+    if uc.status not in LIVE_USE_CASE:
         raise Refusal(f"{uc_ref(uc)} is {uc.status}, so it cannot be redirected.")
     allowed = earlier_stages(ctx, uc)
     if stage not in [k for k, _ in allowed]:
@@ -170,7 +171,7 @@ def register(engine: Engine) -> None:
     async def stop_cmd(ctx: Ctx, args: str) -> None:
         uc_id, reason = split(args)
         uc = await locked(ctx, uc_id)
-        if uc.status not in ("active", "paused"):
+        if uc.status not in LIVE_USE_CASE:
             raise Refusal(f"{uc_ref(uc)} is already {uc.status}.")
         open_form(ctx, stop_form(uc, reason))  # never at once: the form asks for the confirmation
 

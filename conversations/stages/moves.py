@@ -15,6 +15,7 @@ from vocabulary.messages import Button, Buttons, Context, Facts, Header, Message
 from conversations.reviews import gating, rules
 from storage.repo import reviews
 from storage.tables import UseCase
+from vocabulary.states import ReviewStatus, TierOverride, UseCaseStatus
 
 
 def request_button(uc: UseCase) -> Button:
@@ -29,10 +30,10 @@ async def request_gate(ctx: Ctx, use_case_id: int) -> None:
     if ctx.person.id not in (uc.business_owner_id, uc.delivery_owner_id):
         raise Refusal(f"Only the business owner or the delivery owner of {uc_ref(uc)} can ask to move it to its "
                       "next stage.")
-    if uc.status != "active":
+    if uc.status != UseCaseStatus.ACTIVE:
         why = f" ({uc.status_reason})" if uc.status_reason else ""
         raise Refusal(f"{uc_ref(uc)} is {uc.status}{why}, so it cannot move on"
-                      + (" until leadership resumes it." if uc.status == "paused" else "."))
+                      + (" until leadership resumes it." if uc.status == UseCaseStatus.PAUSED else "."))
     pending = await reviews.pending_gate(ctx.session, uc.id)
     if pending is not None:
         ctx.say(await waiting_message(ctx, uc, pending))
@@ -59,7 +60,7 @@ async def request_gate(ctx: Ctx, use_case_id: int) -> None:
     if check is not None and check.needs_conditions:
         notes.append(Context("Readiness is in a band that passes only with conditions: expect the reviewers to "
                              "attach conditions."))
-    if uc.tier_override_status == "pending":
+    if uc.tier_override_status == TierOverride.PENDING:
         notes.append(Context(f"Your requested {uc.tier_requested} tier still waits for the risk reviewers; the "
                              f"reviews follow the {uc.effective_tier} tier until they accept it."))
     if ctx.undecidable:
@@ -81,8 +82,9 @@ async def waiting_message(ctx: Ctx, uc: UseCase, gate) -> Message:
     for r in rows:
         if r.status in rules.SUPERSEDED:
             continue
-        state = {"approved": "approved", "approved_with_conditions": "approved with conditions",
-                 "info_requested": "waiting for your answer", "pending": f"open, due {when(r.due_at)}"}
+        state = {ReviewStatus.APPROVED: "approved", ReviewStatus.APPROVED_WITH_CONDITIONS: "approved with conditions",
+                 ReviewStatus.INFO_REQUESTED: "waiting for your answer",
+                 ReviewStatus.PENDING: f"open, due {when(r.due_at)}"}
         facts.append((group_name(ctx.policy, r.group_key), state.get(r.status, r.status)))
     return Message([Text([f"{uc_ref(uc)} already has a review under way for "
                           f"{stage_label(ctx.policy, gate.from_stage)} → {stage_label(ctx.policy, gate.to_stage)} "

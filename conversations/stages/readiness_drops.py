@@ -20,6 +20,7 @@ from storage.repo import readiness_drops as repo
 from storage.tables import UseCase
 from conversations.reviews import cards as review_cards
 from conversations.reviews import rules
+from vocabulary.states import UseCaseStatus
 
 
 def gate_into(policy: Policy, stage: str) -> Gate | None:
@@ -36,7 +37,7 @@ def vouched(policy: Policy, uc: UseCase) -> Gate | None:
 def standing_blockers(policy: Policy, uc: UseCase, facts: GateFacts) -> list[Missing]:
     """What the latest readiness scorecard breaks of the rules the use case's stage was reached under."""
     gate = vouched(policy, uc)
-    if gate is None or uc.status != "active" or not facts.readiness_answers:
+    if gate is None or uc.status != UseCaseStatus.ACTIVE or not facts.readiness_answers:
         return []
     return readiness_blockers(policy, gate, facts)
 
@@ -59,7 +60,7 @@ async def after_rescore(ctx: Ctx, uc: UseCase, scorecard_id: int, before: dict[s
     concerned, and return a note for the person who scored (else "")."""
     policy = ctx.policy
     gate = vouched(policy, uc)
-    if gate is None or uc.status != "active":
+    if gate is None or uc.status != UseCaseStatus.ACTIVE:
         return ""
     facts = await gate_facts.gather(ctx.session, policy, uc)
     if not facts.readiness_complete:

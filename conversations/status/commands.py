@@ -28,6 +28,7 @@ from storage.repo import instruments, people, use_cases
 from storage.repo import status as repo
 from storage.tables import UseCase
 from conversations.regulation.frameworks import show_frameworks
+from vocabulary.states import CLOSED_USE_CASE, TierOverride, UseCaseStatus
 
 
 def group_name(policy: Policy, key: str) -> str:
@@ -46,9 +47,9 @@ def review_line(policy: Policy, rr, uc: UseCase) -> views.ReviewLine:
 async def next_step(ctx: Ctx, uc: UseCase) -> str:
     """One line: what should happen next for this use case. Reads only `ctx.session` and `ctx.policy`
     (the Slack App Home calls it with just those two)."""
-    if uc.status in ("stopped", "withdrawn"):
+    if uc.status in CLOSED_USE_CASE:
         return f"nothing: it was {uc.status}" + (f" ({clip(uc.status_reason, 120)})" if uc.status_reason else "") + "."
-    if uc.status == "paused":
+    if uc.status == UseCaseStatus.PAUSED:
         return "nothing until leadership resumes it."
     reviews = await repo.open_reviews(ctx.session, uc.id)
     gate, check = await gate_facts.next_gate_check(ctx.session, ctx.policy, uc)
@@ -100,7 +101,8 @@ async def use_case_status(ctx: Ctx, uc: UseCase) -> views.UseCaseStatus:
         kpi_blocks=kpi_views.kpi_blocks(kpis) if kpis else [],
         incident_blocks=incident_cards.incident_blocks(incidents) if incidents else [],
         linked=await linked_text(ctx, uc), contributors=[names[p] for p in contributors if p in names],
-        is_owner=access.is_owner(ctx.person, uc), may_report=uc.stage in LIVE_STAGES and uc.status == "active",
+        is_owner=access.is_owner(ctx.person, uc),
+        may_report=uc.stage in LIVE_STAGES and uc.status == UseCaseStatus.ACTIVE,
         may_lift_limit=bool(uc.scope_limit) and in_groups(ctx, policy.incidents.rollback_groups),
         today=ctx.now.date(),
         readiness_drop=[m.what for m in readiness_drops.standing_blockers(policy, uc, facts)])
@@ -154,7 +156,7 @@ async def show_portfolio(ctx: Ctx) -> None:
                 + (" · escalated" if rr.level > 0 else ""))
         decisions.append(((not overdue, not lead, rr.due_at), views.Decision(text, uc.id)))
     for uc in all_ucs:
-        if uc.tier_override_status == "pending" and uc.status == "active":
+        if uc.tier_override_status == TierOverride.PENDING and uc.status == UseCaseStatus.ACTIVE:
             decisions.append(((True, True, uc.created_at), views.Decision(
                 f"UC-{uc.id} · {clip(uc.title, 60)} · asks to be treated as {uc.tier_requested} risk", uc.id)))
     decisions.sort(key=lambda d: d[0])

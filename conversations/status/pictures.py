@@ -17,6 +17,7 @@ from vocabulary.messages import say
 from conversations.visuals import leadership_view
 from storage import audit
 from storage.tables import UseCase
+from vocabulary.states import UseCaseStatus
 
 
 def current_quarter(now: datetime) -> str:
@@ -32,7 +33,8 @@ def offer_portfolio_pictures(ctx: Ctx, use_cases: list[UseCase]) -> None:
     where = ctx.inbound.where
     visible = leadership_view(ctx.policy, where.platform, where.conversation_id, where.kind,
                               access.is_leader(ctx.policy, ctx.person.email))
-    counts = dict(Counter(uc.stage for uc in use_cases if uc.status == "active" and (visible or not uc.restricted)))
+    counts = dict(Counter(uc.stage for uc in use_cases
+                          if uc.status == UseCaseStatus.ACTIVE and (visible or not uc.restricted)))
     now = ctx.now
 
     async def draw() -> list[Op]:

@@ -16,6 +16,8 @@ from vocabulary.messages import Block, Button, Buttons, Context, Divider, Facts,
 from vocabulary.policy import Policy
 from vocabulary.rules import scoring
 from vocabulary.rules.gates import GateCheck, GateFacts
+from vocabulary import states
+from vocabulary.states import CLOSED_USE_CASE, ReviewStatus, TierOverride
 
 ROLE_TEXT = {"business_owner": "business owner", "delivery_owner": "delivery owner", "sponsor": "sponsor",
              "proposer": "proposer", "contributor": "joined"}
@@ -28,7 +30,7 @@ def more(n: int) -> str:
 
 
 def status_text(uc) -> str:
-    if uc.status == "active":
+    if uc.status == states.UseCaseStatus.ACTIVE:
         return "Active"
     reason = f": {clip(uc.status_reason, 200)}" if uc.status_reason else ""
     return uc.status.capitalize() + reason
@@ -37,10 +39,10 @@ def status_text(uc) -> str:
 def tier_text(uc) -> str:
     out = f"{uc.risk_tier.capitalize()} risk"
     if uc.tier_requested:
-        state = {"pending": "waiting for the risk reviewers", "accepted": "accepted",
-                 "rejected": "not accepted"}.get(uc.tier_override_status, uc.tier_override_status)
+        state = {TierOverride.PENDING: "waiting for the risk reviewers", TierOverride.ACCEPTED: "accepted",
+                 TierOverride.REJECTED: "not accepted"}.get(uc.tier_override_status, uc.tier_override_status)
         out += f" · {uc.tier_requested} requested ({state})"
-        if uc.tier_override_status == "accepted":
+        if uc.tier_override_status == TierOverride.ACCEPTED:
             out = f"{uc.tier_requested.capitalize()} risk (changed from {uc.risk_tier} on request)"
     return out
 
@@ -172,7 +174,7 @@ def use_case_message(policy: Policy, s: UseCaseStatus, risk_line) -> Message:
     if s.reviews:
         lines = []
         for r in s.reviews[:MAX_LIST]:
-            waiting = " · waiting for the owners' answer" if r.status == "info_requested" else ""
+            waiting = " · waiting for the owners' answer" if r.status == ReviewStatus.INFO_REQUESTED else ""
             overdue = " (overdue)" if s.today and r.due_at.date() < s.today else ""
             lines.append(f"• {r.group_name} · due {day(r.due_at)}{overdue}{waiting}")
         hidden = more(len(s.reviews) - MAX_LIST)
@@ -194,7 +196,7 @@ def use_case_message(policy: Policy, s: UseCaseStatus, risk_line) -> Message:
         blocks.append(Context("Recent reminders: " + "; ".join(
             f"{day(o.created_at)} {clip(o.message.get('fallback', '') or o.subject, 80)}" for o in s.reminders)))
     buttons = []
-    if s.is_owner and uc.status not in ("stopped", "withdrawn"):
+    if s.is_owner and uc.status not in CLOSED_USE_CASE:
         buttons.append(Button("Score", "scorecard.start", {"uc": uc.id}, style="primary"))
         if s.gate is not None and s.check is not None and s.check.ok and not s.reviews:
             buttons.append(Button(f"Ask to move to {stage_label(policy, s.gate.to_stage)}", "gate.request",
@@ -225,7 +227,8 @@ def my_message(policy: Policy, ideas: list[IdeaLine], total_ideas: int, waiting:
     for i in ideas:
         uc = i.uc
         roles = ", ".join(ROLE_TEXT.get(r, r) for r in i.roles)
-        state = stage_label(policy, uc.stage) + ("" if uc.status == "active" else f" · {status_text(uc)}")
+        live = uc.status == states.UseCaseStatus.ACTIVE
+        state = stage_label(policy, uc.stage) + ("" if live else f" · {status_text(uc)}")
         blocks.append(Text([f"UC-{uc.id} · {clip(uc.title, 90)}\n{state} · you: {roles}\nNext: {i.next_step}"]))
     if total_ideas > len(ideas):
         blocks.append(Context(more(total_ideas - len(ideas)) + " (type status UC-n for any of them)"))
@@ -236,7 +239,7 @@ def my_message(policy: Policy, ideas: list[IdeaLine], total_ideas: int, waiting:
         lines = []
         for w in waiting[:MAX_LIST]:
             overdue = " (overdue)" if w.due_at.date() < today else ""
-            asked = " · waiting for the owners' answer" if w.status == "info_requested" else ""
+            asked = " · waiting for the owners' answer" if w.status == ReviewStatus.INFO_REQUESTED else ""
             lines.append(f"• UC-{w.uc_id} · {clip(w.uc_title, 70)} · {w.group_name} review · due "
                          f"{day(w.due_at)}{overdue}{asked}")
         hidden = more(len(waiting) - MAX_LIST)
@@ -276,8 +279,9 @@ def portfolio_message(policy: Policy, counts: dict[str, dict[str, int]], total: 
     for st in policy.stages:
         c = counts.get(st.key, {})
         n = sum(c.values())
-        detail = ", ".join(f"{v} {k}" for k, v in sorted(c.items()) if k != "active")
-        facts.append((st.label, f"{n}" + (f" ({c.get('active', 0)} active; {detail})" if detail else "")))
+        detail = ", ".join(f"{v} {k}" for k, v in sorted(c.items()) if k != states.UseCaseStatus.ACTIVE)
+        active = c.get(states.UseCaseStatus.ACTIVE, 0)
+        facts.append((st.label, f"{n}" + (f" ({active} active; {detail})" if detail else "")))
     blocks.append(Facts(facts))
     if limbo:
         lines = [f"• UC-{uc.id} · {clip(uc.title, 80)} · exit date {day(uc.pilot_exit_date)}"

@@ -16,6 +16,7 @@ from vocabulary.rules import kpis as kpi_rules
 from vocabulary.text import clip
 from notifications.digest.data import STALL_DAYS, DigestData
 from notifications.digest.regulation import section as regulation_section
+from vocabulary.states import KpiFlag, ReviewStatus, UseCaseStatus
 
 SEVERITY_WORD = {"pilot": "pilot exit", "review": "review due", "condition": "condition due", "kpi": "KPI value due"}
 
@@ -76,13 +77,13 @@ def build(policy: Policy, d: DigestData, *, image_url: str | None = None, consol
     if not d.visible:
         note += " Restricted use cases are counted here but not named."
     blocks.append(Context(note))
-    fallback = (f"{d.schedule.name}: {d.total('active')} live use cases, {d.overdue_reviews} overdue reviews, "
-                f"{sum(d.incidents_by_severity.values())} open incidents")
+    fallback = (f"{d.schedule.name}: {d.total(UseCaseStatus.ACTIVE)} live use cases, "
+                f"{d.overdue_reviews} overdue reviews, {sum(d.incidents_by_severity.values())} open incidents")
     return Message(blocks, fallback=fallback)
 
 
 def _stage_list(policy: Policy, d: DigestData) -> list[tuple[str, int]]:
-    live = d.by_stage("active")
+    live = d.by_stage(UseCaseStatus.ACTIVE)
     return [(s, live.get(s, 0)) for s in policy.stage_keys]
 
 
@@ -91,8 +92,9 @@ def _portfolio(policy: Policy, d: DigestData, tz) -> list:
     facts = [(stage_label(policy, s), _change(n, before.get(s, 0) if before is not None else None))
              for s, n in _stage_list(policy, d)]
     prev = d.previous or {}
-    extra = (f"Live: {d.total('active')} · paused: {_change(d.total('paused'), prev.get('paused'))} · "
-             f"stopped: {_change(d.total('stopped'), prev.get('stopped'))}")
+    extra = (f"Live: {d.total(UseCaseStatus.ACTIVE)} · "
+             f"paused: {_change(d.total(UseCaseStatus.PAUSED), prev.get('paused'))} · "
+             f"stopped: {_change(d.total(UseCaseStatus.STOPPED), prev.get('stopped'))}")
     if d.previous:
         extra += " · changes are since the last digest"
     return [Text([Strong("Portfolio by stage")]), Facts(facts), Context(extra)]
@@ -128,7 +130,7 @@ def _duplicates(d: DigestData) -> list:
 
 
 def _flag_reason(f) -> str:
-    if f.reason == "not_reported":
+    if f.reason == KpiFlag.NOT_REPORTED:
         return "not reported" + (f" since {f.last_value_at:%d %b}" if f.last_value_at else " since it was defined")
     fmt = kpi_rules.fmt_number
     return (f"moving away from target (latest {fmt(f.last_value, f.unit)}, target {fmt(f.target, f.unit)}, "
@@ -196,10 +198,10 @@ def _decisions(policy: Policy, d: DigestData, tz) -> list:
     buttons = []
     for rid, uc_id, title, stage, due, level, status in rows:
         why = "escalated to leadership" if level else f"gate from {stage_label(policy, stage)}"
-        waiting = " (waiting for the owners' answer)" if status != "pending" else ""
+        waiting = " (waiting for the owners' answer)" if status != ReviewStatus.PENDING else ""
         lines.append(f"• {_uc(uc_id, title)}: {why}, due {_day(due, tz)}{waiting}")
         # A review waiting for a decision opens its card with the decision buttons; otherwise the status.
-        buttons.append(Button(f"Open UC-{uc_id}", "review.show", {"r": rid}) if status == "pending"
+        buttons.append(Button(f"Open UC-{uc_id}", "review.show", {"r": rid}) if status == ReviewStatus.PENDING
                        else Button(f"Open UC-{uc_id}", "status.show", {"uc": uc_id}))
     lines += _more(count, len(rows))
     out: list = [_section("Decisions required from leadership", lines)]
@@ -211,7 +213,7 @@ def _decisions(policy: Policy, d: DigestData, tz) -> list:
 def _readiness(policy: Policy, d: DigestData) -> Text:
     r = d.readiness
     bands = ", ".join(f"{b.label} {r.get(b.key, 0)}" for b in policy.readiness.bands)
-    live = d.by_stage("active")
+    live = d.by_stage(UseCaseStatus.ACTIVE)
     pool = live.get("pilot", 0) + live.get("controlled_rollout", 0)
     lines = [f"Pilots and controlled rollouts with a readiness scorecard: {r.get('scored', 0)} of {pool}",
              f"Bands: {bands}", f"Failing a hard gate (an area below {policy.readiness.hard_gate_min}): "

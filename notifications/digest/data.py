@@ -18,6 +18,7 @@ from storage.repo import digest_history as history_repo
 from storage.repo import kpis as kpi_repo
 from storage.repo import regulation as regulation_repo
 from storage.repo import readiness_drops as drops_repo
+from vocabulary.states import UseCaseStatus
 
 STALL_DAYS = 30  # no stage change for this long counts as stalled (exploration to scale decision)
 LOW_CAPACITY_AT_MOST = 2  # readiness "delivery capacity" at 2 (major gaps) or below is resourcing pressure
@@ -78,7 +79,7 @@ class DigestData:
     ai_act: dict = field(default_factory=dict)  # the EU AI Act section (storage.repo.regulation.digest_summary)
 
     # -- derived figures ---------------------------------------------------------------------
-    def by_stage(self, status: str = "active") -> dict[str, int]:
+    def by_stage(self, status: str = UseCaseStatus.ACTIVE) -> dict[str, int]:
         out: dict[str, int] = {}
         for (stage, st), n in self.stages.items():
             if st == status:
@@ -102,9 +103,9 @@ class DigestData:
         return scaled, entered
 
     def snapshot(self, stage_keys: list[str]) -> dict:
-        live = self.by_stage("active")
+        live = self.by_stage(UseCaseStatus.ACTIVE)
         return {"at": self.times.period_at.isoformat(), "stages": {k: live.get(k, 0) for k in stage_keys},
-                "paused": self.total("paused"), "stopped": self.total("stopped"),
+                "paused": self.total(UseCaseStatus.PAUSED), "stopped": self.total(UseCaseStatus.STOPPED),
                 "overdue_reviews": self.overdue_reviews, "open_incidents": sum(self.incidents_by_severity.values()),
                 "limbo": self.limbo[0], "conditions_past_due": self.conditions[0],
                 "kpis_at_target": self.kpis.get("at_target", 0), **self.history_figures(stage_keys)}

@@ -17,6 +17,7 @@ from notifications.reminders.common import Batch, plan, snooze_buttons, stale_af
 from notifications.services import Services
 from storage.repo import reminders as repo
 from storage.tables import Condition, UseCase
+from vocabulary.states import CLOSED_USE_CASE
 
 BATCH = 100
 
@@ -58,7 +59,7 @@ async def chase(batch: Batch, due: list[Condition]) -> int:
             continue
         send, nxt = plan(slot, now, every, stale, policy.reminders.after_downtime)
         until = batch.snoozed(owner.id, subject) if owner else None
-        if until is not None or uc.status in ("stopped", "withdrawn"):
+        if until is not None or uc.status in CLOSED_USE_CASE:
             send, nxt = False, until or now + every
         if not await repo.stamp_condition(session, c.id, seen_next=c.next_reminder_at, next_at=nxt,
                                           reminded_at=now if send else None):

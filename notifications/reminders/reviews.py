@@ -21,6 +21,7 @@ from notifications.reminders.common import Batch, as_dict, plan, snooze_buttons,
 from notifications.services import Services
 from storage.repo import reminders as repo
 from storage.tables import Person, ReviewRequest, UseCase
+from vocabulary.states import UseCaseStatus
 
 log = logging.getLogger(__name__)
 BATCH = 250
@@ -50,7 +51,7 @@ async def remind(batch: Batch, due: list[ReviewRequest]) -> int:
     reminders: list[tuple[ReviewRequest, UseCase, datetime]] = []
     for rr in due:
         uc = ucs.get(rr.use_case_id)
-        if uc is None or uc.status != "active":  # paused or closed use cases are not chased
+        if uc is None or uc.status != UseCaseStatus.ACTIVE:  # paused or closed use cases are not chased
             stamps.append((rr.id, rr.next_reminder_at, None, None))
             continue
         if rr.reminder_count >= policy.review.reminders_before_escalation and _group(policy, rr.group_key).escalates_to:

@@ -15,6 +15,7 @@ from notifications.reminders.common import Batch, plan, snooze_buttons, stale_af
 from notifications.services import Services
 from storage.repo import reminders as repo
 from storage.tables import Scorecard, UseCase
+from vocabulary.states import UseCaseStatus
 
 BATCH = 100
 
@@ -51,7 +52,7 @@ async def nudge(batch: Batch, due: list[Scorecard]) -> int:
         slot = sc.last_answer_at + every
         if sc.next_reminder_at is not None and (sc.last_reminder_at is None or sc.last_answer_at <= sc.last_reminder_at):
             slot = sc.next_reminder_at  # nobody answered since the last nudge: keep its cadence
-        if slot > now or uc.status != "active":
+        if slot > now or uc.status != UseCaseStatus.ACTIVE:
             await repo.stamp_scorecard(session, sc.id, seen_next=sc.next_reminder_at,
                                        next_at=slot if slot > now else now + every, reminded_at=None)
             continue

@@ -8,8 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import Absence, DelegatedDecision, Leaver, Outbox, Person
 from storage.types import utcnow
+from vocabulary.states import OutboxStatus
 
-HELD = "held"  # outbox status of a reminder kept back while its person is away
+HELD = OutboxStatus.HELD  # a reminder kept back while its person is away
 
 
 async def absence_of(session: AsyncSession, person_id: int) -> Absence | None:
@@ -63,16 +64,16 @@ async def release_held(session: AsyncSession, person_id: int, now: datetime) -> 
     drop = [oid for oid, _ in rows if oid not in keep]
     if keep:
         await session.execute(update(Outbox).where(Outbox.id.in_(keep))
-                              .values(status="pending", not_before=now))
+                              .values(status=OutboxStatus.PENDING, not_before=now))
     if drop:
-        await session.execute(update(Outbox).where(Outbox.id.in_(drop)).values(status="snoozed", error="superseded "
-                                                                                "while away"))
+        await session.execute(update(Outbox).where(Outbox.id.in_(drop)).values(status=OutboxStatus.SNOOZED,
+                                                                                error="superseded while away"))
     return len(keep)
 
 
 async def hold(session: AsyncSession, outbox_id: int) -> None:
     """Keep a reminder already written back until its person is back."""
-    await session.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.status == "pending")
+    await session.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.status == OutboxStatus.PENDING)
                           .values(status=HELD))
 
 
@@ -108,8 +109,8 @@ async def mark_left(session: AsyncSession, person_id: int, *, source: str, at: d
 async def drop_pending_reminders(session: AsyncSession, person_id: int) -> int:
     """A leaver's reminders still waiting in the outbox are never sent."""
     res = await session.execute(update(Outbox).where(
-        Outbox.person_id == person_id, Outbox.purpose == "reminder", Outbox.status.in_(("pending", HELD)))
-        .values(status="snoozed", error="the person has left"))
+        Outbox.person_id == person_id, Outbox.purpose == "reminder", Outbox.status.in_((OutboxStatus.PENDING, HELD)))
+        .values(status=OutboxStatus.SNOOZED, error="the person has left"))
     return res.rowcount or 0
 
 

@@ -12,8 +12,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import Condition
+from vocabulary.states import ConditionStatus
 
-DRAFT, OPEN, CLOSED = "draft", "open", "closed"
+DRAFT, OPEN, CLOSED = ConditionStatus.DRAFT, ConditionStatus.OPEN, ConditionStatus.CLOSED
 
 
 async def create(session: AsyncSession, **fields) -> Condition:

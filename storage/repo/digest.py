@@ -28,9 +28,10 @@ from storage.tables import (
     StageChange,
     UseCase,
 )
-
-OPEN_REVIEW = ("pending", "info_requested")
-OPEN_INCIDENT = ("open", "acknowledged")
+from vocabulary.states import (
+    LIVE_USE_CASE, OPEN_INCIDENT, OPEN_REVIEW, ConditionStatus, GateStatus, ReviewStatus, ScorecardStatus,
+    UseCaseStatus,
+)
 
 
 def days_between(session: AsyncSession, later, earlier):
@@ -69,7 +70,7 @@ async def kpi_summary(session: AsyncSession) -> dict[str, int]:
 
     # KPIs of live use cases only (as the flagged list names them): a stopped or paused one reports nothing.
     q = select(n(literal(True)), n(at_target == 1), n(Kpi.flagged_at.is_not(None)), n(Kpi.last_value.is_(None))) \
-        .select_from(Kpi).join(UseCase, UseCase.id == Kpi.use_case_id).where(UseCase.status == "active")
+        .select_from(Kpi).join(UseCase, UseCase.id == Kpi.use_case_id).where(UseCase.status == UseCaseStatus.ACTIVE)
     total, hit, flagged, unreported = await _one(session, q)
     return {"total": total, "at_target": int(hit), "flagged": int(flagged), "unreported": int(unreported)}
 
@@ -81,7 +82,7 @@ async def value_items(session: AsyncSession, stages: list[str], n: int, visible:
     for stage in reversed(stages):
         if len(ids) >= n:
             break
-        q = _visible(select(UseCase.id).where(UseCase.stage == stage, UseCase.status == "active"), visible)
+        q = _visible(select(UseCase.id).where(UseCase.stage == stage, UseCase.status == UseCaseStatus.ACTIVE), visible)
         ids += list((await session.execute(q.order_by(UseCase.id.desc()).limit(n - len(ids)))).scalars())
     if not ids:
         return []
@@ -124,7 +125,7 @@ async def stalled(session: AsyncSession, before: datetime, stages: list[str], n:
                   visible: bool) -> tuple[int, list[tuple]]:
     """Active use cases that have not changed stage since `before`: count, and the (id, title, stage, since)
     of the longest stalled."""
-    where = and_(UseCase.status == "active", UseCase.stage.in_(stages), UseCase.stage_entered_at <= before)
+    where = and_(UseCase.status == UseCaseStatus.ACTIVE, UseCase.stage.in_(stages), UseCase.stage_entered_at <= before)
     (count,) = await _one(session, select(func.count()).select_from(UseCase).where(where))
     q = (select(UseCase.id, UseCase.title, UseCase.stage, UseCase.stage_entered_at).where(where)
          .order_by(UseCase.stage_entered_at, UseCase.id).limit(n))
@@ -133,7 +134,8 @@ async def stalled(session: AsyncSession, before: datetime, stages: list[str], n:
 
 # -- blocked ----------------------------------------------------------------------------------------
 def _overdue(now: datetime):
-    return and_(ReviewRequest.status == "pending", ReviewRequest.paused_at.is_(None), ReviewRequest.due_at < now)
+    return and_(ReviewRequest.status == ReviewStatus.PENDING, ReviewRequest.paused_at.is_(None),
+                ReviewRequest.due_at < now)
 
 
 async def overdue_by_group(session: AsyncSession, now: datetime) -> dict[str, int]:
@@ -150,7 +152,7 @@ async def overdue_reviews(session: AsyncSession, now: datetime, n: int, visible:
 
 
 async def gates_stopped(session: AsyncSession, since: datetime, n: int, visible: bool) -> tuple[int, list[tuple]]:
-    where = and_(GateRequest.status == "stopped", GateRequest.closed_at > since)
+    where = and_(GateRequest.status == GateStatus.STOPPED, GateRequest.closed_at > since)
     (count,) = await _one(session, select(func.count()).select_from(GateRequest).where(where))
     q = (select(UseCase.id, UseCase.title, GateRequest.from_stage, GateRequest.to_stage)
          .join(UseCase, UseCase.id == GateRequest.use_case_id).where(where)
@@ -160,7 +162,7 @@ async def gates_stopped(session: AsyncSession, since: datetime, n: int, visible:
 
 async def conditions_past_due(session: AsyncSession, today: date, n: int,
                               visible: bool) -> tuple[int, list[tuple]]:
-    where = and_(Condition.status == "open", Condition.due_date < today)
+    where = and_(Condition.status == ConditionStatus.OPEN, Condition.due_date < today)
     (count,) = await _one(session, select(func.count()).select_from(Condition).where(where))
     q = (select(Condition.id, UseCase.id, UseCase.title, Condition.due_date,
                 absences.owner_name(Condition.owner_id, today))
@@ -171,8 +173,9 @@ async def conditions_past_due(session: AsyncSession, today: date, n: int,
 
 async def limbo_pilots(session: AsyncSession, today: date, n: int, visible: bool) -> tuple[int, list[tuple]]:
     """Active pilots past their exit date with no gate request under review (as the limbo reminders see it)."""
-    deciding = exists().where(GateRequest.use_case_id == UseCase.id, GateRequest.status == "pending")
-    where = and_(UseCase.status == "active", UseCase.pilot_exit_date < today, UseCase.stage == "pilot", ~deciding)
+    deciding = exists().where(GateRequest.use_case_id == UseCase.id, GateRequest.status == GateStatus.PENDING)
+    where = and_(UseCase.status == UseCaseStatus.ACTIVE, UseCase.pilot_exit_date < today, UseCase.stage == "pilot",
+                 ~deciding)
     (count,) = await _one(session, select(func.count()).select_from(UseCase).where(where))
     q = (select(UseCase.id, UseCase.title, UseCase.pilot_exit_date).where(where)
          .order_by(UseCase.pilot_exit_date, UseCase.id).limit(n))
@@ -180,7 +183,6 @@ async def limbo_pilots(session: AsyncSession, today: date, n: int, visible: bool
 
 
 # -- risks and decisions -------------------------------------------------------------------------------
-LIVE = ("active", "paused")
 
 
 async def top_risks(session: AsyncSession, likelihood: list[str], impact: list[str], n: int,
@@ -195,7 +197,7 @@ async def top_risks(session: AsyncSession, likelihood: list[str], impact: list[s
     (every,) = await _one(session, select(func.count()).select_from(RiskEntry).where(RiskEntry.status != "closed"))
     (closed,) = await _one(session, select(func.count()).select_from(UseCase)
                            .join(RiskEntry, RiskEntry.use_case_id == UseCase.id)
-                           .where(UseCase.status.not_in(LIVE), RiskEntry.status != "closed"))
+                           .where(UseCase.status.not_in(LIVE_USE_CASE), RiskEntry.status != "closed"))
     by_score: dict[int, list[tuple[str, str]]] = {}
     for i, lk in enumerate(likelihood):
         for j, im in enumerate(impact):
@@ -208,7 +210,7 @@ async def top_risks(session: AsyncSession, likelihood: list[str], impact: list[s
         q = (select(UseCase.id, UseCase.title, RiskEntry.area_key, RiskEntry.description, RiskEntry.likelihood,
                     RiskEntry.impact, absences.owner_name(RiskEntry.owner_id, today), literal(score))
              .join(UseCase, UseCase.id == RiskEntry.use_case_id).outerjoin(Person, Person.id == RiskEntry.owner_id)
-             .where(pairs, RiskEntry.status != "closed", UseCase.status.in_(LIVE))
+             .where(pairs, RiskEntry.status != "closed", UseCase.status.in_(LIVE_USE_CASE))
              .order_by(RiskEntry.updated_at.desc(), RiskEntry.id.desc()).limit(n - len(out)))
         out += await _rows(session, _visible(q, visible))
     return every - closed, out
@@ -231,14 +233,14 @@ def _latest_readiness(session: AsyncSession, stages: list[str]):
     """Latest complete readiness scorecards of live use cases in `stages` (no newer complete attempt)."""
     newer = aliased(Scorecard)
     later = exists().where(newer.use_case_id == Scorecard.use_case_id, newer.instrument == "readiness",
-                           newer.status == "complete", newer.attempt > Scorecard.attempt)
-    complete = Scorecard.status == "complete"
+                           newer.status == ScorecardStatus.COMPLETE, newer.attempt > Scorecard.attempt)
+    complete = Scorecard.status == ScorecardStatus.COMPLETE
     if dialect(session) == "sqlite":
         # Not an index condition: SQLite then walks the use cases and their scorecards instead of finding the
         # scorecards through a status index and sorting every answer for the GROUP BY.
-        complete = func.coalesce(Scorecard.status, "") == "complete"
+        complete = func.coalesce(Scorecard.status, "") == ScorecardStatus.COMPLETE
     return and_(Scorecard.use_case_id == UseCase.id, Scorecard.instrument == "readiness", complete,
-                UseCase.status == "active", UseCase.stage.in_(stages), ~later)
+                UseCase.status == UseCaseStatus.ACTIVE, UseCase.stage.in_(stages), ~later)
 
 
 async def readiness_bands(session: AsyncSession, stages: list[str], bands: list[tuple[str, int, int]],
@@ -372,12 +374,13 @@ async def due_before(session: AsyncSession, now: datetime, until: datetime, toda
     `n` of each as (when, kind, use case id, title, ref id)."""
     parts = {
         "reviews": (ReviewRequest, ReviewRequest.due_at, "review", ReviewRequest.id,
-                    and_(ReviewRequest.status == "pending", ReviewRequest.paused_at.is_(None),
+                    and_(ReviewRequest.status == ReviewStatus.PENDING, ReviewRequest.paused_at.is_(None),
                          ReviewRequest.due_at >= now, ReviewRequest.due_at < until)),
         "conditions": (Condition, Condition.due_date, "condition", Condition.id,
-                       and_(Condition.status == "open", Condition.due_date >= today, Condition.due_date <= until_day)),
+                       and_(Condition.status == ConditionStatus.OPEN, Condition.due_date >= today,
+                            Condition.due_date <= until_day)),
         "pilot_exits": (UseCase, UseCase.pilot_exit_date, "pilot", UseCase.id,
-                        and_(UseCase.status == "active", UseCase.pilot_exit_date >= today,
+                        and_(UseCase.status == UseCaseStatus.ACTIVE, UseCase.pilot_exit_date >= today,
                              UseCase.pilot_exit_date <= until_day, UseCase.stage == "pilot")),
         "kpi_values": (Kpi, Kpi.next_due_at, "kpi", Kpi.id,
                        and_(Kpi.active.is_(True), Kpi.next_due_at >= now, Kpi.next_due_at < until)),

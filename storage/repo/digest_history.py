@@ -9,13 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import DigestRun, UseCase
+from vocabulary.states import DigestRunStatus, UseCaseStatus
 
-DONE = ("queued", "sent")
+DONE = (DigestRunStatus.QUEUED, DigestRunStatus.SENT)
 
 
 async def restricted_stage_counts(session: AsyncSession) -> dict[str, int]:
     """Live restricted use cases by stage: what pictures shown outside leadership's channels leave out."""
-    q = (select(UseCase.stage, func.count()).where(UseCase.restricted.is_(True), UseCase.status == "active")
+    q = (select(UseCase.stage, func.count()).where(UseCase.restricted.is_(True), UseCase.status == UseCaseStatus.ACTIVE)
          .group_by(UseCase.stage))
     return {stage: n for stage, n in (await session.execute(q)).all()}
 

@@ -14,15 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import insert_ignore
 from storage.tables import DigestRun, Outbox
+from vocabulary.states import DigestRunStatus, OutboxStatus
 
-DONE = ("queued", "sent")
+DONE = (DigestRunStatus.QUEUED, DigestRunStatus.SENT)
 
 
 async def claim(session: AsyncSession, *, key: str, platform: str, channel: str, period: str, worker: str,
                 now: datetime, lease: timedelta, late: bool) -> int | None:
     """This process's claim on the run, or None when another process has it (or it was sent)."""
     rid = await insert_ignore(session, DigestRun.__table__, {
-        "digest_key": key, "platform": platform, "channel": channel, "period": period, "status": "claimed",
+        "digest_key": key, "platform": platform, "channel": channel, "period": period,
+        "status": DigestRunStatus.CLAIMED,
         "late": late, "claimed_by": worker, "claimed_until": now + lease, "snapshot": {}, "created_at": now,
     }, ["digest_key", "platform", "channel", "period"])
     if rid is not None:
@@ -30,7 +32,7 @@ async def claim(session: AsyncSession, *, key: str, platform: str, channel: str,
     res = await session.execute(
         update(DigestRun)
         .where(DigestRun.digest_key == key, DigestRun.platform == platform, DigestRun.channel == channel,
-               DigestRun.period == period, DigestRun.status == "claimed", DigestRun.claimed_until < now)
+               DigestRun.period == period, DigestRun.status == DigestRunStatus.CLAIMED, DigestRun.claimed_until < now)
         .values(claimed_by=worker, claimed_until=now + lease, late=late)
         .returning(DigestRun.id))
     return res.scalar_one_or_none()
@@ -39,9 +41,9 @@ async def claim(session: AsyncSession, *, key: str, platform: str, channel: str,
 async def finish(session: AsyncSession, run_id: int, *, worker: str, snapshot: dict) -> bool:
     """Mark a claimed run queued; False when this process no longer holds the claim."""
     res = await session.execute(update(DigestRun)
-                                .where(DigestRun.id == run_id, DigestRun.status == "claimed",
+                                .where(DigestRun.id == run_id, DigestRun.status == DigestRunStatus.CLAIMED,
                                        DigestRun.claimed_by == worker)
-                                .values(status="queued", snapshot=snapshot, claimed_until=None))
+                                .values(status=DigestRunStatus.QUEUED, snapshot=snapshot, claimed_until=None))
     return bool(res.rowcount)
 
 
@@ -54,9 +56,9 @@ async def mark_sent(session: AsyncSession) -> int:
     sent = select(Outbox.sent_at).where(Outbox.id == DigestRun.outbox_id).scalar_subquery()
     res = await session.execute(
         update(DigestRun)
-        .where(DigestRun.status == "queued",
-               exists().where(and_(Outbox.id == DigestRun.outbox_id, Outbox.status == "sent")))
-        .values(status="sent", sent_at=sent)
+        .where(DigestRun.status == DigestRunStatus.QUEUED,
+               exists().where(and_(Outbox.id == DigestRun.outbox_id, Outbox.status == OutboxStatus.SENT)))
+        .values(status=DigestRunStatus.SENT, sent_at=sent)
         .execution_options(synchronize_session=False))
     return res.rowcount or 0
 

@@ -22,9 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.repo._sql import core, insert_ignore, prepared
 from storage.tables import InboundEntry
 from storage.types import utcnow
+from vocabulary.states import InboundOutcome
 
 T = InboundEntry.__table__
-RESEND = "resend"  # a finished entry whose unsent reply the replayer handed back for sending
+# A finished entry whose unsent reply the replayer handed back for sending. Plain text: it is a literal in a
+# CASE, where SQLAlchemy gives an enum no type.
+RESEND = InboundOutcome.RESEND.value
 
 
 @dataclass
@@ -109,12 +112,12 @@ async def mark_processed(session: AsyncSession, platform: str, event_id: str) ->
     now = utcnow()
     stmt = prepared(session, ("inbound_finish",), _finish_stmt)
     res = await core(session, stmt, {"b_platform": platform, "b_event_id": event_id[:256], "b_now": now,
-                                     "b_outcome": "done"})
+                                     "b_outcome": InboundOutcome.DONE})
     if res.rowcount:
         return True
     new = await insert_ignore(session, T, {"platform": platform, "event_id": event_id[:256], "body": "",
                                            "content_type": "", "received_at": now, "lease_until": None,
-                                           "attempts": 1, "done_at": now, "outcome": "done"},
+                                           "attempts": 1, "done_at": now, "outcome": InboundOutcome.DONE},
                               ["platform", "event_id"], returning=None)
     return bool(new)
 
@@ -143,7 +146,7 @@ async def unsent_reply(session: AsyncSession, platform: str, event_id: str, leas
         update(T).where(T.c.platform == platform, T.c.event_id == event_id[:256], T.c.done_at.is_not(None),
                         T.c.reply.is_not(None), T.c.replied_at.is_(None),
                         or_(T.c.outcome == RESEND, T.c.lease_until.is_(None), T.c.lease_until < now))
-        .values(lease_until=now + lease, outcome="done").returning(T.c.reply, T.c.reply_state_id))
+        .values(lease_until=now + lease, outcome=InboundOutcome.DONE).returning(T.c.reply, T.c.reply_state_id))
     row = res.first()
     return (list(row[0]), row[1]) if row is not None else None
 
@@ -155,7 +158,7 @@ async def replied(session: AsyncSession, platform: str, event_id: str, now: date
     await core(session, stmt, {"b_platform": platform, "b_event_id": event_id[:256], "b_now": now or utcnow()})
 
 
-async def finish(session: AsyncSession, platform: str, event_id: str, outcome: str = "skipped") -> bool:
+async def finish(session: AsyncSession, platform: str, event_id: str, outcome: str = InboundOutcome.SKIPPED) -> bool:
     """Close an open entry without a turn; False when it was finished already."""
     stmt = prepared(session, ("inbound_finish",), _finish_stmt)
     res = await core(session, stmt, {"b_platform": platform, "b_event_id": event_id[:256], "b_now": utcnow(),
@@ -196,7 +199,7 @@ async def give_up(session: AsyncSession, entry_id: int) -> None:
     """Stop replaying an entry (or re-sending its reply) that failed every attempt."""
     now = utcnow()
     await session.execute(update(T).where(T.c.id == entry_id)
-                          .values(done_at=func.coalesce(T.c.done_at, now), outcome="given_up",
+                          .values(done_at=func.coalesce(T.c.done_at, now), outcome=InboundOutcome.GIVEN_UP,
                                   replied_at=case((T.c.reply.is_not(None), func.coalesce(T.c.replied_at, now)),
                                                   else_=T.c.replied_at)))
 

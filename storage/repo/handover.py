@@ -4,9 +4,9 @@ from __future__ import annotations
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.repo.use_cases import CLOSED_STATUSES
 from storage.tables import Condition, Kpi, RiskEntry, Scorecard, UseCase
 from storage.types import utcnow
+from vocabulary.states import CLOSED_USE_CASE, ConditionStatus, ScorecardStatus
 
 ROLES = {"business_owner": "business owner", "delivery_owner": "delivery owner", "sponsor": "sponsor"}
 MODELS = {"condition": Condition, "kpi": Kpi, "risk": RiskEntry}
@@ -14,7 +14,7 @@ MODELS = {"condition": Condition, "kpi": Kpi, "risk": RiskEntry}
 
 async def roles(session: AsyncSession, person_id: int) -> list[tuple[UseCase, str]]:
     """(use case, role) for every live use case where the person is business owner, delivery owner or sponsor."""
-    q = (select(UseCase).where(UseCase.status.not_in(CLOSED_STATUSES),
+    q = (select(UseCase).where(UseCase.status.not_in(CLOSED_USE_CASE),
                                or_(UseCase.business_owner_id == person_id, UseCase.delivery_owner_id == person_id,
                                    UseCase.sponsor_id == person_id)).order_by(UseCase.id))
     out = []
@@ -26,11 +26,12 @@ async def roles(session: AsyncSession, person_id: int) -> list[tuple[UseCase, st
 
 
 def _live(q, model):
-    return q.join(UseCase, UseCase.id == model.use_case_id).where(UseCase.status.not_in(CLOSED_STATUSES))
+    return q.join(UseCase, UseCase.id == model.use_case_id).where(UseCase.status.not_in(CLOSED_USE_CASE))
 
 
 async def conditions(session: AsyncSession, person_id: int) -> list[Condition]:
-    q = _live(select(Condition), Condition).where(Condition.owner_id == person_id, Condition.status == "open")
+    q = _live(select(Condition), Condition).where(Condition.owner_id == person_id,
+                                                  Condition.status == ConditionStatus.OPEN)
     return list((await session.execute(q.order_by(Condition.id))).scalars().all())
 
 
@@ -47,7 +48,7 @@ async def risks(session: AsyncSession, person_id: int) -> list[RiskEntry]:
 async def pending_scorecards(session: AsyncSession, person_id: int) -> list[tuple[Scorecard, UseCase]]:
     """Scorecards still being filled in on live use cases the person owns (the owners answer them)."""
     q = (select(Scorecard, UseCase).join(UseCase, UseCase.id == Scorecard.use_case_id)
-         .where(Scorecard.status == "in_progress", UseCase.status.not_in(CLOSED_STATUSES),
+         .where(Scorecard.status == ScorecardStatus.IN_PROGRESS, UseCase.status.not_in(CLOSED_USE_CASE),
                 or_(UseCase.business_owner_id == person_id, UseCase.delivery_owner_id == person_id,
                     Scorecard.started_by_id == person_id))
          .order_by(Scorecard.id))

@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import dialect
 from storage.tables import Incident
-
-OPEN_STATUSES = ("open", "acknowledged")
+from vocabulary.states import OPEN_INCIDENT, IncidentStatus
 
 
 async def create(session: AsyncSession, **fields) -> Incident:
@@ -34,7 +33,7 @@ async def change(session: AsyncSession, incident: Incident, **values) -> bool:
 
 
 async def open_for_use_case(session: AsyncSession, use_case_id: int) -> list[Incident]:
-    q = select(Incident).where(Incident.use_case_id == use_case_id, Incident.status.in_(OPEN_STATUSES)) \
+    q = select(Incident).where(Incident.use_case_id == use_case_id, Incident.status.in_(OPEN_INCIDENT)) \
         .order_by(Incident.reported_at, Incident.id)
     return list((await session.execute(q)).scalars().all())
 
@@ -43,7 +42,7 @@ async def open_counts(session: AsyncSession, use_case_ids: list[int]) -> dict[in
     if not use_case_ids:
         return {}
     q = select(Incident.use_case_id, func.count()).where(Incident.use_case_id.in_(use_case_ids),
-                                                         Incident.status.in_(OPEN_STATUSES)) \
+                                                         Incident.status.in_(OPEN_INCIDENT)) \
         .group_by(Incident.use_case_id)
     return {uc: n for uc, n in (await session.execute(q)).all()}
 
@@ -53,7 +52,7 @@ async def due_for_escalation(session: AsyncSession, now: datetime, ack_minutes: 
     """Unacknowledged, never escalated incidents past their severity's acknowledgement time."""
     out: list[Incident] = []
     for severity, minutes in ack_minutes.items():
-        q = (select(Incident).where(Incident.status == "open", Incident.severity == severity,
+        q = (select(Incident).where(Incident.status == IncidentStatus.OPEN, Incident.severity == severity,
                                     Incident.escalated_at.is_(None),
                                     Incident.reported_at <= now - timedelta(minutes=minutes))
              .order_by(Incident.reported_at, Incident.id).limit(limit))
@@ -67,6 +66,6 @@ async def claim_escalation(session: AsyncSession, incident_id: int, now: datetim
     """Stamp escalated_at once (a second process or a second run finds it stamped)."""
     res = await session.execute(update(Incident)
                                 .where(Incident.id == incident_id, Incident.escalated_at.is_(None),
-                                       Incident.status == "open")
+                                       Incident.status == IncidentStatus.OPEN)
                                 .values(escalated_at=now, version=Incident.version + 1))
     return bool(res.rowcount)

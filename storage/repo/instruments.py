@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import core, insert_ignore, prepared, upsert
 from storage.tables import RiskEntry, Scorecard, ScorecardAnswer, UseCase
+from vocabulary.states import ScorecardStatus
 
-IN_PROGRESS, COMPLETE, SUPERSEDED = "in_progress", "complete", "superseded"
+IN_PROGRESS, COMPLETE, SUPERSEDED = ScorecardStatus.IN_PROGRESS, ScorecardStatus.COMPLETE, ScorecardStatus.SUPERSEDED
 
 
 # -- scorecards ------------------------------------------------------------------

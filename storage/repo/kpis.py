@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import dialect
 from storage.tables import Kpi, KpiValue, Person, UseCase
-
-LIVE_STATUS = "active"
+from vocabulary.states import UseCaseStatus
 
 
 async def create(session: AsyncSession, **fields) -> Kpi:
@@ -94,7 +93,7 @@ async def clear_flag(session: AsyncSession, kpi_id: int) -> bool:
 
 
 def _live():
-    return and_(Kpi.active.is_(True), UseCase.status == LIVE_STATUS)
+    return and_(Kpi.active.is_(True), UseCase.status == UseCaseStatus.ACTIVE)
 
 
 async def due_for_prompt(session: AsyncSession, now: datetime, cadence_days: dict[str, int],

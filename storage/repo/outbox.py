@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import dialect, insert_ignore
 from storage.tables import Outbox
+from vocabulary.states import OutboxStatus
 
 
 async def enqueue(session: AsyncSession, *, dedupe_key: str, platform: str, target: str, message: dict,
@@ -22,7 +23,7 @@ async def enqueue(session: AsyncSession, *, dedupe_key: str, platform: str, targ
     return await insert_ignore(session, Outbox.__table__, {
         "dedupe_key": dedupe_key[:256], "platform": platform, "kind": kind, "target": target,
         "thread_id": thread_id, "ref_purpose": ref_purpose, "message": message, "purpose": purpose,
-        "subject": subject, "use_case_id": use_case_id, "person_id": person_id, "status": "pending",
+        "subject": subject, "use_case_id": use_case_id, "person_id": person_id, "status": OutboxStatus.PENDING,
         "attempts": 0, "not_before": not_before or now, "created_at": now, "late": late, "error": "",
     }, ["dedupe_key"])
 
@@ -32,8 +33,8 @@ async def claim(session: AsyncSession, *, worker: str, now: datetime, lease: tim
     """Claim ready rows (pending, or sending with an expired lease) for this worker; with `platforms`, only rows
     for those (a process never takes rows it has no deliverer for: another process sends them)."""
     ready = and_(Outbox.not_before <= now,
-                 or_(Outbox.status == "pending",
-                     and_(Outbox.status == "sending", Outbox.claimed_until < now)))
+                 or_(Outbox.status == OutboxStatus.PENDING,
+                     and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_until < now)))
     if platforms is not None:
         if not platforms:
             return []
@@ -45,10 +46,10 @@ async def claim(session: AsyncSession, *, worker: str, now: datetime, lease: tim
     if not ids:
         return []
     await session.execute(update(Outbox).where(Outbox.id.in_(ids), ready)
-                          .values(status="sending", claimed_by=worker, claimed_until=now + lease,
+                          .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_until=now + lease,
                                   attempts=Outbox.attempts + 1))
     rows = (await session.execute(select(Outbox).where(Outbox.id.in_(ids), Outbox.claimed_by == worker,
-                                                       Outbox.status == "sending")
+                                                       Outbox.status == OutboxStatus.SENDING)
                                   .order_by(Outbox.id).execution_options(populate_existing=True))).scalars().all()
     return list(rows)
 
@@ -56,7 +57,7 @@ async def claim(session: AsyncSession, *, worker: str, now: datetime, lease: tim
 async def mark_sent(session: AsyncSession, outbox_id: int, *, worker: str, message_id: str | None,
                     at: datetime) -> bool:
     res = await session.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.claimed_by == worker)
-                                .values(status="sent", sent_at=at, platform_message_id=message_id,
+                                .values(status=OutboxStatus.SENT, sent_at=at, platform_message_id=message_id,
                                         claimed_until=None, error=""))
     return bool(res.rowcount)
 
@@ -64,7 +65,7 @@ async def mark_sent(session: AsyncSession, outbox_id: int, *, worker: str, messa
 async def mark_retry(session: AsyncSession, outbox_id: int, *, worker: str, error: str, not_before: datetime,
                      give_up: bool) -> None:
     await session.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.claimed_by == worker)
-                          .values(status="failed" if give_up else "pending", error=error[:2000],
+                          .values(status=OutboxStatus.FAILED if give_up else OutboxStatus.PENDING, error=error[:2000],
                                   not_before=not_before, claimed_until=None))
 
 
@@ -87,5 +88,5 @@ async def for_use_case(session: AsyncSession, use_case_id: int, purpose: str | N
 async def pending_count(session: AsyncSession) -> int:
     from sqlalchemy import func
 
-    q = select(func.count()).select_from(Outbox).where(Outbox.status.in_(("pending", "sending")))
+    q = select(func.count()).select_from(Outbox).where(Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
     return (await session.execute(q)).scalar_one()

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import Outbox
+from vocabulary.states import OutboxStatus
 
 
 @dataclass
@@ -18,7 +19,7 @@ class OutboxStats:
     oldest_due: dict[str, datetime] = field(default_factory=dict)  # platform -> not_before of the oldest due
 
 
-UNSENT = ("pending", "sending", "failed", "snoozed")
+UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED, OutboxStatus.SNOOZED)
 
 
 async def stats(session: AsyncSession, now: datetime, *, with_sent: bool = True) -> OutboxStats:
@@ -30,12 +31,13 @@ async def stats(session: AsyncSession, now: datetime, *, with_sent: bool = True)
     for platform, status, n in (await session.execute(q)).all():
         out.rows[(platform, status)] = n
     if with_sent:
-        q = select(Outbox.platform, Outbox.purpose, func.count()).where(Outbox.status == "sent") \
+        q = select(Outbox.platform, Outbox.purpose, func.count()).where(Outbox.status == OutboxStatus.SENT) \
             .group_by(Outbox.platform, Outbox.purpose)
         for platform, purpose, n in (await session.execute(q)).all():
             out.sent[(platform, purpose)] = n
     q = select(Outbox.platform, func.min(Outbox.not_before)) \
-        .where(Outbox.status.in_(("pending", "sending")), Outbox.not_before <= now).group_by(Outbox.platform)
+        .where(Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)), Outbox.not_before <= now) \
+        .group_by(Outbox.platform)
     for platform, oldest in (await session.execute(q)).all():
         if oldest is not None:
             out.oldest_due[platform] = oldest
@@ -46,9 +48,9 @@ async def release_claims(session: AsyncSession, worker: str, *, keep: set[int] =
     """Hand rows this worker claimed but never started sending back to the queue (at shutdown), so another
     process sends them now rather than after the lease expires. Rows in `keep` (a send may be under way)
     are left to their lease."""
-    q = update(Outbox).where(Outbox.claimed_by == worker, Outbox.status == "sending")
+    q = update(Outbox).where(Outbox.claimed_by == worker, Outbox.status == OutboxStatus.SENDING)
     if keep:
         q = q.where(Outbox.id.not_in(keep))
-    res = await session.execute(q.values(status="pending", claimed_until=None, claimed_by=None,
+    res = await session.execute(q.values(status=OutboxStatus.PENDING, claimed_until=None, claimed_by=None,
                                          attempts=Outbox.attempts - 1))
     return res.rowcount or 0

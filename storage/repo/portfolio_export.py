@@ -22,8 +22,8 @@ from storage.tables import (
     ScorecardAnswer,
     UseCase,
 )
+from vocabulary.states import OPEN_INCIDENT, OPEN_REVIEW, ConditionStatus
 
-PENDING_REVIEW = ("pending", "info_requested")
 OPEN_RISK = ("open", "mitigating")
 SCORED = ("pilot_selection", "readiness")  # the instruments whose totals the export shows
 
@@ -82,8 +82,8 @@ async def _bundle(session: AsyncSession, ucs: list[dict], hard_gate_keys: tuple[
     scores, answers = await _scores(session, ids, hard_gate_keys, hard_gate_min)
     risks = await _open_risks(session, ids)
     risk_entries = await _counts(session, RiskEntry, ids, true())
-    reviews = await _counts(session, ReviewRequest, ids, ReviewRequest.status.in_(PENDING_REVIEW))
-    conditions = await _counts(session, Condition, ids, Condition.status == "open")
+    reviews = await _counts(session, ReviewRequest, ids, ReviewRequest.status.in_(OPEN_REVIEW))
+    conditions = await _counts(session, Condition, ids, Condition.status == ConditionStatus.OPEN)
     kpi_rows = await _kpis(session, ids)
     values = await kpis.recent_values(session, [k["id"] for rows in kpi_rows.values() for k in rows])
     by_severity = await _open_incidents(session, ids)
@@ -142,7 +142,7 @@ async def _scores(session: AsyncSession, ids: list[int], hard_gate_keys: tuple[s
 
 async def _open_incidents(session: AsyncSession, ids: list[int]) -> dict[int, dict[str, int]]:
     q = select(Incident.use_case_id, Incident.severity, func.count()) \
-        .where(Incident.use_case_id.in_(ids), Incident.status.in_(incidents.OPEN_STATUSES)) \
+        .where(Incident.use_case_id.in_(ids), Incident.status.in_(OPEN_INCIDENT)) \
         .group_by(Incident.use_case_id, Incident.severity)
     out: dict[int, dict[str, int]] = {}
     for uc_id, severity, n in (await session.execute(q)).all():

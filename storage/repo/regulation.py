@@ -7,15 +7,16 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import AiActObligation, AuditEntry, GateRequest, Incident, Kpi, UseCase
+from vocabulary.states import LIVE_USE_CASE, GateStatus, ObligationStatus, UseCaseStatus
 
-OPEN = "open"
+OPEN = ObligationStatus.OPEN
 
 
 async def obligations(session: AsyncSession, use_case_id: int, *, include_withdrawn: bool = False
                       ) -> list[AiActObligation]:
     q = select(AiActObligation).where(AiActObligation.use_case_id == use_case_id)
     if not include_withdrawn:
-        q = q.where(AiActObligation.status != "withdrawn")
+        q = q.where(AiActObligation.status != ObligationStatus.WITHDRAWN)
     return list((await session.execute(q.order_by(AiActObligation.id))).scalars().all())
 
 
@@ -41,7 +42,7 @@ async def open_counts(session: AsyncSession) -> dict[int, int]:
 
 async def classified_use_cases(session: AsyncSession, classes: tuple[str, ...] | None = None,
                                use_case_id: int | None = None) -> list[UseCase]:
-    q = select(UseCase).where(UseCase.status.notin_(("withdrawn",)))
+    q = select(UseCase).where(UseCase.status.notin_((UseCaseStatus.WITHDRAWN,)))
     if classes is not None:
         q = q.where(UseCase.ai_act_class.in_(classes))
     if use_case_id is not None:
@@ -55,7 +56,7 @@ async def audit_trail(session: AsyncSession, use_case_id: int) -> list[AuditEntr
 
 
 async def passed_gates(session: AsyncSession, use_case_id: int) -> list[GateRequest]:
-    q = (select(GateRequest).where(GateRequest.use_case_id == use_case_id, GateRequest.status == "passed")
+    q = (select(GateRequest).where(GateRequest.use_case_id == use_case_id, GateRequest.status == GateStatus.PASSED)
          .order_by(GateRequest.id))
     return list((await session.execute(q)).scalars().all())
 
@@ -76,7 +77,6 @@ def closed_at_order(rows: list[AiActObligation]) -> datetime | None:
 
 
 # -- the digest ----------------------------------------------------------------------------------
-LIVE = ("active", "paused")
 
 
 async def digest_summary(session: AsyncSession, n: int, visible: bool) -> dict:
@@ -84,24 +84,24 @@ async def digest_summary(session: AsyncSession, n: int, visible: bool) -> dict:
     high-risk use cases with open obligations, most open first: (id, title, open, total). Restricted use cases
     count everywhere but are listed only when `visible`."""
     by_class = {cls: k for cls, k in (await session.execute(
-        select(UseCase.ai_act_class, func.count()).where(UseCase.status.in_(LIVE))
+        select(UseCase.ai_act_class, func.count()).where(UseCase.status.in_(LIVE_USE_CASE))
         .group_by(UseCase.ai_act_class))).all()}
     live_ob = (select(AiActObligation.status, func.count()).join(UseCase, UseCase.id == AiActObligation.use_case_id)
-               .where(UseCase.status.in_(LIVE), AiActObligation.status != "withdrawn")
+               .where(UseCase.status.in_(LIVE_USE_CASE), AiActObligation.status != ObligationStatus.WITHDRAWN)
                .group_by(AiActObligation.status))
     counts = {st: k for st, k in (await session.execute(live_ob)).all()}
     open_n = func.sum(case((AiActObligation.status == OPEN, 1), else_=0))
     q = (select(UseCase.id, UseCase.title, open_n, func.count())
          .join(AiActObligation, AiActObligation.use_case_id == UseCase.id)
-         .where(UseCase.status.in_(LIVE), UseCase.ai_act_class == "high_risk",
-                AiActObligation.status != "withdrawn")
+         .where(UseCase.status.in_(LIVE_USE_CASE), UseCase.ai_act_class == "high_risk",
+                AiActObligation.status != ObligationStatus.WITHDRAWN)
          .group_by(UseCase.id, UseCase.title).having(open_n > 0))
     if not visible:
         q = q.where(UseCase.restricted.is_(False))
     listed = [tuple(r) for r in (await session.execute(q.order_by(open_n.desc(), UseCase.id).limit(n))).all()]
     high_open = (select(func.count(func.distinct(AiActObligation.use_case_id)))
                  .join(UseCase, UseCase.id == AiActObligation.use_case_id)
-                 .where(UseCase.status.in_(LIVE), UseCase.ai_act_class == "high_risk",
+                 .where(UseCase.status.in_(LIVE_USE_CASE), UseCase.ai_act_class == "high_risk",
                         AiActObligation.status == OPEN))
     return {"by_class": by_class, "done": counts.get("done", 0), "total": sum(counts.values()),
             "high_risk_open": (await session.execute(high_open)).scalar_one(), "listed": listed}

@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.repo._sql import dialect, upsert
 from storage.tables import Condition, ConversationState, GateRequest, Person, ReviewRequest, Scorecard, Snooze, UseCase
 from storage.types import utcnow
+from vocabulary.states import (
+    ConditionStatus, FlowStatus, GateStatus, OutboxStatus, ReviewStatus, ScorecardStatus, UseCaseStatus,
+)
 
 
 def _lock(session: AsyncSession, q):
@@ -38,7 +41,7 @@ async def due_reviews(session: AsyncSession, now: datetime, limit: int = 100) ->
     columns a reminder needs (id, use_case_id, group_key, due_at, next_reminder_at, reminder_count)."""
     t = ReviewRequest.__table__
     q = (select(t.c.id, t.c.use_case_id, t.c.group_key, t.c.due_at, t.c.next_reminder_at, t.c.reminder_count)
-         .where(t.c.status == "pending", t.c.next_reminder_at <= now, t.c.paused_at.is_(None))
+         .where(t.c.status == ReviewStatus.PENDING, t.c.next_reminder_at <= now, t.c.paused_at.is_(None))
          .order_by(t.c.next_reminder_at, t.c.id).limit(limit))
     return list((await session.execute(_lock(session, q))).all())
 
@@ -72,7 +75,8 @@ async def stamp_reviews(session: AsyncSession, stamps: list[tuple[int, datetime,
         return res.rowcount
     t = ReviewRequest.__table__
     stmt = (t.update()
-            .where(t.c.id == bindparam("b_id"), t.c.status == "pending", t.c.next_reminder_at == bindparam("b_seen"))
+            .where(t.c.id == bindparam("b_id"), t.c.status == ReviewStatus.PENDING,
+                   t.c.next_reminder_at == bindparam("b_seen"))
             .values(next_reminder_at=bindparam("b_next"), reminder_count=t.c.reminder_count + bindparam("b_inc"),
                     last_reminder_at=func.coalesce(bindparam("b_at", type_=t.c.last_reminder_at.type),
                                                    t.c.last_reminder_at)))
@@ -85,10 +89,10 @@ async def stamp_reviews(session: AsyncSession, stamps: list[tuple[int, datetime,
 # -- conditions ----------------------------------------------------------------------------
 async def due_conditions(session: AsyncSession, now: datetime, today: date, limit: int = 100) -> list[Condition]:
     """Open conditions past their due date never chased, and chased ones due again (index ix_condition_remind)."""
-    first = (select(Condition).where(Condition.status == "open", Condition.next_reminder_at.is_(None),
+    first = (select(Condition).where(Condition.status == ConditionStatus.OPEN, Condition.next_reminder_at.is_(None),
                                      Condition.due_date < today)
              .order_by(Condition.due_date, Condition.id).limit(limit))
-    again = (select(Condition).where(Condition.status == "open", Condition.next_reminder_at <= now)
+    again = (select(Condition).where(Condition.status == ConditionStatus.OPEN, Condition.next_reminder_at <= now)
              .order_by(Condition.next_reminder_at, Condition.id).limit(limit))
     out: list[Condition] = []
     for q in (first, again):
@@ -103,7 +107,7 @@ async def stamp_condition(session: AsyncSession, condition_id: int, *, seen_next
     if reminded_at is not None:
         values["last_reminder_at"] = reminded_at
     res = await session.execute(update(Condition)
-                                .where(Condition.id == condition_id, Condition.status == "open",
+                                .where(Condition.id == condition_id, Condition.status == ConditionStatus.OPEN,
                                        _same(Condition.next_reminder_at, seen_next))
                                 .values(**values).execution_options(synchronize_session=False))
     return bool(res.rowcount)
@@ -113,10 +117,11 @@ async def stamp_condition(session: AsyncSession, condition_id: int, *, seen_next
 async def due_scorecards(session: AsyncSession, now: datetime, stale_before: datetime,
                          limit: int = 100) -> list[Scorecard]:
     """Started, unfinished scorecards untouched since `stale_before`, or due for another nudge."""
-    first = (select(Scorecard).where(Scorecard.status == "in_progress", Scorecard.next_reminder_at.is_(None),
+    first = (select(Scorecard).where(Scorecard.status == ScorecardStatus.IN_PROGRESS,
+                                     Scorecard.next_reminder_at.is_(None),
                                      Scorecard.last_answer_at <= stale_before)
              .order_by(Scorecard.last_answer_at, Scorecard.id).limit(limit))
-    again = (select(Scorecard).where(Scorecard.status == "in_progress", Scorecard.next_reminder_at <= now)
+    again = (select(Scorecard).where(Scorecard.status == ScorecardStatus.IN_PROGRESS, Scorecard.next_reminder_at <= now)
              .order_by(Scorecard.next_reminder_at, Scorecard.id).limit(limit))
     out: list[Scorecard] = []
     for q in (first, again):
@@ -131,7 +136,7 @@ async def stamp_scorecard(session: AsyncSession, scorecard_id: int, *, seen_next
     if reminded_at is not None:
         values["last_reminder_at"] = reminded_at
     res = await session.execute(update(Scorecard)
-                                .where(Scorecard.id == scorecard_id, Scorecard.status == "in_progress",
+                                .where(Scorecard.id == scorecard_id, Scorecard.status == ScorecardStatus.IN_PROGRESS,
                                        _same(Scorecard.next_reminder_at, seen_next))
                                 .values(**values).execution_options(synchronize_session=False))
     return bool(res.rowcount)
@@ -140,10 +145,10 @@ async def stamp_scorecard(session: AsyncSession, scorecard_id: int, *, seen_next
 # -- pilots left in limbo ----------------------------------------------------------------------
 async def due_limbo(session: AsyncSession, now: datetime, today: date, limit: int = 100) -> list[UseCase]:
     """Active pilots past their exit date never flagged, and flagged ones due again (index ix_use_case_limbo)."""
-    first = (select(UseCase).where(UseCase.stage == "pilot", UseCase.status == "active",
+    first = (select(UseCase).where(UseCase.stage == "pilot", UseCase.status == UseCaseStatus.ACTIVE,
                                    UseCase.limbo_next_reminder_at.is_(None), UseCase.pilot_exit_date < today)
              .order_by(UseCase.pilot_exit_date, UseCase.id).limit(limit))
-    again = (select(UseCase).where(UseCase.stage == "pilot", UseCase.status == "active",
+    again = (select(UseCase).where(UseCase.stage == "pilot", UseCase.status == UseCaseStatus.ACTIVE,
                                    UseCase.limbo_next_reminder_at <= now)
              .order_by(UseCase.limbo_next_reminder_at, UseCase.id).limit(limit))
     out: list[UseCase] = []
@@ -154,7 +159,8 @@ async def due_limbo(session: AsyncSession, now: datetime, today: date, limit: in
 
 
 async def gate_pending(session: AsyncSession, use_case_id: int) -> bool:
-    q = select(GateRequest.id).where(GateRequest.use_case_id == use_case_id, GateRequest.status == "pending").limit(1)
+    q = select(GateRequest.id).where(GateRequest.use_case_id == use_case_id,
+                                     GateRequest.status == GateStatus.PENDING).limit(1)
     return (await session.execute(q)).first() is not None
 
 
@@ -173,7 +179,7 @@ async def abandoned_intakes(session: AsyncSession, idle_before: datetime, limit:
     """Active intake conversations untouched since `idle_before` and not nudged yet
     (index ix_conversation_state_abandoned)."""
     q = (select(ConversationState)
-         .where(ConversationState.flow == "intake", ConversationState.status == "active",
+         .where(ConversationState.flow == "intake", ConversationState.status == FlowStatus.ACTIVE,
                 ConversationState.nudged_at.is_(None), ConversationState.updated_at <= idle_before)
          .order_by(ConversationState.updated_at, ConversationState.id).limit(limit)
          .execution_options(populate_existing=True))
@@ -184,7 +190,8 @@ async def stamp_nudged(session: AsyncSession, state_id: int, *, version: int, at
     """Stamp the one nudge; the version check leaves a conversation the person just resumed alone."""
     res = await session.execute(update(ConversationState)
                                 .where(ConversationState.id == state_id, ConversationState.nudged_at.is_(None),
-                                       ConversationState.status == "active", ConversationState.version == version)
+                                       ConversationState.status == FlowStatus.ACTIVE,
+                                       ConversationState.version == version)
                                 .values(nudged_at=at).execution_options(synchronize_session=False))
     return bool(res.rowcount)
 
@@ -256,8 +263,8 @@ async def drop_snoozed(session: AsyncSession, outbox_id: int, *, worker: str, un
     from storage.tables import Outbox
 
     res = await session.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.claimed_by == worker,
-                                                     Outbox.status == "sending")
-                                .values(status="snoozed", claimed_until=None,
+                                                     Outbox.status == OutboxStatus.SENDING)
+                                .values(status=OutboxStatus.SNOOZED, claimed_until=None,
                                         error=f"not sent: snoozed until {until.isoformat(timespec='minutes')}")
                                 .execution_options(synchronize_session=False))
     return bool(res.rowcount)
@@ -285,7 +292,7 @@ def outbox_row(*, dedupe_key: str, platform: str, target: str, message: dict, ki
     """The same row `storage.repo.outbox.enqueue` writes, for `enqueue_many`."""
     return {"dedupe_key": dedupe_key[:256], "platform": platform, "kind": kind, "target": target, "thread_id": "",
             "ref_purpose": "", "message": message, "purpose": purpose, "subject": subject[:128],
-            "use_case_id": use_case_id, "person_id": person_id, "status": "pending", "attempts": 0,
+            "use_case_id": use_case_id, "person_id": person_id, "status": OutboxStatus.PENDING, "attempts": 0,
             "not_before": not_before, "created_at": now or utcnow(), "late": late, "error": ""}
 
 

@@ -3,7 +3,7 @@
 Closing a review part is a conditional UPDATE (`… WHERE status IN open`), and
 the same person deciding twice is refused by the unique (review_id, person_id)
 constraint, so two concurrent clicks can never both count. Callers lock the use
-case row first (`use_cases.get_for_update`), which queues every change to one
+case row first (`lock_use_case` below), which queues every change to one
 use case's reviews on Postgres.
 """
 from __future__ import annotations
@@ -26,8 +26,9 @@ from storage.tables import (
     ScorecardAnswer,
     UseCase,
 )
+from vocabulary.states import LIVE_USE_CASE, OPEN_REVIEW, GateStatus, TierOverride
 
-OPEN = ("pending", "info_requested")
+OPEN = OPEN_REVIEW
 
 
 # -- the lock every review change takes first ------------------------------------
@@ -58,7 +59,7 @@ async def get_gate(session: AsyncSession, gate_id: int) -> GateRequest | None:
 
 
 async def pending_gate(session: AsyncSession, use_case_id: int) -> GateRequest | None:
-    q = (select(GateRequest).where(GateRequest.use_case_id == use_case_id, GateRequest.status == "pending")
+    q = (select(GateRequest).where(GateRequest.use_case_id == use_case_id, GateRequest.status == GateStatus.PENDING)
          .order_by(GateRequest.id.desc()).limit(1).execution_options(populate_existing=True))
     return (await session.execute(q)).scalar_one_or_none()
 
@@ -71,7 +72,7 @@ async def gate_attempts(session: AsyncSession, use_case_id: int, from_stage: str
 
 async def close_gate(session: AsyncSession, gate_id: int, status: str, at: datetime) -> bool:
     res = await session.execute(update(GateRequest)
-                                .where(GateRequest.id == gate_id, GateRequest.status == "pending")
+                                .where(GateRequest.id == gate_id, GateRequest.status == GateStatus.PENDING)
                                 .values(status=status, closed_at=at))
     return bool(res.rowcount)
 
@@ -112,7 +113,7 @@ async def open_for_group(session: AsyncSession, group_key: str, limit: int = 25)
 
 async def pending_tier_requests(session: AsyncSession, limit: int = 25) -> list[UseCase]:
     """Live use cases whose requested tier still waits for the risk reviewers."""
-    q = (select(UseCase).where(UseCase.tier_override_status == "pending", UseCase.status.in_(("active", "paused")))
+    q = (select(UseCase).where(UseCase.tier_override_status == TierOverride.PENDING, UseCase.status.in_(LIVE_USE_CASE))
          .order_by(UseCase.id).limit(limit))
     return list((await session.execute(q)).scalars().all())
 

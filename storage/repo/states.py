@@ -24,9 +24,3 @@ async def set_prompt_ref(session: AsyncSession, state_id: int, version: int, mes
     await session.execute(update(ConversationState)
                           .where(ConversationState.id == state_id, ConversationState.version == version)
                           .values(prompt_ref=message_id))
-
-
-async def active_for_person(session: AsyncSession, person_id: int) -> list[ConversationState]:
-    q = select(ConversationState).where(ConversationState.person_id == person_id,
-                                        ConversationState.status == "active")
-    return list((await session.execute(q)).scalars().all())

@@ -21,9 +21,8 @@ from storage.tables import (
     UseCase,
     UseCaseContributor,
 )
+from vocabulary.states import CLOSED_USE_CASE, OPEN_REVIEW, ConditionStatus, ScorecardStatus, UseCaseStatus
 
-OPEN_REVIEW = ("pending", "info_requested")
-CLOSED_USE_CASE = ("stopped", "withdrawn")
 ROLE_ORDER = ("business_owner", "delivery_owner", "sponsor", "proposer", "contributor")
 
 
@@ -92,7 +91,7 @@ class OwedScorecard:
 async def scorecards_owed(session: AsyncSession, person_id: int, *, limit: int = 100) -> list[OwedScorecard]:
     """Scorecards still in progress on live use cases the person owns (business or delivery owner)."""
     q = (select(Scorecard, UseCase).join(UseCase, UseCase.id == Scorecard.use_case_id)
-         .where(Scorecard.status == "in_progress",
+         .where(Scorecard.status == ScorecardStatus.IN_PROGRESS,
                 or_(UseCase.business_owner_id == person_id, UseCase.delivery_owner_id == person_id),
                 UseCase.status.not_in(CLOSED_USE_CASE))
          .order_by(Scorecard.last_answer_at, Scorecard.id).limit(limit))
@@ -102,12 +101,12 @@ async def scorecards_owed(session: AsyncSession, person_id: int, *, limit: int =
 # -- one use case ----------------------------------------------------------------------
 async def open_condition_count(session: AsyncSession, use_case_id: int) -> int:
     q = select(func.count()).select_from(Condition).where(Condition.use_case_id == use_case_id,
-                                                          Condition.status == "open")
+                                                          Condition.status == ConditionStatus.OPEN)
     return (await session.execute(q)).scalar_one()
 
 
 async def open_conditions(session: AsyncSession, use_case_id: int, limit: int = 50) -> list[Condition]:
-    q = (select(Condition).where(Condition.use_case_id == use_case_id, Condition.status == "open")
+    q = (select(Condition).where(Condition.use_case_id == use_case_id, Condition.status == ConditionStatus.OPEN)
          .order_by(Condition.due_date, Condition.id).limit(limit))
     return list((await session.execute(q)).scalars().all())
 
@@ -159,5 +158,5 @@ async def all_open_reviews(session: AsyncSession, limit: int = 500) -> list[Revi
 
 
 def pilot_past_exit(uc: UseCase, today: date) -> bool:
-    return (uc.stage == "pilot" and uc.status == "active" and uc.pilot_exit_date is not None
+    return (uc.stage == "pilot" and uc.status == UseCaseStatus.ACTIVE and uc.pilot_exit_date is not None
             and uc.pilot_exit_date < today)

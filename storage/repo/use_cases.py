@@ -3,24 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import StageChange, UseCase, UseCaseContributor
 from storage.types import utcnow
-
-CLOSED_STATUSES = ("stopped", "withdrawn")
+from vocabulary.states import CLOSED_USE_CASE
 
 
 async def get(session: AsyncSession, use_case_id: int) -> UseCase | None:
     return await session.get(UseCase, use_case_id)
-
-
-async def get_for_update(session: AsyncSession, use_case_id: int) -> UseCase | None:
-    q = select(UseCase).where(UseCase.id == use_case_id)
-    if session.bind.dialect.name == "postgresql":
-        q = q.with_for_update()
-    return (await session.execute(q)).scalar_one_or_none()
 
 
 async def create(session: AsyncSession, **fields) -> UseCase:
@@ -52,7 +44,7 @@ async def for_person(session: AsyncSession, person_id: int, *, include_closed: b
                      limit: int = 50) -> list[UseCase]:
     q = select(UseCase).where(_involving(person_id))
     if not include_closed:
-        q = q.where(UseCase.status.not_in(CLOSED_STATUSES))
+        q = q.where(UseCase.status.not_in(CLOSED_USE_CASE))
     q = q.order_by(UseCase.updated_at.desc()).limit(limit)
     return list((await session.execute(q)).scalars().all())
 
@@ -61,7 +53,7 @@ async def similarity_candidates(session: AsyncSession, *, limit: int = 5000) -> 
     """(id, title, problem, outcome, restricted, business_owner_id, delivery_owner_id) of live use cases."""
     q = (select(UseCase.id, UseCase.title, UseCase.problem, UseCase.outcome, UseCase.restricted,
                 UseCase.business_owner_id, UseCase.delivery_owner_id)
-         .where(UseCase.status.not_in(CLOSED_STATUSES))
+         .where(UseCase.status.not_in(CLOSED_USE_CASE))
          .order_by(UseCase.id.desc()).limit(limit))
     return [tuple(r) for r in (await session.execute(q)).all()]
 
@@ -91,8 +83,3 @@ async def record_stage_change(session: AsyncSession, *, use_case_id: int, from_s
 async def stage_history(session: AsyncSession, use_case_id: int) -> list[StageChange]:
     q = select(StageChange).where(StageChange.use_case_id == use_case_id).order_by(StageChange.at, StageChange.id)
     return list((await session.execute(q)).scalars().all())
-
-
-async def count_by_stage(session: AsyncSession) -> dict[tuple[str, str], int]:
-    q = select(UseCase.stage, UseCase.status, func.count()).group_by(UseCase.stage, UseCase.status)
-    return {(s, st): n for s, st, n in (await session.execute(q)).all()}

@@ -8,8 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import SimilarAnswer, UseCase, UseCaseVector
 from storage.types import utcnow
-
-CLOSED_STATUSES = ("stopped", "withdrawn")
+from vocabulary.states import CLOSED_USE_CASE
 
 
 async def put(session: AsyncSession, use_case_id: int, *, model: str, dim: int, vector: bytes, text_hash: str,
@@ -83,7 +82,7 @@ async def live_rows(session: AsyncSession, ids: list[int]) -> dict[int, tuple]:
     if not ids:
         return {}
     q = (select(UseCase.id, UseCase.title, UseCase.restricted, UseCase.status)
-         .where(UseCase.id.in_(ids), UseCase.status.not_in(CLOSED_STATUSES)))
+         .where(UseCase.id.in_(ids), UseCase.status.not_in(CLOSED_USE_CASE)))
     return {r[0]: (r[1], r[2], r[3]) for r in (await session.execute(q)).all()}
 
 
@@ -126,5 +125,5 @@ async def pair_rows(session: AsyncSession, ids: list[int]) -> dict[int, tuple]:
     if not ids:
         return {}
     q = (select(UseCase.id, UseCase.title, UseCase.restricted, UseCase.linked_to_id)
-         .where(UseCase.id.in_(ids), UseCase.status.not_in(CLOSED_STATUSES)))
+         .where(UseCase.id.in_(ids), UseCase.status.not_in(CLOSED_USE_CASE)))
     return {r[0]: (r[1], bool(r[2]), r[3]) for r in (await session.execute(q)).all()}

@@ -7,6 +7,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
+from vocabulary.states import ScorecardStatus
 
 
 class Scorecard(SQLModel, table=True):
@@ -22,7 +23,7 @@ class Scorecard(SQLModel, table=True):
     use_case_id: int = Field(foreign_key="use_case.id", index=True)
     instrument: str = Field(max_length=32)  # pilot_selection | readiness | rollout_checklist | vendor_checklist
     attempt: int = 1
-    status: str = Field(default="in_progress", max_length=16)  # in_progress | complete
+    status: str = Field(default=ScorecardStatus.IN_PROGRESS, max_length=16)
     answered: int = 0
     started_by_id: int | None = Field(default=None, foreign_key="person.id")
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstrain
 from sqlmodel import Field, SQLModel
 
 from storage.types import JSONType, UTCDateTime, utcnow
+from vocabulary.states import DigestRunStatus, FlowStatus, InboundOutcome, OutboxStatus
 
 
 class ConversationState(SQLModel, table=True):
@@ -29,7 +30,7 @@ class ConversationState(SQLModel, table=True):
     step: str = Field(default="", max_length=64)
     data: dict = Field(default_factory=dict, sa_type=JSONType)
     history: list = Field(default_factory=list, sa_type=JSONType)
-    status: str = Field(default="active", max_length=16)  # active | done | cancelled
+    status: str = Field(default=FlowStatus.ACTIVE, max_length=16)
     # Platform id of the last prompt sent, so it can be replaced once answered.
     prompt_ref: str | None = Field(default=None, max_length=256)
     version: int = 1
@@ -92,7 +93,7 @@ class InboundEntry(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = Field(default=0)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    outcome: str = Field(default="", max_length=16)  # done | skipped | unhandled | unreadable | given_up
+    outcome: str = Field(default=InboundOutcome.NONE, max_length=16)
     # The turn's reply (conversations/replies.py), kept until `replied_at`: sent again if the process stopped
     # between the turn's commit and its sends.
     reply: list | None = Field(default=None, sa_type=JSONType)
@@ -123,7 +124,7 @@ class Outbox(SQLModel, table=True):
     use_case_id: int | None = Field(default=None, foreign_key="use_case.id", index=True)
     person_id: int | None = Field(default=None, foreign_key="person.id")
     # pending | sending | sent | failed | snoozed (a reminder whose person snoozed it before it went out)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
     attempts: int = 0
     not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     claimed_by: str | None = Field(default=None, max_length=64)
@@ -155,7 +156,7 @@ class DigestRun(SQLModel, table=True):
     platform: str = Field(max_length=16)
     channel: str = Field(max_length=256)
     period: str = Field(max_length=64)
-    status: str = Field(default="claimed", max_length=16)  # claimed | queued | sent
+    status: str = Field(default=DigestRunStatus.CLAIMED, max_length=16)
     late: bool = False
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -7,6 +7,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
+from vocabulary.states import IncidentStatus, KpiFlag
 
 
 class Kpi(SQLModel, table=True):
@@ -29,7 +30,7 @@ class Kpi(SQLModel, table=True):
     last_prompt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     flagged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Why it is flagged (while flagged_at is set): moving_away | not_reported.
-    flag_reason: str = Field(default="", max_length=32)
+    flag_reason: str = Field(default=KpiFlag.NONE, max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -54,8 +55,8 @@ class Incident(SQLModel, table=True):
     description: str
     severity: str = Field(max_length=16)
     affected: str = Field(default="")
-    # open | acknowledged | resolved | closed
-    status: str = Field(default="open", max_length=16)
+    # open | acknowledged | closed
+    status: str = Field(default=IncidentStatus.OPEN, max_length=16)
     reported_by_id: int | None = Field(default=None, foreign_key="person.id")
     reported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     acknowledged_by_id: int | None = Field(default=None, foreign_key="person.id")

@@ -7,6 +7,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
+from vocabulary.states import ObligationStatus
 
 
 class AiActObligation(SQLModel, table=True):
@@ -25,7 +26,7 @@ class AiActObligation(SQLModel, table=True):
     # The gate out of this stage waits for it.
     before_leaving: str = Field(max_length=32)
     # open | done | withdrawn (no longer applies after a classification change)
-    status: str = Field(default="open", max_length=16)
+    status: str = Field(default=ObligationStatus.OPEN, max_length=16)
     evidence: str = Field(default="")
     closed_by_id: int | None = Field(default=None, foreign_key="person.id")
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -7,6 +7,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
+from vocabulary.states import ConditionStatus, GateStatus, ReviewStatus
 
 
 class ReviewGroupRow(SQLModel, table=True):
@@ -52,7 +53,7 @@ class GateRequest(SQLModel, table=True):
     to_stage: str = Field(max_length=32)
     attempt: int = 1
     # pending | passed | stopped | withdrawn | cancelled
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=GateStatus.PENDING, max_length=16)
     requested_by_id: int | None = Field(default=None, foreign_key="person.id")
     requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -80,7 +81,7 @@ class ReviewRequest(SQLModel, table=True):
     level: int = 0  # escalation level: 0 = the group the gate named
     escalated_from_id: int | None = Field(default=None, foreign_key="review_request.id")
     # pending | info_requested | approved | approved_with_conditions | escalated | stopped | cancelled
-    status: str = Field(default="pending", max_length=32)
+    status: str = Field(default=ReviewStatus.PENDING, max_length=32)
     quorum: int = 1
     due_at: datetime = Field(sa_type=UTCDateTime)
     paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -124,7 +125,7 @@ class Condition(SQLModel, table=True):
     text: str
     owner_id: int | None = Field(default=None, foreign_key="person.id")
     due_date: date
-    status: str = Field(default="open", max_length=16)  # open | closed
+    status: str = Field(default=ConditionStatus.OPEN, max_length=16)
     evidence: str = Field(default="")
     created_by_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

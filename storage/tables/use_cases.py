@@ -7,6 +7,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import JSONType, UTCDateTime, utcnow
+from vocabulary.states import TierOverride, UseCaseStatus
 
 
 class UseCase(SQLModel, table=True):
@@ -44,11 +45,11 @@ class UseCase(SQLModel, table=True):
     tier_requested: str | None = Field(default=None, max_length=8)
     tier_justification: str = Field(default="")
     # none | pending | accepted | rejected
-    tier_override_status: str = Field(default="none", max_length=16)
+    tier_override_status: str = Field(default=TierOverride.NONE, max_length=16)
 
     stage: str = Field(default="exploration", max_length=32)
     # active | paused | stopped | withdrawn
-    status: str = Field(default="active", max_length=16, index=True)
+    status: str = Field(default=UseCaseStatus.ACTIVE, max_length=16, index=True)
     status_reason: str = Field(default="")
     # Set by the "limit" rollback after an incident (who may still use it, since when, why); "" when unlimited.
     scope_limit: str = Field(default="")
@@ -78,7 +79,7 @@ class UseCase(SQLModel, table=True):
 
     @property
     def effective_tier(self) -> str:
-        if self.tier_override_status == "accepted" and self.tier_requested:
+        if self.tier_override_status == TierOverride.ACCEPTED and self.tier_requested:
             return self.tier_requested
         return self.risk_tier
 

@@ -28,12 +28,14 @@ from datetime import datetime, timedelta
 from math import floor
 from typing import Sequence
 
+from vocabulary.states import KpiFlag
+
 HIGHER = "higher"
 LOWER = "lower"
 DIRECTIONS = (HIGHER, LOWER)
 
 IMPROVING, WORSENING, STEADY, NO_VALUES = "improving", "worsening", "steady", "no values"
-MOVING_AWAY, NOT_REPORTED = "moving_away", "not_reported"
+MOVING_AWAY, NOT_REPORTED = KpiFlag.MOVING_AWAY, KpiFlag.NOT_REPORTED  # kpi.flag_reason
 
 
 def _check(direction: str) -> None:

@@ -64,11 +64,6 @@ def clip_mrkdwn(text: str, limit: int) -> str:
     return cut.rstrip() + ELLIPSIS
 
 
-def split_mrkdwn(text: str, limit: int, max_parts: int) -> list[str]:
-    """Split escaped mrkdwn into at most `max_parts` chunks of `limit`, at line or word breaks; the last is clipped."""
-    return split_text(text, limit, max_parts)[0]
-
-
 def split_text(text: str, limit: int, max_parts: int, *, mrkdwn: bool = True) -> tuple[list[str], bool]:
     """(chunks, clipped): `text` over at most `max_parts` chunks of `limit` characters, split at line or word
     breaks (never inside an entity or a <token> when `mrkdwn`); `clipped` says the last chunk was shortened."""

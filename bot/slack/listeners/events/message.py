@@ -12,6 +12,7 @@ from bot.slack.runtime import SlackRuntime
 from conversations.reviews.buttons import looks_like_decision
 from conversations.people.lookup import user_key
 from storage.repo import reviews, states
+from vocabulary.states import FlowStatus
 
 HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
@@ -45,7 +46,7 @@ async def handle(rt: SlackRuntime, body: dict, event: dict) -> None:
         actor = await message_actor(rt, event)
         async with rt.app.db.read() as s:
             state = await states.find(s, "slack", channel, thread, user_key(actor))
-            in_conversation = state is not None and state.status == "active"
+            in_conversation = state is not None and state.status == FlowStatus.ACTIVE
             if not in_conversation and not (decision_like and await reviews.review_for_thread(s, "slack", channel,
                                                                                               thread)):
                 return
