@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from bot.slack.people import is_guest
+from bot.slack.identity import is_guest
 from bot.slack.render import mention_ids
 from bot.slack.render import limits as L
 from bot.slack.stash import render_saved

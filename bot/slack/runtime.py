@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.slack.api import SlackApi
 from bot.slack.directory import Directory
 from bot.slack.forms_store import FormsStore
-from bot.slack.people import SlackIds
+from bot.slack.identity import SlackIds
 from bot.slack.refs import DmReferences
 
 if TYPE_CHECKING:  # pragma: no cover

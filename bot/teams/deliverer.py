@@ -22,7 +22,7 @@ from botbuilder.schema import ChannelAccount, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.teams.activity import split_conversation
-from bot.teams.cards import render
+from bot.teams.render import render
 from bot.teams.connector import ConnectorError
 from bot.teams.proactive import card_body
 from bot.teams.retry import retry_after_seconds

@@ -35,7 +35,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import ConversationReference
 
 from bot.teams.activity import split_conversation, tenant_of
-from bot.teams.cards import render, render_form, render_submitted_form
+from bot.teams.render import render, render_form, render_submitted_form
 from bot.teams.connector import call, conversation_path
 from bot.teams.proactive import addressed, card_body, connector_of
 from bot.teams.requeue import is_send_failure, requeue

@@ -23,8 +23,8 @@ from botframework.connector.aio import ConnectorClient
 
 from bot.teams.activity import CHANNEL_ID
 from bot.teams.connector import call, conversation_path
-from bot.teams.cards import CARD_CONTENT_TYPE
-from bot.teams.cards.escape import plain
+from bot.teams.render import CARD_CONTENT_TYPE
+from bot.teams.render.escape import plain
 
 
 def card_activity(card: dict, summary: str = "") -> Activity:

@@ -14,7 +14,7 @@ from botbuilder.schema import Activity
 from bot import journal
 
 from bot.teams.activity import kind_of, split_conversation, tenant_of
-from bot.teams.cards import read_values
+from bot.teams.render import read_values
 from bot.teams.ops import TurnOps, message_answer
 from bot.teams.runtime import TeamsRuntime
 from vocabulary.interaction import Actor, Inbound, Where
