@@ -10,6 +10,7 @@ from bot.config import Settings
 from conversations.engine import Engine
 from conversations.groups.decidability import undecidable_groups
 from conversations.groups.effective import effective_policy
+from vocabulary.platforms import Platforms
 from vocabulary.policy import Policy, load_policy
 from conversations.registry import build_engine
 from notifications.delivery import Deliverer
@@ -76,7 +77,7 @@ class App:
             meter_deliverers(self, self.metrics)
         self.dispatcher = Dispatcher(self.db, self.deliverers, clock=self.clock,
                                      lease_seconds=self.policy.reminders.claim_seconds)
-        self.engine = build_engine(self.db, self.policy, platforms=set(self.deliverers), clock=self.clock,
+        self.engine = build_engine(self.db, self.policy, platforms=Platforms.of(self.deliverers), clock=self.clock,
                                    on_outbox=self.dispatcher.wake)
         self.engine.group_sources = self.group_sources
         from notifications.digest.visuals import DigestVisuals

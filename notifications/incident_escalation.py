@@ -8,6 +8,7 @@ message, threaded under the incident card where they have it; the card shows the
 """
 from __future__ import annotations
 
+from vocabulary.platforms import Platforms
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,8 +25,8 @@ from storage.repo import use_cases
 from storage.tables import Incident, UseCase
 
 
-def platforms_of(app) -> set[str]:
-    return set(app.engine.platforms) if getattr(app, "engine", None) else set(app.deliverers)
+def platforms_of(app) -> Platforms:
+    return app.engine.platforms if getattr(app, "engine", None) else Platforms.of(app.deliverers)
 
 
 async def sweep(app, now: datetime) -> int:

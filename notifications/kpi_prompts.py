@@ -7,6 +7,7 @@ asks once for the current period (never one prompt per missed period).
 """
 from __future__ import annotations
 
+from vocabulary.platforms import Platforms
 import hashlib
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -25,8 +26,8 @@ from storage.repo import kpis as repo
 from storage.tables import Kpi, UseCase
 
 
-def platforms_of(app) -> set[str]:
-    return set(app.engine.platforms) if getattr(app, "engine", None) else set(app.deliverers)
+def platforms_of(app) -> Platforms:
+    return app.engine.platforms if getattr(app, "engine", None) else Platforms.of(app.deliverers)
 
 
 async def sweep(app, now: datetime) -> int:

@@ -7,14 +7,19 @@ from bot.slack import pictures
 from bot.slack.render import mention_ids
 from bot.slack.stash import render_saved
 from vocabulary.messages import Message
+from vocabulary.platforms import Capabilities
 from notifications.delivery import DeliveryError, Recipient
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.slack.runtime import SlackRuntime
 
 
+CAPABILITIES = Capabilities(finds_people_by_email=True)  # users.lookupByEmail finds anyone in the workspace
+
+
 class SlackDeliverer:
     platform = "slack"
+    capabilities = CAPABILITIES
 
     def __init__(self, rt: "SlackRuntime"):
         self.rt = rt

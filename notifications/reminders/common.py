@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vocabulary.messages import Button, Buttons, Context, Message, Text
+from vocabulary.platforms import Platforms, finds_people_by_email
 from vocabulary.policy import Policy
 from storage.repo import outbox_enqueue as notify
 from vocabulary import hours
@@ -25,8 +26,8 @@ SNOOZE = "remind.snooze"
 MIN_STALE = timedelta(hours=1)
 
 
-def platforms_of(app) -> set[str]:
-    return set(app.engine.platforms) if getattr(app, "engine", None) else set(app.deliverers)
+def platforms_of(app) -> Platforms:
+    return app.engine.platforms if getattr(app, "engine", None) else Platforms.of(app.deliverers)
 
 
 def snooze_buttons(subject: str) -> list[Button]:
@@ -122,8 +123,8 @@ class Batch:
         for p in self.idents.get(person_id, []):
             if p in self.platforms:
                 return p
-        for p in notify.PLATFORM_PREFERENCE:
-            if p in self.platforms and p != "teams":
+        for p in notify.by_preference(self.platforms):
+            if finds_people_by_email(self.platforms, p):
                 return p
         return None
 
