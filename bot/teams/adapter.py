@@ -1,6 +1,6 @@
 """Microsoft Teams through botbuilder: every Bot Framework import of aiom lives under bot/teams/.
 
-`attach(app, web_app)` (called by bot/platforms.py before `app.start()`)
+`attach(app, web_app)` (called by bot/wiring.py before `app.start()`)
 builds the adapter, registers the Teams deliverer with the outbox and mounts
 `POST /api/messages`. The engine is reached lazily (`app.engine`), since
 `app.start()` builds it after attach.

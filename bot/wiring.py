@@ -19,11 +19,11 @@ def attach_platforms(app: App, web_app: web.Application) -> None:
     if METRICS_KEY in web_app:  # the housekeeping sweep counts what it deletes on this server's /metrics
         housekeeping.attach_metrics(web_app[METRICS_KEY].registry)
     if s.slack_enabled:
-        from bot.slack import attach as attach_slack
+        from bot.slack.adapter import attach as attach_slack
 
         attach_slack(app, web_app)
     if s.teams_enabled:
-        from bot.teams import attach as attach_teams
+        from bot.teams.adapter import attach as attach_teams
 
         attach_teams(app, web_app)
     if not s.any_platform:
@@ -41,7 +41,7 @@ def attach_deliverers(app: App) -> web.Application:
     holder = web.Application()
     s = app.settings
     if s.slack_enabled:
-        import bot.slack as slack
+        import bot.slack.adapter as slack
 
         if hasattr(slack, "attach_deliverer"):
             slack.attach_deliverer(app, holder)
@@ -53,7 +53,7 @@ def attach_deliverers(app: App) -> web.Application:
             finally:
                 app.settings = full
     if s.teams_enabled:
-        import bot.teams as teams
+        import bot.teams.adapter as teams
 
         (getattr(teams, "attach_deliverer", None) or teams.attach)(app, holder)
     return holder
