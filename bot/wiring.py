@@ -1,4 +1,7 @@
-"""Attach the configured chat platforms to the app and its HTTP server."""
+"""The composition root's list of served chat platforms, and attaching them to the app and its HTTP server.
+
+Each entry satisfies `bot.platform.ServedPlatform`; a new platform is one more line in `PLATFORMS`.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,55 +10,35 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 from bot.app import App
+from bot.metrics import METRICS_KEY
+from bot.platform import ServedPlatform
+from bot.slack.adapter import PLATFORM as SLACK
+from bot.teams.adapter import PLATFORM as TEAMS
+from notifications import housekeeping
 
 log = logging.getLogger(__name__)
 
+PLATFORMS: tuple[ServedPlatform, ...] = (SLACK, TEAMS)
+
 
 def attach_platforms(app: App, web_app: web.Application) -> None:
-    s = app.settings
-    from bot.server import METRICS_KEY  # noqa: PLC0415
-    from notifications import housekeeping  # noqa: PLC0415
-
     if METRICS_KEY in web_app:  # the housekeeping sweep counts what it deletes on this server's /metrics
         housekeeping.attach_metrics(web_app[METRICS_KEY].registry)
-    if s.slack_enabled:
-        from bot.slack.adapter import attach as attach_slack
-
-        attach_slack(app, web_app)
-    if s.teams_enabled:
-        from bot.teams.adapter import attach as attach_teams
-
-        attach_teams(app, web_app)
-    if not s.any_platform:
+    attached = [p.attach(app, web_app) for p in PLATFORMS if p.enabled(app.settings)]
+    if not attached:
         log.warning("no Slack or Teams credentials are set: only /healthz and /metrics are served")
 
 
 def attach_deliverers(app: App) -> web.Application:
-    """Register the configured platforms' deliverers on `app` without serving any inbound endpoint (`aiom worker`).
+    """Register the configured platforms' deliverers on `app` without taking any platform's events (`aiom worker`).
 
-    A platform package may offer `attach_deliverer(app, holder)` (the deliverer and its start-up / clean-up
-    hooks only); until it does, its `attach(app, holder)` is used on an aiohttp application that is never
-    served, with Slack's Socket Mode switched off so the worker does not take Slack events. Returns that
-    application: run its hooks with `deliverers_running(holder)`.
+    Each platform is attached with `listen=False` to an aiohttp application that is never served (so Slack opens
+    no Socket Mode connection). Returns that application: run its hooks with `deliverers_running(holder)`.
     """
     holder = web.Application()
-    s = app.settings
-    if s.slack_enabled:
-        import bot.slack.adapter as slack
-
-        if hasattr(slack, "attach_deliverer"):
-            slack.attach_deliverer(app, holder)
-        else:
-            full = app.settings
-            app.settings = full.model_copy(update={"SLACK_APP_TOKEN": None})  # no Socket Mode in a worker
-            try:
-                slack.attach(app, holder)
-            finally:
-                app.settings = full
-    if s.teams_enabled:
-        import bot.teams.adapter as teams
-
-        (getattr(teams, "attach_deliverer", None) or teams.attach)(app, holder)
+    for p in PLATFORMS:
+        if p.enabled(app.settings):
+            p.attach(app, holder, listen=False)
     return holder
 
 

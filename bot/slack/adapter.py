@@ -1,7 +1,5 @@
-"""Slack: the slack-bolt app on aiom's aiohttp server (or Socket Mode), and the Slack deliverer.
-
-All Slack SDK code lives under this package; conversations/ never imports it.
-"""
+"""The Slack platform (bot/platform.py): the slack-bolt app on aiom's aiohttp server (or Socket Mode), and
+the Slack deliverer."""
 from __future__ import annotations
 
 import logging
@@ -12,9 +10,15 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.platform import Host
 from bot.slack.api import SlackApi
-from bot.slack.deliverer import SlackDeliverer
+from bot.slack.deliverer import CAPABILITIES, SlackDeliverer
+from bot.slack.http import mount, replay
+from bot.slack.listeners import register
+from bot.slack.ops import OpRunner
 from bot.slack.runtime import SlackRuntime
+from bot.slack.socket_mode import SocketMode
+from bot.slack.usergroups import SlackUserGroups
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +44,7 @@ def build_bolt(rt: SlackRuntime, signing_secret: str) -> AsyncApp:
     bolt = AsyncApp(signing_secret=signing_secret, client=client, authorize=authorize,
                     process_before_response=False, request_verification_enabled=True,
                     name="aiom", logger=logging.getLogger("bot.slack.bolt"))
-    from bot.slack import listeners  # noqa: PLC0415
-
-    listeners.register(bolt, rt)
+    register(bolt, rt)
 
     @bolt.error
     async def unreadable(error: Exception) -> BoltResponse:
@@ -55,28 +57,35 @@ def build_bolt(rt: SlackRuntime, signing_secret: str) -> AsyncApp:
     return bolt
 
 
-def attach(app, web_app: web.Application) -> SlackRuntime:
-    """Register the Slack deliverer and mount /slack/events (or Socket Mode). Called once, before app.start()."""
+class SlackPlatform:
+    name = "slack"
+    capabilities = CAPABILITIES
+
+    def enabled(self, settings) -> bool:
+        return settings.slack_enabled
+
+    def attach(self, host: Host, web_app: web.Application, *, listen: bool = True) -> SlackRuntime:
+        return attach(host, web_app, listen=listen)
+
+
+def attach(app: Host, web_app: web.Application, *, listen: bool = True) -> SlackRuntime:
+    """Register the Slack deliverer and mount /slack/events (or Socket Mode). Called once, before app.start().
+    `listen=False` (a worker that only delivers): no Socket Mode, which would take Slack's events."""
     s = app.settings
     api = SlackApi(s.SLACK_BOT_TOKEN.get_secret_value(), s.SLACK_API_URL)
     rt = SlackRuntime(app, api)
+    rt.ops = OpRunner(rt)
     secret = s.SLACK_SIGNING_SECRET.get_secret_value() if s.SLACK_SIGNING_SECRET else ""
     bolt = build_bolt(rt, secret)
     rt.bolt = bolt
     app.add_deliverer(SlackDeliverer(rt))
-    from bot.slack.usergroups import SlackUserGroups  # noqa: PLC0415
-
     app.group_sources["slack"] = SlackUserGroups(rt)
     web_app[RUNTIME_KEY] = rt
 
     socket = None
-    if s.slack_socket_mode:
-        from bot.slack.socket_mode import SocketMode  # noqa: PLC0415
-
+    if listen and s.slack_socket_mode:
         socket = SocketMode(bolt, s.SLACK_APP_TOKEN.get_secret_value())
     else:
-        from bot.slack.http import mount, replay  # noqa: PLC0415
-
         mount(web_app, bolt, app, secret)
         app.replay_handlers["slack"] = lambda entry: replay(bolt, secret, entry)
 
@@ -105,3 +114,6 @@ async def _warm_up(rt: SlackRuntime) -> None:
     except Exception as e:
         log.warning("Slack auth.test failed at start-up (%s); requests are still acknowledged, and it is tried "
                     "again in the background", e)
+
+
+PLATFORM = SlackPlatform()

@@ -25,7 +25,7 @@ class SlackDeliverer:
         self.rt = rt
 
     async def _render(self, message: Message):
-        return await render_saved(self.rt, message, await self.rt.slack_ids.of(mention_ids(message)))
+        return await render_saved(self.rt.app.db, message, await self.rt.slack_ids.of(mention_ids(message)))
 
     async def post(self, channel: str, message: Message, thread_id: str = "") -> str:
         sent = await pictures.post(self.rt, channel, message, thread_id,

@@ -71,6 +71,6 @@ async def build(rt: "SlackRuntime", user_id: str) -> dict:
 
             message.blocks = [*message.blocks, *await home_blocks(s, person.id, app.clock().date())]
     can_export = bool(email) and access.in_groups(app.policy, email, app.policy.export_groups)
-    r = await render_saved(rt, message, await rt.slack_ids.of(mention_ids(message)), max_blocks=L.VIEW_BLOCKS,
+    r = await render_saved(rt.app.db, message, await rt.slack_ids.of(mention_ids(message)), max_blocks=L.VIEW_BLOCKS,
                            can_export=can_export)
     return {"type": "home", "blocks": r.blocks}

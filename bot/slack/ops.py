@@ -97,7 +97,7 @@ class OpRunner:
         (a DM, an ephemeral), anyone when it goes to a channel."""
         private = private or (turn is not None and (turn.personal or turn.ephemeral))
         can_export = self.can_export(turn) if (turn is not None and private) else None
-        return await render_saved(self.rt, message, ids, can_export=can_export)
+        return await render_saved(self.rt.app.db, message, ids, can_export=can_export)
 
     # -- each op ------------------------------------------------------------------------
     async def post(self, channel: str, message: Message, ids: dict[int, str], thread_ts: str = "",

@@ -9,8 +9,6 @@ import asyncio
 import dataclasses
 import logging
 
-from slack_bolt.async_app import AsyncApp
-
 from bot import journal
 from bot.slack import identity
 from bot.slack.inbound import submission_turn
@@ -26,10 +24,8 @@ log = logging.getLogger(__name__)
 BUDGET = 2.5  # seconds; Slack waits 3 for the acknowledgement
 
 
-def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
-    @bolt.view_submission(forms.CALLBACK_ID)
-    async def on_submit(ack, body: dict, view: dict) -> None:
-        await guarded(rt, "view submission", handle(rt, ack, body, view))
+async def on_submit(rt: SlackRuntime, ack, body: dict, view: dict) -> None:
+    await guarded(rt, "view submission", handle(rt, ack, body, view))
 
 
 async def _process(rt: SlackRuntime, body: dict, view: dict) -> tuple[Outcome, Turn]:
