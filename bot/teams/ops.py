@@ -77,7 +77,9 @@ def _text_of(message: Message) -> str:
     return " ".join(parts) or message.fallback
 
 
-class TurnOps:
+class OpRunner:
+    """Carries out one turn's ops in its conversation (as bot/slack/ops.py's OpRunner does for Slack)."""
+
     def __init__(self, rt: "TeamsRuntime", turn: TurnContext, inbound: Inbound, outcome: Outcome):
         self.rt = rt
         self.turn = turn
@@ -91,7 +93,7 @@ class TurnOps:
         self.card_response: dict | None = None
         self.whispers: list[Message] = []
 
-    async def run(self) -> dict | None:
+    async def carry_out(self) -> dict | None:
         """Carry out every op in order; returns the invoke answer (None for a message turn)."""
         replaced = False
         for index, op in enumerate(self.outcome.ops):
