@@ -43,4 +43,4 @@ def test_the_check_names_the_file_and_line(tmp_path):
     (pkg / "flows").mkdir(parents=True)
     (pkg / "flows" / "leaky.py").write_text("import json\n\n\ndef f():\n    from slack_sdk.web import WebClient\n")
     (pkg / "ok.py").write_text("import botbuilding_blocks\nfrom .slack_sdk import x\n")
-    assert _platform_imports(pkg, tmp_path) == ["conversations/leaky.py:5 imports slack_sdk.web"]
+    assert _platform_imports(pkg, tmp_path) == ["conversations/flows/leaky.py:5 imports slack_sdk.web"]
