@@ -10,6 +10,7 @@ from bot.config import Settings
 from conversations.engine import Engine
 from conversations.groups.decidability import undecidable_groups
 from conversations.groups.effective import effective_policy
+from vocabulary.platforms import Platforms
 from vocabulary.policy import Policy, load_policy
 from conversations.registry import build_engine
 from notifications.delivery import Deliverer
@@ -66,8 +67,8 @@ class App:
         return self._services or self._build_services()
 
     def _build_services(self) -> Services:
-        platforms = self.engine.platforms if self.engine is not None else self.deliverers
-        return Services(db=self.db, policy=self.policy, clock=self.clock, platforms=frozenset(platforms),
+        platforms = self.engine.platforms if self.engine is not None else Platforms.of(self.deliverers)
+        return Services(db=self.db, policy=self.policy, clock=self.clock, platforms=platforms,
                         dispatcher=self.dispatcher, public_url=self.settings.AIOM_PUBLIC_URL,
                         group_sources=self.group_sources)
 
@@ -90,7 +91,7 @@ class App:
             meter_deliverers(self, self.metrics)
         self.dispatcher = Dispatcher(self.db, self.deliverers, clock=self.clock,
                                      lease_seconds=self.policy.reminders.claim_seconds)
-        self.engine = build_engine(self.db, self.policy, platforms=set(self.deliverers), clock=self.clock,
+        self.engine = build_engine(self.db, self.policy, platforms=Platforms.of(self.deliverers), clock=self.clock,
                                    on_outbox=self.dispatcher.wake)
         self.engine.group_sources = self.group_sources
         self._services = self._build_services()

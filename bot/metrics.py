@@ -6,6 +6,7 @@ scrape, so every replica reports the same, whole-system backlog: alert on them f
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
+from aiohttp import web
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 
@@ -56,3 +57,6 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+METRICS_KEY = web.AppKey("metrics", Metrics)  # the server's Metrics, on its aiohttp application

@@ -14,6 +14,8 @@ import time
 
 from aiohttp import web
 
+from bot.wiring import PLATFORMS
+
 HEARTBEAT_SECONDS = 1.0
 STALE_SECONDS = 15.0
 
@@ -72,7 +74,7 @@ class Health:
             except Exception as e:
                 problems.append(f"cannot read the schema version ({type(e).__name__})")
         s = self.app.settings
-        wanted = {p for p, on in (("slack", s.slack_enabled), ("teams", s.teams_enabled)) if on}
+        wanted = {p.name for p in PLATFORMS if p.enabled(s)}
         missing = sorted(wanted - set(self.app.deliverers))
         if missing:
             problems.append("platforms not attached: " + ", ".join(missing))

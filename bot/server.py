@@ -10,14 +10,13 @@ import uuid
 from aiohttp import web
 
 from bot.app import App
-from bot.metrics import Metrics
+from bot.metrics import METRICS_KEY, Metrics
 from bot.observe import request_id
 from bot.probes import HEALTH_KEY, Health, add_routes as add_probe_routes
 
 log = logging.getLogger(__name__)
 
 APP_KEY = web.AppKey("aiom", App)
-METRICS_KEY = web.AppKey("metrics", Metrics)
 
 
 @web.middleware

@@ -15,7 +15,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import replace
 from datetime import timedelta
-from typing import Awaitable, Callable, Protocol
+from typing import Awaitable, Callable, Iterable, Protocol
 
 from conversations import clean, limits, replies
 from conversations.context import Ctx, Refusal
@@ -23,6 +23,7 @@ from conversations.groups.effective import effective_policy
 from vocabulary.interaction import Inbound, Outcome, Say, Whisper
 from vocabulary.messages import say
 from conversations.people.lookup import person_for_actor, user_key
+from vocabulary.platforms import Platforms, as_platforms
 from vocabulary.policy import Policy
 from storage.db import Database
 from storage.repo import events, people, states
@@ -71,11 +72,11 @@ def _clean(inbound: Inbound) -> None:
 
 
 class Engine:
-    def __init__(self, db: Database, policy: Policy, *, platforms: set[str] | None = None,
+    def __init__(self, db: Database, policy: Policy, *, platforms: Iterable[str] | None = None,
                  clock: Callable = utcnow, on_outbox: Callable[[], None] | None = None):
         self.db = db
         self.policy = policy
-        self.platforms: set[str] = set(platforms or ())
+        self.platforms: Platforms = as_platforms(platforms)  # with what each can do (vocabulary/platforms.py)
         self.clock = clock
         self.on_outbox = on_outbox or (lambda: None)
         self.commands: dict[str, CommandHandler] = {}

@@ -1,7 +1,7 @@
 """Builds the engine with every flow, command and button registered (once, at start-up)."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 from conversations.engine import Engine
 from conversations.welcome import help as help_flow
@@ -34,7 +34,7 @@ from storage.db import Database
 from storage.types import utcnow
 
 
-def build_engine(db: Database, policy: Policy, *, platforms: set[str], clock: Callable = utcnow,
+def build_engine(db: Database, policy: Policy, *, platforms: Iterable[str], clock: Callable = utcnow,
                  on_outbox: Callable[[], None] | None = None) -> Engine:
     engine = Engine(db, policy, platforms=platforms, clock=clock, on_outbox=on_outbox)
     engine.add_flow(intake.IntakeFlow())

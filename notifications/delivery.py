@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vocabulary.messages import Message
+from vocabulary.platforms import Capabilities
 
 
 class DeliveryError(Exception):
@@ -27,6 +28,8 @@ class Recipient:
 
 class Deliverer(Protocol):
     platform: str
+    # What the platform can do (vocabulary/platforms.py): read into the `Platforms` the engine and sweeps get.
+    capabilities: Capabilities
 
     async def post(self, channel: str, message: Message, thread_id: str = "") -> str:
         """Post to a channel (or thread); return the platform's message id."""

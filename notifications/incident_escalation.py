@@ -8,6 +8,7 @@ message, threaded under the incident card where they have it; the card shows the
 """
 from __future__ import annotations
 
+from vocabulary.platforms import Platforms
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,7 @@ from storage.tables import Incident, UseCase
 async def sweep(services: Services, now: datetime) -> int:
     """Escalate every overdue unacknowledged incident; returns how many were escalated."""
     async with services.db.write() as s:
-        n = await escalate_due(s, await effective_policy(s, services.policy), set(services.platforms), now)
+        n = await escalate_due(s, await effective_policy(s, services.policy), services.platforms, now)
     if n:
         services.wake()
     return n
@@ -47,7 +48,7 @@ def escalation_groups(policy: Policy, severity_key: str) -> list[str]:
     return out
 
 
-async def escalate_due(session: AsyncSession, policy: Policy, platforms: set[str], now: datetime) -> int:
+async def escalate_due(session: AsyncSession, policy: Policy, platforms: Platforms, now: datetime) -> int:
     ack = {s.key: s.ack_within_minutes for s in policy.incidents.severities if s.ack_within_minutes}
     n = 0
     for inc in await repo.due_for_escalation(session, now, ack):
@@ -60,7 +61,7 @@ async def escalate_due(session: AsyncSession, policy: Policy, platforms: set[str
     return n
 
 
-async def _escalate(session: AsyncSession, policy: Policy, platforms: set[str], inc: Incident, uc: UseCase,
+async def _escalate(session: AsyncSession, policy: Policy, platforms: Platforms, inc: Incident, uc: UseCase,
                     minutes: int, now: datetime) -> None:
     groups = escalation_groups(policy, inc.severity)
     where = cards.purpose(inc.id)

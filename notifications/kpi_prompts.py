@@ -7,6 +7,7 @@ asks once for the current period (never one prompt per missed period).
 """
 from __future__ import annotations
 
+from vocabulary.platforms import Platforms
 import hashlib
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -29,14 +30,14 @@ from storage.tables import Kpi, UseCase
 async def sweep(services: Services, now: datetime) -> int:
     """Prompt every KPI whose value is due and flag the ones not reported; returns notifications queued."""
     async with services.db.write() as s:
-        n = await prompt_due(s, services.policy, set(services.platforms), now)
-        n += await flag_unreported(s, services.policy, set(services.platforms), now)
+        n = await prompt_due(s, services.policy, services.platforms, now)
+        n += await flag_unreported(s, services.policy, services.platforms, now)
     if n:
         services.wake()
     return n
 
 
-async def prompt_due(session: AsyncSession, policy: Policy, platforms: set[str], now: datetime) -> int:
+async def prompt_due(session: AsyncSession, policy: Policy, platforms: Platforms, now: datetime) -> int:
     by_owner: dict[int, list[tuple[UseCase, Kpi]]] = {}
     for kpi in await repo.due_for_prompt(session, now, policy.kpis.cadence_days):
         days = kpi_values.cadence_days(policy, kpi)
@@ -63,7 +64,7 @@ def asked_person(kpi: Kpi, uc: UseCase) -> int | None:
     return kpi.owner_id or uc.delivery_owner_id or uc.business_owner_id
 
 
-async def _prompt_owner(session: AsyncSession, policy: Policy, platforms: set[str], owner: int,
+async def _prompt_owner(session: AsyncSession, policy: Policy, platforms: Platforms, owner: int,
                         items: list[tuple[UseCase, Kpi]], now: datetime) -> int:
     platform = await notify.choose_platform(session, owner, platforms)
     if platform is None:
@@ -88,7 +89,7 @@ async def _prompt_owner(session: AsyncSession, policy: Policy, platforms: set[st
     return 1 if new else 0
 
 
-async def flag_unreported(session: AsyncSession, policy: Policy, platforms: set[str], now: datetime) -> int:
+async def flag_unreported(session: AsyncSession, policy: Policy, platforms: Platforms, now: datetime) -> int:
     n = 0
     limit = policy.kpis.missed_cadences_flag
     for kpi in await repo.not_reported_candidates(session, now, policy.kpis.cadence_days, limit):

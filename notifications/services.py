@@ -20,6 +20,7 @@ from typing import Callable, Mapping
 from conversations.groups.sources import GroupSource
 from notifications.dispatcher import Dispatcher, worker_name
 from storage.db import Database
+from vocabulary.platforms import Platforms
 from storage.types import utcnow
 from vocabulary.policy import Policy
 
@@ -29,7 +30,7 @@ class Services:
     db: Database
     policy: Policy
     clock: Callable[[], datetime] = utcnow
-    platforms: frozenset[str] = frozenset()
+    platforms: Platforms = Platforms()
     dispatcher: Dispatcher | None = None
     public_url: str | None = None
     group_sources: Mapping[str, GroupSource] = field(default_factory=dict)

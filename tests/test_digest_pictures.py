@@ -10,7 +10,7 @@ import json
 from PIL import Image as PILImage
 from sqlalchemy import select
 
-from bot.teams.cards.render import size_of
+from bot.teams.render.cards import size_of
 from notifications.digest import runs as digests
 from storage.tables import DigestRun, Outbox
 from tests.support import portfolio

@@ -9,8 +9,8 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from bot.teams.cards import render, render_form
-from bot.teams.cards.render import size_of
+from bot.teams.render import render, render_form
+from bot.teams.render.cards import size_of
 from vocabulary.messages import Button, Buttons, Confirm, Context, Facts, Form, FormField, Header, Message, Text
 from notifications.digest import runs
 from storage.tables import RiskEntry

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bot.teams.cards import render, render_form, render_submitted_form
-from bot.teams.cards.escape import md
-from bot.teams.cards.render import CARD_BUDGET, size_of
+from bot.teams.render import render, render_form, render_submitted_form
+from bot.teams.render.escape import md
+from bot.teams.render.cards import CARD_BUDGET, size_of
 from vocabulary.messages import (
     Button,
     Buttons,

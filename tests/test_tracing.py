@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from bot import tracing
 from bot.app import App
 from bot.config import load_settings
-from bot.platforms import attach_platforms
+from bot.wiring import attach_platforms
 from bot.server import instrument, make_web_app
 from vocabulary.messages import Message, Text
 from storage.repo import outbox

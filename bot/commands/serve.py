@@ -22,7 +22,7 @@ def run(args) -> int:
 
 async def _serve(settings) -> int:
     from bot import tracing
-    from bot.platforms import attach_platforms
+    from bot.wiring import attach_platforms
     from bot.server import instrument, instrument_started, make_web_app, serve
 
     tracing.setup(service_name="aiom-serve")

@@ -49,7 +49,7 @@ def run(args) -> int:
 
 async def _work(settings, *, once: bool, console: bool, fixed) -> int:
     from bot.console.deliverer import ConsoleDeliverer
-    from bot.platforms import attach_deliverers, deliverers_running
+    from bot.wiring import attach_deliverers, deliverers_running
     from notifications.scheduler import Scheduler
 
     kw = {"clock": (lambda: fixed)} if fixed else {}

@@ -11,11 +11,16 @@ from typing import Callable
 
 from bot.console.render import render
 from vocabulary.messages import Message
+from vocabulary.platforms import Capabilities
 from notifications.delivery import Recipient
+
+
+CAPABILITIES = Capabilities(finds_people_by_email=True)  # it prints for anyone
 
 
 class ConsoleDeliverer:
     platform = "console"
+    capabilities = CAPABILITIES
 
     def __init__(self, write: Callable[[str], None]):
         self._write = write

@@ -7,20 +7,25 @@ from bot.slack import pictures
 from bot.slack.render import mention_ids
 from bot.slack.stash import render_saved
 from vocabulary.messages import Message
+from vocabulary.platforms import Capabilities
 from notifications.delivery import DeliveryError, Recipient
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.slack.runtime import SlackRuntime
 
 
+CAPABILITIES = Capabilities(finds_people_by_email=True)  # users.lookupByEmail finds anyone in the workspace
+
+
 class SlackDeliverer:
     platform = "slack"
+    capabilities = CAPABILITIES
 
     def __init__(self, rt: "SlackRuntime"):
         self.rt = rt
 
     async def _render(self, message: Message):
-        return await render_saved(self.rt, message, await self.rt.slack_ids.of(mention_ids(message)))
+        return await render_saved(self.rt.app.db, message, await self.rt.slack_ids.of(mention_ids(message)))
 
     async def post(self, channel: str, message: Message, thread_id: str = "") -> str:
         sent = await pictures.post(self.rt, channel, message, thread_id,

@@ -1,21 +1,24 @@
 """The App Home tab: the person's ideas with stage and next step, reviews waiting for them, scorecards they
-still owe — the same neutral "my" view the chat shows, rendered for a home tab (up to 100 blocks)."""
+still owe — the same neutral "my" view the chat shows (conversations/status/commands.py `my_items`), with the
+portfolio pictures and the person's away notice, rendered for a home tab (up to 100 blocks)."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from bot.slack.people import is_guest
+from bot.slack.identity import is_guest
 from bot.slack.render import mention_ids
-from bot.slack.render import limits as L
+import bot.slack.render.limits as L
 from bot.slack.stash import render_saved
 from conversations import access
+from conversations.people.away import home_blocks as away_blocks
+from conversations.status.commands import my_items
 from vocabulary.messages import Button, Buttons, Context, Divider, Header, Message, Text
 from notifications.digest import home as home_pictures
 from storage.repo import people
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.slack.runtime import SlackRuntime
+
 
 async def publish(rt: "SlackRuntime", user_id: str) -> None:
     await rt.api.call("views.publish", user_id=user_id, view=await build(rt, user_id))
@@ -32,16 +35,11 @@ def welcome() -> Message:
 
 
 async def build(rt: "SlackRuntime", user_id: str) -> dict:
-    from conversations.status import views as status_views  # noqa: PLC0415 (the flows load with the engine
-    from conversations.status import commands as status
-    from storage.repo import status as repo  # noqa: PLC0415
-
     app = rt.app
     ws = await rt.directory.workspace()
     u = await rt.directory.user(user_id)
     team = (u.team_id if u else "") or ws.team_id
     guest = u is None or is_guest(ws, team, u.enterprise_id)
-    message = welcome()
     email = None
     async with app.db.read() as s:
         person = None
@@ -52,25 +50,15 @@ async def build(rt: "SlackRuntime", user_id: str) -> dict:
             person = await people.by_email(s, u.email)
         # Reviewers are group members by email: someone who never talked to aiom may have reviews waiting.
         email = None if guest else (person.email if person is not None else u.email)
-        waiting = [status.review_line(app.policy, w.review, w.use_case)
-                   for w in await repo.reviews_waiting_for(s, app.policy, email)] if email else []
-        ideas, lines, owed = [], [], []
-        if person is not None:
-            ctx = SimpleNamespace(session=s, policy=app.policy)  # what next_step reads
-            ideas = await repo.ideas_for(s, person.id)
-            lines = [status_views.IdeaLine(i.use_case, i.roles, await status.next_step(ctx, i.use_case))
-                     for i in ideas[:status_views.MAX_IDEAS]]
-            owed = await repo.scorecards_owed(s, person.id)
-        if ideas or waiting or owed:
-            message = status_views.my_message(app.policy, lines, len(ideas), waiting, owed, app.clock().date())
+        today = app.clock().date()
+        message = await my_items(s, app.policy, person_id=person.id if person is not None else None, email=email,
+                                 today=today) or welcome()
         if not guest:
             pictures = await home_pictures.blocks(app.notifications, s, "slack", email)
             message = Message([*message.blocks, Divider(), *pictures], fallback=message.fallback)
         if person is not None:  # away until … (with an "I'm back" button), or how to say so
-            from conversations.people.away import home_blocks  # noqa: PLC0415
-
-            message.blocks = [*message.blocks, *await home_blocks(s, person.id, app.clock().date())]
+            message.blocks = [*message.blocks, *await away_blocks(s, person.id, today)]
     can_export = bool(email) and access.in_groups(app.policy, email, app.policy.export_groups)
-    r = await render_saved(rt, message, await rt.slack_ids.of(mention_ids(message)), max_blocks=L.VIEW_BLOCKS,
+    r = await render_saved(rt.app.db, message, await rt.slack_ids.of(mention_ids(message)), max_blocks=L.VIEW_BLOCKS,
                            can_export=can_export)
     return {"type": "home", "blocks": r.blocks}

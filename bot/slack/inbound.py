@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.slack import keys, people
+from bot.slack import identity, keys
 from bot.slack.render import decode_action, payload_of
 from bot.slack.turn import Turn
 from vocabulary.interaction import Actor, Inbound, Where
@@ -45,7 +45,7 @@ def _ref(channel: str, ts: str) -> str:
 
 
 async def message_actor(rt: "SlackRuntime", event: dict) -> Actor:
-    return await people.actor(rt.directory, event.get("user", ""),
+    return await identity.actor(rt.directory, event.get("user", ""),
                               team_hint=event.get("user_team") or event.get("team", ""), bot=bool(event.get("bot_id")))
 
 
@@ -67,7 +67,7 @@ async def message_turn(rt: "SlackRuntime", body: dict, event: dict, *, mention: 
         rt.directory.remember_dm(user, channel)
     thread = thread_of_message(event)
     actor = actor or await message_actor(rt, event)
-    text, mentions = await people.read_text(rt.directory, event.get("text") or "",
+    text, mentions = await identity.read_text(rt.directory, event.get("text") or "",
                                             drop_user=ws.bot_user_id if mention else None)
     where = Where(platform="slack", conversation_id=channel, thread_id=thread, kind=kind,
                   tenant=body.get("team_id") or ws.team_id)
@@ -89,7 +89,7 @@ async def action_turn(rt: "SlackRuntime", body: dict, action: dict) -> Turn:
     container = body.get("container") or {}
     message = body.get("message") or {}
     team = (body.get("team") or {}).get("id") or ws.team_id
-    actor = await people.actor(rt.directory, uid, team_hint=user.get("team_id", ""),
+    actor = await identity.actor(rt.directory, uid, team_hint=user.get("team_id", ""),
                                name_hint=user.get("name", ""))
     source_channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
     source_ts = container.get("message_ts", "")
@@ -138,9 +138,9 @@ async def command_turn(rt: "SlackRuntime", body: dict) -> Turn:
     ws = await rt.directory.workspace()
     uid = body.get("user_id", "")
     team = body.get("team_id") or ws.team_id
-    actor = await people.actor(rt.directory, uid, team_hint=team, name_hint=body.get("user_name", ""))
+    actor = await identity.actor(rt.directory, uid, team_hint=team, name_hint=body.get("user_name", ""))
     raw = (body.get("text") or "").strip()
-    text, mentions = await people.read_text(rt.directory, raw)
+    text, mentions = await identity.read_text(rt.directory, raw)
     text = text or "help"
     where = await dm_where(rt, uid, team)
     here = body.get("channel_id", "") or where.conversation_id
@@ -165,7 +165,7 @@ async def shortcut_turn(rt: "SlackRuntime", body: dict, action: str, payload: di
     user = body.get("user") or {}
     uid = user.get("id", "")
     team = (body.get("team") or {}).get("id") or ws.team_id
-    actor = await people.actor(rt.directory, uid, team_hint=user.get("team_id", ""), name_hint=user.get("name", ""))
+    actor = await identity.actor(rt.directory, uid, team_hint=user.get("team_id", ""), name_hint=user.get("name", ""))
     where = await dm_where(rt, uid, team)
     inbound = Inbound(actor=actor, where=where, action=action, payload=payload or {},
                       event_id=keys.shortcut_key(body))
@@ -178,7 +178,7 @@ async def submission_turn(rt: "SlackRuntime", body: dict, meta: dict, values: di
     user = body.get("user") or {}
     uid = user.get("id", "")
     team = (body.get("team") or {}).get("id") or ws.team_id
-    actor = await people.actor(rt.directory, uid, team_hint=user.get("team_id", ""), name_hint=user.get("name", ""))
+    actor = await identity.actor(rt.directory, uid, team_hint=user.get("team_id", ""), name_hint=user.get("name", ""))
     channel, thread = str(meta.get("c") or ""), str(meta.get("t") or "")
     if channel:
         where = Where(platform="slack", conversation_id=channel, thread_id=thread, kind=kind_of(channel), tenant=team)

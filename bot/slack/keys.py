@@ -12,6 +12,7 @@ from bot.slack.render.buttons import LINK_ACTION
 
 MAX = 256
 TURN_EVENTS = {"message", "app_mention"}
+HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
 
 def action_key(body: dict, action: dict) -> str:
@@ -36,10 +37,16 @@ def shortcut_key(body: dict) -> str:
     return f"shortcut:{body.get('trigger_id', '')}"[:MAX]
 
 
-def _wanted_message(event: dict) -> bool:
-    from bot.slack.listeners.events.message import wanted  # noqa: PLC0415 - the listener's own filter
-
-    return wanted(event)
+def wanted_message(event: dict) -> bool:
+    """Whether a message event may be for aiom (listeners/events/message.py takes only these): a person's DM to
+    the bot, or a person's reply in a thread; never a bot's message, an edit or a deletion."""
+    if event.get("subtype") not in HANDLED_SUBTYPES:
+        return False
+    if event.get("bot_id") or event.get("bot_profile") or not event.get("user"):
+        return False
+    if event.get("channel_type") == "im":
+        return True
+    return bool(event.get("thread_ts"))  # channel chatter outside threads is none of aiom's business
 
 
 def request_key(body: dict, kind: str) -> str | None:
@@ -52,7 +59,7 @@ def request_key(body: dict, kind: str) -> str | None:
         event = body["event"]
         if event.get("type") not in TURN_EVENTS or not body.get("event_id"):
             return None
-        if event.get("type") == "message" and not _wanted_message(event):
+        if event.get("type") == "message" and not wanted_message(event):
             return None
         if event.get("type") == "app_mention" and (event.get("bot_id") or not event.get("user")
                                                    or event.get("subtype")):

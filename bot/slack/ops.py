@@ -1,6 +1,6 @@
 """Carry out the engine's ops in Slack, in order: post, update, ephemeral, modal, file.
 
-A reply that cannot be sent after the client's retries goes to the outbox (bot/slack/recovery.py), so nothing
+A reply that cannot be sent after the client's retries goes to the outbox (bot/slack/requeue.py), so nothing
 the person should see is lost.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.slack import pictures
 from bot.slack.api import error_code
-from bot.slack.recovery import Recovery
+from bot.slack.requeue import Recovery
 from bot.slack.render import forms, mention_ids
 from bot.slack.stash import render_saved
 from conversations import access
@@ -97,7 +97,7 @@ class OpRunner:
         (a DM, an ephemeral), anyone when it goes to a channel."""
         private = private or (turn is not None and (turn.personal or turn.ephemeral))
         can_export = self.can_export(turn) if (turn is not None and private) else None
-        return await render_saved(self.rt, message, ids, can_export=can_export)
+        return await render_saved(self.rt.app.db, message, ids, can_export=can_export)
 
     # -- each op ------------------------------------------------------------------------
     async def post(self, channel: str, message: Message, ids: dict[int, str], thread_ts: str = "",

@@ -6,12 +6,12 @@ import asyncio
 import time
 from collections import OrderedDict
 
+from bot.pace_share import processes
+
 
 class Pacer:
     def __init__(self, *, rate: float | None = None, burst: float | None = None, max_channels: int = 10_000,
                  clock=time.monotonic):
-        from bot.pace_share import processes
-
         n = processes()  # AIOM_PACE_PROCESSES: this process's share of the channel's pace
         self.rate = rate if rate is not None else 1.0 / n
         self.burst = burst if burst is not None else max(1.0, 3.0 / n)

@@ -9,18 +9,18 @@ from typing import TYPE_CHECKING
 from bot.slack.api import SlackApi
 from bot.slack.directory import Directory
 from bot.slack.forms_store import FormsStore
-from bot.slack.people import SlackIds
+from bot.slack.identity import SlackIds
 from bot.slack.refs import DmReferences
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.app import App
+    from bot.platform import Host
     from conversations.engine import Engine
 
 log = logging.getLogger(__name__)
 
 
 class SlackRuntime:
-    def __init__(self, app: "App", api: SlackApi):
+    def __init__(self, app: "Host", api: SlackApi):
         self.app = app
         self.api = api
         self.directory = Directory(api)
@@ -29,9 +29,7 @@ class SlackRuntime:
         self.dm_refs = DmReferences(lambda: self.app.db)
         self.bolt = None  # the slack-bolt AsyncApp, set by attach()
         self._inflight: set[asyncio.Task] = set()
-        from bot.slack.ops import OpRunner  # noqa: PLC0415 (ops needs the runtime type only at run time)
-
-        self.ops = OpRunner(self)
+        self.ops = None  # bot.slack.ops.OpRunner (carries out a turn's ops), set by attach()
 
     @property
     def engine(self) -> "Engine":

@@ -2,15 +2,12 @@
 the short key the button carries, before the message goes out; a click reads them back."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
-from bot.slack.render import Rendered, render
+from bot.slack.render.blocks import Rendered, render
 from vocabulary.messages import Message
 from storage.db import Database
 from storage.repo import message_refs
-
-if TYPE_CHECKING:  # pragma: no cover
-    from bot.slack.runtime import SlackRuntime
 
 PLATFORM = "slack"
 PURPOSE = "button:"
@@ -37,9 +34,9 @@ async def load(db: Database, key: str) -> tuple[str, dict] | None:
     return ref.extra["a"], payload if isinstance(payload, dict) else {}
 
 
-async def render_saved(rt: "SlackRuntime", message: Message, slack_ids: Mapping[int, str] | None = None,
+async def render_saved(db: Database, message: Message, slack_ids: Mapping[int, str] | None = None,
                        **kw) -> Rendered:
     """Render for sending: anything the buttons had to leave out is stored first, so every button works."""
     r = render(message, slack_ids, **kw)
-    await save(rt.app.db, r.stash)
+    await save(db, r.stash)
     return r

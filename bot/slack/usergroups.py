@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.slack import people as slack_people
+from bot.slack import identity
 from bot.slack.api import error_code
 from conversations.groups.sources import Roster, SourceError
 from vocabulary.interaction import Where
@@ -60,6 +60,6 @@ class SlackUserGroups:
             u = await self.rt.directory.user(uid)
             if u is None or u.deleted or u.is_bot:
                 continue
-            members.append(await slack_people.hint(self.rt.directory, uid))  # guests come without an email
+            members.append(await identity.hint(self.rt.directory, uid))  # guests come without an email
         return Roster(source="slack", source_id=source_id, label="@" + str(ref.get("handle") or source_id),
                       members=members, ref=dict(ref))

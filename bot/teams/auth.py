@@ -18,7 +18,6 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 
-from bot.config import Settings
 from bot.teams.connector import ConnectorPool
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ class BotFrameworkConfig:
     APP_TENANTID: str | None
 
 
-def bot_framework_config(settings: Settings) -> BotFrameworkConfig:
+def bot_framework_config(settings) -> BotFrameworkConfig:
     password = settings.MICROSOFT_APP_PASSWORD.get_secret_value() if settings.MICROSOFT_APP_PASSWORD else None
     return BotFrameworkConfig(APP_ID=settings.MICROSOFT_APP_ID or None, APP_PASSWORD=password,
                               APP_TYPE=settings.MICROSOFT_APP_TYPE, APP_TENANTID=settings.MICROSOFT_APP_TENANT_ID)
@@ -66,7 +65,7 @@ class AiomBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication):
         return client
 
 
-def make_adapter(settings: Settings, pool: ConnectorPool) -> tuple[CloudAdapter, AiomBotFrameworkAuthentication]:
+def make_adapter(settings, pool: ConnectorPool) -> tuple[CloudAdapter, AiomBotFrameworkAuthentication]:
     auth = AiomBotFrameworkAuthentication(bot_framework_config(settings), pool)
     adapter = CloudAdapter(auth)
 

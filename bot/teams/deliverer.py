@@ -22,11 +22,12 @@ from botbuilder.schema import ChannelAccount, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.teams.activity import split_conversation
-from bot.teams.cards import render
+from bot.teams.render import render
 from bot.teams.connector import ConnectorError
 from bot.teams.proactive import card_body
 from bot.teams.retry import retry_after_seconds
 from vocabulary.messages import Message
+from vocabulary.platforms import Capabilities
 from notifications.delivery import DeliveryError, Recipient
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,8 +58,12 @@ def delivery_error(e: Exception, what: str) -> DeliveryError:
     return DeliveryError(f"{what} failed: {type(e).__name__}: {e}", retry=True)
 
 
+CAPABILITIES = Capabilities(finds_people_by_email=False)  # a bot reaches only people it has a reference for
+
+
 class TeamsDeliverer:
     platform = PLATFORM
+    capabilities = CAPABILITIES
 
     def __init__(self, rt: "TeamsRuntime"):
         self.rt = rt

@@ -19,7 +19,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, Attachment, ConversationReference
 
 from bot.teams.activity import split_conversation
-from bot.teams.cards import render
+from bot.teams.render import render
 from bot.teams.connector import ConnectorPool
 from bot.teams.proactive import Proactive, card_activity
 from conversations.portfolio_io.chat_export import MAX_CHAT_FILE_BYTES

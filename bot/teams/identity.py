@@ -34,7 +34,6 @@ from typing import Awaitable, Callable
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 
-from bot.config import Settings
 from bot.teams.activity import kind_of, tenant_of, timezone_of
 from vocabulary.interaction import Actor, PersonHint
 from vocabulary.people import EMAIL_RE
@@ -79,7 +78,7 @@ class HomeRule:
     warning: str | None = None
 
 
-def home_rule(settings: Settings) -> HomeRule:
+def home_rule(settings) -> HomeRule:
     if settings.MICROSOFT_APP_TENANT_ID:
         return HomeRule(configured=settings.MICROSOFT_APP_TENANT_ID, learn_first=False)
     if settings.MICROSOFT_APP_ID:

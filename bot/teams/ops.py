@@ -35,7 +35,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import ConversationReference
 
 from bot.teams.activity import split_conversation, tenant_of
-from bot.teams.cards import render, render_form, render_submitted_form
+from bot.teams.render import render, render_form, render_submitted_form
 from bot.teams.connector import call, conversation_path
 from bot.teams.proactive import addressed, card_body, connector_of
 from bot.teams.requeue import is_send_failure, requeue
@@ -77,7 +77,9 @@ def _text_of(message: Message) -> str:
     return " ".join(parts) or message.fallback
 
 
-class TurnOps:
+class OpRunner:
+    """Carries out one turn's ops in its conversation (as bot/slack/ops.py's OpRunner does for Slack)."""
+
     def __init__(self, rt: "TeamsRuntime", turn: TurnContext, inbound: Inbound, outcome: Outcome):
         self.rt = rt
         self.turn = turn
@@ -91,7 +93,7 @@ class TurnOps:
         self.card_response: dict | None = None
         self.whispers: list[Message] = []
 
-    async def run(self) -> dict | None:
+    async def carry_out(self) -> dict | None:
         """Carry out every op in order; returns the invoke answer (None for a message turn)."""
         replaced = False
         for index, op in enumerate(self.outcome.ops):

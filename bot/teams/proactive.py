@@ -22,9 +22,9 @@ from botbuilder.schema import (
 from botframework.connector.aio import ConnectorClient
 
 from bot.teams.activity import CHANNEL_ID
-from bot.teams.connector import call, conversation_path
-from bot.teams.cards import CARD_CONTENT_TYPE
-from bot.teams.cards.escape import plain
+from bot.teams.connector import call, conversation_path, get
+from bot.teams.render import CARD_CONTENT_TYPE
+from bot.teams.render.escape import plain
 
 
 def card_activity(card: dict, summary: str = "") -> Activity:
@@ -111,8 +111,6 @@ class Proactive:
 
     async def read(self, reference: ConversationReference, path: str) -> dict:
         """A connector GET (a team roster page) with the client for the reference's service URL."""
-        from bot.teams.connector import get
-
         async def work(connector: ConnectorClient, turn: TurnContext) -> dict:
             return await get(connector, path)
         return await self._run(reference, work)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 from msrest.exceptions import ClientRequestError, HttpOperationError
@@ -27,18 +27,35 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from bot.teams.activity import split_conversation
 from bot.teams.connector import ConnectorError
 from bot.teams.deliverer import delivery_error
-from vocabulary.interaction import Replace, ReplaceSource, Say, Whisper
+from vocabulary.interaction import Inbound, Outcome, Replace, ReplaceSource, Say, Whisper
 from notifications.dispatcher import PROMPT_MARK
 from storage.repo import message_refs, outbox, people, states
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.teams.ops import TurnOps
+    from botbuilder.core import TurnContext
+
+    from bot.teams.runtime import TeamsRuntime
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
 SEND_FAILURES = (ConnectorError, HttpOperationError, ClientRequestError, aiohttp.ClientError, asyncio.TimeoutError,
                  OSError)
+
+
+class FailedTurn(Protocol):
+    """The op runner (ops.py) of the turn whose send failed: where the turn happened and what it answered."""
+
+    rt: "TeamsRuntime"
+    turn: "TurnContext"
+    inbound: Inbound
+    outcome: Outcome
+    source_id: str | None
+    conversation_id: str
+    base: str
+    thread: str
+
+    async def thread_target(self, op: Say) -> str | None: ...
 
 
 def is_send_failure(e: Exception) -> bool:
@@ -50,7 +67,7 @@ def prompt_purpose(state_id: int, version: int) -> str:
     return f"{PROMPT_MARK}{state_id}:{version}"
 
 
-async def requeue(t: "TurnOps", op, index: int, e: Exception) -> bool:
+async def requeue(t: FailedTurn, op, index: int, e: Exception) -> bool:
     """Write `op` to the outbox after its send failed with `e`; False when the outbox cannot carry it."""
     if not isinstance(op, (Say, ReplaceSource, Replace, Whisper)):
         return False

@@ -6,8 +6,8 @@ from typing import Any
 
 from botbuilder.integration.aiohttp import CloudAdapter
 
-from bot.app import App
 from bot.metrics import Metrics
+from bot.platform import Host
 from bot.teams.auth import AiomBotFrameworkAuthentication
 from bot.teams.connector import ConnectorPool
 from bot.teams.files import Files
@@ -19,7 +19,7 @@ from conversations.engine import Engine
 
 @dataclass
 class TeamsRuntime:
-    app: App
+    app: Host
     adapter: CloudAdapter
     auth: AiomBotFrameworkAuthentication
     pool: ConnectorPool

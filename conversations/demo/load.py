@@ -175,7 +175,7 @@ async def load(session: AsyncSession, base: Policy, *, now: datetime, platforms:
         if gate is None:
             continue
         owner = await people.get(session, uc.business_owner_id)
-        acting = Ctx(session=session, policy=policy, platforms=set(platforms), now=now, person_id=owner.id,
+        acting = Ctx(session=session, policy=policy, platforms=platforms, now=now, person_id=owner.id,
                         label=owner.email or ACTOR)
         _gr, rows = await gating.open_gate(acting, uc, gate)
         out.reviews += len(rows)

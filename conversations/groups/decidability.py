@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.groups.effective import effective_members
+from vocabulary.platforms import Platforms, finds_people_by_email
 from vocabulary.policy import Policy
 from storage.repo import people
 from storage.repo.people import normalise_email
@@ -73,12 +74,12 @@ def undecidable_groups(policy: Policy) -> list[Decidability]:
     return [d for d in out if not d.can_decide]
 
 
-async def reachability(session: AsyncSession, platforms: set[str]) -> Callable[[str], bool] | None:
-    """Who aiom can reach: on Slack and in the local chat anyone (Slack finds people by email); on Teams only
-    people who have talked to the bot there or sit in a team roster it read. None when no platform is known."""
+async def reachability(session: AsyncSession, platforms: Platforms) -> Callable[[str], bool] | None:
+    """Who aiom can reach: anyone, where a platform finds people by email (Slack, the local chat); otherwise (Teams)
+    only people who have talked to the bot there or sit in a team roster it read. None when no platform is known."""
     if not platforms:
         return None
-    if platforms & {"slack", "console"}:
+    if any(finds_people_by_email(platforms, p) for p in platforms):
         return lambda email: True
     cache: dict[str, bool] = {}
     for platform in platforms:

@@ -8,6 +8,7 @@ audit chain. Their reminders stop (pending ones are dropped, none are written fo
 """
 from __future__ import annotations
 
+from vocabulary.platforms import Platforms
 from dataclasses import dataclass
 
 from vocabulary.labels import uc_ref
@@ -107,7 +108,7 @@ async def left_on_platform(app, platform: str, tenant: str, external_id: str, so
     """A platform said this account is gone (adapters call this): records the leaver in its own transaction.
 
     Only someone aiom knew with a verified email counts (a stranger or a bot leaving changes nothing)."""
-    platforms = set(app.engine.platforms) if getattr(app, "engine", None) else set(app.deliverers)
+    platforms = app.engine.platforms if getattr(app, "engine", None) else Platforms.of(app.deliverers)
     async with app.db.write() as s:
         ident = await people.identity(s, platform, tenant, external_id)
         if ident is None or not ident.email_verified:

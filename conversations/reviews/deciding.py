@@ -201,7 +201,7 @@ async def escalate_review(session, policy: Policy, review_id: int, *, reason: st
     use case this very moment (try again on the next sweep). Audited as `review.escalated` with
     `automatic: true` when no actor is given.
     """
-    acting = Ctx(session=session, policy=policy, platforms=set(platforms), now=now, person_id=actor_id,
+    acting = Ctx(session=session, policy=policy, platforms=platforms, now=now, person_id=actor_id,
                     label=actor_label, platform="")
     rr = await reviews.get_review(session, review_id)
     if rr is None:

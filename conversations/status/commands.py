@@ -5,6 +5,10 @@ to the people involved, their reviewers and leadership).
 """
 from __future__ import annotations
 
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from conversations import access
 from conversations.people import absence
 from conversations.stages import gate_facts
@@ -22,6 +26,7 @@ from conversations.access import visible_use_case
 from conversations.payload import BAD_BUTTON
 from vocabulary.text import clip
 from vocabulary.labels import parse_uc_id, stage_label
+from vocabulary.messages import Message
 from vocabulary.policy import Policy
 from vocabulary.rules.gates import check_gate
 from storage.repo import instruments, people, use_cases
@@ -44,20 +49,19 @@ def review_line(policy: Policy, rr, uc: UseCase) -> views.ReviewLine:
 
 
 # -- my ---------------------------------------------------------------------------------------------
-async def next_step(ctx: Ctx, uc: UseCase) -> str:
-    """One line: what should happen next for this use case. Reads only `ctx.session` and `ctx.policy`
-    (the Slack App Home calls it with just those two)."""
+async def next_step(session: AsyncSession, policy: Policy, uc: UseCase) -> str:
+    """One line: what should happen next for this use case."""
     if uc.status in CLOSED_USE_CASE:
         return f"nothing: it was {uc.status}" + (f" ({clip(uc.status_reason, 120)})" if uc.status_reason else "") + "."
     if uc.status == UseCaseStatus.PAUSED:
         return "nothing until leadership resumes it."
-    reviews = await repo.open_reviews(ctx.session, uc.id)
-    gate, check = await gate_facts.next_gate_check(ctx.session, ctx.policy, uc)
+    reviews = await repo.open_reviews(session, uc.id)
+    gate, check = await gate_facts.next_gate_check(session, policy, uc)
     if gate is None:
         return "keep reporting its KPIs and incidents."
-    to = stage_label(ctx.policy, gate.to_stage)
+    to = stage_label(policy, gate.to_stage)
     if reviews:
-        groups = ", ".join(dict.fromkeys(group_name(ctx.policy, r.group_key) for r in reviews))
+        groups = ", ".join(dict.fromkeys(group_name(policy, r.group_key) for r in reviews))
         return f"the move to {to} is with {groups} for review."
     if check.ok:
         return f"ask for the review of the move to {to}: move UC-{uc.id}"
@@ -66,13 +70,27 @@ async def next_step(ctx: Ctx, uc: UseCase) -> str:
     return f"{m.what} {m.how}{extra}"
 
 
+async def my_items(session: AsyncSession, policy: Policy, *, person_id: int | None, email: str | None,
+                   today: date) -> Message | None:
+    """The "my" view as a neutral message: the person's ideas with stage and next step (by `person_id`), the
+    reviews waiting for them (by `email`: reviewers are group members by email, so someone aiom has not met yet
+    may have some) and the scorecards they still owe. None when there is none of these. The chat's `my` and a
+    platform's home tab (bot/slack/home.py) both show it."""
+    ideas = await repo.ideas_for(session, person_id) if person_id is not None else []
+    lines = [views.IdeaLine(i.use_case, i.roles, await next_step(session, policy, i.use_case))
+             for i in ideas[:views.MAX_IDEAS]]
+    waiting = [review_line(policy, w.review, w.use_case)
+               for w in await repo.reviews_waiting_for(session, policy, email)] if email else []
+    owed = await repo.scorecards_owed(session, person_id) if person_id is not None else []
+    if not (ideas or waiting or owed):
+        return None
+    return views.my_message(policy, lines, len(ideas), waiting, owed, today)
+
+
 async def show_mine(ctx: Ctx) -> None:
-    ideas = await repo.ideas_for(ctx.session, ctx.person.id)
-    lines = [views.IdeaLine(i.use_case, i.roles, await next_step(ctx, i.use_case)) for i in ideas[:views.MAX_IDEAS]]
-    waiting = [review_line(ctx.policy, w.review, w.use_case)
-               for w in await repo.reviews_waiting_for(ctx.session, ctx.policy, ctx.person.email)]
-    owed = await repo.scorecards_owed(ctx.session, ctx.person.id)
-    ctx.say(views.my_message(ctx.policy, lines, len(ideas), waiting, owed, ctx.now.date()))
+    today = ctx.now.date()
+    mine = await my_items(ctx.session, ctx.policy, person_id=ctx.person.id, email=ctx.person.email, today=today)
+    ctx.say(mine or views.my_message(ctx.policy, [], 0, [], [], today))
 
 
 # -- one use case --------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ async def times_for(session, s: DigestSchedule, slot: datetime, now: datetime, l
 
 async def run_due(services: Services, now: datetime, *, only: str | None = None) -> int:
     """Claim, build and queue every digest that is due on any channel; returns how many were queued."""
-    platforms = set(services.platforms)
+    platforms = services.platforms
     queued = 0
     async with services.db.write() as s:
         await runs.mark_sent(s)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vocabulary.messages import Button, Buttons, Context, Message, Text
+from vocabulary.platforms import Platforms, finds_people_by_email
 from vocabulary.policy import Policy
 from storage.repo import outbox_enqueue as notify
 from vocabulary import hours
@@ -66,7 +67,7 @@ def plan(due: datetime, now: datetime, every: timedelta, stale: timedelta, mode:
 class Batch:
     session: AsyncSession
     policy: Policy
-    platforms: set[str]
+    platforms: Platforms
     now: datetime
     rows: list[dict] = field(default_factory=list)
     audits: list[dict] = field(default_factory=list)
@@ -118,8 +119,8 @@ class Batch:
         for p in self.idents.get(person_id, []):
             if p in self.platforms:
                 return p
-        for p in notify.PLATFORM_PREFERENCE:
-            if p in self.platforms and p != "teams":
+        for p in notify.by_preference(self.platforms):
+            if finds_people_by_email(self.platforms, p):
                 return p
         return None
 

@@ -40,7 +40,7 @@ async def sweep(services: Services, now: datetime, kind: ReminderKind) -> int:
     for _ in range(ROUNDS):
         async with services.db.write() as s:
             policy = await effective_policy(s, services.policy) if kind.effective_policy else services.policy
-            n, more = await run_batch(s, kind, policy, set(services.platforms), now)
+            n, more = await run_batch(s, kind, policy, services.platforms, now)
         total += n
         if not more:
             break

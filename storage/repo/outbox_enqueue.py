@@ -10,15 +10,16 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vocabulary.messages import Message
+from vocabulary.platforms import Platforms, finds_people_by_email
 from vocabulary.policy import Policy
 from storage.repo import message_refs, outbox, people
 from storage.repo.people import normalise_email
 
-PLATFORM_PREFERENCE = ("slack", "teams", "console")
+PLATFORM_PREFERENCE = ("slack", "teams", "console")  # then any other platform, by name
 CONSOLE_GROUP_PREFIX = "#"
 
 
-async def to_person(session: AsyncSession, *, person_id: int, message: Message, key: str, platforms: set[str],
+async def to_person(session: AsyncSession, *, person_id: int, message: Message, key: str, platforms: Platforms,
                     now: datetime, purpose: str = "notice", subject: str = "", use_case_id: int | None = None,
                     not_before: datetime | None = None, late: bool = False, remember_as: str = "") -> int | None:
     """DM a person on the platform they were last active on (or any platform that can find them)."""
@@ -31,18 +32,22 @@ async def to_person(session: AsyncSession, *, person_id: int, message: Message, 
                                 ref_purpose=remember_as)
 
 
-async def choose_platform(session: AsyncSession, person_id: int, platforms: set[str]) -> str | None:
+async def choose_platform(session: AsyncSession, person_id: int, platforms: Platforms) -> str | None:
     for ident in await people.identities_of(session, person_id):
         if ident.platform in platforms:
             return ident.platform
-    # Slack can find a person by email; the console prints for anyone.
-    for p in PLATFORM_PREFERENCE:
-        if p in platforms and p != "teams":
+    for p in by_preference(platforms):
+        if finds_people_by_email(platforms, p):
             return p
     return None
 
 
-def group_targets(policy: Policy, group_key: str, platforms: set[str]) -> list[tuple[str, str]]:
+def by_preference(platforms) -> list[str]:
+    """The platforms in the order a person with no identity yet is looked for on them."""
+    return [p for p in PLATFORM_PREFERENCE if p in platforms] + sorted(set(platforms) - set(PLATFORM_PREFERENCE))
+
+
+def group_targets(policy: Policy, group_key: str, platforms: Platforms) -> list[tuple[str, str]]:
     """(platform, channel) pairs where a review group reads its messages."""
     group = policy.review.group(group_key)
     out = [(p, ch) for p, chans in group.channels.items() if p in platforms for ch in chans]
@@ -66,7 +71,7 @@ async def to_channels(session: AsyncSession, *, targets: list[tuple[str, str]], 
     return ids
 
 
-async def to_group(session: AsyncSession, *, policy: Policy, group_key: str, platforms: set[str],
+async def to_group(session: AsyncSession, *, policy: Policy, group_key: str, platforms: Platforms,
                    message: Message, key: str, **kw) -> list[int]:
     """Post to the group's channels; a group with no channel on a chat platform aiom runs on gets the message by
     direct message to each member instead (remembered like a post, so later updates reach those copies too)."""
@@ -78,7 +83,7 @@ async def to_group(session: AsyncSession, *, policy: Policy, group_key: str, pla
     return ids
 
 
-async def to_members(session: AsyncSession, *, policy: Policy, group_key: str, platforms: set[str],
+async def to_members(session: AsyncSession, *, policy: Policy, group_key: str, platforms: Platforms,
                      message: Message, key: str, now: datetime, remember_as: str = "", thread_of: str = "",
                      purpose: str = "notice", subject: str = "", use_case_id: int | None = None,
                      late: bool = False) -> list[int]:
@@ -95,7 +100,7 @@ async def to_members(session: AsyncSession, *, policy: Policy, group_key: str, p
 
 
 async def update_everywhere(session: AsyncSession, *, purpose: str, message: Message, key: str,
-                            platforms: set[str], now: datetime, targets: list[tuple[str, str]] = (),
+                            platforms: Platforms, now: datetime, targets: list[tuple[str, str]] = (),
                             use_case_id: int | None = None) -> list[int]:
     """Update every copy of a remembered message (and post where it was meant to be but is not yet)."""
     seen = {(r.platform, r.channel) for r in await message_refs.all_for(session, purpose)}

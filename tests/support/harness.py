@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from bot.app import App
 from bot.config import load_settings
+from bot.console.deliverer import CAPABILITIES as CONSOLE_CAPABILITIES
 from bot.console.render import render
 from vocabulary.interaction import (
     Actor,
@@ -27,6 +28,7 @@ class RecordingDeliverer:
     """A console deliverer that remembers what it was asked to send."""
 
     platform = "console"
+    capabilities = CONSOLE_CAPABILITIES
 
     def __init__(self) -> None:
         self.posts: list[tuple[str, Message, str]] = []

@@ -16,9 +16,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import App
 from bot.config import load_settings
-from bot.platforms import attach_platforms
+from bot.wiring import attach_platforms
 from bot.server import make_web_app
-from bot.slack import RUNTIME_KEY
+from bot.slack.adapter import RUNTIME_KEY
 from tests.support import slack_signing as signing
 from tests.support.fake_slack import BOT_USER, HOME_TEAM, Call, FakeSlack
 

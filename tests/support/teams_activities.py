@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import App
 from bot.config import load_settings
-from bot.platforms import attach_platforms
+from bot.wiring import attach_platforms
 from bot.server import make_web_app
 from tests.support.fake_connector import FakeConnector, Sent, Updated, card_actions, card_text
 

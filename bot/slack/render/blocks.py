@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from bot.slack.render import limits as L
-from bot.slack.render import more
+import bot.slack.render.limits as L
+import bot.slack.render.more as more
 from bot.slack.render.buttons import actions_blocks
 from bot.slack.render.mrkdwn import inline, is_plain, neutral
 from vocabulary.messages import (

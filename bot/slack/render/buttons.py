@@ -18,7 +18,7 @@ import json
 import logging
 import re
 
-from bot.slack.render import limits as L
+import bot.slack.render.limits as L
 from bot.slack.render.mrkdwn import escape_url
 from vocabulary.messages import Button, Confirm
 

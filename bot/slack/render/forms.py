@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from bot.slack.render import limits as L
+import bot.slack.render.limits as L
 from bot.slack.render.buttons import plain
 from bot.slack.render.mrkdwn import escape
 from vocabulary.messages import Form, FormField

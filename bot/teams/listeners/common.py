@@ -14,8 +14,8 @@ from botbuilder.schema import Activity
 from bot import journal
 
 from bot.teams.activity import kind_of, split_conversation, tenant_of
-from bot.teams.cards import read_values
-from bot.teams.ops import TurnOps, message_answer
+from bot.teams.render import read_values
+from bot.teams.ops import OpRunner, message_answer
 from bot.teams.runtime import TeamsRuntime
 from vocabulary.interaction import Actor, Inbound, Where
 
@@ -73,7 +73,7 @@ async def run_turn(rt: TeamsRuntime, turn: TurnContext, inbound: Inbound) -> dic
         if rt.metrics is not None:
             rt.metrics.duplicates.labels("teams").inc()
         return message_answer("Already done.") if turn.activity.type == "invoke" else None
-    answer = await TurnOps(rt, turn, inbound, outcome).run()
+    answer = await OpRunner(rt, turn, inbound, outcome).carry_out()
     if outcome.ops:  # a reply was kept with the entry: it is sent now
         await journal.replied(rt.app)
     return answer

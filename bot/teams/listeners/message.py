@@ -14,26 +14,19 @@ from bot.teams.activity import card_data, mentions_bot, split_conversation
 from bot.teams.identity import clean_text
 from bot.teams.listeners.common import click_inbound, run_turn, text_inbound, where_of
 from bot.teams.runtime import TeamsRuntime
-from conversations.reviews.buttons import looks_like_decision
-from storage.repo import reviews
+from conversations.reviews.reply_reading import is_decision_reply
 
 PLATFORM = "teams"
-
-
-async def in_review_thread(rt: TeamsRuntime, turn: TurnContext) -> bool:
-    """Whether the message is a reply under a review card aiom posted."""
-    base, thread = split_conversation(turn.activity.conversation.id)
-    if not thread or thread == turn.activity.id:  # a new post of its own, not a reply under a card
-        return False
-    async with rt.app.db.read() as s:
-        return await reviews.review_for_thread(s, PLATFORM, base, thread) is not None
 
 
 async def for_aiom(rt: TeamsRuntime, turn: TurnContext) -> bool:
     a = turn.activity
     if where_of(turn).kind == "personal" or mentions_bot(a):
         return True
-    return looks_like_decision(clean_text(a.text or "")) and await in_review_thread(rt, turn)
+    base, thread = split_conversation(a.conversation.id)
+    if thread == a.id:  # a new post of its own, not a reply under a card
+        return False
+    return await is_decision_reply(rt.app.db, PLATFORM, base, thread, clean_text(a.text or ""))
 
 
 async def handle(rt: TeamsRuntime, turn: TurnContext) -> None:

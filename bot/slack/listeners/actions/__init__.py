@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack.listeners.actions import button
@@ -7,4 +9,4 @@ from bot.slack.runtime import SlackRuntime
 
 
 def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
-    button.register(bolt, rt)
+    bolt.action(button.ANY)(partial(button.on_click, rt))

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.slack import home, stash
 from bot.slack.inbound import action_turn
 from bot.slack.listeners.common import guarded, run_turn
@@ -25,13 +23,11 @@ FORM_GONE = ("That form is no longer available: forms wait a day for their click
 BUTTON_GONE = "That button no longer works. Please ask for that message again."
 
 
-def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
-    @bolt.action(ANY)
-    async def on_click(ack, body: dict, action: dict) -> None:
-        await ack()
-        if action.get("type") != "button" or str(action.get("action_id", "")).startswith(LINK_ACTION + "#"):
-            return  # link buttons open in the browser; nothing to do here
-        await guarded(rt, "button", handle(rt, body, action), body)
+async def on_click(rt: SlackRuntime, ack, body: dict, action: dict) -> None:
+    await ack()
+    if action.get("type") != "button" or str(action.get("action_id", "")).startswith(LINK_ACTION + "#"):
+        return  # link buttons open in the browser; nothing to do here
+    await guarded(rt, "button", handle(rt, body, action), body)
 
 
 async def handle(rt: SlackRuntime, body: dict, action: dict) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack.listeners.commands import aiom
@@ -7,4 +9,4 @@ from bot.slack.runtime import SlackRuntime
 
 
 def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
-    aiom.register(bolt, rt)
+    bolt.command(aiom.COMMAND)(partial(aiom.on_command, rt))

@@ -6,8 +6,6 @@ help) is answered in place, seen by the person alone (the command's response_url
 """
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.slack.inbound import command_turn
 from bot.slack.listeners.common import guarded, run_turn
 from bot.slack.runtime import SlackRuntime
@@ -15,11 +13,9 @@ from bot.slack.runtime import SlackRuntime
 COMMAND = "/aiom"
 
 
-def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
-    @bolt.command(COMMAND)
-    async def on_command(ack, body: dict) -> None:
-        await ack()
-        await guarded(rt, "slash command", handle(rt, body), body)
+async def on_command(rt: SlackRuntime, ack, body: dict) -> None:
+    await ack()
+    await guarded(rt, "slash command", handle(rt, body), body)
 
 
 async def handle(rt: SlackRuntime, body: dict) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from slack_bolt.async_app import AsyncApp
 
@@ -9,12 +10,14 @@ from bot.slack.runtime import SlackRuntime
 
 
 def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
-    message.register(bolt, rt)
-    app_mention.register(bolt, rt)
-    app_home_opened.register(bolt, rt)
-    subteams.register(bolt, rt)
-    user_change.register(bolt, rt)
+    bolt.event("message")(partial(message.on_message, rt))
+    bolt.event("app_mention")(partial(app_mention.on_mention, rt))
+    bolt.event("app_home_opened")(partial(app_home_opened.on_home, rt))
+    bolt.event("subteam_members_changed")(partial(subteams.on_members_changed, rt))
+    bolt.event("subteam_updated")(partial(subteams.on_updated, rt))
+    bolt.event("user_change")(partial(user_change.on_user_change, rt))
+    bolt.event(re.compile(r".*"))(other_events)  # last: a catch-all for events aiom does not use
 
-    @bolt.event(re.compile(r".*"))
-    async def other_events() -> None:
-        """Events Slack sends unasked (app_uninstalled, tokens_revoked ...): acknowledged, nothing to do."""
+
+async def other_events() -> None:
+    """Events Slack sends unasked (app_uninstalled, tokens_revoked ...): acknowledged, nothing to do."""

@@ -1,19 +1,15 @@
 """@aiom in a channel: the rest of the message is read like a DM, and answered in a thread."""
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.slack.inbound import message_turn
 from bot.slack.listeners.common import guarded, run_turn
 from bot.slack.runtime import SlackRuntime
 
 
-def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
-    @bolt.event("app_mention")
-    async def on_mention(body: dict, event: dict) -> None:
-        if event.get("bot_id") or not event.get("user") or event.get("subtype"):
-            return
-        await guarded(rt, "app_mention", handle(rt, body, event), body)
+async def on_mention(rt: SlackRuntime, body: dict, event: dict) -> None:
+    if event.get("bot_id") or not event.get("user") or event.get("subtype"):
+        return
+    await guarded(rt, "app_mention", handle(rt, body, event), body)
 
 
 async def handle(rt: SlackRuntime, body: dict, event: dict) -> None:

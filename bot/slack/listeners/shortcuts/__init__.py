@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack.listeners.shortcuts import propose
@@ -7,4 +9,4 @@ from bot.slack.runtime import SlackRuntime
 
 
 def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
-    propose.register(bolt, rt)
+    bolt.shortcut(propose.CALLBACK_ID)(partial(propose.on_shortcut, rt))

@@ -1,8 +1,6 @@
 """The global shortcut "Propose an AI idea": the intake as a modal (the engine's `propose.form`)."""
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.slack.inbound import shortcut_turn
 from bot.slack.listeners.common import guarded, run_turn
 from bot.slack.runtime import SlackRuntime
@@ -10,11 +8,9 @@ from bot.slack.runtime import SlackRuntime
 CALLBACK_ID = "aiom_propose"
 
 
-def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
-    @bolt.shortcut(CALLBACK_ID)
-    async def on_shortcut(ack, body: dict) -> None:
-        await ack()
-        await guarded(rt, "shortcut", handle(rt, body))
+async def on_shortcut(rt: SlackRuntime, ack, body: dict) -> None:
+    await ack()
+    await guarded(rt, "shortcut", handle(rt, body))
 
 
 async def handle(rt: SlackRuntime, body: dict) -> None:

@@ -9,10 +9,8 @@ import asyncio
 import dataclasses
 import logging
 
-from slack_bolt.async_app import AsyncApp
-
 from bot import journal
-from bot.slack import people
+from bot.slack import identity
 from bot.slack.inbound import submission_turn
 from bot.slack.directory import SlackUnavailable
 from bot.slack.listeners.common import SLACK_UNAVAILABLE, apologise, guarded
@@ -26,17 +24,15 @@ log = logging.getLogger(__name__)
 BUDGET = 2.5  # seconds; Slack waits 3 for the acknowledgement
 
 
-def register(bolt: AsyncApp, rt: SlackRuntime) -> None:
-    @bolt.view_submission(forms.CALLBACK_ID)
-    async def on_submit(ack, body: dict, view: dict) -> None:
-        await guarded(rt, "view submission", handle(rt, ack, body, view))
+async def on_submit(rt: SlackRuntime, ack, body: dict, view: dict) -> None:
+    await guarded(rt, "view submission", handle(rt, ack, body, view))
 
 
 async def _process(rt: SlackRuntime, body: dict, view: dict) -> tuple[Outcome, Turn]:
     meta = forms.read_metadata(view.get("private_metadata"))
     values, user_fields = forms.submitted_values((view.get("state") or {}).get("values") or {})
     for name, uid in user_fields.items():
-        h = await people.hint(rt.directory, uid)
+        h = await identity.hint(rt.directory, uid)
         values[name] = dataclasses.asdict(h)
     turn = await submission_turn(rt, body, meta, values)
     outcome = await rt.engine.handle(turn.inbound)

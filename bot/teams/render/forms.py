@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.teams.cards.escape import md
-from bot.teams.cards.render import CARD_BUDGET, card, fit, text_block
+from bot.teams.render.escape import md
+from bot.teams.render.cards import CARD_BUDGET, card, fit, text_block
 from vocabulary.messages import Form, FormField
 
 PREFIX = "f_"

@@ -15,8 +15,8 @@ from dataclasses import replace
 
 from typing import Any
 
-from bot.teams.cards.escape import md, plain, safe_url
-from bot.teams.cards.fit import CARD_BUDGET, fit, size_of
+from bot.teams.render.escape import md, plain, safe_url
+from bot.teams.render.fit import CARD_BUDGET, fit, size_of
 from vocabulary.messages import (
     Button,
     Buttons,

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from vocabulary.interaction import FormErrors, OpenForm, Outcome, Replace, ReplaceSource, Say, SendFile, Whisper
-from vocabulary.messages import Message, Text
+from vocabulary.messages import Form, Message, Text
 from notifications.delivery import DeliveryError
 from storage.repo import message_refs, outbox, people, states
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.slack.ops import OpRunner
     from bot.slack.runtime import SlackRuntime
     from bot.slack.turn import Turn
 
@@ -36,8 +35,16 @@ FILE_FAILED = ("Sorry, Slack would not take the file just now, so I could not se
                "in a few minutes.")
 
 
+class FormMessages(Protocol):
+    """What a failed form needs from the op runner (ops.py): the form, or its errors, as a message."""
+
+    async def form_offer(self, form: Form, turn: "Turn") -> Message: ...
+
+    async def errors_message(self, op: FormErrors, turn: "Turn") -> Message: ...
+
+
 class Recovery:
-    def __init__(self, rt: "SlackRuntime", ops: "OpRunner"):
+    def __init__(self, rt: "SlackRuntime", ops: FormMessages):
         self.rt = rt
         self.ops = ops
 
