@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from vocabulary.messages import Message
+from notifications import delivery
 from notifications.delivery import Deliverer, DeliveryError, Recipient
 from storage import audit
 from storage.db import Database
@@ -120,7 +121,8 @@ class Dispatcher:
         try:
             if deliverer is None:
                 raise DeliveryError(f"{row.platform} is not configured in this process", retry=True)
-            message_id, channel = await self._deliver(deliverer, row, message)
+            with delivery.attempt(row.dedupe_key, row.attempts):  # a deliverer may look for an earlier try
+                message_id, channel = await self._deliver(deliverer, row, message)
         except DeliveryError as e:
             await self._failed(row, str(e), e.retry, e.retry_after)
             return
