@@ -135,12 +135,44 @@ async def replied(app) -> None:
     entry = current.get()
     if entry is None:
         return
+    now = app.clock()
     try:
         async with app.db.write() as s:
-            await events.replied(s, entry.platform, entry.key, now=app.clock())
-    except Exception as e:  # noqa: BLE001 - then a replay may send it once more (the duplicate window)
-        log.warning("could not stamp the reply of %s/%s as sent: %s", entry.platform, entry.key[:80],
-                    type(e).__name__)
+            await events.replied(s, entry.platform, entry.key, now=now)
+    except Exception as e:  # noqa: BLE001 - tried again below; meanwhile this process does not re-send it
+        log.warning("could not stamp the reply of %s/%s as sent: %s; trying again", entry.platform,
+                    entry.key[:80], type(e).__name__)
+        _stamp_later(app, entry.platform, entry.key, now)
+
+
+# Replies this process sent but could not stamp (the database was away): its replayer leaves them alone while the
+# stamp is tried again, so a database outage does not send a reply twice. After RESTAMP_TRIES the entry is left
+# to the replay (which sends it once more: the duplicate window). A process that dies meanwhile forgets them.
+unstamped: set[tuple[str, str]] = set()
+RESTAMP_TRIES = 12
+_restamps: set[asyncio.Task] = set()
+
+
+def _stamp_later(app, platform: str, key: str, now) -> None:
+    unstamped.add((platform, key))
+    task = asyncio.ensure_future(_restamp(app, platform, key, now))
+    _restamps.add(task)
+    task.add_done_callback(_restamps.discard)
+
+
+async def _restamp(app, platform: str, key: str, now, delay: float = 0.5) -> None:
+    try:
+        for _ in range(RESTAMP_TRIES):  # about three minutes in all
+            await asyncio.sleep(delay)
+            try:
+                async with app.db.write() as s:
+                    await events.replied(s, platform, key, now=now)
+                return
+            except Exception:  # noqa: BLE001 - still away
+                delay = min(delay * 2, 30.0)
+        log.warning("gave up stamping the reply of %s/%s: a replay may send it again", platform, key[:80])
+    finally:
+        unstamped.discard((platform, key))
 
 
 async def settle(app, outcome: str = InboundOutcome.SKIPPED) -> None:
@@ -172,7 +204,7 @@ class Replayer:
     async def run_once(self) -> int:
         async with self.app.db.write() as s:
             taken = await events.take_expired(s, set(self.handlers), lease_of(self.app), now=self.app.clock(),
-                                              skip=set(in_hand))
+                                              skip=in_hand | unstamped)
         for entry in taken:
             if entry.attempts > MAX_ATTEMPTS or not entry.body:
                 async with self.app.db.write() as s:

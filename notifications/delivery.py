@@ -1,8 +1,10 @@
 """What a platform must offer to deliver outbox rows (implemented by bot/slack, bot/teams, bot/console)."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Iterator, Protocol
 
 from vocabulary.messages import Message
 from vocabulary.platforms import Capabilities
@@ -39,3 +41,28 @@ class Deliverer(Protocol):
 
     async def dm(self, recipient: Recipient, message: Message) -> tuple[str, str]:
         """Message a person directly; return (conversation id, message id)."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The outbox row a deliverer is sending: its dedupe key (a deliverer may mark the post with it) and whether
+    an earlier try may have reached the platform (its process stopped before the send was stamped)."""
+    key: str
+    again: bool
+
+
+_attempt: contextvars.ContextVar[Attempt | None] = contextvars.ContextVar("aiom_outbox_attempt", default=None)
+
+
+def current_attempt() -> Attempt | None:
+    return _attempt.get()
+
+
+@contextlib.contextmanager
+def attempt(key: str, attempts: int) -> Iterator[Attempt]:
+    """Around one outbox row's send (notifications/dispatcher.py): `attempts` counts this try."""
+    token = _attempt.set(a := Attempt(key=key, again=attempts > 1))
+    try:
+        yield a
+    finally:
+        _attempt.reset(token)

@@ -291,3 +291,47 @@ async def test_on_sqlite_a_journal_write_goes_before_the_turns_waiting_for_the_l
         assert order == ["turn-0", "journal", "turn-1", "turn-2", "turn-3", "turn-4", "turn-5"]
     finally:
         await db.dispose()
+
+
+async def test_a_reply_whose_stamp_failed_is_stamped_when_the_database_is_back_and_not_sent_again(
+        world: SlackWorld, clock):
+    """The database goes away between a reply's send and its stamp (the process lives on): the process keeps
+    trying the stamp and its replayer leaves the entry alone meanwhile, so the reply is not sent a second time."""
+    import asyncio  # noqa: PLC0415
+
+    from bot import journal  # noqa: PLC0415
+    from bot.slack.inbound import message_turn  # noqa: PLC0415
+
+    body, _ = _dm(world, "help", "EvStamp")
+    async with world.app.db.write() as s:
+        await events.record(s, "slack", "EvStamp", body=body, content_type="application/json",
+                            lease=timedelta(seconds=30), now=clock())
+    envelope = json.loads(body)
+    turn = await message_turn(world.rt, envelope, envelope["event"])
+    token = journal.begin("slack", "EvStamp")
+    try:
+        outcome = await world.app.engine.handle(turn.inbound)
+        await world.rt.ops.carry_out(outcome, turn)  # the reply goes out
+        live = world.app.db
+        world.app.db = _dead_database()  # and the database is away when it is stamped
+        try:
+            await journal.replied(world.app)
+        finally:
+            await world.app.db.dispose()
+            world.app.db = live
+    finally:
+        journal.release(journal.current.get())
+        journal.current.reset(token)
+    posted = len(world.calls("chat.postMessage"))
+    clock.advance(minutes=1)  # its lease has run out: without the stamp, a replay would send it again
+    assert await world.app.replayer.run_once() == 0
+    for _ in range(100):  # the database is back: the stamp goes through
+        [entry] = await _entries(world.app)
+        if entry.replied_at is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert entry.replied_at is not None
+    clock.advance(minutes=1)
+    assert await world.app.replayer.run_once() == 0
+    await world.settle()
+    assert len(world.calls("chat.postMessage")) == posted

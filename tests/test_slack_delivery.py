@@ -162,3 +162,57 @@ async def test_a_button_too_big_for_slack_is_kept_and_works(world: SlackWorld, c
     assert f"UC-{uc.id} · Claims triage assistant" in world.last(dm_channel(ZOE)).all_text
     await world.click(ZOE, "Help", card)  # reaches the engine under its real (unknown) name: a polite answer
     assert "not one I recognise" in world.last(dm_channel(ZOE)).all_text
+
+
+async def test_an_outbox_post_whose_process_stopped_before_the_stamp_is_not_posted_twice(world: SlackWorld, clock):
+    """A process claims an outbox row and posts it; Slack takes the post, but the process is gone (its task stops
+    while Slack's answer is on its way) before the row is stamped. Once the claim runs out, the next process
+    finds the post in the channel by the key in its metadata and stamps the row instead of posting it again."""
+    import asyncio  # noqa: PLC0415
+
+    from notifications.dispatcher import Dispatcher  # noqa: PLC0415
+    from storage.repo import outbox  # noqa: PLC0415
+
+    channel = dm_channel(ZOE)
+    async with world.app.db.write() as s:
+        row_id = await outbox.enqueue(s, dedupe_key="notice:due:1", platform="slack", kind="post", target=channel,
+                                      message=Message([Text(["The review of Chatbot is due today."])]).to_dict(),
+                                      now=clock())
+    world.fake.latency = 1.5  # Slack takes the post, and answers after the process has stopped
+    gone = Dispatcher(world.app.db, world.app.deliverers, worker="gone", clock=clock, lease_seconds=60)
+    sending = asyncio.create_task(gone.run_once())
+    await asyncio.sleep(0.6)
+    sending.cancel()  # the process stops between the post and the stamp
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    for _ in range(100):
+        if world.fake.calls_to("chat.postMessage"):
+            break
+        await asyncio.sleep(0.05)
+    [first] = world.fake.calls_to("chat.postMessage")  # it did land in Slack
+    async with world.app.db.read() as s:
+        assert (await s.get(Outbox, row_id)).status == "sending"  # but was never stamped
+    world.fake.latency = 0
+    clock.advance(seconds=121)  # the claim runs out; the next process claims the row again
+    await world.settle()
+    assert len(world.fake.calls_to("chat.postMessage")) == 1  # looked for, found: not posted twice
+    assert world.fake.calls_to("conversations.history")
+    async with world.app.db.read() as s:
+        row = await s.get(Outbox, row_id, populate_existing=True)
+    assert (row.status, row.platform_message_id, row.attempts) == ("sent", first.result["ts"], 2)
+
+
+async def test_a_reply_queued_after_its_post_failed_is_looked_for_before_it_is_posted(world: SlackWorld, clock):
+    """A turn's reply whose post failed goes to the outbox; the outbox looks for it by the turn's own key first,
+    so a post Slack took but answered too late (or with an error) is not posted a second time."""
+    for h in world.rt.api.client.retry_handlers:
+        if isinstance(h, RateLimitHandler):
+            h.max_wait = 0.5
+    world.fake.fail_next("chat.postMessage", 1, retry_after=1)
+    await world.dm(ZOE, "hello")
+    clock.advance(seconds=2)
+    await world.settle()
+    assert world.fake.calls_to("conversations.history")  # looked for first, not there, posted once
+    posts = [c for c in world.fake.calls_to("chat.postMessage") if c.args.get("channel") == dm_channel(ZOE)]
+    assert len(posts) == 1 and "Hello Zoe" in world.last(dm_channel(ZOE)).all_text
+    assert posts[0].args["metadata"]["event_payload"]["k"].endswith(":0")  # the turn's own key

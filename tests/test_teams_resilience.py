@@ -178,3 +178,28 @@ async def test_a_throttled_turn_answers_within_its_budget_and_sends_the_rest_fro
     await teams.drain()  # the third 429 is answered by the outbox's own retries
     assert await _outbox_status(teams, row.id) == "sent"
     assert teams.fake.sent_to(zoe.base)[-1].text.startswith("What I can do")
+
+
+async def test_a_connector_that_hangs_is_given_up_at_the_turns_budget_and_the_reply_follows_from_the_outbox(
+        teams: TeamsAiom, clock, monkeypatch):
+    """One request that never answers is not waited for until the HTTP timeout (30 s, past Bot Framework's 15 s):
+    the turn abandons it at its own budget, answers, and the reply is kept in the outbox and sent afterwards."""
+    import time  # noqa: PLC0415
+
+    from bot.teams import endpoint  # noqa: PLC0415
+
+    monkeypatch.setattr(endpoint, "TURN_BUDGET", 0.6)  # the same rule, scaled down so the test stays quick
+    zoe = teams.chat(user("Zoe", "zoe@example.com"))
+    await zoe.say("hello")
+    teams.fake.hang_next(1, seconds=4, method="POST", path_contains="/activities")
+    started = time.monotonic()
+    r = await zoe.say("help")
+    assert r.status == 200 and not r.sent
+    assert time.monotonic() - started < 3  # answered at the budget, not when the connector gave up
+    async with teams.app.db.read() as s:
+        row = (await s.execute(select(Outbox).where(Outbox.purpose == "reply"))).scalar_one()
+    clock.advance(seconds=1)
+    await teams.drain()
+    assert await _outbox_status(teams, row.id) == "sent"
+    assert [s.text for s in teams.fake.sent_to(zoe.base)].count(teams.fake.sent_to(zoe.base)[-1].text) == 1
+    assert teams.fake.sent_to(zoe.base)[-1].text.startswith("What I can do")

@@ -1,17 +1,20 @@
 """The Slack side of the outbox: post to channels, update in place, message people directly."""
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
-from bot.slack import pictures
+from bot.slack import pictures, reconcile
 from bot.slack.render import mention_ids
 from bot.slack.stash import render_saved
 from vocabulary.messages import Message
+from notifications.delivery import DeliveryError, Recipient, current_attempt
 from vocabulary.platforms import Capabilities
-from notifications.delivery import DeliveryError, Recipient
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.slack.runtime import SlackRuntime
+
+log = logging.getLogger(__name__)
 
 
 CAPABILITIES = Capabilities(finds_people_by_email=True)  # users.lookupByEmail finds anyone in the workspace
@@ -32,9 +35,15 @@ class SlackDeliverer:
                                    lambda rest: self.post(channel, rest, thread_id))
         if sent is not None:  # pictures inside the message: uploaded as files (bot/slack/pictures.py)
             return sent
+        key, look = reconcile.outbox_key(current_attempt())
+        if look:  # an earlier try may have landed before its process stopped: post only if it is not there
+            found = await reconcile.posted(self.rt.api, channel, thread_id, key)
+            if found:
+                log.info("outbox post %s was already in %s (%s): not posted again", key[:80], channel, found)
+                return found
         r = await self._render(message)
         d = await self.rt.api.call("chat.postMessage", channel=channel, thread_ts=thread_id or None,
-                                   unfurl_links=False, unfurl_media=False, **r.kwargs())
+                                   unfurl_links=False, unfurl_media=False, **r.kwargs(), **reconcile.metadata(key))
         ts = d.get("ts")
         if not ts:
             raise DeliveryError("chat.postMessage returned no ts", retry=True)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.slack import pictures
 from bot.slack.api import error_code
+from bot.slack.reconcile import metadata, posted as find_posted
 from bot.slack.requeue import Recovery
 from bot.slack.render import forms, mention_ids
 from bot.slack.stash import render_saved
@@ -39,8 +40,6 @@ OPEN_FORM_ACTION = "slack.open_form"
 NOT_THERE = {"channel_not_found", "not_in_channel", "user_not_in_channel", "is_archived"}
 FORM_TOO_BIG = "Sorry, I could not open that form. Please try again, or type your answers instead."
 
-
-REPLY_EVENT = "aiom_reply"  # the metadata event type of a turn's posted reply
 
 
 def reply_key(turn: "Turn", index: int) -> str:
@@ -115,29 +114,14 @@ class OpRunner:
         if sent is not None:  # pictures drawn by aiom: uploaded to the conversation as files
             return sent
         r = await self.rendered(message, ids, turn, private)
-        extra = {"metadata": {"event_type": REPLY_EVENT, "event_payload": {"k": key}}} if key else {}
+        extra = metadata(key)
         d = await self.api.call("chat.postMessage", channel=channel, thread_ts=thread_ts or None,
                                 unfurl_links=False, unfurl_media=False, **r.kwargs(), **extra)
         return str(d.get("ts") or "")
 
     async def posted(self, channel: str, thread_ts: str, key: str) -> str:
-        """The ts of aiom's message carrying reply key `key` among the latest in the channel (or thread); "" when
-        there is none or Slack cannot say (then the reply is posted: better twice than never)."""
-        try:
-            if thread_ts:
-                d = await self.api.call("conversations.replies", channel=channel, ts=thread_ts, limit=100,
-                                        include_all_metadata=True)
-            else:
-                d = await self.api.call("conversations.history", channel=channel, limit=100,
-                                        include_all_metadata=True)
-        except DeliveryError as e:
-            log.warning("could not look for reply %s in %s: %s", key[:80], channel, e)
-            return ""
-        for m in d.get("messages") or []:
-            meta = m.get("metadata") or {}
-            if meta.get("event_type") == REPLY_EVENT and (meta.get("event_payload") or {}).get("k") == key:
-                return str(m.get("ts") or "")
-        return ""
+        """The ts of aiom's message carrying reply key `key` in the channel (or thread); "" when there is none."""
+        return await find_posted(self.api, channel, thread_ts, key)
 
     async def update(self, channel: str, ts: str, message: Message, ids: dict[int, str],
                      turn: "Turn | None" = None) -> None:

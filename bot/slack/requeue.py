@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 PROMPT_MARK = "prompt:"  # notifications/dispatcher.py: set the flow state's prompt_ref once posted
 MESSAGE_REF = "slack:msg:"
+SORRY_KEY = "slack:sorry:"  # the outbox key of a request's apology: one per request
 FILE_FAILED = ("Sorry, Slack would not take the file just now, so I could not send it. Please ask for it again "
                "in a few minutes.")
 
@@ -62,6 +63,24 @@ class Recovery:
             log.warning("Slack %s failed (%s); queued in the outbox for another try", type(op).__name__, e)
         else:
             log.warning("Slack %s failed: %s", type(op).__name__, e)
+
+    async def apology(self, outcome: Outcome, turn: "Turn") -> bool:
+        """A failed turn's apology goes out through the outbox like any other message: recorded under the
+        request's key (a replay or a platform retry of the same request adds no second one), sent at once,
+        stamped. False when it cannot be recorded (the database is what failed): the caller then says it."""
+        keys = []
+        try:
+            for i, op in enumerate(outcome.ops):
+                key = f"{SORRY_KEY}{turn.event_key}:{i}"
+                if not await self._queue(op, turn, outcome, key, None):
+                    return False
+                keys.append(key)
+        except Exception as e:  # noqa: BLE001 - the database too
+            log.warning("could not queue an apology in the outbox (%s); said directly", type(e).__name__)
+            return False
+        if self.rt.app.dispatcher is not None:
+            await self.rt.app.dispatcher.send_now(keys)
+        return True
 
     async def _queue(self, op, turn: "Turn", outcome: Outcome, key: str, later) -> bool:
         private = turn.personal and not turn.ephemeral

@@ -84,7 +84,8 @@ class _BearerToken(AsyncHTTPPolicy):
 
 # The loop time by which a turn must have answered Bot Framework (set by the endpoint around each turn; None for
 # sends outside a turn - the outbox - which retry fully). Retries and pace waits that would pass it are not
-# made in the request: the send fails and the turn writes it to the outbox (requeue.py), sent after the turn.
+# made in the request, and a request still unanswered at it is abandoned: the send fails and the turn writes it
+# to the outbox (requeue.py), sent after the turn.
 turn_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("aiom_teams_turn_deadline",
                                                                             default=None)
 
@@ -116,7 +117,14 @@ class _RetryAndPace(AsyncHTTPPolicy):
                     except asyncio.TimeoutError:
                         raise ConnectorError(429, "paced past the turn's budget") from None
             try:
-                response = await self.next.send(request, **kwargs)
+                if deadline is None:
+                    response = await self.next.send(request, **kwargs)
+                else:  # inside a turn: a request that hangs is given up at the budget, not the HTTP timeout
+                    try:
+                        response = await asyncio.wait_for(self.next.send(request, **kwargs),
+                                                          max(0.0, deadline - loop.time()))
+                    except asyncio.TimeoutError:
+                        raise ConnectorError(504, "no answer within the turn's budget") from None
             except aiohttp.ClientConnectorError:
                 # Nothing reached the connector, so trying again cannot duplicate a message.
                 if attempt >= policy.attempts:

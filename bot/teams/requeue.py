@@ -69,15 +69,45 @@ def prompt_purpose(state_id: int, version: int) -> str:
 
 async def requeue(t: FailedTurn, op, index: int, e: Exception) -> bool:
     """Write `op` to the outbox after its send failed with `e`; False when the outbox cannot carry it."""
-    if not isinstance(op, (Say, ReplaceSource, Replace, Whisper)):
-        return False
-    if isinstance(op, ReplaceSource) and not t.source_id:
-        return False
     app = t.rt.app
     err = delivery_error(e, f"a {type(op).__name__} in {t.base}")
     now = app.clock()
     later = now + timedelta(seconds=err.retry_after) if err.retry_after else None
     key = f"teams:turn:{t.inbound.event_id or t.turn.activity.id}:{index}"
+    if not await _enqueue(t, op, key, later):
+        return False
+    if app.dispatcher is not None:
+        app.dispatcher.wake()
+    log.warning("Teams: %s in %s failed (%s); queued in the outbox for another try", type(op).__name__, t.base, err)
+    return True
+
+
+async def apology(t: FailedTurn) -> bool:
+    """A failed message turn's apology goes out through the outbox like any other message: recorded under the
+    activity's key (a replay or a retry of the same activity adds no second one), sent at once, stamped. False
+    when it cannot be recorded (the database is what failed): the turn then says it directly."""
+    keys = []
+    try:
+        for index, op in enumerate(t.outcome.ops):
+            key = f"teams:sorry:{t.inbound.event_id or t.turn.activity.id}:{index}"
+            if not await _enqueue(t, op, key, None):
+                return False
+            keys.append(key)
+    except Exception as e:  # noqa: BLE001 - the database too
+        log.warning("Teams: could not queue an apology in the outbox (%s); said directly", type(e).__name__)
+        return False
+    if t.rt.app.dispatcher is not None:
+        await t.rt.app.dispatcher.send_now(keys)
+    return True
+
+
+async def _enqueue(t: FailedTurn, op, key: str, later) -> bool:
+    if not isinstance(op, (Say, ReplaceSource, Replace, Whisper)):
+        return False
+    if isinstance(op, ReplaceSource) and not t.source_id:
+        return False
+    app = t.rt.app
+    now = app.clock()
     target = await t.thread_target(op) if isinstance(op, Say) else None
     common = dict(dedupe_key=key, platform=PLATFORM, message=op.message.to_dict(), not_before=later, now=now)
     async with app.db.write() as s:
@@ -105,7 +135,4 @@ async def requeue(t: FailedTurn, op, index: int, e: Exception) -> bool:
                 return False
             await outbox.enqueue(s, kind="dm", target=str(ident.person_id), person_id=ident.person_id,
                                  purpose="reply", **common)
-    if app.dispatcher is not None:
-        app.dispatcher.wake()
-    log.warning("Teams: %s in %s failed (%s); queued in the outbox for another try", type(op).__name__, t.base, err)
     return True

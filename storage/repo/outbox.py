@@ -29,12 +29,15 @@ async def enqueue(session: AsyncSession, *, dedupe_key: str, platform: str, targ
 
 
 async def claim(session: AsyncSession, *, worker: str, now: datetime, lease: timedelta,
-                limit: int = 20, platforms: set[str] | None = None) -> list[Outbox]:
+                limit: int = 20, platforms: set[str] | None = None, keys: list[str] | None = None) -> list[Outbox]:
     """Claim ready rows (pending, or sending with an expired lease) for this worker; with `platforms`, only rows
-    for those (a process never takes rows it has no deliverer for: another process sends them)."""
+    for those (a process never takes rows it has no deliverer for: another process sends them); with `keys`, only
+    the rows of those dedupe keys."""
     ready = and_(Outbox.not_before <= now,
                  or_(Outbox.status == OutboxStatus.PENDING,
                      and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_until < now)))
+    if keys is not None:
+        ready = and_(ready, Outbox.dedupe_key.in_([k[:256] for k in keys]))
     if platforms is not None:
         if not platforms:
             return []

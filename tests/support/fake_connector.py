@@ -9,6 +9,7 @@ what it is sent: `python -m bench.fake_teams`).
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ class Failure:
     retry_after: float | None
     method: str | None
     path_contains: str | None
+    hang: float = 0.0
 
 
 @dataclass
@@ -91,6 +93,7 @@ class FakeConnector:
     # Answer roster look-ups for unknown users with a made-up member ("29:bench-7" -> bench-7@example.com).
     synthetic_roster: bool = False
     _failures: list[Failure] = field(default_factory=list)
+    _hangs: list[Failure] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     runner: web.AppRunner | None = None
     url: str = ""
@@ -108,6 +111,12 @@ class FakeConnector:
                   path_contains: str | None = None) -> None:
         """Answer the next `n` matching calls with `status` (and a Retry-After header when given)."""
         self._failures.append(Failure(n, status, retry_after, method, path_contains))
+
+    def hang_next(self, n: int = 1, *, seconds: float = 3.0, method: str | None = None,
+                  path_contains: str | None = None) -> None:
+        """Leave the next `n` matching calls unanswered for `seconds`, then answer 504 (nothing is recorded as
+        sent): a connector that hangs."""
+        self._hangs.append(Failure(n, 504, None, method, path_contains, hang=seconds))
 
     def reset(self) -> None:
         self.sent.clear()
@@ -131,8 +140,8 @@ class FakeConnector:
     def _next_id(self) -> str:
         return f"{1700000000000 + next(self._ids)}"
 
-    def _failure_for(self, request: web.Request) -> web.Response | None:
-        for f in self._failures:
+    def _failure_for(self, request: web.Request) -> "web.Response | Failure | None":
+        for f in self._hangs + self._failures:
             if f.remaining <= 0:
                 continue
             if f.method and f.method != request.method:
@@ -140,6 +149,8 @@ class FakeConnector:
             if f.path_contains and f.path_contains not in request.path:
                 continue
             f.remaining -= 1
+            if f.hang:
+                return f
             headers = {"Retry-After": f"{f.retry_after:g}"} if f.retry_after is not None else {}
             return web.json_response({"error": {"code": "Throttled", "message": "slow down"}}, status=f.status,
                                      headers=headers)
@@ -148,6 +159,9 @@ class FakeConnector:
     @web.middleware
     async def _middleware(self, request: web.Request, handler):
         failed = self._failure_for(request)
+        if isinstance(failed, Failure):  # hangs, then gives up without doing anything
+            await asyncio.sleep(failed.hang)
+            failed = web.json_response({"error": {"code": "GatewayTimeout", "message": "no answer"}}, status=504)
         resp = failed if failed is not None else await handler(request)
         if self.record:
             self.calls.append((request.method, request.path, resp.status))

@@ -5,10 +5,13 @@ import logging
 
 from bot import journal
 from bot.slack.directory import SlackUnavailable
+from bot.slack.requeue import SORRY_KEY
 from bot.slack.runtime import SlackRuntime
 from bot.slack.turn import Turn
 from vocabulary.interaction import Outcome
+from vocabulary.messages import Message, Text
 from notifications.delivery import DeliveryError
+from storage.repo import outbox
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +25,12 @@ async def run_turn(rt: SlackRuntime, turn: Turn) -> Outcome | None:
     if outcome.duplicate:  # a retry of something already answered: nothing is sent again
         return outcome
     await moved_pointer(rt, turn)
-    await rt.ops.carry_out(outcome, turn)
-    if outcome.ops:  # a reply was kept with the entry: it is sent now
-        await journal.replied(rt.app)
+    if outcome.failed and await rt.ops.recovery.apology(outcome, turn):
+        pass  # the apology went out through the outbox (once per request)
+    else:
+        await rt.ops.carry_out(outcome, turn)
+        if outcome.ops and not outcome.failed:  # a reply was kept with the entry: it is sent now
+            await journal.replied(rt.app)
     if turn.personal:
         try:
             await rt.dm_refs.remember(turn.channel, turn.user_id, turn.tenant)
@@ -82,6 +88,8 @@ async def apologise(rt: SlackRuntime, body: dict) -> None:
             # A modal or a shortcut: nowhere to answer in place, so in the DM.
             channel = await rt.directory.dm_channel(body["user"]["id"])
         if channel.startswith("D"):
+            if await apology_queued(rt, channel, event.get("thread_ts") or ""):
+                return
             await rt.api.call("chat.postMessage", channel=channel, text=SLACK_UNAVAILABLE,
                               thread_ts=event.get("thread_ts"))
         elif channel and user:
@@ -89,3 +97,23 @@ async def apologise(rt: SlackRuntime, body: dict) -> None:
                               thread_ts=event.get("thread_ts") or event.get("ts"))
     except DeliveryError as e:
         log.warning("could not tell the person either: %s", e)
+
+
+async def apology_queued(rt: SlackRuntime, channel: str, thread: str) -> bool:
+    """The apology for the current request, into the outbox (kept until Slack takes it, once per request) and
+    sent at once; False when there is no request to key it by or the database cannot take it."""
+    entry = journal.current.get()
+    if entry is None:
+        return False
+    key = f"{SORRY_KEY}{entry.key}:unavailable"
+    try:
+        async with rt.app.db.write() as s:
+            await outbox.enqueue(s, dedupe_key=key, platform="slack", kind="post", target=channel, thread_id=thread,
+                                 message=Message([Text([SLACK_UNAVAILABLE])]).to_dict(), purpose="reply",
+                                 now=rt.app.clock())
+    except Exception as e:  # noqa: BLE001 - said directly instead
+        log.warning("could not queue an apology in the outbox: %s", type(e).__name__)
+        return False
+    if rt.app.dispatcher is not None:
+        await rt.app.dispatcher.send_now([key])
+    return True

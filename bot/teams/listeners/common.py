@@ -16,6 +16,7 @@ from bot import journal
 from bot.teams.activity import kind_of, split_conversation, tenant_of
 from bot.teams.render import read_values
 from bot.teams.ops import OpRunner, message_answer
+from bot.teams.requeue import apology
 from bot.teams.runtime import TeamsRuntime
 from vocabulary.interaction import Actor, Inbound, Where
 
@@ -73,7 +74,10 @@ async def run_turn(rt: TeamsRuntime, turn: TurnContext, inbound: Inbound) -> dic
         if rt.metrics is not None:
             rt.metrics.duplicates.labels("teams").inc()
         return message_answer("Already done.") if turn.activity.type == "invoke" else None
-    answer = await OpRunner(rt, turn, inbound, outcome).carry_out()
-    if outcome.ops:  # a reply was kept with the entry: it is sent now
+    ops = OpRunner(rt, turn, inbound, outcome)
+    if outcome.failed and not ops.is_invoke and await apology(ops):
+        return None  # the apology went out through the outbox (once per activity)
+    answer = await ops.carry_out()  # a click's apology is the invoke's answer, on the card
+    if outcome.ops and not outcome.failed:  # a reply was kept with the entry: it is sent now
         await journal.replied(rt.app)
     return answer
