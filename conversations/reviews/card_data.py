@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vocabulary.policy import Policy
-from storage.repo import absences, conditions, people, reviews, use_cases
+from storage.repo import absences, conditions, people, reviews
 from storage.tables import (
     AuditEntry,
     Condition,
@@ -98,8 +98,7 @@ async def load(session: AsyncSession, policy: Policy, review_id: int,
     rr = await reviews.get_review(session, review_id)
     if rr is None:
         return None
-    uc = await use_cases.get(session, rr.use_case_id)
-    await session.refresh(uc)
+    uc = await reviews.use_case_now(session, rr.use_case_id)
     gate = await reviews.get_gate(session, rr.gate_request_id)
     infos = await reviews.infos(session, [rr.id])
     changes, look = await reviews.changes_since(session, uc.id, rr.group_key)
@@ -111,7 +110,7 @@ async def load(session: AsyncSession, policy: Policy, review_id: int,
         changes=changes, last_look=look)
     if rr.escalated_from_id:
         data.escalated_from = await reviews.get_review(session, rr.escalated_from_id)
-        data.escalation = await reviews.escalation_note(session, rr.escalated_from_id)
+        data.escalation = await reviews.escalation_note(session, rr.escalated_from_id, uc.id)
     if rr.status == "escalated":
         later = [r for r in await reviews.for_gate(session, gate.id) if r.escalated_from_id == rr.id]
         data.escalated_to = later[0] if later else None

@@ -53,7 +53,7 @@ async def closed_text(acting: Acting, rr: ReviewRequest) -> str:
                                   for d in decs if d.person_id in names))
     at = when(rr.decided_at)
     if rr.status == rules.ESCALATED:
-        note = await reviews.escalation_note(acting.session, rr.id)
+        note = await reviews.escalation_note(acting.session, rr.id, rr.use_case_id)
         escalator = await people.get(acting.session, note.actor_id) if note is not None and note.actor_id else None
         by = (f" by {escalator.display_name or escalator.email}" if escalator is not None else
               f" by {note.actor_label}" if note is not None and note.actor_id else " automatically")
@@ -139,7 +139,8 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
         await conditions.create(acting.session, use_case_id=uc.id, review_id=rr.id, text=c.text,
                                 owner_id=c.owner_id, due_date=c.due, status=conditions.OPEN,
                                 created_by_id=actor.person_id, created_at=acting.now)
-    await conditions.publish_drafts(acting.session, rr.id, actor.person_id, acting.now)
+    if drafts:  # read above, under the use case's lock: nobody else adds this person's drafts meanwhile
+        await conditions.publish_drafts(acting.session, rr.id, actor.person_id, acting.now)
     if result is not None:  # other members' half-written conditions will never be decided now
         await conditions.discard_drafts(acting.session, rr.id)
     made = [c for c in await conditions.for_reviews(acting.session, [rr.id]) if c.created_by_id == actor.person_id

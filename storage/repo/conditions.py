@@ -8,12 +8,27 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
+from storage.repo._sql import core
 from storage.tables import Condition
 
 DRAFT, OPEN, CLOSED = "draft", "open", "closed"
+
+# What a review decision reads and writes, built once (storage/repo/_sql.py says why).
+_OPEN_FOR = (select(Condition).where(Condition.use_case_id == bindparam("u"), Condition.status == OPEN)
+             .order_by(Condition.due_date, Condition.id))
+_FOR_REVIEWS = (select(Condition).where(Condition.review_id.in_(bindparam("ids", expanding=True)),
+                                        Condition.status != DRAFT)
+                .order_by(Condition.id).execution_options(populate_existing=True))
+_DRAFTS = (select(Condition).where(Condition.review_id == bindparam("r"), Condition.created_by_id == bindparam("p"),
+                                   Condition.status == DRAFT).order_by(Condition.id))
+_T = Condition.__table__
+_PUBLISH = (update(_T).where(_T.c.review_id == bindparam("r"), _T.c.created_by_id == bindparam("p"),
+                             _T.c.status == DRAFT).values(status=OPEN, created_at=bindparam("at")))
+_DISCARD = delete(_T).where(_T.c.review_id == bindparam("r"), _T.c.status == DRAFT)
 
 
 async def create(session: AsyncSession, **fields) -> Condition:
@@ -29,9 +44,7 @@ async def get(session: AsyncSession, condition_id: int) -> Condition | None:
 
 
 async def open_for(session: AsyncSession, use_case_id: int) -> list[Condition]:
-    q = (select(Condition).where(Condition.use_case_id == use_case_id, Condition.status == OPEN)
-         .order_by(Condition.due_date, Condition.id))
-    return list((await session.execute(q)).scalars().all())
+    return list((await session.execute(_OPEN_FOR, {"u": use_case_id})).scalars().all())
 
 
 async def for_use_case(session: AsyncSession, use_case_id: int) -> list[Condition]:
@@ -43,25 +56,29 @@ async def for_use_case(session: AsyncSession, use_case_id: int) -> list[Conditio
 async def for_reviews(session: AsyncSession, review_ids: list[int]) -> list[Condition]:
     if not review_ids:
         return []
-    q = (select(Condition).where(Condition.review_id.in_(review_ids), Condition.status != DRAFT)
-         .order_by(Condition.id).execution_options(populate_existing=True))
-    return list((await session.execute(q)).scalars().all())
+    return list((await session.execute(_FOR_REVIEWS, {"ids": list(review_ids)})).scalars().all())
 
 
 async def drafts(session: AsyncSession, review_id: int, person_id: int) -> list[Condition]:
-    q = select(Condition).where(Condition.review_id == review_id, Condition.created_by_id == person_id,
-                                Condition.status == DRAFT).order_by(Condition.id)
-    return list((await session.execute(q)).scalars().all())
+    return list((await session.execute(_DRAFTS, {"r": review_id, "p": person_id})).scalars().all())
 
 
 async def publish_drafts(session: AsyncSession, review_id: int, person_id: int, at: datetime) -> None:
-    await session.execute(update(Condition).where(Condition.review_id == review_id,
-                                                  Condition.created_by_id == person_id, Condition.status == DRAFT)
-                          .values(status=OPEN, created_at=at))
+    res = await core(session, _PUBLISH, {"r": review_id, "p": person_id, "at": at})
+    if res.rowcount:  # the session's copies of those drafts are stale now: re-read wherever they are used
+        for obj in list(session.sync_session.identity_map.values()):
+            if isinstance(obj, Condition) and obj.review_id == review_id and obj.created_by_id == person_id \
+                    and obj.status == DRAFT:
+                set_committed_value(obj, "status", OPEN)
+                set_committed_value(obj, "created_at", at)
 
 
 async def discard_drafts(session: AsyncSession, review_id: int) -> None:
-    await session.execute(delete(Condition).where(Condition.review_id == review_id, Condition.status == DRAFT))
+    res = await core(session, _DISCARD, {"r": review_id})
+    if res.rowcount:  # the session's copies of the deleted drafts go with them
+        for obj in list(session.sync_session.identity_map.values()):
+            if isinstance(obj, Condition) and obj.review_id == review_id and obj.status == DRAFT:
+                session.expunge(obj)
 
 
 async def close(session: AsyncSession, condition_id: int, *, by: int, evidence: str, at: datetime) -> bool:

@@ -1,7 +1,7 @@
 """People and platform identities."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import insert_ignore
@@ -20,10 +20,13 @@ async def get(session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
 
 
+_MANY = select(Person).where(Person.id.in_(bindparam("ids", expanding=True)))
+
+
 async def get_many(session: AsyncSession, ids: list[int]) -> dict[int, Person]:
     if not ids:
         return {}
-    rows = (await session.execute(select(Person).where(Person.id.in_(set(ids))))).scalars().all()
+    rows = (await session.execute(_MANY, {"ids": list(set(ids))})).scalars().all()
     return {p.id: p for p in rows}
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.repo._sql import insert_ignore
+from storage.repo._sql import core, insert_ignore
 from storage.tables import (
     AuditEntry,
     GateRequest,
@@ -29,6 +30,28 @@ from storage.tables import (
 
 OPEN = ("pending", "info_requested")
 
+# The statements a review decision runs, built once (building a statement costs more than running it;
+# storage/repo/_sql.py). Each re-reads the rows as committed, never a copy cached earlier in the session.
+_FRESH = {"populate_existing": True}
+_LOCK_UC = select(UseCase).where(UseCase.id == bindparam("id")).execution_options(**_FRESH)
+_LOCK_UC_PG = _LOCK_UC.with_for_update()
+_LOCK_UC_PG_SKIP = _LOCK_UC.with_for_update(skip_locked=True)
+_GET_GATE = select(GateRequest).where(GateRequest.id == bindparam("id")).execution_options(**_FRESH)
+_GET_REVIEW = select(ReviewRequest).where(ReviewRequest.id == bindparam("id")).execution_options(**_FRESH)
+_DECISIONS = (select(ReviewDecision).where(ReviewDecision.review_id.in_(bindparam("ids", expanding=True)))
+              .order_by(ReviewDecision.at, ReviewDecision.id).execution_options(**_FRESH))
+_INFOS = (select(InfoRequest).where(InfoRequest.review_id.in_(bindparam("ids", expanding=True)))
+          .order_by(InfoRequest.id).execution_options(**_FRESH))
+_SET_REVIEW: dict[tuple, object] = {}
+_FOR_GATE = (select(ReviewRequest).where(ReviewRequest.gate_request_id == bindparam("g")).order_by(ReviewRequest.id)
+             .execution_options(**_FRESH))
+_SCORECARDS = (select(Scorecard).where(Scorecard.use_case_id == bindparam("u"))
+               .order_by(Scorecard.instrument, Scorecard.attempt.desc()))
+_ANSWERS = (select(ScorecardAnswer.scorecard_id, ScorecardAnswer.item_key, ScorecardAnswer.value)
+            .where(ScorecardAnswer.scorecard_id.in_(bindparam("ids", expanding=True))))
+_LIVE_RISKS = (select(RiskEntry).where(RiskEntry.use_case_id == bindparam("u"), RiskEntry.status != "closed")
+               .order_by(RiskEntry.id))
+
 
 # -- the lock every review change takes first ------------------------------------
 async def lock_use_case(session: AsyncSession, use_case_id: int, *, skip_locked: bool = False) -> UseCase | None:
@@ -38,10 +61,15 @@ async def lock_use_case(session: AsyncSession, use_case_id: int, *, skip_locked:
     interleaving. With `skip_locked`, None comes back when another transaction holds it right now (timed sweeps
     that already hold review rows use this, so they never wait in a cycle with a click).
     """
-    q = select(UseCase).where(UseCase.id == use_case_id).execution_options(populate_existing=True)
+    q = _LOCK_UC
     if session.bind.dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=skip_locked)
-    return (await session.execute(q)).scalar_one_or_none()
+        q = _LOCK_UC_PG_SKIP if skip_locked else _LOCK_UC_PG
+    return (await session.execute(q, {"id": use_case_id})).scalar_one_or_none()
+
+
+async def use_case_now(session: AsyncSession, use_case_id: int) -> UseCase | None:
+    """The use case as committed now (no lock)."""
+    return (await session.execute(_LOCK_UC, {"id": use_case_id})).scalar_one_or_none()
 
 
 # -- gate requests ---------------------------------------------------------------
@@ -53,8 +81,7 @@ async def create_gate(session: AsyncSession, **fields) -> GateRequest:
 
 
 async def get_gate(session: AsyncSession, gate_id: int) -> GateRequest | None:
-    q = select(GateRequest).where(GateRequest.id == gate_id).execution_options(populate_existing=True)
-    return (await session.execute(q)).scalar_one_or_none()
+    return (await session.execute(_GET_GATE, {"id": gate_id})).scalar_one_or_none()
 
 
 async def pending_gate(session: AsyncSession, use_case_id: int) -> GateRequest | None:
@@ -86,14 +113,11 @@ async def create_review(session: AsyncSession, **fields) -> ReviewRequest:
 
 async def get_review(session: AsyncSession, review_id: int) -> ReviewRequest | None:
     """The review as committed now (never a copy cached earlier in this session)."""
-    q = select(ReviewRequest).where(ReviewRequest.id == review_id).execution_options(populate_existing=True)
-    return (await session.execute(q)).scalar_one_or_none()
+    return (await session.execute(_GET_REVIEW, {"id": review_id})).scalar_one_or_none()
 
 
 async def for_gate(session: AsyncSession, gate_id: int) -> list[ReviewRequest]:
-    q = (select(ReviewRequest).where(ReviewRequest.gate_request_id == gate_id).order_by(ReviewRequest.id)
-         .execution_options(populate_existing=True))
-    return list((await session.execute(q)).scalars().all())
+    return list((await session.execute(_FOR_GATE, {"g": gate_id})).scalars().all())
 
 
 async def for_use_case(session: AsyncSession, use_case_id: int, *, open_only: bool = False) -> list[ReviewRequest]:
@@ -119,9 +143,20 @@ async def pending_tier_requests(session: AsyncSession, limit: int = 25) -> list[
 
 async def set_review(session: AsyncSession, review_id: int, *, only_if: tuple[str, ...] = OPEN, **values) -> bool:
     """Change a review only while its status is one of `only_if`; True when it changed."""
-    res = await session.execute(update(ReviewRequest)
-                                .where(ReviewRequest.id == review_id, ReviewRequest.status.in_(only_if))
-                                .values(**values))
+    key = tuple(sorted(values))
+    stmt = _SET_REVIEW.get(key)
+    if stmt is None:
+        t = ReviewRequest.__table__
+        stmt = _SET_REVIEW[key] = (update(t).where(t.c.id == bindparam("_id"),
+                                                   t.c.status.in_(bindparam("_only", expanding=True)))
+                                   .values({k: bindparam(k) for k in key}))
+    res = await core(session, stmt, {**values, "_id": review_id, "_only": list(only_if)})
+    if res.rowcount:  # the session's copy of the review (if it holds one) says what the row says now
+        sync = session.sync_session
+        cached = sync.identity_map.get(sync.identity_key(ReviewRequest, review_id))
+        if cached is not None:
+            for k, v in values.items():
+                set_committed_value(cached, k, v)
     return bool(res.rowcount)
 
 
@@ -145,9 +180,7 @@ async def add_decision(session: AsyncSession, *, review_id: int, person_id: int,
 async def decisions(session: AsyncSession, review_ids: list[int]) -> list[ReviewDecision]:
     if not review_ids:
         return []
-    q = (select(ReviewDecision).where(ReviewDecision.review_id.in_(review_ids))
-         .order_by(ReviewDecision.at, ReviewDecision.id).execution_options(populate_existing=True))
-    return list((await session.execute(q)).scalars().all())
+    return list((await session.execute(_DECISIONS, {"ids": list(review_ids)})).scalars().all())
 
 
 # -- questions to the owners -------------------------------------------------------
@@ -172,9 +205,7 @@ async def answer_info(session: AsyncSession, info_id: int, *, answer: str, by: i
 async def infos(session: AsyncSession, review_ids: list[int]) -> list[InfoRequest]:
     if not review_ids:
         return []
-    q = (select(InfoRequest).where(InfoRequest.review_id.in_(review_ids)).order_by(InfoRequest.id)
-         .execution_options(populate_existing=True))
-    return list((await session.execute(q)).scalars().all())
+    return list((await session.execute(_INFOS, {"ids": list(review_ids)})).scalars().all())
 
 
 async def open_infos_for_use_case(session: AsyncSession, use_case_id: int) -> list[InfoRequest]:
@@ -210,63 +241,90 @@ CHANGES = ("use_case.edited", "use_case.tier_override_decided", "scorecard.answe
            "condition.closed", "review.info_answered")
 
 
+_GROUP_REVIEWS = select(ReviewRequest.id).where(ReviewRequest.use_case_id == bindparam("u"),
+                                                ReviewRequest.group_key == bindparam("g"))
+
+
+def _entries_of(ids: str):
+    """The use case's entries about the reviews `ids`, newest first: a backwards walk along the use case's index
+    (use_case_id, seq) that stops at the first match, so it never reads the use case's older history."""
+    return (select(AuditEntry).where(AuditEntry.use_case_id == bindparam("u"), AuditEntry.entity == "review",
+                                     AuditEntry.entity_id.in_(bindparam(ids, expanding=True)))
+            .order_by(AuditEntry.seq.desc()).limit(1))
+
+
+_LAST_LOOK = _entries_of("ids").where(AuditEntry.action.in_(LOOKS))
+_REQUESTED = _entries_of("ids").where(AuditEntry.action == "review.requested")
+_CHANGES = (select(AuditEntry).where(AuditEntry.use_case_id == bindparam("u"), AuditEntry.seq > bindparam("seq"),
+                                     AuditEntry.action.in_(CHANGES))
+            .order_by(AuditEntry.seq.desc()).limit(bindparam("limit")))
+
+
+async def _look(session: AsyncSession, use_case_id: int, ids: list[int]) -> AuditEntry | None:
+    """The entry of the group's last look at the use case over its reviews `ids` (oldest first); a group that
+    never looked counts from its first review request."""
+    found = (await session.execute(_LAST_LOOK, {"u": use_case_id, "ids": [str(i) for i in ids]})).scalar()
+    if found is None:  # the request of the group's first review (the lowest id: reviews are numbered in order)
+        found = (await session.execute(_REQUESTED, {"u": use_case_id, "ids": [str(min(ids))]})).scalar()
+        if found is None:  # written without one (never by aiom): the earliest request of any of them
+            mine = (AuditEntry.use_case_id == use_case_id, AuditEntry.entity == "review",
+                    AuditEntry.entity_id.in_([str(i) for i in ids]), AuditEntry.action == "review.requested")
+            seq = (await session.execute(select(func.min(AuditEntry.seq)).where(*mine))).scalar_one_or_none()
+            found = (await session.execute(select(AuditEntry).where(AuditEntry.seq == seq))).scalar() if seq \
+                else None
+    return found
+
+
 async def last_look(session: AsyncSession, use_case_id: int, group_key: str) -> tuple[int, list[int]]:
     """(audit sequence number of the group's last look at this use case, the group's review ids on it).
 
     Looks are counted over every review the group had on the use case, so the answer carries across gates; a
     group that never looked counts from its first review request.
     """
-    q = select(ReviewRequest.id).where(ReviewRequest.use_case_id == use_case_id, ReviewRequest.group_key == group_key)
-    ids = list((await session.execute(q)).scalars().all())
+    ids = list((await session.execute(_GROUP_REVIEWS, {"u": use_case_id, "g": group_key})).scalars().all())
     if not ids:
         return 0, []
-    mine = (AuditEntry.use_case_id == use_case_id, AuditEntry.entity == "review",
-            AuditEntry.entity_id.in_([str(i) for i in ids]))
-    seq = (await session.execute(select(func.max(AuditEntry.seq))
-                                 .where(*mine, AuditEntry.action.in_(LOOKS)))).scalar_one_or_none()
-    if seq is None:
-        seq = (await session.execute(select(func.min(AuditEntry.seq))
-                                     .where(*mine, AuditEntry.action == "review.requested"))).scalar_one_or_none()
-    return seq or 0, ids
+    look = await _look(session, use_case_id, ids)
+    return (look.seq if look is not None else 0), ids
 
 
 async def changes_since(session: AsyncSession, use_case_id: int, group_key: str, limit: int = 200
                         ) -> tuple[list[AuditEntry], AuditEntry | None]:
     """What changed on the use case since the group last looked (oldest first, at most `limit` of the newest),
-    leaving out the conditions the group attached itself; and the entry of that look."""
-    seq, ids = await last_look(session, use_case_id, group_key)
+    leaving out the conditions the group attached itself; and the entry of that look. Reads only the entries
+    since that look (the use case's index, walked backwards), however long its history."""
+    ids = list((await session.execute(_GROUP_REVIEWS, {"u": use_case_id, "g": group_key})).scalars().all())
     if not ids:
         return [], None
-    q = (select(AuditEntry).where(AuditEntry.use_case_id == use_case_id, AuditEntry.seq > seq,
-                                  AuditEntry.action.in_(CHANGES)).order_by(AuditEntry.seq.desc()).limit(limit))
-    rows = list(reversed((await session.execute(q)).scalars().all()))
+    look = await _look(session, use_case_id, ids)
+    seq = look.seq if look is not None else 0
+    rows = list(reversed((await session.execute(_CHANGES, {"u": use_case_id, "seq": seq, "limit": limit}))
+                         .scalars().all()))
     own = set(ids)
     rows = [e for e in rows if not (e.action == "condition.opened" and (e.data or {}).get("review") in own)]
-    look = (await session.execute(select(AuditEntry).where(AuditEntry.seq == seq))).scalar_one_or_none() if seq \
-        else None
     return rows, look
 
 
-async def escalation_note(session: AsyncSession, review_id: int) -> AuditEntry | None:
-    """The audit entry that escalated this review (who, why), by a person or by the reminder sweep."""
+async def escalation_note(session: AsyncSession, review_id: int, use_case_id: int | None = None
+                          ) -> AuditEntry | None:
+    """The audit entry that escalated this review (who, why), by a person or by the reminder sweep. With the
+    review's use case, only that use case's entries are read (its index), not the whole log."""
     q = (select(AuditEntry).where(AuditEntry.action == "review.escalated", AuditEntry.entity == "review",
                                   AuditEntry.entity_id == str(review_id)).order_by(AuditEntry.seq.desc()).limit(1))
+    if use_case_id is not None:
+        q = q.where(AuditEntry.use_case_id == use_case_id)
     return (await session.execute(q)).scalar_one_or_none()
 
 
 async def latest_scores(session: AsyncSession, use_case_id: int) -> dict[str, tuple[Scorecard, dict[str, int]]]:
     """Per instrument: the latest attempt's scorecard and its answers (item key -> value)."""
-    q = (select(Scorecard).where(Scorecard.use_case_id == use_case_id)
-         .order_by(Scorecard.instrument, Scorecard.attempt.desc()))
     latest: dict[str, Scorecard] = {}
-    for sc in (await session.execute(q)).scalars().all():
+    for sc in (await session.execute(_SCORECARDS, {"u": use_case_id})).scalars().all():
         latest.setdefault(sc.instrument, sc)
     if not latest:
         return {}
     ids = {sc.id: k for k, sc in latest.items()}
-    answers = (await session.execute(select(ScorecardAnswer.scorecard_id, ScorecardAnswer.item_key,
-                                            ScorecardAnswer.value)
-                                     .where(ScorecardAnswer.scorecard_id.in_(list(ids))))).all()
+    answers = (await core(session, _ANSWERS, {"ids": list(ids)})).all()
     out: dict[str, tuple[Scorecard, dict[str, int]]] = {k: (sc, {}) for k, sc in latest.items()}
     for sc_id, key, value in answers:
         out[ids[sc_id]][1][key] = value
@@ -274,6 +332,4 @@ async def latest_scores(session: AsyncSession, use_case_id: int) -> dict[str, tu
 
 
 async def live_risks(session: AsyncSession, use_case_id: int) -> list[RiskEntry]:
-    q = select(RiskEntry).where(RiskEntry.use_case_id == use_case_id, RiskEntry.status != "closed") \
-        .order_by(RiskEntry.id)
-    return list((await session.execute(q)).scalars().all())
+    return list((await session.execute(_LIVE_RISKS, {"u": use_case_id})).scalars().all())
