@@ -19,11 +19,11 @@ async def remember(session: AsyncSession, *, platform: str, purpose: str, channe
 
 
 async def find(session: AsyncSession, platform: str, purpose: str, channel: str) -> MessageRef | None:
-    q = select(MessageRef).where(MessageRef.platform == platform, MessageRef.purpose == purpose,
-                                 MessageRef.channel == channel)
-    return (await session.execute(q)).scalar_one_or_none()
+    return (await session.execute(_FIND, {"pl": platform, "p": purpose, "c": channel})).scalar_one_or_none()
 
 
+_FIND = select(MessageRef).where(MessageRef.platform == bindparam("pl"), MessageRef.purpose == bindparam("p"),
+                                 MessageRef.channel == bindparam("c"))
 _ALL_FOR = select(MessageRef).where(MessageRef.purpose == bindparam("p"))
 
 

@@ -86,10 +86,12 @@ async def identity(session: AsyncSession, platform: str, tenant: str, external_i
     return (await session.execute(q)).scalar_one_or_none()
 
 
+_IDENTITIES = (select(PlatformIdentity).where(PlatformIdentity.person_id == bindparam("p"))
+               .order_by(PlatformIdentity.updated_at.desc()))
+
+
 async def identities_of(session: AsyncSession, person_id: int) -> list[PlatformIdentity]:
-    q = select(PlatformIdentity).where(PlatformIdentity.person_id == person_id) \
-        .order_by(PlatformIdentity.updated_at.desc())
-    return list((await session.execute(q)).scalars().all())
+    return list((await session.execute(_IDENTITIES, {"p": person_id})).scalars().all())
 
 
 async def link_identity(session: AsyncSession, *, person_id: int, platform: str, tenant: str, external_id: str,
