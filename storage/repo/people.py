@@ -90,6 +90,18 @@ _IDENTITIES = (select(PlatformIdentity).where(PlatformIdentity.person_id == bind
                .order_by(PlatformIdentity.updated_at.desc()))
 
 
+_WITH_IDENTITIES = (select(Person, PlatformIdentity).outerjoin(PlatformIdentity, PlatformIdentity.person_id == Person.id)
+                    .where(Person.id == bindparam("p")).order_by(PlatformIdentity.updated_at.desc()))
+
+
+async def with_identities(session: AsyncSession, person_id: int) -> tuple[Person | None, list[PlatformIdentity]]:
+    """The person and their platform identities (newest first), in one statement (the outbox's DMs)."""
+    rows = (await session.execute(_WITH_IDENTITIES, {"p": person_id})).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [i for _, i in rows if i is not None]
+
+
 async def identities_of(session: AsyncSession, person_id: int) -> list[PlatformIdentity]:
     return list((await session.execute(_IDENTITIES, {"p": person_id})).scalars().all())
 
