@@ -95,17 +95,16 @@ async def gate_state(session: AsyncSession, policy: Policy, uc: UseCase) -> tupl
 
 async def load(session: AsyncSession, policy: Policy, review_id: int,
                known_needs_conditions: dict[int, bool] | None = None) -> CardData | None:
-    rr = await reviews.get_review(session, review_id)
-    if rr is None:
+    found = await reviews.with_case(session, review_id)
+    if found is None:
         return None
-    uc = await reviews.use_case_now(session, rr.use_case_id)
-    gate = await reviews.get_gate(session, rr.gate_request_id)
+    rr, uc, gate = found
     infos = await reviews.infos(session, [rr.id])
     changes, look = await reviews.changes_since(session, uc.id, rr.group_key)
+    own_conditions, open_conditions = await conditions.for_card(session, rr.id, uc.id)
     data = CardData(
         uc=uc, rr=rr, gate=gate, decisions=await reviews.decisions(session, [rr.id]), infos=infos,
-        own_conditions=await conditions.for_reviews(session, [rr.id]),
-        open_conditions=await conditions.open_for(session, uc.id),
+        own_conditions=own_conditions, open_conditions=open_conditions,
         scores=await reviews.latest_scores(session, uc.id), risks=top_risks(await reviews.live_risks(session, uc.id)),
         changes=changes, last_look=look)
     if rr.escalated_from_id:

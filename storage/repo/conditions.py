@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -23,6 +23,9 @@ _OPEN_FOR = (select(Condition).where(Condition.use_case_id == bindparam("u"), Co
 _FOR_REVIEWS = (select(Condition).where(Condition.review_id.in_(bindparam("ids", expanding=True)),
                                         Condition.status != DRAFT)
                 .order_by(Condition.id).execution_options(populate_existing=True))
+_CARD = (select(Condition).where(or_(and_(Condition.review_id == bindparam("r"), Condition.status != DRAFT),
+                                    and_(Condition.use_case_id == bindparam("u"), Condition.status == OPEN)))
+         .order_by(Condition.id).execution_options(populate_existing=True))
 _DRAFTS = (select(Condition).where(Condition.review_id == bindparam("r"), Condition.created_by_id == bindparam("p"),
                                    Condition.status == DRAFT).order_by(Condition.id))
 _T = Condition.__table__
@@ -57,6 +60,17 @@ async def for_reviews(session: AsyncSession, review_ids: list[int]) -> list[Cond
     if not review_ids:
         return []
     return list((await session.execute(_FOR_REVIEWS, {"ids": list(review_ids)})).scalars().all())
+
+
+async def for_card(session: AsyncSession, review_id: int, use_case_id: int
+                   ) -> tuple[list[Condition], list[Condition]]:
+    """In one statement: the review's own conditions (`for_reviews`) and the use case's open ones (`open_for`),
+    each in the order those give."""
+    rows = list((await session.execute(_CARD, {"r": review_id, "u": use_case_id})).scalars().all())
+    own = [c for c in rows if c.review_id == review_id and c.status != DRAFT]
+    open_ = sorted((c for c in rows if c.use_case_id == use_case_id and c.status == OPEN),
+                   key=lambda c: (c.due_date, c.id))
+    return own, open_
 
 
 async def drafts(session: AsyncSession, review_id: int, person_id: int) -> list[Condition]:

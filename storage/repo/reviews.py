@@ -43,12 +43,17 @@ _DECISIONS = (select(ReviewDecision).where(ReviewDecision.review_id.in_(bindpara
 _INFOS = (select(InfoRequest).where(InfoRequest.review_id.in_(bindparam("ids", expanding=True)))
           .order_by(InfoRequest.id).execution_options(**_FRESH))
 _SET_REVIEW: dict[tuple, object] = {}
+_WITH_CASE = (select(ReviewRequest, UseCase, GateRequest)
+              .join(UseCase, UseCase.id == ReviewRequest.use_case_id)
+              .outerjoin(GateRequest, GateRequest.id == ReviewRequest.gate_request_id)
+              .where(ReviewRequest.id == bindparam("id")).execution_options(**_FRESH))
 _FOR_GATE = (select(ReviewRequest).where(ReviewRequest.gate_request_id == bindparam("g")).order_by(ReviewRequest.id)
              .execution_options(**_FRESH))
-_SCORECARDS = (select(Scorecard).where(Scorecard.use_case_id == bindparam("u"))
-               .order_by(Scorecard.instrument, Scorecard.attempt.desc()))
-_ANSWERS = (select(ScorecardAnswer.scorecard_id, ScorecardAnswer.item_key, ScorecardAnswer.value)
-            .where(ScorecardAnswer.scorecard_id.in_(bindparam("ids", expanding=True))))
+# Every attempt (the latest first per instrument) with each of its answers.
+_SCORES = (select(Scorecard, ScorecardAnswer.item_key, ScorecardAnswer.value)
+           .outerjoin(ScorecardAnswer, ScorecardAnswer.scorecard_id == Scorecard.id)
+           .where(Scorecard.use_case_id == bindparam("u"))
+           .order_by(Scorecard.instrument, Scorecard.attempt.desc()))
 _LIVE_RISKS = (select(RiskEntry).where(RiskEntry.use_case_id == bindparam("u"), RiskEntry.status != "closed")
                .order_by(RiskEntry.id))
 
@@ -114,6 +119,13 @@ async def create_review(session: AsyncSession, **fields) -> ReviewRequest:
 async def get_review(session: AsyncSession, review_id: int) -> ReviewRequest | None:
     """The review as committed now (never a copy cached earlier in this session)."""
     return (await session.execute(_GET_REVIEW, {"id": review_id})).scalar_one_or_none()
+
+
+async def with_case(session: AsyncSession, review_id: int
+                    ) -> tuple[ReviewRequest, UseCase, GateRequest | None] | None:
+    """The review, its use case and its gate request as committed now, in one statement (no lock)."""
+    row = (await session.execute(_WITH_CASE, {"id": review_id})).first()
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 async def for_gate(session: AsyncSession, gate_id: int) -> list[ReviewRequest]:
@@ -318,16 +330,11 @@ async def escalation_note(session: AsyncSession, review_id: int, use_case_id: in
 
 async def latest_scores(session: AsyncSession, use_case_id: int) -> dict[str, tuple[Scorecard, dict[str, int]]]:
     """Per instrument: the latest attempt's scorecard and its answers (item key -> value)."""
-    latest: dict[str, Scorecard] = {}
-    for sc in (await session.execute(_SCORECARDS, {"u": use_case_id})).scalars().all():
-        latest.setdefault(sc.instrument, sc)
-    if not latest:
-        return {}
-    ids = {sc.id: k for k, sc in latest.items()}
-    answers = (await core(session, _ANSWERS, {"ids": list(ids)})).all()
-    out: dict[str, tuple[Scorecard, dict[str, int]]] = {k: (sc, {}) for k, sc in latest.items()}
-    for sc_id, key, value in answers:
-        out[ids[sc_id]][1][key] = value
+    out: dict[str, tuple[Scorecard, dict[str, int]]] = {}
+    for sc, key, value in (await session.execute(_SCORES, {"u": use_case_id})).all():
+        got = out.setdefault(sc.instrument, (sc, {}))
+        if got[0] is sc and key is not None:  # an earlier attempt's answers are left out
+            got[1][key] = value
     return out
 
 
