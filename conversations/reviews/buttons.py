@@ -15,7 +15,6 @@ from conversations.reviews.acting import Acting, clicker, form_errors, open_form
 from conversations.reviews.card_data import load
 from conversations.reviews.gating import tier_card
 from storage.repo import reviews, use_cases
-from storage.tables import ReviewRequest
 
 # A reviewer typing a decision instead of clicking (in the card's thread). Only whole, short messages count
 # ("approved", "LGTM!", "ok to proceed from our side", "+1"): a question or a sentence that merely opens with
@@ -88,9 +87,7 @@ def read_text(values: dict, name: str = "reason", min_len: int = 5) -> str | Non
 
 
 async def _confirm(ctx: Ctx, rid: int, result: str | None, what: str) -> None:
-    # Its group, quorum and use case never change: the copy this turn read (no second query) will do.
-    rr = await ctx.session.get(ReviewRequest, rid)
-    uc = await use_cases.get(ctx.session, rr.use_case_id)
+    rr, uc, _gate = await reviews.with_case(ctx.session, rid)
     gname = review_cards.group_name(ctx.policy, rr.group_key)
     tail = {None: f" {gname} needs {rr.quorum} approvals in all; the card shows the count.",
             rules.ESCALATED: " The next level has the card now.",

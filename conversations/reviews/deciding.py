@@ -105,7 +105,7 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
         if needs_conditions:
             raise Refusal("Readiness is in a band that passes this gate only with conditions, so a plain approval "
                           "is not enough: use Approve with conditions and name the gaps to close.")
-    drafts = await conditions.drafts(acting.session, rr.id, actor.person_id)
+    drafts, opened_before = await conditions.of_person(acting.session, rr.id, actor.person_id)
     if decision == rules.APPROVE_WITH_CONDITIONS and not new_conditions and not drafts:
         raise Refusal("Approving with conditions needs at least one condition.")
     existing = await reviews.decisions(acting.session, [rr.id])
@@ -144,8 +144,11 @@ async def decide(acting: Acting, review_id: int, decision: str, clicker: rules.C
         await conditions.publish_drafts(acting.session, rr.id, actor.person_id, acting.now)
     if result is not None:  # other members' half-written conditions will never be decided now
         await conditions.discard_drafts(acting.session, rr.id)
-    made = [c for c in await conditions.for_reviews(acting.session, [rr.id]) if c.created_by_id == actor.person_id
-            and c.status == conditions.OPEN]
+    if new_conditions or drafts:
+        made = [c for c in await conditions.for_reviews(acting.session, [rr.id])
+                if c.created_by_id == actor.person_id and c.status == conditions.OPEN]
+    else:  # nothing of this person's was added or published since the read above (the use case is locked)
+        made = opened_before
     await acting.audit("review.decided", entity="review", entity_id=rr.id, use_case_id=uc.id,
                        data={"group": rr.group_key, "decision": decision, "reason": reason, "result": result,
                              "gate_request": rr.gate_request_id,

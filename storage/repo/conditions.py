@@ -26,6 +26,9 @@ _FOR_REVIEWS = (select(Condition).where(Condition.review_id.in_(bindparam("ids",
 _CARD = (select(Condition).where(or_(and_(Condition.review_id == bindparam("r"), Condition.status != DRAFT),
                                     and_(Condition.use_case_id == bindparam("u"), Condition.status == OPEN)))
          .order_by(Condition.id).execution_options(populate_existing=True))
+_BY_PERSON = (select(Condition).where(Condition.review_id == bindparam("r"), Condition.created_by_id == bindparam("p"),
+                                      Condition.status.in_((DRAFT, OPEN)))
+              .order_by(Condition.id).execution_options(populate_existing=True))
 _DRAFTS = (select(Condition).where(Condition.review_id == bindparam("r"), Condition.created_by_id == bindparam("p"),
                                    Condition.status == DRAFT).order_by(Condition.id))
 _T = Condition.__table__
@@ -71,6 +74,13 @@ async def for_card(session: AsyncSession, review_id: int, use_case_id: int
     open_ = sorted((c for c in rows if c.use_case_id == use_case_id and c.status == OPEN),
                    key=lambda c: (c.due_date, c.id))
     return own, open_
+
+
+async def of_person(session: AsyncSession, review_id: int, person_id: int
+                    ) -> tuple[list[Condition], list[Condition]]:
+    """In one statement: this person's drafts on the review (`drafts`), and the open conditions they added to it."""
+    rows = list((await session.execute(_BY_PERSON, {"r": review_id, "p": person_id})).scalars().all())
+    return [c for c in rows if c.status == DRAFT], [c for c in rows if c.status == OPEN]
 
 
 async def drafts(session: AsyncSession, review_id: int, person_id: int) -> list[Condition]:
