@@ -4,7 +4,7 @@ and card (conversations/stages/gate_facts.py); the same rows as storage.repo.ins
 one statement at a time."""
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import core
@@ -20,7 +20,7 @@ _COUNTS = select(
 # Every attempt's id (ordered: the last one per instrument wins) and, with it, each of its answers.
 _SCORES = (select(Scorecard.id, Scorecard.instrument, ScorecardAnswer.item_key, ScorecardAnswer.value)
            .select_from(Scorecard)
-           .outerjoin(ScorecardAnswer, and_(ScorecardAnswer.scorecard_id == Scorecard.id))
+           .outerjoin(ScorecardAnswer, ScorecardAnswer.scorecard_id == Scorecard.id)
            .where(Scorecard.use_case_id == _u).order_by(Scorecard.attempt, Scorecard.id))
 
 

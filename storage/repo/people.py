@@ -90,7 +90,8 @@ _IDENTITIES = (select(PlatformIdentity).where(PlatformIdentity.person_id == bind
                .order_by(PlatformIdentity.updated_at.desc()))
 
 
-_WITH_IDENTITIES = (select(Person, PlatformIdentity).outerjoin(PlatformIdentity, PlatformIdentity.person_id == Person.id)
+_WITH_IDENTITIES = (select(Person, PlatformIdentity)
+                    .outerjoin(PlatformIdentity, PlatformIdentity.person_id == Person.id)
                     .where(Person.id == bindparam("p")).order_by(PlatformIdentity.updated_at.desc()))
 
 
