@@ -42,7 +42,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     p.add_argument("--postgres-url", help="the Postgres server scratch databases are created on (default "
                    "$AIOM_BENCH_POSTGRES_URL or postgresql://postgres@127.0.0.1:5432/postgres)")
-    p.add_argument("--only", help="comma-separated scenarios: slack_scorecard, slack_intake, slack_review, teams_card")
+    p.add_argument("--only", help="comma-separated scenarios: slack_scorecard, slack_intake, slack_review, "
+                   "slack_review_history, teams_card")
     p.add_argument("--skip-peers", action="store_true", help="measure aiom only (no ratios)")
     p.add_argument("--skip-paced", action="store_true", help="no run at 80 %% of aiom's peak")
     p.add_argument("--skip-digest", action="store_true", help="no digest and reminder sweep")

@@ -68,6 +68,30 @@ def check(r: dict) -> list[dict]:
             k, mb = max(rss, key=lambda kv: kv[1])
             out.append(_row(f"Server RSS under load < {RSS_MB} MB", db, f"largest {mb:.0f} MB ({k})", mb < RSS_MB))
         out += _digest_sweep(r.get("digest_and_sweep") or {}, db)
+        out += _review(req, db)
+    return out
+
+
+def _review(req: dict, db: str) -> list[dict]:
+    """Issue 22's review decision targets: CPU per click, effects/s against bolt, and cost with history."""
+    fresh, hist = req.get("slack_review"), req.get("slack_review_history")
+    if not fresh or db not in fresh["aiom"]:
+        return []
+    a = fresh["aiom"][db]["burst"]
+    cpu = a.get("server_cpu_ms_per_request")
+    out = [_row("Slack review decision: ≤ 5 ms server CPU per click", db,
+                f"{cpu:.1f} ms" if cpu is not None else "—", cpu <= 5 if cpu is not None else None)]
+    peer = fresh["peers"].get("bolt_default")
+    if peer:
+        x = _ratio(a["effects_per_s"], peer["effects_per_s"])
+        out.append(_row("Slack review decision: completed effects/s ≥ 0.5× bare bolt (default client)", db,
+                        f"{x:.2f}× ({a['effects_per_s']:.0f} vs {peer['effects_per_s']:.0f}/s)", x >= 0.5))
+    if hist and db in hist["aiom"] and cpu:
+        h = hist["aiom"][db]["burst"].get("server_cpu_ms_per_request")
+        if h is not None:
+            out.append(_row("Slack review decision with history (500 entries, 50 conditions, 20 risks): CPU per "
+                            "click ≤ 1.5× a fresh use case's", db, f"{h / cpu:.2f}× ({h:.1f} vs {cpu:.1f} ms)",
+                            h / cpu <= 1.5))
     return out
 
 

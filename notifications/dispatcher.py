@@ -196,8 +196,7 @@ async def _track_prompt(session, ref_purpose: str, message_id: str) -> None:
 
 
 async def recipient_for(session, person_id: int) -> Recipient:
-    person = await people.get(session, person_id)
-    idents = await people.identities_of(session, person_id)
+    person, idents = await people.with_identities(session, person_id)
     return Recipient(person_id=person_id, email=person.email if person else None,
                      name=person.display_name if person else "",
                      identities=tuple((i.platform, i.tenant, i.external_id, dict(i.extra)) for i in idents))

@@ -78,11 +78,12 @@ def wait_rows(db_url: str, count, target: int, what: str, timeout: float = 120) 
 def all_scenarios(n: int, concurrency: int = 64) -> list[Scenario]:
     from bench.scenarios.slack_intake import IntakeAnswer
     from bench.scenarios.slack_review import ReviewDecision
+    from bench.scenarios.slack_review_history import ReviewDecisionHistory
     from bench.scenarios.slack_scorecard import ScorecardClick
     from bench.scenarios.teams_card import TeamsCardAnswer
 
     out, first = [], 0
-    for cls in (ScorecardClick, IntakeAnswer, ReviewDecision):
+    for cls in (ScorecardClick, IntakeAnswer, ReviewDecision, ReviewDecisionHistory):
         out.append(cls(n, first, concurrency))
         first += n * cls.users_per_item
     out.append(TeamsCardAnswer(n, 0, concurrency))

@@ -96,14 +96,22 @@ class ReviewDecision(Scenario):
                         uc = await factories.use_case(s, title=f"Bench review {i}.{k}", proposer=email,
                                                       business_owner=email, delivery_owner=email, tier="medium",
                                                       now=now)
+                        await self.before_gate(s, uc, now)
                         acting = Ctx(session=s, policy=pol, platforms={"slack"}, now=now,
                                         person_id=uc.business_owner_id, label=email, platform="slack")
                         _, rows = await gating.open_gate(acting, uc, gate)
+                        await self.after_gate(s, uc, rows, now)
                         ids[k].append(next(r.id for r in rows if r.group_key == GROUP))
                 cards = await mark_delivered(s)
         finally:
             await db.dispose()
         self.cards = [[(rid, cards[f"review:{rid}"]) for rid in batch] for batch in ids]
+
+    async def before_gate(self, session, uc, now) -> None:
+        """Rows a use case has before its gate opens (none: a fresh use case)."""
+
+    async def after_gate(self, session, uc, reviews, now) -> None:
+        """Rows added once its gate is open (none: a fresh use case)."""
 
     def warm(self, server) -> dict:
         return timed('warm-up ("help" by DM, first contact per reviewer)', server.url,

@@ -89,8 +89,7 @@ def read_text(values: dict, name: str = "reason", min_len: int = 5) -> str | Non
 
 
 async def _confirm(ctx: Ctx, rid: int, result: str | None, what: str) -> None:
-    rr = await reviews.get_review(ctx.session, rid)
-    uc = await use_cases.get(ctx.session, rr.use_case_id)
+    rr, uc, _gate = await reviews.with_case(ctx.session, rid)
     gname = review_cards.group_name(ctx.policy, rr.group_key)
     tail = {None: f" {gname} needs {rr.quorum} approvals in all; the card shows the count.",
             rules.ESCALATED: " The next level has the card now.",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vocabulary.policy import Policy
-from storage.repo import absences, conditions, people, reviews, use_cases
+from storage.repo import absences, conditions, people, reviews
 from storage.tables import (
     AuditEntry,
     Condition,
@@ -92,23 +92,21 @@ async def gate_state(session: AsyncSession, policy: Policy, uc: UseCase) -> tupl
 
 async def load(session: AsyncSession, policy: Policy, review_id: int,
                known_needs_conditions: dict[int, bool] | None = None) -> CardData | None:
-    rr = await reviews.get_review(session, review_id)
-    if rr is None:
+    found = await reviews.with_case(session, review_id)
+    if found is None:
         return None
-    uc = await use_cases.get(session, rr.use_case_id)
-    await session.refresh(uc)
-    gate = await reviews.get_gate(session, rr.gate_request_id)
+    rr, uc, gate = found
     infos = await reviews.infos(session, [rr.id])
     changes, look = await reviews.changes_since(session, uc.id, rr.group_key, review_id=rr.id)
+    own_conditions, open_conditions = await conditions.for_card(session, rr.id, uc.id)
     data = CardData(
         uc=uc, rr=rr, gate=gate, decisions=await reviews.decisions(session, [rr.id]), infos=infos,
-        own_conditions=await conditions.for_reviews(session, [rr.id]),
-        open_conditions=await conditions.open_for(session, uc.id),
+        own_conditions=own_conditions, open_conditions=open_conditions,
         scores=await reviews.latest_scores(session, uc.id), risks=top_risks(await reviews.live_risks(session, uc.id)),
         changes=changes, last_look=look)
     if rr.escalated_from_id:
         data.escalated_from = await reviews.get_review(session, rr.escalated_from_id)
-        data.escalation = await reviews.escalation_note(session, rr.escalated_from_id)
+        data.escalation = await reviews.escalation_note(session, rr.escalated_from_id, uc.id)
     if rr.status == ReviewStatus.ESCALATED:
         later = [r for r in await reviews.for_gate(session, gate.id) if r.escalated_from_id == rr.id]
         data.escalated_to = later[0] if later else None

@@ -43,7 +43,8 @@ async def lock(acting: Ctx, review_id: int) -> tuple[ReviewRequest, UseCase]:
     if rr is None:
         raise Refusal("I could not find that review any more, so nothing was recorded.")
     uc = await reviews.lock_use_case(acting.session, rr.use_case_id)
-    rr = await reviews.get_review(acting.session, review_id)  # as committed once the lock is held
+    if acting.session.bind.dialect.name != "sqlite":  # SQLite: the write transaction began holding the lock
+        rr = await reviews.get_review(acting.session, review_id)  # as committed once the lock is held
     return rr, uc
 
 
@@ -55,7 +56,7 @@ async def closed_text(acting: Ctx, rr: ReviewRequest) -> str:
                                   for d in decs if d.person_id in names))
     at = when(rr.decided_at)
     if rr.status == rules.ESCALATED:
-        note = await reviews.escalation_note(acting.session, rr.id)
+        note = await reviews.escalation_note(acting.session, rr.id, rr.use_case_id)
         escalator = await people.get(acting.session, note.actor_id) if note is not None and note.actor_id else None
         by = (f" by {escalator.display_name or escalator.email}" if escalator is not None else
               f" by {note.actor_label}" if note is not None and note.actor_id else " automatically")
@@ -104,7 +105,7 @@ async def decide(acting: Ctx, review_id: int, decision: str, clicker: rules.Clic
         if needs_conditions:
             raise Refusal("Readiness is in a band that passes this gate only with conditions, so a plain approval "
                           "is not enough: use Approve with conditions and name the gaps to close.")
-    drafts = await conditions.drafts(acting.session, rr.id, actor.person_id)
+    drafts, opened_before = await conditions.of_person(acting.session, rr.id, actor.person_id)
     if decision == rules.APPROVE_WITH_CONDITIONS and not new_conditions and not drafts:
         raise Refusal("Approving with conditions needs at least one condition.")
     existing = await reviews.decisions(acting.session, [rr.id])
@@ -137,11 +138,15 @@ async def decide(acting: Ctx, review_id: int, decision: str, clicker: rules.Clic
         await conditions.create(acting.session, use_case_id=uc.id, review_id=rr.id, text=c.text,
                                 owner_id=c.owner_id, due_date=c.due, status=conditions.OPEN,
                                 created_by_id=actor.person_id, created_at=acting.now)
-    await conditions.publish_drafts(acting.session, rr.id, actor.person_id, acting.now)
+    if drafts:  # read above, under the use case's lock: nobody else adds this person's drafts meanwhile
+        await conditions.publish_drafts(acting.session, rr.id, actor.person_id, acting.now)
     if result is not None:  # other members' half-written conditions will never be decided now
         await conditions.discard_drafts(acting.session, rr.id)
-    made = [c for c in await conditions.for_reviews(acting.session, [rr.id]) if c.created_by_id == actor.person_id
-            and c.status == conditions.OPEN]
+    if new_conditions or drafts:
+        made = [c for c in await conditions.for_reviews(acting.session, [rr.id])
+                if c.created_by_id == actor.person_id and c.status == conditions.OPEN]
+    else:  # nothing of this person's was added or published since the read above (the use case is locked)
+        made = opened_before
     await acting.audit("review.decided", entity="review", entity_id=rr.id, use_case_id=uc.id,
                        data={"group": rr.group_key, "decision": decision, "reason": reason, "result": result,
                              "gate_request": rr.gate_request_id,

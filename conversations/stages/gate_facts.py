@@ -10,21 +10,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vocabulary.policy import Gate, Policy
 from vocabulary.rules import scoring
 from vocabulary.rules.gates import GateCheck, GateFacts, OpenObligation, check_gate
-from storage.repo import instruments, kpis, people, regulation, status
+from storage.repo import gate_reads, instruments, people, regulation
 from storage.tables import UseCase
 
 
 async def gather(session: AsyncSession, policy: Policy, use_case: UseCase) -> GateFacts:
     uc = use_case
-    cards = await instruments.latest_for(session, uc.id)
-    values = await instruments.values_for(session, [sc.id for sc in cards.values()])
+    cards = await gate_reads.latest_values(session, uc.id)  # instrument -> (latest attempt's id, its answers)
+    risk_entries, open_conditions, kpis_defined = await gate_reads.counts(session, uc.id)
 
     def answers_of(key: str) -> dict[str, int]:
         sc = cards.get(key)
         known = set(scoring.item_keys(policy, key))
         # Items (or values) a newer policy no longer has are ignored, never fatal.
-        return {k: v for k, v in values.get(sc.id, {}).items()
-                if k in known and scoring.valid_value(policy, key, v)} if sc else {}
+        return {k: v for k, v in sc[1].items() if k in known and scoring.valid_value(policy, key, v)} if sc else {}
 
     pilot = answers_of(scoring.PILOT_SELECTION)
     pilot_result = scoring.pilot_result(policy, pilot)
@@ -33,7 +32,7 @@ async def gather(session: AsyncSession, policy: Policy, use_case: UseCase) -> Ga
     reviewed: dict[str, bool] = {}
     at_one = scoring.needs_explicit_review(policy, readiness)
     if at_one:
-        rows = await instruments.answers(session, cards[scoring.READINESS].id)
+        rows = await instruments.answers(session, cards[scoring.READINESS][0])
         reviewed = {k: rows[k].reviewed_at is not None for k in at_one}
     rollout = answers_of(scoring.ROLLOUT_CHECKLIST)
     vendor = answers_of(scoring.VENDOR_CHECKLIST)
@@ -48,7 +47,7 @@ async def gather(session: AsyncSession, policy: Policy, use_case: UseCase) -> Ga
         readiness_answers=readiness,
         readiness_complete=readiness_complete,
         areas_at_one_reviewed=reviewed,
-        risk_entries=await instruments.count_risks(session, uc.id),
+        risk_entries=risk_entries,
         risk_reviewed_at=uc.risk_reviewed_at,
         stage_entered_at=uc.stage_entered_at,
         rollout_answers=rollout,
@@ -56,8 +55,8 @@ async def gather(session: AsyncSession, policy: Policy, use_case: UseCase) -> Ga
         vendor_involved=bool(uc.vendor_involved),
         vendor_answered=len(vendor),
         vendor_complete=len(vendor) == len(policy.vendor_checklist.items),
-        open_conditions=await status.open_condition_count(session, uc.id),
-        kpis_with_baselines=await kpis.count_defined(session, uc.id),
+        open_conditions=open_conditions,
+        kpis_with_baselines=kpis_defined,
         ai_act_class=uc.ai_act_class or "",
         open_obligations=await ai_act_open(session, uc) if policy.eu_ai_act is not None else [],
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import case, delete, exists, func, literal, select, update
+from sqlalchemy import bindparam, case, delete, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import Absence, DelegatedDecision, Leaver, Outbox, Person
@@ -121,13 +121,15 @@ async def record_delegated(session: AsyncSession, *, decision_id: int, review_id
     await session.flush()
 
 
+_DELEGATED = select(DelegatedDecision).where(DelegatedDecision.review_id.in_(bindparam("ids", expanding=True)))
+
+
 async def delegated_for_reviews(session: AsyncSession, review_ids) -> dict[int, DelegatedDecision]:
     """decision id -> the delegation behind it, for these reviews."""
     ids = list(set(review_ids))
     if not ids:
         return {}
-    q = select(DelegatedDecision).where(DelegatedDecision.review_id.in_(ids))
-    return {d.decision_id: d for d in (await session.execute(q)).scalars().all()}
+    return {d.decision_id: d for d in (await session.execute(_DELEGATED, {"ids": ids})).scalars().all()}
 
 
 def owner_name(person_id_col, today: date | None):

@@ -1,7 +1,7 @@
 """Messages aiom posted and may update in place or thread under."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import upsert
@@ -19,11 +19,13 @@ async def remember(session: AsyncSession, *, platform: str, purpose: str, channe
 
 
 async def find(session: AsyncSession, platform: str, purpose: str, channel: str) -> MessageRef | None:
-    q = select(MessageRef).where(MessageRef.platform == platform, MessageRef.purpose == purpose,
-                                 MessageRef.channel == channel)
-    return (await session.execute(q)).scalar_one_or_none()
+    return (await session.execute(_FIND, {"pl": platform, "p": purpose, "c": channel})).scalar_one_or_none()
+
+
+_FIND = select(MessageRef).where(MessageRef.platform == bindparam("pl"), MessageRef.purpose == bindparam("p"),
+                                 MessageRef.channel == bindparam("c"))
+_ALL_FOR = select(MessageRef).where(MessageRef.purpose == bindparam("p"))
 
 
 async def all_for(session: AsyncSession, purpose: str) -> list[MessageRef]:
-    q = select(MessageRef).where(MessageRef.purpose == purpose)
-    return list((await session.execute(q)).scalars().all())
+    return list((await session.execute(_ALL_FOR, {"p": purpose})).scalars().all())

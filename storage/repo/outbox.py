@@ -3,12 +3,41 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.repo._sql import dialect, insert_ignore
+from storage.repo._sql import core, insert_ignore, prepared
 from storage.tables import Outbox
 from vocabulary.states import OutboxStatus
+
+_T = Outbox.__table__
+_MARK_SENT = (update(_T).where(_T.c.id == bindparam("_id"), _T.c.claimed_by == bindparam("_worker"))
+              .values(status=OutboxStatus.SENT.value, sent_at=bindparam("at"), platform_message_id=bindparam("mid"),
+                      claimed_until=None, error=""))
+
+
+def _claim_statements(name: str, with_platforms: bool, with_keys: bool = False):
+    """The claim's three statements (ready ids, take them, read them), built once per dialect."""
+    now = bindparam("now")
+    ready = and_(Outbox.not_before <= now,
+                 or_(Outbox.status == OutboxStatus.PENDING.value,
+                     and_(Outbox.status == OutboxStatus.SENDING.value, Outbox.claimed_until < now)))
+    if with_platforms:
+        ready = and_(ready, Outbox.platform.in_(bindparam("platforms", expanding=True)))
+    if with_keys:
+        ready = and_(ready, Outbox.dedupe_key.in_(bindparam("keys", expanding=True)))
+    pick = select(Outbox.id).where(ready).order_by(Outbox.id).limit(bindparam("limit"))
+    if name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    ids = bindparam("ids", expanding=True)
+    take = (update(Outbox).where(Outbox.id.in_(ids), ready)
+            .values(status=OutboxStatus.SENDING.value, claimed_by=bindparam("worker"), claimed_until=bindparam("until"),
+                    attempts=Outbox.attempts + 1)
+            .execution_options(synchronize_session=False))
+    read = (select(Outbox).where(Outbox.id.in_(ids), Outbox.claimed_by == bindparam("worker"),
+                                 Outbox.status == OutboxStatus.SENDING.value)
+            .order_by(Outbox.id).execution_options(populate_existing=True))
+    return pick, take, read
 
 
 async def enqueue(session: AsyncSession, *, dedupe_key: str, platform: str, target: str, message: dict,
@@ -33,35 +62,24 @@ async def claim(session: AsyncSession, *, worker: str, now: datetime, lease: tim
     """Claim ready rows (pending, or sending with an expired lease) for this worker; with `platforms`, only rows
     for those (a process never takes rows it has no deliverer for: another process sends them); with `keys`, only
     the rows of those dedupe keys."""
-    ready = and_(Outbox.not_before <= now,
-                 or_(Outbox.status == OutboxStatus.PENDING,
-                     and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_until < now)))
-    if keys is not None:
-        ready = and_(ready, Outbox.dedupe_key.in_([k[:256] for k in keys]))
-    if platforms is not None:
-        if not platforms:
-            return []
-        ready = and_(ready, Outbox.platform.in_(sorted(platforms)))
-    q = select(Outbox.id).where(ready).order_by(Outbox.id).limit(limit)
-    if dialect(session) == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    ids = list((await session.execute(q)).scalars().all())
+    if platforms is not None and not platforms:
+        return []
+    with_platforms, with_keys = platforms is not None, keys is not None
+    pick, take, read = prepared(session, ("outbox_claim", with_platforms, with_keys),
+                                lambda name: _claim_statements(name, with_platforms, with_keys))
+    params = {"now": now, "limit": limit, **({"platforms": sorted(platforms)} if with_platforms else {}),
+              **({"keys": [k[:256] for k in keys]} if with_keys else {})}
+    ids = list((await session.execute(pick, params)).scalars().all())
     if not ids:
         return []
-    await session.execute(update(Outbox).where(Outbox.id.in_(ids), ready)
-                          .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_until=now + lease,
-                                  attempts=Outbox.attempts + 1))
-    rows = (await session.execute(select(Outbox).where(Outbox.id.in_(ids), Outbox.claimed_by == worker,
-                                                       Outbox.status == OutboxStatus.SENDING)
-                                  .order_by(Outbox.id).execution_options(populate_existing=True))).scalars().all()
+    await session.execute(take, {**params, "ids": ids, "worker": worker, "until": now + lease})
+    rows = (await session.execute(read, {"ids": ids, "worker": worker})).scalars().all()
     return list(rows)
 
 
 async def mark_sent(session: AsyncSession, outbox_id: int, *, worker: str, message_id: str | None,
                     at: datetime) -> bool:
-    res = await session.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.claimed_by == worker)
-                                .values(status=OutboxStatus.SENT, sent_at=at, platform_message_id=message_id,
-                                        claimed_until=None, error=""))
+    res = await core(session, _MARK_SENT, {"_id": outbox_id, "_worker": worker, "at": at, "mid": message_id})
     return bool(res.rowcount)
 
 

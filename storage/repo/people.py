@@ -1,7 +1,7 @@
 """People and platform identities."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repo._sql import insert_ignore
@@ -20,10 +20,13 @@ async def get(session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
 
 
+_MANY = select(Person).where(Person.id.in_(bindparam("ids", expanding=True)))
+
+
 async def get_many(session: AsyncSession, ids: list[int]) -> dict[int, Person]:
     if not ids:
         return {}
-    rows = (await session.execute(select(Person).where(Person.id.in_(set(ids))))).scalars().all()
+    rows = (await session.execute(_MANY, {"ids": list(set(ids))})).scalars().all()
     return {p.id: p for p in rows}
 
 
@@ -83,10 +86,25 @@ async def identity(session: AsyncSession, platform: str, tenant: str, external_i
     return (await session.execute(q)).scalar_one_or_none()
 
 
+_IDENTITIES = (select(PlatformIdentity).where(PlatformIdentity.person_id == bindparam("p"))
+               .order_by(PlatformIdentity.updated_at.desc()))
+
+
+_WITH_IDENTITIES = (select(Person, PlatformIdentity)
+                    .outerjoin(PlatformIdentity, PlatformIdentity.person_id == Person.id)
+                    .where(Person.id == bindparam("p")).order_by(PlatformIdentity.updated_at.desc()))
+
+
+async def with_identities(session: AsyncSession, person_id: int) -> tuple[Person | None, list[PlatformIdentity]]:
+    """The person and their platform identities (newest first), in one statement (the outbox's DMs)."""
+    rows = (await session.execute(_WITH_IDENTITIES, {"p": person_id})).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [i for _, i in rows if i is not None]
+
+
 async def identities_of(session: AsyncSession, person_id: int) -> list[PlatformIdentity]:
-    q = select(PlatformIdentity).where(PlatformIdentity.person_id == person_id) \
-        .order_by(PlatformIdentity.updated_at.desc())
-    return list((await session.execute(q)).scalars().all())
+    return list((await session.execute(_IDENTITIES, {"p": person_id})).scalars().all())
 
 
 async def link_identity(session: AsyncSession, *, person_id: int, platform: str, tenant: str, external_id: str,

@@ -116,6 +116,7 @@ class Condition(SQLModel, table=True):
     __table_args__ = (
         Index("ix_condition_due", "status", "due_date"),
         Index("ix_condition_use_case", "use_case_id", "status"),
+        Index("ix_condition_review", "review_id", "status"),  # a review's own conditions, a reviewer's drafts
         # The chase sweep: never-chased overdue rows (NULL, due_date range) and chased rows (next_reminder_at range).
         Index("ix_condition_remind", "status", "next_reminder_at", "due_date"),
     )
