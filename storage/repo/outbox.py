@@ -94,20 +94,9 @@ async def get(session: AsyncSession, outbox_id: int) -> Outbox | None:
     return await session.get(Outbox, outbox_id)
 
 
-async def for_subject(session: AsyncSession, subject: str) -> list[Outbox]:
-    q = select(Outbox).where(Outbox.subject == subject).order_by(Outbox.id)
-    return list((await session.execute(q)).scalars().all())
-
-
 async def for_use_case(session: AsyncSession, use_case_id: int, purpose: str | None = None) -> list[Outbox]:
     q = select(Outbox).where(Outbox.use_case_id == use_case_id)
     if purpose:
         q = q.where(Outbox.purpose == purpose)
     return list((await session.execute(q.order_by(Outbox.id))).scalars().all())
 
-
-async def pending_count(session: AsyncSession) -> int:
-    from sqlalchemy import func
-
-    q = select(func.count()).select_from(Outbox).where(Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
-    return (await session.execute(q)).scalar_one()

@@ -46,13 +46,6 @@ async def due_reviews(session: AsyncSession, now: datetime, limit: int = 100) ->
     return list((await session.execute(_lock(session, q))).all())
 
 
-async def stamp_review(session: AsyncSession, review_id: int, *, seen_next: datetime, next_at: datetime | None,
-                       reminded_at: datetime | None) -> bool:
-    """Move a review's next reminder on (and count one sent when `reminded_at` is given); False if another
-    process got there first or the review closed meanwhile."""
-    return bool(await stamp_reviews(session, [(review_id, seen_next, next_at, reminded_at)]))
-
-
 async def stamp_reviews(session: AsyncSession, stamps: list[tuple[int, datetime, datetime | None, datetime | None]]
                         ) -> int:
     """Several (review id, seen next_reminder_at, new next_reminder_at, reminded at or None) in one executemany.
