@@ -79,6 +79,9 @@ class App:
         self.engine = build_engine(self.db, self.policy, platforms=set(self.deliverers), clock=self.clock,
                                    on_outbox=self.dispatcher.wake)
         self.engine.group_sources = self.group_sources
+        from bot.journal import watch  # noqa: PLC0415
+
+        watch(self.engine)
         from notifications.digest.visuals import DigestVisuals
 
         self.engine.visuals = DigestVisuals(self.db, self.policy)  # the portfolio pictures and report in chat
