@@ -77,7 +77,7 @@ def attach(app, web_app: web.Application) -> SlackRuntime:
     else:
         from bot.slack.http import mount, replay  # noqa: PLC0415
 
-        mount(web_app, bolt, app, secret)
+        mount(web_app, bolt, app, secret, spawn=rt.spawn)
         app.replay_handlers["slack"] = lambda entry: replay(bolt, secret, entry)
 
     async def on_startup(_web_app: web.Application) -> None:
