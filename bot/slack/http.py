@@ -38,6 +38,8 @@ def _refuse(request: web.Request, status: int, reason: str) -> web.Response:
 def mount(web_app: web.Application, bolt: AsyncApp, app=None, secret: str = "", spawn=asyncio.ensure_future) -> None:
     """`spawn` starts the work after an early ack as Slack work in flight (SlackRuntime.spawn: a stop waits
     for it)."""
+    slots = asyncio.Semaphore(DISPATCHING)
+
     async def slack_events(request: web.Request) -> web.Response:
         try:
             raw = await request.read()
@@ -65,7 +67,7 @@ def mount(web_app: web.Application, bolt: AsyncApp, app=None, secret: str = "", 
             token = journal.begin(PLATFORM, key)
             if empty_ack(checked):  # in the journal now: answered at once, bolt runs it after the ack
                 try:
-                    spawn(_dispatch(bolt, app, raw, request.query_string, dict(request.headers)))
+                    spawn(_dispatch(bolt, app, slots, raw, request.query_string, dict(request.headers)))
                 finally:
                     journal.current.reset(token)
                 return web.Response(status=200)
@@ -97,11 +99,18 @@ def empty_ack(checked: gate.Checked) -> bool:
     return checked.kind == "interaction" and checked.body.get("type") == "block_actions"
 
 
-async def _dispatch(bolt: AsyncApp, app, raw: bytes, query: str, headers: dict) -> None:
+# Requests answered early that bolt is dispatching at once. Bolt polls for the listener's ack every 10 ms; a burst
+# of hundreds answered in a second would otherwise poll all at once and crowd the event loop the next
+# acknowledgements need. The rest wait their turn here (they are in the journal already).
+DISPATCHING = 16
+
+
+async def _dispatch(bolt: AsyncApp, app, slots: asyncio.Semaphore, raw: bytes, query: str, headers: dict) -> None:
     """Bolt's run of a journaled request that was answered already (its listener goes on in a task of its own)."""
     try:
-        response = await bolt.async_dispatch(AsyncBoltRequest(body=raw.decode("utf-8"), query=query,
-                                                              headers=headers))
+        async with slots:
+            response = await bolt.async_dispatch(AsyncBoltRequest(body=raw.decode("utf-8"), query=query,
+                                                                  headers=headers))
     except Exception as e:  # noqa: BLE001 - bolt tripped over a signed body of an odd shape
         log.warning("Slack: refused a request after its ack: a payload bolt could not read (%s)", type(e).__name__)
         await journal.settle(app, "unreadable")
