@@ -22,7 +22,6 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import journal
 from bot.slack import gate, keys
-from bot.slack.runtime import begun
 from storage.tables import InboundEntry
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ def _refuse(request: web.Request, status: int, reason: str) -> web.Response:
 def mount(web_app: web.Application, bolt: AsyncApp, app=None, secret: str = "", spawn=asyncio.ensure_future) -> None:
     """`spawn` starts the work after an early ack as Slack work in flight (SlackRuntime.spawn: a stop waits
     for it)."""
-    slots = asyncio.Semaphore(TURNS_AT_ONCE)
+    slots = asyncio.Semaphore(DISPATCHING)
 
     async def slack_events(request: web.Request) -> web.Response:
         try:
@@ -100,35 +99,27 @@ def empty_ack(checked: gate.Checked) -> bool:
     return checked.kind == "interaction" and checked.body.get("type") == "block_actions"
 
 
-# Early-answered requests whose turns run at once (bolt's dispatch, then the listener's turn). A burst of hundreds
-# answered in a second would otherwise all run together - bolt polls for each listener's ack every 10 ms - and
-# crowd the event loop the next acknowledgements need. The rest wait here; they are in the journal already.
-TURNS_AT_ONCE = 32
+# Requests answered early that bolt is dispatching at once. Bolt polls for the listener's ack every 10 ms; a burst
+# of hundreds answered in a second would otherwise poll all at once and crowd the event loop the next
+# acknowledgements need. The rest wait their turn here (they are in the journal already).
+DISPATCHING = 16
 
 
 async def _dispatch(bolt: AsyncApp, app, slots: asyncio.Semaphore, raw: bytes, query: str, headers: dict) -> None:
-    """Bolt's run of a journaled request that was answered already, holding one of the slots until the listener
-    it started (SlackRuntime.begin) is done."""
-    async with slots:
-        listeners: list[asyncio.Task] = []
-        token = begun.set(listeners)
-        try:
+    """Bolt's run of a journaled request that was answered already (its listener goes on in a task of its own)."""
+    try:
+        async with slots:
             response = await bolt.async_dispatch(AsyncBoltRequest(body=raw.decode("utf-8"), query=query,
                                                                   headers=headers))
-        except Exception as e:  # noqa: BLE001 - bolt tripped over a signed body of an odd shape
-            log.warning("Slack: refused a request after its ack: a payload bolt could not read (%s)",
-                        type(e).__name__)
-            await journal.settle(app, "unreadable")
-            return
-        finally:
-            begun.reset(token)
-        if response.status != 200:  # nothing in aiom listens to it
-            await journal.settle(app, "unhandled")
-            return
-        for _ in range(3):  # let the listener bolt started begin before looking for it
-            await asyncio.sleep(0)
-        if listeners:
-            await asyncio.wait(listeners)
+    except Exception as e:  # noqa: BLE001 - bolt tripped over a signed body of an odd shape
+        log.warning("Slack: refused a request after its ack: a payload bolt could not read (%s)", type(e).__name__)
+        await journal.settle(app, "unreadable")
+        return
+    if response.status != 200:  # nothing in aiom listens to it
+        await journal.settle(app, "unhandled")
+        return
+    for _ in range(3):  # let the listener bolt started begin (SlackRuntime.begin) before this task ends
+        await asyncio.sleep(0)
 
 
 async def replay(bolt: AsyncApp, secret: str, entry: InboundEntry) -> None:

@@ -3,7 +3,6 @@ lazily, as it is built in `App.start()`), the Web API client, the directory of u
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 from typing import TYPE_CHECKING
 
@@ -18,9 +17,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from conversations.engine import Engine
 
 log = logging.getLogger(__name__)
-
-# The listener tasks a dispatch started (bolt copies the context into them): the dispatch waits for them.
-begun: contextvars.ContextVar[list | None] = contextvars.ContextVar("aiom_slack_begun", default=None)
 
 
 class SlackRuntime:
@@ -49,9 +45,6 @@ class SlackRuntime:
         if task is not None:
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
-            listeners = begun.get()
-            if listeners is not None:  # started by an early-answered request's dispatch (bot/slack/http.py)
-                listeners.append(task)
 
     def spawn(self, coro) -> asyncio.Task:
         task = asyncio.ensure_future(coro)
