@@ -113,7 +113,6 @@ class _Batcher:
         finally:
             self.running = False
 
-
     async def _write(self, rows: list[tuple[str, str, str, str]]) -> list[events.Recorded]:
         db = self.app.db
         if db.is_sqlite:  # ahead of the turns waiting for the single writer
