@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from bot.config import Settings
+from bot.journal import watch
 from conversations.engine import Engine
 from conversations.groups.decidability import undecidable_groups
 from conversations.groups.effective import effective_policy
@@ -95,6 +96,7 @@ class App:
                                    on_outbox=self.dispatcher.wake)
         self.engine.group_sources = self.group_sources
         self._services = self._build_services()
+        watch(self.engine)  # a turn that finished its journal entry spares the settle a write
         from notifications.digest.visuals import DigestVisuals
 
         self.engine.visuals = DigestVisuals(self.db, self.policy)  # the portfolio pictures and report in chat

@@ -39,6 +39,7 @@ class Entry:
     platform: str
     key: str
     failed: bool = False  # the engine's turn failed (rolled back): leave the entry for a replay
+    finished: bool = False  # the engine finished it in its turn's transaction: nothing left for `settle()`
 
 
 current: contextvars.ContextVar[Entry | None] = contextvars.ContextVar("aiom_inbound_entry", default=None)
@@ -70,8 +71,9 @@ class Unavailable(Exception):
 
 async def accept(app, platform: str, key: str, body: str, content_type: str) -> events.Recorded:
     """Write the request to the journal (the caller acknowledges it once this returns). Requests arriving
-    together are written together: one transaction for all those waiting (group commit), which goes before
-    the turns waiting for the database (`Database.write(priority=True)`)."""
+    together are written together: one transaction for all those waiting (group commit). On SQLite it goes
+    before the turns waiting for the single writer (`Database.write(priority=True)`); on Postgres it is one
+    INSERT that commits by itself, on the journal's own small pool (`Database.priority_driver()`)."""
     batcher = _batchers.get(id(app))
     if batcher is None or batcher.app is not app:
         batcher = _batchers[id(app)] = _Batcher(app)
@@ -99,9 +101,7 @@ class _Batcher:
             while self.waiting:
                 batch, self.waiting = self.waiting[: self.MAX], self.waiting[self.MAX:]
                 try:
-                    async with self.app.db.write(priority=True) as s:
-                        results = await events.record_many(s, [(p, k, b, ct) for p, k, b, ct, _ in batch],
-                                                           lease=lease_of(self.app), now=self.app.clock())
+                    results = await self._write([(p, k, b, ct) for p, k, b, ct, _ in batch])
                 except Exception as e:  # noqa: BLE001 - the database is down or refused: no ack, a retry comes
                     err = Unavailable(f"{type(e).__name__}: {str(e)[:200]}")
                     for *_, fut in batch:
@@ -114,13 +114,78 @@ class _Batcher:
         finally:
             self.running = False
 
+    async def _write(self, rows: list[tuple[str, str, str, str]]) -> list[events.Recorded]:
+        db = self.app.db
+        if db.is_sqlite:  # ahead of the turns waiting for the single writer
+            async with db.write(priority=True) as s:
+                return await events.record_many(s, rows, lease=lease_of(self.app), now=self.app.clock())
+        # Postgres: one self-committing statement on the journal's own pool (durable when it returns)
+        async with db.priority_driver() as conn:
+            return await events.record_many_pg(conn, rows, lease=lease_of(self.app), now=self.app.clock())
+
 
 _batchers: dict[int, _Batcher] = {}
+
+
+class _Stamper:
+    """The "reply sent" stamps of turns finishing together, in one transaction (one UPDATE for all of them);
+    each caller returns once its stamp is committed, as with a transaction of its own."""
+    MAX = 200
+
+    def __init__(self, app):
+        self.app = app
+        self.waiting: list[tuple[str, str, asyncio.Future]] = []
+        self.running = False
+
+    async def add(self, platform: str, key: str) -> None:
+        fut = asyncio.get_running_loop().create_future()
+        self.waiting.append((platform, key, fut))
+        if not self.running:
+            self.running = True
+            asyncio.ensure_future(self._run())
+        await fut
+
+    async def _run(self) -> None:
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting[: self.MAX], self.waiting[self.MAX:]
+                try:
+                    async with self.app.db.write() as s:
+                        await events.replied_many(s, [(p, k) for p, k, _ in batch], now=self.app.clock())
+                except Exception as e:  # noqa: BLE001 - every caller in the batch hears of it
+                    for *_, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(e)
+                    continue
+                for *_, fut in batch:
+                    if not fut.done():
+                        fut.set_result(None)
+        finally:
+            self.running = False
+
+
+_stampers: dict[int, _Stamper] = {}
 
 
 def lease_of(app) -> timedelta:
     seconds = getattr(app.settings, "AIOM_INTAKE_LEASE_SECONDS", None)
     return timedelta(seconds=seconds) if seconds else LEASE
+
+
+def watch(engine) -> None:
+    """Note on the current entry when the engine has finished it (a turn that ran and committed: the entry's
+    `done_at` went in with the turn's effects), so that `settle()` does not write it again."""
+    handle = engine.handle
+
+    async def handle_noting(inbound, *args, **kw):
+        outcome = await handle(inbound, *args, **kw)
+        entry = current.get()
+        if (entry is not None and not outcome.failed and not outcome.duplicate and inbound.event_id
+                and inbound.where.platform == entry.platform and inbound.event_id[:256] == entry.key[:256]):
+            entry.finished = True
+        return outcome
+
+    engine.handle = handle_noting
 
 
 def turn_failed() -> None:
@@ -135,14 +200,15 @@ async def replied(app) -> None:
     entry = current.get()
     if entry is None:
         return
-    now = app.clock()
+    stamper = _stampers.get(id(app))
+    if stamper is None or stamper.app is not app:
+        stamper = _stampers[id(app)] = _Stamper(app)
     try:
-        async with app.db.write() as s:
-            await events.replied(s, entry.platform, entry.key, now=now)
+        await stamper.add(entry.platform, entry.key)
     except Exception as e:  # noqa: BLE001 - tried again below; meanwhile this process does not re-send it
         log.warning("could not stamp the reply of %s/%s as sent: %s; trying again", entry.platform,
                     entry.key[:80], type(e).__name__)
-        _stamp_later(app, entry.platform, entry.key, now)
+        _stamp_later(app, entry.platform, entry.key, app.clock())
 
 
 # Replies this process sent but could not stamp (the database was away): its replayer leaves them alone while the
@@ -179,7 +245,7 @@ async def settle(app, outcome: str = InboundOutcome.SKIPPED) -> None:
     """The current request's listener is done: close its entry unless the turn failed (then it is replayed)."""
     entry = current.get()
     release(entry)
-    if entry is None or entry.failed:
+    if entry is None or entry.failed or entry.finished:
         return
     try:
         async with app.db.write() as s:

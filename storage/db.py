@@ -253,6 +253,7 @@ class Database:
                                                     pool_pre_ping=False, connect_args=args)
             self.read_engine = self.write_engine
             self._pg_args = args
+            self._pg_url = url_  # libpq's parameters taken out (pg_connect), PgBouncer's cache setting added
         self.dialect = "sqlite" if self.is_sqlite else "postgresql"
 
     @asynccontextmanager
@@ -270,14 +271,27 @@ class Database:
             finally:
                 self._write_lock.release()
         else:
-            engine = self.write_engine
-            if priority:
-                if self._priority_engine is None:
-                    self._priority_engine = create_async_engine(self.url, pool_size=2, max_overflow=2,
-                                                                pool_pre_ping=False, connect_args=self._pg_args)
-                engine = self._priority_engine
-            async with self._session(engine) as s:
+            async with self._session(self._priority() if priority else self.write_engine) as s:
                 yield s
+
+    def _priority(self) -> AsyncEngine:
+        if self._priority_engine is None:
+            self._priority_engine = create_async_engine(self._pg_url, pool_size=2, max_overflow=2,
+                                                        pool_pre_ping=False, connect_args=self._pg_args)
+        return self._priority_engine
+
+    @asynccontextmanager
+    async def priority_driver(self):
+        """Postgres only: the driver's own connection (asyncpg) from the priority pool, for one statement that
+        commits by itself - durable once it returns - in one round trip instead of the session's three (BEGIN,
+        the statement, COMMIT). A connection that failed is dropped from the pool, not handed out again."""
+        async with self._priority().connect() as conn:
+            raw = await conn.get_raw_connection()
+            try:
+                yield raw.driver_connection
+            except BaseException:
+                await conn.invalidate()
+                raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -86,7 +86,7 @@ def attach(app: Host, web_app: web.Application, *, listen: bool = True) -> Slack
     if listen and s.slack_socket_mode:
         socket = SocketMode(bolt, s.SLACK_APP_TOKEN.get_secret_value())
     else:
-        mount(web_app, bolt, app, secret)
+        mount(web_app, bolt, app, secret, spawn=rt.spawn)
         app.replay_handlers["slack"] = lambda entry: replay(bolt, secret, entry)
 
     async def on_startup(_web_app: web.Application) -> None:

@@ -3,11 +3,15 @@
 In order: the signature on the raw bytes (401, nothing parsed), the body (400), the inbound journal (the request
 is written before its ack; 503 when the database cannot take it, so Slack retries), then bolt, which checks the
 signature again and runs the listener. A repeat of a request already processed is acknowledged and not run.
+An event or a button click, whose acknowledgement is an empty 200 whatever happens next, is answered as soon as it
+is in the journal, and given to bolt after the ack (bolt's own ack waits for the listener's task and a 10 ms
+polling tick); a form submission, a slash command or a shortcut waits for bolt's ack, which may carry an answer.
 A journaled request that was never finished is replayed (`replay`): re-signed with a fresh timestamp and given
 to bolt as if it had just arrived.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -32,7 +36,11 @@ def _refuse(request: web.Request, status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
 
-def mount(web_app: web.Application, bolt: AsyncApp, app=None, secret: str = "") -> None:
+def mount(web_app: web.Application, bolt: AsyncApp, app=None, secret: str = "", spawn=asyncio.ensure_future) -> None:
+    """`spawn` starts the work after an early ack as Slack work in flight (SlackRuntime.spawn: a stop waits
+    for it)."""
+    slots = asyncio.Semaphore(DISPATCHING)
+
     async def slack_events(request: web.Request) -> web.Response:
         try:
             raw = await request.read()
@@ -58,6 +66,12 @@ def mount(web_app: web.Application, bolt: AsyncApp, app=None, secret: str = "") 
                 journal.count_duplicate(app, PLATFORM)
                 return web.Response(status=200)  # a retry: processed, or being processed (replayed if need be)
             token = journal.begin(PLATFORM, key)
+            if empty_ack(checked):  # in the journal now: answered at once, bolt runs it after the ack
+                try:
+                    spawn(_dispatch(bolt, app, slots, raw, request.query_string, dict(request.headers)))
+                finally:
+                    journal.current.reset(token)
+                return web.Response(status=200)
         try:
             bolt_request = AsyncBoltRequest(body=raw.decode("utf-8"), query=request.query_string,
                                             headers=dict(request.headers))
@@ -75,6 +89,38 @@ def mount(web_app: web.Application, bolt: AsyncApp, app=None, secret: str = "") 
         return await to_aiohttp_response(bolt_response)
 
     web_app.router.add_post(PATH, slack_events)
+
+
+def empty_ack(checked: gate.Checked) -> bool:
+    """A request whose acknowledgement is an empty 200 whatever the listener does: an event (a DM, an
+    @mention) or a button click. Forms (whose ack may carry errors or the next view), slash commands and
+    shortcuts still wait for bolt's ack."""
+    if checked.kind == "event":
+        return True
+    return checked.kind == "interaction" and checked.body.get("type") == "block_actions"
+
+
+# Requests answered early that bolt is dispatching at once. Bolt polls for the listener's ack every 10 ms; a burst
+# of hundreds answered in a second would otherwise poll all at once and crowd the event loop the next
+# acknowledgements need. The rest wait their turn here (they are in the journal already).
+DISPATCHING = 16
+
+
+async def _dispatch(bolt: AsyncApp, app, slots: asyncio.Semaphore, raw: bytes, query: str, headers: dict) -> None:
+    """Bolt's run of a journaled request that was answered already (its listener goes on in a task of its own)."""
+    try:
+        async with slots:
+            response = await bolt.async_dispatch(AsyncBoltRequest(body=raw.decode("utf-8"), query=query,
+                                                                  headers=headers))
+    except Exception as e:  # noqa: BLE001 - bolt tripped over a signed body of an odd shape
+        log.warning("Slack: refused a request after its ack: a payload bolt could not read (%s)", type(e).__name__)
+        await journal.settle(app, "unreadable")
+        return
+    if response.status != 200:  # nothing in aiom listens to it
+        await journal.settle(app, "unhandled")
+        return
+    for _ in range(3):  # let the listener bolt started begin (SlackRuntime.begin) before this task ends
+        await asyncio.sleep(0)
 
 
 async def replay(bolt: AsyncApp, secret: str, entry: InboundEntry) -> None:

@@ -79,9 +79,49 @@ async def record_many(session: AsyncSession, rows: list[tuple[str, str, str, str
         q = select(T.c.platform, T.c.event_id, T.c.done_at, T.c.reply.is_not(None), T.c.replied_at,
                    T.c.lease_until, T.c.outcome).where(tuple_(T.c.platform, T.c.event_id).in_(rest))
         for p, k, done_at, has_reply, replied_at, lease_until, outcome in (await session.execute(q)).all():
-            unsent = (done_at is not None and has_reply and replied_at is None
-                      and (outcome == RESEND or lease_until is None or lease_until < now))
-            known[(p, k)] = Recorded(new=False, done=done_at is not None, unsent=unsent)
+            known[(p, k)] = _known(done_at, has_reply, replied_at, lease_until, outcome, now)
+    return _in_order(rows, new, known)
+
+
+_PG_RECORD = (
+    "INSERT INTO inbound_entry (platform, event_id, body, content_type, received_at, lease_until, attempts, "
+    "done_at, outcome) SELECT p, k, b, c, $5, $6, 1, NULL, '' "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(p, k, b, c) "
+    "ON CONFLICT (platform, event_id) DO NOTHING RETURNING platform, event_id")
+_PG_KNOWN = (
+    "SELECT platform, event_id, done_at, reply IS NOT NULL, replied_at, lease_until, outcome FROM inbound_entry "
+    "WHERE (platform, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))")
+
+
+async def record_many_pg(conn, rows: list[tuple[str, str, str, str]], *, lease: timedelta,
+                         now: datetime | None = None) -> list[Recorded]:
+    """`record_many` on Postgres through the driver's connection (asyncpg), outside any transaction: the INSERT
+    commits by itself, so it is durable once it returns, in one round trip. The SELECT of keys already known
+    (platform retries) runs only when some were."""
+    now = now or utcnow()
+    values: dict[tuple[str, str], tuple[str, str]] = {}
+    for platform, key, body, ctype in rows:
+        values.setdefault((platform, key[:256]), (body, ctype[:64]))
+    keys_ = list(values)
+    inserted = await conn.fetch(_PG_RECORD, [p for p, _ in keys_], [k for _, k in keys_],
+                                [b for b, _ in values.values()], [c for _, c in values.values()], now, now + lease)
+    new = {(r[0], r[1]) for r in inserted}
+    rest = [k for k in keys_ if k not in new]
+    known: dict[tuple[str, str], Recorded] = {}
+    if rest:
+        for p, k, done_at, has_reply, replied_at, lease_until, outcome in await conn.fetch(
+                _PG_KNOWN, [p for p, _ in rest], [k for _, k in rest]):
+            known[(p, k)] = _known(done_at, has_reply, replied_at, lease_until, outcome, now)
+    return _in_order(rows, new, known)
+
+
+def _known(done_at, has_reply, replied_at, lease_until, outcome, now) -> Recorded:
+    unsent = (done_at is not None and has_reply and replied_at is None
+              and (outcome == RESEND or lease_until is None or lease_until < now))
+    return Recorded(new=False, done=done_at is not None, unsent=unsent)
+
+
+def _in_order(rows, new: set, known: dict) -> list[Recorded]:
     out, first = [], set()
     for platform, key, _, _ in rows:
         k = (platform, key[:256])
@@ -156,6 +196,16 @@ async def replied(session: AsyncSession, platform: str, event_id: str, now: date
         update(T).where(T.c.platform == bindparam("b_platform"), T.c.event_id == bindparam("b_event_id"),
                         T.c.replied_at.is_(None)).values(replied_at=bindparam("b_now"))))
     await core(session, stmt, {"b_platform": platform, "b_event_id": event_id[:256], "b_now": now or utcnow()})
+
+
+async def replied_many(session: AsyncSession, keys: list[tuple[str, str]], now: datetime | None = None) -> None:
+    """`replied` for several entries (platform, key) in one statement."""
+    if len(keys) == 1:
+        await replied(session, keys[0][0], keys[0][1], now=now)
+        return
+    wanted = sorted({(p, k[:256]) for p, k in keys})
+    await session.execute(update(T).where(tuple_(T.c.platform, T.c.event_id).in_(wanted), T.c.replied_at.is_(None))
+                          .values(replied_at=now or utcnow()))
 
 
 async def finish(session: AsyncSession, platform: str, event_id: str, outcome: str = InboundOutcome.SKIPPED) -> bool:
