@@ -200,3 +200,23 @@ async def recipient_for(session, person_id: int) -> Recipient:
     return Recipient(person_id=person_id, email=person.email if person else None,
                      name=person.display_name if person else "",
                      identities=tuple((i.platform, i.tenant, i.external_id, dict(i.extra)) for i in idents))
+
+
+async def apology(dispatcher: Dispatcher | None, ops: list, key_prefix: str, queue) -> bool:
+    """A failed turn's apology (its ops), through the outbox like any other message: each op recorded by
+    `queue(op, key)` under `key_prefix` + its index (a replay or a retry of the same request adds no second one),
+    then sent at once by `dispatcher` (when this process has one) and stamped. False when one cannot be recorded
+    (the database is what failed): the adapter then says it directly."""
+    keys = []
+    try:
+        for index, op in enumerate(ops):
+            key = f"{key_prefix}:{index}"
+            if not await queue(op, key):
+                return False
+            keys.append(key)
+    except Exception as e:  # noqa: BLE001 - the database too
+        log.warning("could not queue an apology in the outbox (%s); said directly", type(e).__name__)
+        return False
+    if dispatcher is not None:
+        await dispatcher.send_now(keys)
+    return True

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from vocabulary.interaction import FormErrors, OpenForm, Outcome, Replace, ReplaceSource, Say, SendFile, Whisper
 from vocabulary.messages import Form, Message, Text
 from notifications.delivery import DeliveryError
+from notifications.dispatcher import apology as queue_apology
 from storage.repo import message_refs, outbox, people, states
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,19 +69,8 @@ class Recovery:
         """A failed turn's apology goes out through the outbox like any other message: recorded under the
         request's key (a replay or a platform retry of the same request adds no second one), sent at once,
         stamped. False when it cannot be recorded (the database is what failed): the caller then says it."""
-        keys = []
-        try:
-            for i, op in enumerate(outcome.ops):
-                key = f"{SORRY_KEY}{turn.event_key}:{i}"
-                if not await self._queue(op, turn, outcome, key, None):
-                    return False
-                keys.append(key)
-        except Exception as e:  # noqa: BLE001 - the database too
-            log.warning("could not queue an apology in the outbox (%s); said directly", type(e).__name__)
-            return False
-        if self.rt.app.dispatcher is not None:
-            await self.rt.app.dispatcher.send_now(keys)
-        return True
+        return await queue_apology(self.rt.app.dispatcher, outcome.ops, f"{SORRY_KEY}{turn.event_key}",
+                                   lambda op, key: self._queue(op, turn, outcome, key, None))
 
     async def _queue(self, op, turn: "Turn", outcome: Outcome, key: str, later) -> bool:
         private = turn.personal and not turn.ephemeral

@@ -29,6 +29,7 @@ from bot.teams.connector import ConnectorError
 from bot.teams.deliverer import delivery_error
 from vocabulary.interaction import Inbound, Outcome, Replace, ReplaceSource, Say, Whisper
 from notifications.dispatcher import PROMPT_MARK
+from notifications.dispatcher import apology as queue_apology
 from storage.repo import message_refs, outbox, people, states
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,19 +87,9 @@ async def apology(t: FailedTurn) -> bool:
     """A failed message turn's apology goes out through the outbox like any other message: recorded under the
     activity's key (a replay or a retry of the same activity adds no second one), sent at once, stamped. False
     when it cannot be recorded (the database is what failed): the turn then says it directly."""
-    keys = []
-    try:
-        for index, op in enumerate(t.outcome.ops):
-            key = f"teams:sorry:{t.inbound.event_id or t.turn.activity.id}:{index}"
-            if not await _enqueue(t, op, key, None):
-                return False
-            keys.append(key)
-    except Exception as e:  # noqa: BLE001 - the database too
-        log.warning("Teams: could not queue an apology in the outbox (%s); said directly", type(e).__name__)
-        return False
-    if t.rt.app.dispatcher is not None:
-        await t.rt.app.dispatcher.send_now(keys)
-    return True
+    return await queue_apology(t.rt.app.dispatcher, t.outcome.ops,
+                               f"teams:sorry:{t.inbound.event_id or t.turn.activity.id}",
+                               lambda op, key: _enqueue(t, op, key, None))
 
 
 async def _enqueue(t: FailedTurn, op, key: str, later) -> bool:
