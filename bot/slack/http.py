@@ -114,10 +114,10 @@ async def _dispatch(bolt: AsyncApp, app, slots: asyncio.Semaphore, raw: bytes, q
                                                                   headers=headers))
     except Exception as e:  # noqa: BLE001 - bolt tripped over a signed body of an odd shape
         log.warning("Slack: refused a request after its ack: a payload bolt could not read (%s)", type(e).__name__)
-        await journal.settle(app, "unreadable")
+        await journal.settle(app, InboundOutcome.UNREADABLE)
         return
     if response.status != 200:  # nothing in aiom listens to it
-        await journal.settle(app, "unhandled")
+        await journal.settle(app, InboundOutcome.UNHANDLED)
         return
     for _ in range(3):  # let the listener bolt started begin (SlackRuntime.begin) before this task ends
         await asyncio.sleep(0)
