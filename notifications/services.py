@@ -3,7 +3,8 @@ digest run, group sync and the scheduler.
 
 - `db`, `policy`, `clock`: the database, the policy as loaded (review groups as changed in chat are read from
   the database where it matters: conversations/groups/effective.py), and the time the process runs at;
-- `platforms`: the platforms this process delivers to (what outbox rows may be written for);
+- `platforms`: the platforms this process delivers to (what outbox rows may be written for), each with what it
+  can do (vocabulary/platforms.py: whether it finds a person by email);
 - `dispatcher`: the outbox dispatcher when there is one (`wake()` tells it new rows are waiting; `worker` is the
   name a process claims digest runs with);
 - `public_url`: where aiom is reachable (AIOM_PUBLIC_URL), for chart links in digests and the App Home;
